@@ -139,6 +139,9 @@ def test_commands_on_a_standby_read_and_those_that_write_say_where_to_run(replic
         r = pgscore_cli("--db", standby, *args)
         assert r.returncode == 0, (args, r.stderr)
     assert "server: a hot standby (a read replica)" in r.stdout and "not logged" in r.stdout, r.stdout
+    # the fixes status prints name the primary, not the standby (pasted, each failed there with 25006: T17)
+    commands = [ln for ln in r.stdout.splitlines() if "pgscore " in ln and "--db" in ln]
+    assert commands and all("--db PRIMARY_URL" in ln and standby not in ln for ln in commands), r.stdout
     r = pgscore_cli("--db", standby, "drift", "--no-refresh")
     assert r.returncode in (0, 1) and "Traceback" not in r.stderr, r.stderr
     r = pgscore_cli("--db", standby, "drift")

@@ -14,8 +14,8 @@ import signal
 import sys
 from pathlib import Path
 
-from pgscore.errors import (TYPO_FOR, PgscoreError, UnknownModel, UsageError, command, hinted_database, literal,
-                            server_message)
+from pgscore.errors import (TYPO_FOR, PgscoreError, UnknownModel, UsageError, command, hint_the_primary,
+                            hinted_database, literal, server_message)
 
 
 def _say_wrapped(msg: str) -> None:
@@ -396,7 +396,8 @@ def _status(url):
                    else "where it started (no transaction replayed since)")
                 + ": scoring here works and is not logged (docs/sql.md, 'On a standby'); deploy, rollback, "
                 "retire, maintain, retry, refresh-windows and the monitoring refresh run against the primary, "
-                "and the fixes below too")
+                "and the fixes below too (PRIMARY_URL: the primary's URL)")
+            hint_the_primary()  # the fixes' commands name the primary (with the standby's URL each failed: 25006)
         current, head = migrate.current(url), migrate.head()
         behind = ("" if current == head else
                   f"; upgrade it with: {command('install')}" if current < head else  # 0001... sort

@@ -55,6 +55,17 @@ def hinted_database(url: str | None, found_itself: bool = False) -> None:
     _hinted_db = url
 
 
+def hint_the_primary() -> None:
+    """On a hot standby (pgscore status): the commands hints give write, or read what the primary has first, so
+    they name `--db PRIMARY_URL`, not the standby's URL (pasted, each failed there with 25006)."""
+    global _hinted_db, _found_itself
+    _hinted_db = PRIMARY_URL
+    _found_itself = False
+
+
+PRIMARY_URL = "PRIMARY_URL"
+
+
 def command(rest: str, data_dir=None) -> str:
     """A pgscore command as the user runs it, for hints: `pgscore REST`, or through the checkout's
     scripts/run (which sets PGSCORE_COMMAND to its own absolute path), where `pgscore` is not on the PATH;
