@@ -3208,12 +3208,11 @@ def test_score_chosen_as_a_deadlock_s_victim_exits_75_and_resumes(db_url):
               "transaction's write)"),
     ("53200", "the server ran out of a resource (53200 out_of_memory, transient: "),
     ("53100", "the server ran out of a resource (53100 disk_full, transient: "),
-    ("08006", "the connection to the database failed (08006, transient)"),
 ])
 def test_score_stopped_by_a_transient_class_exits_75(db_url, code, said):
-    """Serialization failures (40001), the server out of memory, disk or connections (class 53), and a connection
-    failure the server reports (class 08) are no fault of the data: exit 75 and the resume line, not 1 with `once
-    it is fixed`."""
+    """Serialization failures (40001) and the server out of memory, disk or connections (class 53) are no fault of
+    the data: exit 75 and the resume line, not 1 with `once it is fixed`. (A class 08 the server raises at ERROR is
+    not the run's connection: test_score_stopped_by_a_remote_s_connection_failure_exits_1_not_75.)"""
     _scored_table(db_url)
     _stop_at(db_url, "c 017", f"RAISE EXCEPTION 'stopped here' USING ERRCODE = '{code}'")
     r = _score(db_url)
@@ -3224,6 +3223,31 @@ def test_score_stopped_by_a_transient_class_exits_75(db_url, code, said):
     r = _score(db_url, "--after", "c 014")
     assert r.returncode == 75, r
     assert r.stderr.startswith(f"pgscore: nothing was written: {said}"), r.stderr
+
+
+@pytest.mark.parametrize("stop", [
+    "PERFORM public.dblink_connect('host=127.0.0.1 port=1 dbname=nosuch connect_timeout=2')",
+    "PERFORM * FROM public.dblink('host=127.0.0.1 port=1 dbname=nosuch connect_timeout=2', 'SELECT 1') AS r(a int)",
+    "RAISE EXCEPTION 'stopped here' USING ERRCODE = '08006'",
+])
+def test_score_stopped_by_a_remote_s_connection_failure_exits_1_not_75(db_url, stop):
+    """A connection failure the server reports at ERROR (class 08), the run's session going on, is not the run's own
+    connection (which ends: libpq's word, or a FATAL): it is one the server made for the statement, dblink's or
+    postgres_fdw's to a remote that is down (08001 `could not establish connection`), which the same chunk meets at
+    every run until the remote is back. It exited 75, `the connection to the database failed (08001, transient)`,
+    and a job that resumes on 75 ran it again for ever (session 64, T14's leftovers). It exits 1, `once it is
+    fixed`, with the server's words naming the remote."""
+    _scored_table(db_url)
+    query(db_url, "CREATE EXTENSION IF NOT EXISTS dblink")
+    _stop_at(db_url, "c 017", stop)
+    r = _score(db_url)
+    assert r.returncode == 1, r
+    assert "transient" not in r.stderr and "run it again" not in r.stderr, r.stderr
+    assert "pgscore: 14 rows were scored and committed before the error; once it is fixed, resume with: " \
+           "--after='c 014' --version 1\n" in r.stderr, r.stderr
+    if "dblink" in stop:
+        assert "could not establish connection" in r.stderr and "(SQLSTATE 08001)" in r.stderr, r.stderr
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
 
 
 def test_score_stopped_by_temp_file_limit_exits_1_not_75(db_url):

@@ -2312,6 +2312,12 @@ def _stopped_by(e):
                 "for the role, ")
     if lost_connection(e):
         return "the connection to the database was lost", "once the server is back, "
+    if code and code[:2] == "08" and _session_lives(e):
+        # a connection failure the server reports at ERROR, its session going on: not the run's own connection (that
+        # one ends, libpq's word or a FATAL) but one the server made for a statement, dblink's or postgres_fdw's to a
+        # remote that is down (08001), which the same statement meets again at every run until the remote is back:
+        # it exited 75 "transient ... the connection to the database failed" (session 64)
+        return None
     if code in TRANSIENT:
         return TRANSIENT[code]
     if code and code[:2] in TRANSIENT and code not in NOT_TRANSIENT:  # (its class's words, with its SQLSTATE)
@@ -2343,6 +2349,13 @@ TRANSIENT = {
 # to score smaller chunks or raise the limit), which exited 75 "transient ... run it again as it was" (review r5 of
 # session 63)
 NOT_TRANSIENT = ("08P01", "53400")
+
+
+def _session_lives(e) -> bool:
+    """The server reported `e` at ERROR: the session it came on goes on (a FATAL or PANIC ends it)."""
+    diag = getattr(e, "diag", None)
+    severity = getattr(diag, "severity_nonlocalized", None) or getattr(diag, "severity", None)
+    return severity == "ERROR"
 
 
 # the server's words for a session it ended by its backend's SIGTERM (57P01): pg_terminate_backend's and a
