@@ -217,3 +217,48 @@ def test_the_command_exits_3_where_pgscore_is_not_installed_or_no_server_answers
     run = pgscore_cli("health", "--db", "postgresql://postgres@127.0.0.1:1/nope")  # no server answers
     assert run.returncode == 3 and "cannot connect to the database" in run.stderr, (run.stdout, run.stderr)
     assert "Traceback" not in run.stderr
+
+
+def test_a_probe_blocked_by_a_lock_or_a_server_that_does_not_answer_exits_3_in_its_timeout(db_url):
+    """pgscore health had no lock, statement or connect timeout: a session holding a lock on a table pgscore.health()
+    reads (a migration's, a LOCK TABLE left in an open transaction), or a server that took the connection and never
+    answered, held the probe for ever (session 64, T14's leftovers), which a Nagios or a load balancer's check reads
+    as no verdict at all. It waits --timeout (10s by default; 0 for ever), then exits 3 (Nagios's UNKNOWN) saying it
+    could not tell in time, and why."""
+    import socket
+
+    holder = psycopg2.connect(db_url)
+    try:
+        holder.cursor().execute("LOCK TABLE pgscore.monitoring_state IN ACCESS EXCLUSIVE MODE")
+        run = pgscore_cli("health", "--db", db_url, "--timeout", "1s", timeout=120)
+        assert run.returncode == 3, (run.stdout, run.stderr)
+        assert run.stdout == ""
+        assert "pgscore: error: pgscore health could not tell in 1s whether pgscore is healthy: a lock another " \
+               "session holds on a table pgscore.health() reads (55P03, lock_timeout)\nHint: see who holds locks on " \
+               "pgscore's tables: SELECT l.relation::regclass, l.mode, a.pid" in run.stderr, run.stderr
+        assert "--timeout sets how long the check waits (0 for ever)" in run.stderr, run.stderr
+        run = pgscore_cli("health", "--db", db_url, timeout=120)  # (the default, 10s)
+        assert run.returncode == 3, (run.stdout, run.stderr)
+        assert "could not tell in 10s whether pgscore is healthy: a lock another session holds" in run.stderr, \
+            run.stderr
+    finally:
+        holder.close()
+    assert pgscore_cli("health", "--db", db_url, "--timeout", "0").returncode in (0, 1)
+    mute = socket.socket()  # a server that takes the connection and never answers
+    mute.bind(("127.0.0.1", 0))
+    mute.listen(1)
+    try:
+        run = pgscore_cli("health", "--db", f"postgresql://postgres@127.0.0.1:{mute.getsockname()[1]}/pgscore",
+                          "--timeout", "1s", timeout=120)
+    finally:
+        mute.close()
+    assert run.returncode == 3, (run.stdout, run.stderr)
+    assert "pgscore health could not tell in 1s whether pgscore is healthy: the server did not answer" in run.stderr, \
+        run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_health_timeout_is_a_duration_with_its_unit():
+    run = pgscore_cli("health", "--timeout", "5")
+    assert run.returncode == 2, (run.stdout, run.stderr)
+    assert "pgscore health: error: argument --timeout: give '5' a unit: 5s or 5min" in run.stderr, run.stderr

@@ -1396,23 +1396,63 @@ def cmd_health(args):
 
 
 def _health(args):
-    import psycopg2
+    import functools
+    import math
+    import time
 
+    import psycopg2
     import psycopg2.errors
+    import psycopg2.extensions as ext
+
+    from pgscore import scoring
 
     url = resolve_db(args)
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:
-        conn.set_session(readonly=True)
-        if args.names:  # (0153) a pipeline's probe of its own models: their wirings, queue, shadows and alerts
-            try:
-                cur.execute("SELECT h.check_name, h.state, h.value, h.detail FROM pgscore.health(%s::text[]) AS h",
-                            (list(args.names),))
-            except psycopg2.errors.UndefinedObject as e:  # a name of no model: a usage error (exit 2)
-                raise UsageError(database_error_text(e)) from None
-        else:
-            cur.execute("SELECT h.check_name, h.state, h.value, h.detail FROM pgscore.health() AS h")
-        rows = cur.fetchall()
-    conn.close()
+    limit = _seconds_of(args.timeout)
+    # bounded (a probe blocked by a lock another session held hung for ever: session 64): the server's
+    # lock_timeout and statement_timeout, libpq's connect_timeout, and a deadline of the client's a little later
+    # for a server that does not answer at all (stopped, or its network gone)
+    # (libpq's own connect, whose errors say_error reads: a wait callback's words differ)
+    previous = ext.get_wait_callback()
+    conn = None
+    try:
+        conn = psycopg2.connect(url, **({"connect_timeout": max(2, math.ceil(limit))} if limit else {}))
+        if limit:
+            ext.set_wait_callback(functools.partial(scoring._wait, deadline=time.monotonic() + limit + HEALTH_GRACE))
+        with conn, conn.cursor() as cur:
+            conn.set_session(readonly=True)
+            # (the statement's a little longer than the lock's: a wait for a lock is said as such)
+            cur.execute("SELECT pg_catalog.set_config('lock_timeout', %s, true), "
+                        "pg_catalog.set_config('statement_timeout', %s, true)",
+                        (f"{limit * 1000:.0f}ms", f"{limit * 1000 + 500:.0f}ms" if limit else "0"))
+            if args.names:  # (0153) a pipeline's probe of its own models: their wirings, queue, shadows and alerts
+                try:
+                    cur.execute("SELECT h.check_name, h.state, h.value, h.detail "
+                                "FROM pgscore.health(%s::text[]) AS h", (list(args.names),))
+                except psycopg2.errors.UndefinedObject as e:  # a name of no model: a usage error (exit 2)
+                    raise UsageError(database_error_text(e)) from None
+            else:
+                cur.execute("SELECT h.check_name, h.state, h.value, h.detail FROM pgscore.health() AS h")
+            rows = cur.fetchall()
+    except (psycopg2.errors.LockNotAvailable, psycopg2.errors.QueryCanceled, psycopg2.OperationalError) as e:
+        waits = ("see who holds locks on pgscore's tables: SELECT l.relation::regclass, l.mode, a.pid, a.usename, "
+                 "a.state, a.xact_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND "
+                 "l.mode = 'AccessExclusiveLock' AND l.relation IN (SELECT oid FROM pg_class WHERE relnamespace = "
+                 "'pgscore'::regnamespace)")
+        why, hint = (("a lock another session holds on a table pgscore.health() reads (55P03, lock_timeout)", waits)
+                     if e.pgcode == "55P03" else
+                     ("its query ran out of time (57014, statement_timeout)", "a server this busy is not healthy")
+                     if e.pgcode == "57014" else
+                     ("the server did not answer", "is the server up and reachable, and not stopped?")
+                     if "no answer in time" in str(e) or "timeout expired" in str(e) else (None, None))
+        if why is None:
+            raise
+        raise PgscoreError(f"pgscore health could not tell in {args.timeout} whether pgscore is healthy: {why}",
+                           sqlstate=e.pgcode or "08006",
+                           hint=f"{hint}; --timeout sets how long the check waits (0 for ever)") from None
+    finally:
+        ext.set_wait_callback(previous)
+        if conn is not None:
+            conn.close()
     counts = {st: sum(1 for r in rows if r[1] == st) for st in ("fail", "warn", "ok")}
     worst = "FAIL" if counts["fail"] else "WARN" if counts["warn"] else "OK"
     print(f"pgscore health: {worst} ({counts['fail']} fail, {counts['warn']} warn, {counts['ok']} ok)")
@@ -1420,6 +1460,16 @@ def _health(args):
         shown = "-" if value is None else f"{int(value)}" if float(value).is_integer() else f"{value:.1f}"
         print(f"{st.upper()} {name} {shown}: {detail}")
     return 0 if worst == "OK" else 1
+
+
+HEALTH_GRACE = 2.0  # seconds past --timeout the client waits for a server that does not answer, its own timeouts aside
+
+
+def _seconds_of(text: str) -> float:
+    """A duration _duration took (10s, 500ms, 1min, 0), in seconds."""
+    m = re.fullmatch(r"\s*(\d+(\.\d*)?|\.\d+)\s*(us|ms|s|min|h|d)?\s*", text)
+    return float(m.group(1)) * {"us": 1e-6, "ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}.get(m.group(3),
+                                                                                                       0.001)
 
 
 def cmd_retry(args):
@@ -3070,11 +3120,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_status)
 
     sp = sub.add_parser("health", help="a cheap health check for a probe, a line per check (exit 1 when one warns "
-                                       "or fails, 3 when the check cannot run)")
+                                       "or fails, 3 when the check cannot run or cannot tell in time)")
     sp.add_argument("names", nargs="*", metavar="NAME",
                     help="check these models alone (their wirings, queued profiles, shadow failures and alerts; the "
                          "refresh, the log's partitions and the standby are the database's); default: every model")
     db_opt(sp)
+    sp.add_argument("--timeout", default="10s", metavar="DURATION", type=_duration,
+                    help="how long the check waits to connect, for a lock another session holds, and for its query "
+                         "(as PostgreSQL reads it: 10s, 1min; 0 waits for ever), then exits 3 (default 10s)")
     sp.set_defaults(func=cmd_health)
 
     sp = sub.add_parser("env", help="print the Python environment seen inside the database")
