@@ -3419,11 +3419,82 @@ def test_score_refused_by_a_lock_an_idle_session_holds_names_it_and_the_way_out(
     finally:
         holder.close()
     assert r.returncode == 1, r
-    assert f"pgscore: error: the lock on t.s is held by an idle session, not a run at work: process {pid}, left " \
-           "behind, idle since " in r.stderr, r.stderr
-    assert f"Hint: end that session: SELECT pg_terminate_backend({pid}); or PgBouncer's RECONNECT" in r.stderr, \
-        r.stderr
+    assert f"pgscore: error: the lock on t.s is held by process {pid} (left behind), idle since " in r.stderr, r.stderr
+    assert " s): a run scoring the column between two chunks whose client has paused (stopped, slow) goes on when " \
+           "its client does; a session that a run through a pooler in transaction mode left holding the lock keeps " \
+           "it until it ends; nothing was scored" in r.stderr, r.stderr
+    assert "Hint: where no pgscore score of the column runs (its job, its terminal), end that session: SELECT " \
+           f"pg_terminate_backend({pid}); or PgBouncer's RECONNECT" in r.stderr, r.stderr
     assert "wait for it to finish" not in r.stderr, r.stderr
+
+
+def test_score_refused_by_a_live_run_paused_between_chunks_does_not_call_it_left_behind(db_url, monkeypatch):
+    """A run between two chunks is idle (its chunk committed) and holds the column's session lock, as a session a
+    transaction pooler kept does: one whose client paused 5 s (a slow or busy client, a Ctrl-Z) was called `an idle
+    session, not a run at work`, and the hint said to pg_terminate_backend it (session 64, T14's leftovers). Nothing
+    in the server tells the two apart: the refusal says both, and when to end the session."""
+    import threading
+
+    from pgscore import scoring
+
+    _scored_table(db_url)
+    real, calls, paused, done = scoring._same_session, [], threading.Event(), []
+
+    def slow_client(*args):
+        calls.append(args)
+        if len(calls) == 2:  # (after the first chunk's COMMIT: the session idle, the lock held)
+            paused.set()
+            time.sleep(12)
+        return real(*args)
+
+    monkeypatch.setattr(scoring, "_same_session", slow_client)
+    run = threading.Thread(target=lambda: done.append(scoring.score_table(db_url, "m", "t", "k", "s", chunk_size=7,
+                                                                          progress=False)))
+    run.start()
+    try:
+        assert paused.wait(120)
+        time.sleep(5.5)  # (idle longer than scoring.IDLE_HOLDER)
+        r = _score(db_url)
+    finally:
+        run.join(120)
+    assert r.returncode == 1, r
+    assert "not a run at work" not in r.stderr, r.stderr
+    assert "a run scoring the column between two chunks whose client has paused (stopped, slow) goes on when its " \
+           "client does" in r.stderr, r.stderr
+    assert "Hint: where no pgscore score of the column runs (its job, its terminal), end that session" in r.stderr, \
+        r.stderr
+    assert done and done[0]["rows"] == 30, done  # (the paused run went on, and scored every row)
+
+
+def test_score_refused_by_another_role_s_lock_says_what_this_role_cannot_see(db_url):
+    """pg_stat_activity shows another role's session's state (idle or at work) only to members of that role and of
+    pg_read_all_stats: to a role that is neither, the state of an idle session left holding the column's lock was
+    NULL, and the refusal said `another session is scoring t.s`, `wait for it to finish`, of a session that never
+    finishes (session 64, T14's leftovers). It says whose session it is, that this role cannot see what it does, how
+    a role that can may look, and how to end it."""
+    from helpers import ensure_role
+
+    _scored_table(db_url)
+    ensure_role(db_url, "pgscore_t_blind", login=True)
+    query(db_url, "GRANT pgscore_app TO pgscore_t_blind; GRANT SELECT, UPDATE ON t TO pgscore_t_blind")
+    holder = psycopg2.connect(db_url, application_name="left behind")
+    holder.autocommit = True
+    try:
+        pid = query(holder, "SELECT pg_backend_pid() FROM (SELECT pg_try_advisory_lock('t'::regclass::oid::int4, "
+                            "attnum::int4) FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 's') l")[0][0]
+        r = _score(db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_blind@"))
+    finally:
+        holder.close()
+    assert r.returncode == 1, r
+    assert f"pgscore: error: the lock on t.s is held by process {pid} (left behind, role postgres), a session of " \
+           "another role, whose state this role may not see (pg_stat_activity shows it to members of that role and " \
+           "of pg_read_all_stats): a run scoring the column, or a session that a run through a pooler in " \
+           "transaction mode left holding the lock, which keeps it until it ends; nothing was scored" in r.stderr, \
+        r.stderr
+    assert f"Hint: ask a role that may see it: SELECT state, state_change, client_addr FROM pg_stat_activity WHERE " \
+           f"pid = {pid}; a run at work: wait for it; idle with no run going on: SELECT pg_terminate_backend({pid}) " \
+           "(as a member of postgres or of pg_signal_backend)" in r.stderr, r.stderr
+    assert "another session is scoring" not in r.stderr, r.stderr
 
 
 def test_score_where_without_a_second_connection_says_so_not_the_expression(db_url):

@@ -417,30 +417,51 @@ def _hold_column(conn, table, into, shown=None):
         return held, pid
     # who holds it: the other run's backend (pg_locks keeps the keys as oids; classid is the table's oid)
     who = _call(conn, "SELECT a.pid, a.application_name, a.backend_start, a.state, a.state_change, "
-                      "EXTRACT(epoch FROM now() - a.state_change)::float8 FROM pg_locks l "
+                      "EXTRACT(epoch FROM now() - a.state_change)::float8, a.usename::text FROM pg_locks l "
                       "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
                       "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
                       "AND l.classid = %s::regclass AND l.objid = %s::int4::oid AND l.objsubid = 2",
                 (table, held[1]))
-    pid, app, since, activity, changed, idle = who[0] if who else (None, None, None, None, None, None)
+    pid, app, since, activity, changed, idle, role = who[0] if who else (None,) * 7
+    column = f"{table}.{shown or into}"
+    if pid and activity is None:
+        # another role's session, whose state pg_stat_activity keeps from a role that is neither a member of it nor
+        # of pg_read_all_stats: a run at work and a session left holding the lock look alike to it (it said
+        # `another session is scoring`, `wait for it to finish`, of one that never finishes: session 64)
+        raise PgscoreError(f"the lock on {column} is held by process {pid}" + (f" ({app}, role {role})" if app else
+                                                                                 f" (role {role})")
+                           + ", a session of another role, whose state this role may not see (pg_stat_activity "
+                           "shows it to members of that role and of pg_read_all_stats): a run scoring the column, "
+                           "or a session that a run through a pooler in transaction mode left holding the lock, "
+                           "which keeps it until it ends; nothing was scored",
+                           hint=f"ask a role that may see it: SELECT state, state_change, client_addr FROM "
+                                f"pg_stat_activity WHERE pid = {pid}; a run at work: wait for it; idle with no run "
+                                f"going on: SELECT pg_terminate_backend({pid}) (as a member of {role} or of "
+                                "pg_signal_backend), or PgBouncer's RECONNECT for its database; then run this again")
     if pid and activity == "idle" and idle is not None and idle >= IDLE_HOLDER:
-        # not a run at work (whose session is idle only between a chunk's COMMIT and the next chunk): a session a
-        # run through a transaction pooler left the lock in, idle in the pool, which never finishes
-        raise PgscoreError(f"the lock on {table}.{shown or into} is held by an idle session, not a run at work: "
-                           f"process {pid}" + (f", {app}" if app else "") + f", idle since {changed:%Y-%m-%d %H:%M:%S}"
-                           f" ({idle:,.0f} s); it keeps the lock until it ends (a pooled server session left it "
-                           "by a run through a pooler in transaction mode); nothing was scored",
-                           hint=f"end that session: SELECT pg_terminate_backend({pid}); or PgBouncer's RECONNECT "
-                                "(on its admin console) for its database; then run this again")
+        # idle, not in a transaction: a run between two chunks whose client pauses (stopped with Ctrl-Z, slow, busy)
+        # is so as well as a session a run through a transaction pooler left the lock in, idle in the pool, which
+        # never ends; nothing in the server tells them apart (its lock, its session, its name are the same). It said
+        # `held by an idle session, not a run at work` of a live run paused 5 s (session 64)
+        raise PgscoreError(f"the lock on {column} is held by process {pid}" + (f" ({app})" if app else "")
+                           + f", idle since {changed:%Y-%m-%d %H:%M:%S} ({idle:,.0f} s): a run scoring the column "
+                           "between two chunks whose client has paused (stopped, slow) goes on when its client "
+                           "does; a session that a run through a pooler in transaction mode left holding the lock "
+                           "keeps it until it ends; nothing was scored",
+                           hint="where no pgscore score of the column runs (its job, its terminal), end that session: "
+                                f"SELECT pg_terminate_backend({pid}); or PgBouncer's RECONNECT (on its admin console) "
+                                "for its database; then run this again (a run so ended stops with exit 75 and the "
+                                "line to resume with)")
     by = (f" (process {pid}" + (f", {app}" if app else "") + (f", connected since {since:%Y-%m-%d %H:%M:%S}"
                                                                 if since else "") + ")") if pid else ""
-    raise PgscoreError(f"another session is scoring {table}.{shown or into}{by}: two runs at once would both score "
+    raise PgscoreError(f"another session is scoring {column}{by}: two runs at once would both score "
                        "every row and log every prediction twice; nothing was scored",
                        hint="wait for it to finish, or stop it where it runs (Ctrl-C) and go on with the --after "
                             "that it prints")
 
 
 IDLE_HOLDER = 5.0  # seconds a session holding a column's lock has been idle (not in a transaction): not a run's
+# usual gap between two chunks (milliseconds), so both readings are said
 
 
 def own_server_session(conn, dsn, command="score"):
