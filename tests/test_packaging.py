@@ -106,21 +106,57 @@ def test_the_image_installs_the_debian_packages_scripts_run_does_and_says_when_i
     assert re.search(r'CMD \["pg_isready", "-q", "-h", "127\.0\.0\.1"\]', healthchecks[0])
 
 
-def _run_script_missing_packages(tmp_path, sudo, apt_get="exit 0"):
-    """scripts/run --version where dpkg-query finds none of the Debian packages, with a fake apt-get and sudo
-    first on the PATH (`sudo` the fake's body: $1 is -n for sudo -n true); CompletedProcess."""
+def _run_script_missing_packages(tmp_path, sudo, apt_get="exit 0", dpkg_query="exit 1", args=("--version",)):
+    """scripts/run --version (or `args`) where dpkg-query finds none of the Debian packages (or as `dpkg_query`,
+    the fake's body, says), with a fake apt-get and sudo first on the PATH (`sudo` the fake's body: $1 is -n for
+    sudo -n true); CompletedProcess."""
     import os
     import subprocess
 
     fake = tmp_path / "bin"
     fake.mkdir()
-    for name, body in (("dpkg-query", "exit 1"), ("apt-get", f'echo "apt-get $*" >> {tmp_path}/calls; {apt_get}'),
+    for name, body in (("dpkg-query", dpkg_query), ("apt-get", f'echo "apt-get $*" >> {tmp_path}/calls; {apt_get}'),
                        ("sudo", sudo)):
         (fake / name).write_text(f"#!/bin/sh\n{body}\n")
         (fake / name).chmod(0o755)
     env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
-    return subprocess.run([str(ROOT / "scripts" / "run"), "--version"], capture_output=True, text=True, env=env,
+    return subprocess.run([str(ROOT / "scripts" / "run"), *args], capture_output=True, text=True, env=env,
                           stdin=subprocess.DEVNULL, timeout=120)
+
+
+def test_scripts_run_test_installs_pgbouncer_for_the_pooler_tests_and_goes_on_without_it(tmp_path):
+    """The tests of `pgscore score` through PgBouncer (test_cli's `_pgbouncer`) skipped wherever it was not
+    installed, CI's machine among them: the pooler refusal of session 63 ran nowhere (session 64). `scripts/run
+    test` installs Debian's pgbouncer where it is missing, as it does postgresql-15 (root, or sudo); where it cannot,
+    it says that those tests will skip and runs the others. Other commands do not install it."""
+    import os
+
+    only_pgbouncer = 'case "$*" in *pgbouncer*) exit 1;; *) echo "install ok installed";; esac'
+    run = _run_script_missing_packages(tmp_path, sudo="exit 0", dpkg_query=only_pgbouncer)
+    assert run.returncode == 0 and "pgbouncer" not in run.stderr, run
+    assert not (tmp_path / "calls").exists()
+    if os.geteuid() != 0:  # (no sudo: told, and the tests run)
+        (tmp_path / "bin").rename(tmp_path / "bin-0")
+        run = _run_script_missing_packages(tmp_path, sudo="exit 1", dpkg_query=only_pgbouncer,
+                                           args=("test", "--version"))
+        assert run.returncode == 0, run
+        assert "pgscore setup: the tests through PgBouncer will skip: this user cannot install pgbouncer" in \
+            run.stderr, run.stderr
+    (tmp_path / "bin").rename(tmp_path / "bin-1")
+    run = _run_script_missing_packages(tmp_path, sudo='[ "$1" = -n ] && exit 0; shift; exec "$@"',
+                                       dpkg_query=only_pgbouncer, args=("test", "--version"))
+    assert run.returncode == 0, run
+    assert "pgscore setup: installing Debian packages" in run.stderr and ": pgbouncer\n" in run.stderr, run.stderr
+    assert (tmp_path / "calls").read_text().splitlines()[-1].endswith("--no-install-recommends pgbouncer")
+    (tmp_path / "bin").rename(tmp_path / "bin-2")
+    (tmp_path / "calls").unlink()
+    run = _run_script_missing_packages(tmp_path, sudo='[ "$1" = -n ] && exit 0; shift; exec "$@"',
+                                       apt_get="echo 'E: Unable to locate package pgbouncer' >&2; exit 100",
+                                       dpkg_query=only_pgbouncer, args=("test", "--version"))
+    assert run.returncode == 0, run  # (pytest --version: the tests run)
+    assert "E: Unable to locate package pgbouncer" in run.stderr, run.stderr
+    assert "pgscore setup: the tests through PgBouncer will skip: pgbouncer could not be installed (above)" in \
+        run.stderr, run.stderr
 
 
 def test_scripts_run_says_installing_only_when_it_can_and_what_to_do_when_sudo_or_apt_get_fails(tmp_path):
