@@ -3493,7 +3493,7 @@ def test_score_refused_by_another_role_s_lock_says_what_this_role_cannot_see(db_
         r.stderr
     assert f"Hint: ask a role that may see it: SELECT state, state_change, client_addr FROM pg_stat_activity WHERE " \
            f"pid = {pid}; a run at work: wait for it; idle with no run going on: SELECT pg_terminate_backend({pid}) " \
-           "(as a member of postgres or of pg_signal_backend)" in r.stderr, r.stderr
+           "(as a superuser: the session is a superuser's), or PgBouncer's RECONNECT" in r.stderr, r.stderr
     assert "another session is scoring" not in r.stderr, r.stderr
 
 

@@ -2379,7 +2379,7 @@ def _stopped_by(e):
 # that resumes on 75 and pages on 1 paged someone for a lock wait): what stopped the run, as a line says it, and
 # when to go on; by SQLSTATE, else by class (53: the server out of memory, disk or connections, which a later run
 # may find again until an operator acts, but which no change of the data or the command fixes; 08: a connection
-# failure the server reports, not 08P01, a protocol violation)
+# failure the server reports, not 08P01, a protocol violation, and at FATAL: at ERROR it is a remote's, _stopped_by)
 TRANSIENT = {
     "55P03": ("a lock wait timed out (55P03 lock_not_available, transient: another transaction held a lock longer "
               "than lock_timeout)", ""),

@@ -417,12 +417,13 @@ def _hold_column(conn, table, into, shown=None):
         return held, pid
     # who holds it: the other run's backend (pg_locks keeps the keys as oids; classid is the table's oid)
     who = _call(conn, "SELECT a.pid, a.application_name, a.backend_start, a.state, a.state_change, "
-                      "EXTRACT(epoch FROM now() - a.state_change)::float8, a.usename::text FROM pg_locks l "
+                      "EXTRACT(epoch FROM now() - a.state_change)::float8, a.usename::text, "
+                      "(SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = a.usesysid) FROM pg_locks l "
                       "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
                       "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
                       "AND l.classid = %s::regclass AND l.objid = %s::int4::oid AND l.objsubid = 2",
                 (table, held[1]))
-    pid, app, since, activity, changed, idle, role = who[0] if who else (None,) * 7
+    pid, app, since, activity, changed, idle, role, superuser = who[0] if who else (None,) * 8
     column = f"{table}.{shown or into}"
     if pid and activity is None:
         # another role's session, whose state pg_stat_activity keeps from a role that is neither a member of it nor
@@ -436,8 +437,10 @@ def _hold_column(conn, table, into, shown=None):
                            "which keeps it until it ends; nothing was scored",
                            hint=f"ask a role that may see it: SELECT state, state_change, client_addr FROM "
                                 f"pg_stat_activity WHERE pid = {pid}; a run at work: wait for it; idle with no run "
-                                f"going on: SELECT pg_terminate_backend({pid}) (as a member of {role} or of "
-                                "pg_signal_backend), or PgBouncer's RECONNECT for its database; then run this again")
+                                f"going on: SELECT pg_terminate_backend({pid}) ("
+                                + ("as a superuser: the session is a superuser's" if superuser else
+                                   f"as a member of {role} or of pg_signal_backend")
+                                + "), or PgBouncer's RECONNECT for its database; then run this again")
     if pid and activity == "idle" and idle is not None and idle >= IDLE_HOLDER:
         # idle, not in a transaction: a run between two chunks whose client pauses (stopped with Ctrl-Z, slow, busy)
         # is so as well as a session a run through a transaction pooler left the lock in, idle in the pool, which
