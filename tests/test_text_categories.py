@@ -1188,3 +1188,22 @@ def test_predict_batch_names_the_word_of_a_null_keys_row(conn, db_url):
     said = e.value.diag.message_primary
     assert e.value.pgcode == "22023", said
     assert "feature 'region' holds the word 'mars'" in said and "(key NULL" in said, said
+
+
+def test_predict_batch_names_the_word_of_the_row_refused_without_running_the_query_again(conn, db_url):
+    """Session 64: a strict encoder's refusal of an unknown word in predict_batch's chunk was named by running the
+    caller's query again for the row of that key: a volatile query ran twice (its nextval), and its second run could
+    give another word ('venus' here, where the row refused held 'mars') or none. The word comes from the chunk's
+    own rows now."""
+    model, X, y = binary_model(handle_unknown="error")
+    registry.deploy(db_url, "strict", model, X, y, feature_names=NAMES)
+    make_table(conn)
+    query(conn, "CREATE SEQUENCE calls")
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT count(*) FROM pgscore.predict_batch('strict', $$SELECT id, age, CASE WHEN nextval('calls') "
+                    "<= 8 THEN region ELSE 'venus' END AS region, plan FROM customers ORDER BY id$$)")
+    said = e.value.diag.message_primary
+    assert e.value.pgcode == "22023", said
+    assert "feature 'region' holds the word 'mars'" in said and "(key '5'" in said, said
+    assert query(conn, "SELECT last_value FROM calls") == [(8,)]  # the query once (its 8 rows)
+

@@ -508,41 +508,36 @@ def query_chunks(plpy, GD, model, query, chunk_size, log, path):
     fmt = features_format(plpy)
     with caller:  # the query is parsed and planned here
         columns = _described(plpy, query, model)
+        worded = _worded(plpy, model, columns)
+        items = feature_items(plpy, model, columns, "q", key=f"q.{KEY}") if worded else None
+        # an unknown word's own text, read with its row (NULL for every other): a strict encoder's refusal names
+        # it without the query run again (session 64: it was, for the row of that key, whose second run could
+        # hold another word, or none, and ran the query's functions twice)
+        words = "".join(f", CASE WHEN {items[model.feature_names.index(f)]} OPERATOR(pg_catalog.=) -1 THEN "
+                        f"q.{quote_ident(plpy, f)}::pg_catalog.text END AS w{i}" for i, f in enumerate(worded))
         # the key by position (renamed: `SELECT id, * FROM t` names it twice), the features by name
         sql = (f"SELECT q.{KEY}::pg_catalog.text AS k, "
-               f"{fmt.sql(feature_sql(plpy, model, columns, 'q', key=f'q.{KEY}'))} AS b FROM ({query}) AS q({KEY})")
+               f"{fmt.sql(feature_sql(plpy, model, columns, 'q', key=f'q.{KEY}'))} AS b{words} "
+               f"FROM ({query}) AS q({KEY})")
         cursor = plpy.cursor(sql)
     cause = auditlog.cause(plpy, "predict_batch")
-    word_of = functools.partial(_query_word, plpy, model, query, columns, caller)
-    return _chunks(plpy, GD, model, cursor, chunk_size, _logging(plpy, log), cause, caller, fmt, word_of)
+    return _chunks(plpy, GD, model, cursor, chunk_size, _logging(plpy, log), cause, caller, fmt, worded)
 
 
-def _query_word(plpy, model, query, columns, caller, key, feature):
-    """The word of text feature `feature` that a row of key `key` (text) of predict_batch's `query` holds and the
-    model was not fitted on, read by running the query again (in the caller's search_path) where a strict encoder
-    refused its code, for the error to name it as score_table's and rescoring's do (session 62: it said "an
-    unknown word (code -1)"); None where the column holds codes (a number type) or no such row is found."""
-    typid = columns.get(feature)
-    if typid is None:
-        return None
-    t = plpy.execute(plpy.prepare("SELECT y.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::pg_catalog.\"char\"[]) "
-                                  "AS s FROM pg_catalog.pg_type y WHERE y.oid OPERATOR(pg_catalog.=) $1",
-                                  ["pg_catalog.oid"]), [typid])
-    if not t or not t[0]["s"]:
-        return None
-    w = f"q.{quote_ident(plpy, feature)}::pg_catalog.text"
-    # (a NULL key's row by its NULL: str(None), 'None', named the word of a row keyed 'None', review r2)
-    sql = (f"SELECT {w} AS w FROM ({query}) AS q({KEY}) WHERE (q.{KEY}::pg_catalog.text OPERATOR(pg_catalog.=) $1 "
-           f"OR (q.{KEY} IS NULL AND $1 IS NULL)) AND {w} IS NOT NULL "
-           f"AND NOT ({w} OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])) LIMIT 1")
-    known = [str(x) for x in (model.text_categories or {}).get(feature) or []]
-    try:
-        with caller, plpy.subtransaction():
-            rows = plpy.execute(plpy.prepare(sql, ["pg_catalog.text", "pg_catalog.text[]"]),
-                                [None if key is None else str(key), known])
-    except plpy.SPIError:  # (the error without the word, not another one)
-        return None
-    return rows[0]["w"] if rows else None
+def _worded(plpy, model, columns) -> list:
+    """The text features of `model` (0123) that `columns` holds as words (a string type, an ENUM): their code is
+    -1 for a word the model does not know, whose text a strict encoder's refusal names. Not one read as codes
+    (a number column), whose -1 is a code the caller wrote."""
+    words = getattr(model, "text_categories", None) or {}
+    typids = {f: columns[f] for f in model.feature_names if f in words and f in columns}
+    if not typids or one_array(columns, None):
+        return []
+    t = plpy.execute(plpy.prepare("SELECT y.oid::pg_catalog.int8 AS typid FROM pg_catalog.pg_type y WHERE y.oid "
+                                  "OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[]) AND y.typcategory "
+                                  "OPERATOR(pg_catalog.=) ANY ('{S,E}'::pg_catalog.\"char\"[])", ["pg_catalog.oid[]"]),
+                     [sorted(set(typids.values()))])
+    texts = {r["typid"] for r in t}
+    return [f for f, typid in typids.items() if typid in texts]
 
 
 def query_statement(plpy, model, query, chunk_size, log, path) -> str | None:
@@ -632,7 +627,7 @@ def _temp_file_limit(plpy) -> str:
     return plpy.execute("SELECT pg_catalog.current_setting('temp_file_limit') AS v")[0]["v"]
 
 
-def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt, word_of=None):
+def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt, worded=()):
     while True:
         with caller:  # functions the query calls look up names as they run
             try:
@@ -657,11 +652,22 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt, word_o
             raise _null_features(model, keys[i]) from None
         X = fmt.decode(data, len(rows), model.n, keys, model)
         # a multiclass model's rows are logged with their predicted classes (argmax of the chunk)
+        word_of = functools.partial(_chunk_word, rows, keys, worded) if worded else None
         scores, labels = scored(model, X, keys, labelled=log, word_of=word_of)
         if log:
             auditlog.write_batch(Runtime.get(plpy, GD).log, model.model_id, keys, X, model.n, scores,
                                  labels if labels is not None else [None] * len(keys), "batch", cause)
         yield keys, scores
+
+
+def _chunk_word(rows, keys, worded, key, feature):
+    """word_of for predict_batch's chunk: the unknown word of text feature `feature` that its row of key `key` holds,
+    as the chunk's own rows read it (query_chunks' w columns); the first row of that key holding one, which is the
+    first row refused (an earlier one holding an unknown word in that feature would have been refused first)."""
+    if feature not in worded:
+        return None
+    col = f"w{worded.index(feature)}"
+    return next((r[col] for k, r in zip(keys, rows) if k == key and r[col] is not None), None)
 
 
 def scored(model, X, keys, labelled, every_classifier=False, word_of=None):
