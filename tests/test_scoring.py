@@ -1022,12 +1022,13 @@ def test_predict_batch_of_a_linear_model_is_one_statement_in_sql(conn):
     assert [k for k, _ in got] == list(range(60))
     assert np.abs(np.array([s for _, s in got]) - est.predict_proba(x[:60])[:, 1]).max() <= 1e-12
     assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
-    # an infinity: the chunks' error, naming the key, whatever rows came before it
+    # an infinity: the error of the row that failed, naming its key, whatever rows came before it (session 64: the
+    # chunks' own, with a count of the rows like it in its chunk, from the query run a second time chunk by chunk)
     query(conn, "UPDATE rows SET f[2] = 'Infinity' WHERE id IN (41, 45)")
     err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('logit', 'SELECT id, f AS features FROM rows "
                           "ORDER BY id', p_chunk_size => 20, p_log => false)")
-    assert err.pgcode == "22023" and "'monthly_charges' is infinite (key '41' and 1 more in this chunk of 20)" in \
-        err.pgerror, err.pgerror
+    assert err.pgcode == "22023" and "model logit v1: feature 'monthly_charges' is infinite (key '41')" in \
+        err.pgerror and "pgscore: model" not in err.pgerror, err.pgerror
     # a model that imputes: a NULL in the array is scored by batch_row, as the chunks score it
     deploy(conn.dsn, "ridge_imputed")
     query(conn, "UPDATE rows SET f[2] = NULL WHERE id IN (41, 45)")
@@ -1055,6 +1056,37 @@ def test_predict_batch_of_a_linear_model_is_one_statement_in_sql(conn):
                           "1e308::float8 AS b', p_log => false)")
     assert err.pgcode == "22003" and "model big scores this query in SQL, which failed: value out of range" in \
         err.pgerror and "pgscore.score scores such a row" in err.pgerror, err.pgerror
+
+
+def test_predict_batch_in_sql_runs_a_volatile_query_once_and_names_the_row_that_failed(conn):
+    """Session 64: on batch_row's error (and on 22003) predict_batch of a model scored in SQL ran the caller's
+    query a second time, chunk by chunk, for the chunks' wording: a query's nextval ran twice, and the second run
+    named the row that failed in it (key '27' here, where the row that failed was keyed '7'), or none. The query
+    runs once; the error is that of the row that failed, naming its key."""
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:20])
+    query(conn, "CREATE SEQUENCE calls")
+    volatile = ("SELECT nextval(''calls''), CASE WHEN id = 6 THEN f[1:1] || ''Infinity''::float8 || f[3:] ELSE f END "
+                "AS features FROM rows ORDER BY id")
+    err = sql_error(conn, f"SELECT * FROM pgscore.predict_batch('logit', '{volatile}', p_log => false)")
+    assert err.pgcode == "22023" and "'monthly_charges' is infinite (key '7')" in err.pgerror, err.pgerror
+    assert query(conn, "SELECT last_value <= 20 FROM calls") == [(True,)]  # (it was 40: the query twice)
+    # logged: the same, and no audit row
+    query(conn, "SELECT setval('calls', 1, false)")
+    err = sql_error(conn, f"SELECT * FROM pgscore.predict_batch('logit', '{volatile}')")
+    assert err.pgcode == "22023" and "(key '7')" in err.pgerror, err.pgerror
+    assert query(conn, "SELECT last_value <= 20 FROM calls") == [(True,)]
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
+    # a value out of SQL's range: raised as such, the query run once
+    xs = np.random.default_rng(5).normal(size=(50, 2))
+    registry.deploy(conn.dsn, "big", Ridge(alpha=1e-9).fit(xs, 2 * xs[:, 0] + 3 * xs[:, 1]), xs,
+                    2 * xs[:, 0] + 3 * xs[:, 1], feature_names=["a", "b"])
+    query(conn, "SELECT setval('calls', 1, false)")
+    err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('big', 'SELECT nextval(''calls''), 1e308::float8 AS a, "
+                          "1e308::float8 AS b', p_log => false)")
+    assert err.pgcode == "22003" and "model big scores this query in SQL, which failed: value out of range" in \
+        err.pgerror, err.pgerror
+    assert query(conn, "SELECT last_value FROM calls") == [(1,)]
 
 
 @pytest.mark.parametrize("keys", [

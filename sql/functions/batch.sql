@@ -322,8 +322,10 @@ BEGIN
         -- every error raised again as its message, SQLSTATE, DETAIL, HINT and the object it names (a
         -- constraint's table and name, which clients read) alone: its CONTEXT quotes the statement, which
         -- holds the model's weights (a role that may score may not read them)
+        -- (batch_row's message without the name PL/Python puts before it, pgscore: , as the chunks say it)
         v_error := pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-            'message', SQLERRM, 'sqlstate', SQLSTATE, 'detail', nullif(v_detail, ''), 'hint', nullif(v_hint, ''),
+            'message', CASE WHEN SQLERRM LIKE 'pgscore: %' THEN pg_catalog.substr(SQLERRM, 10) ELSE SQLERRM END,
+            'sqlstate', SQLSTATE, 'detail', nullif(v_detail, ''), 'hint', nullif(v_hint, ''),
             'schema_name', nullif(v_schema, ''), 'table_name', nullif(v_table, ''), 'column_name', nullif(v_column, ''),
             'datatype_name', nullif(v_type, ''), 'constraint_name', nullif(v_constraint, '')));
         -- (pgscore's errors raised in PL/Python, batch_row's among them, begin with the name of their Python
@@ -333,24 +335,17 @@ BEGIN
                 USING ERRCODE = SQLSTATE, DETAIL = 'the server said: ' || SQLERRM,
                       HINT = 'score fewer rows a call (a range of keys in the query), or write the scores back with pgscore score (pgscore.score_table), whose chunks each fit' || CASE WHEN p_log THEN '; p_log => false keeps no features for audit rows, where you need none' ELSE '' END || '; or have a superuser raise temp_file_limit (ALTER ROLE ... SET temp_file_limit, or postgresql.conf; docs/operations-disk.md, ''Temporary space'')';
         END IF;
-        IF SQLSTATE NOT LIKE '22%' OR (SQLSTATE <> '22003' AND SQLERRM NOT LIKE 'pgscore: %') THEN
-            -- the caller's query's own error (a division by zero, a cast it makes): the chunks would meet it
-            -- again, after running the query a second time, and what it does with it (a sequence's nextval)
-            PERFORM pgscore.batch_error(v_error);
-        END IF;
-        -- rows already returned cannot be taken back: an error ends the call. The chunks raise it as they
-        -- would have (the key and how many more rows its chunk holds like it); a value out of SQL's range
-        -- (beyond about 1e300 times a weight, or a product that underflows), which the chunks score, keeps
-        -- PostgreSQL's own error
-        PERFORM pgscore.batch_error(c.error)
-           FROM pgscore.batch_chunks(p_model, p_query, v_version, p_chunk_size, false, p_search_path) AS c
-          WHERE c.error IS NOT NULL;
+        -- the error raised as it is: the row batch_row refused (its key, and why), or the query's own. The query is
+        -- not run again (0149; it was, chunk by chunk, for the chunks' count of the rows like it: the query's
+        -- functions ran twice, a sequence's nextval, and a query giving other rows the second time, random() or a
+        -- table changed meanwhile, had its error name another row than the one that failed, or none). A double's
+        -- overflow: the score's own arithmetic where a feature is beyond about 1e300 times a weight
         IF SQLSTATE = '22003' THEN
             RAISE EXCEPTION 'pgscore.predict_batch: model % scores this query in SQL, which failed: %', p_model, SQLERRM
                 USING ERRCODE = SQLSTATE,
-                      HINT = 'a feature value beyond about 1e300 (or one whose product with a weight underflows) is out of SQL''s range; pgscore.score scores such a row';
+                      HINT = 'a feature value beyond about 1e300 (or one whose product with a weight underflows) is out of SQL''s range; pgscore.score scores such a row (where the query''s own arithmetic overflows, it fails alone too)';
         END IF;
-        PERFORM pgscore.batch_error(v_error);  -- not raised again chunk by chunk (rows changed in between)
+        PERFORM pgscore.batch_error(v_error);
     END;
 END
 $fn$;
