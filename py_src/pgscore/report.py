@@ -360,13 +360,13 @@ def _held_back(by_name: dict, drift: list[dict], perf: list[dict]) -> None:
         r.pop("sort_order", None)
 
 
-# Counts per baseline bin of one model's values in one window, from pgscore.drift_counts(): the
-# counting behind pgscore.drift_stats() (and so behind the views), not a copy of it.
+# Counts per baseline bin of one model's values in one window, from pgscore.drift_counts_of(): the
+# counting behind pgscore.drift_stats() (and so behind the views), not a copy of it, for that model alone
+# (session 64: pgscore.drift_counts, every live model's counted for each model the report draws)
 HISTOGRAM_SQL = """
 WITH counts AS MATERIALIZED (
     SELECT c.kind, c.position, c.bin, c.n
-      FROM pgscore.drift_counts('window', %(window)s) c
-     WHERE c.model_id = %(model_id)s
+      FROM pgscore.drift_counts_of(ARRAY[%(model_id)s]::bigint[], 'window', %(window)s) c
 )
 SELECT b.kind, b.feature, b.position, b.edges, b.expected, b.null_rate,
        ARRAY(SELECT coalesce(c.n, 0)

@@ -98,6 +98,9 @@ GRANT EXECUTE ON FUNCTION pgscore.class_drift_stats() TO pgscore_reader, pgscore
 -- drift NAME for the models it shows
 GRANT EXECUTE ON FUNCTION pgscore.drift_rows_of(text[], text), pgscore.performance_rows_of(text[]),
     pgscore.firing_of(text[]), pgscore.alerts_of(text[]) TO pgscore_reader, pgscore_admin;
+-- the counts per baseline bin of the versions named, which the HTML report of pgscore drift draws for the models it
+-- shows (0149; it read pgscore.drift_counts, which counts every live model's, once for each model shown)
+GRANT EXECUTE ON FUNCTION pgscore.drift_counts_of(bigint[], text, text) TO pgscore_admin;
 -- the noise floors the levels are judged against, and the normal quantile behind them: they read nothing
 GRANT EXECUTE ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint),
     pgscore.normal_quantile(float8) TO pgscore_reader, pgscore_admin;
