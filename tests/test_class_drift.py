@@ -372,3 +372,51 @@ def test_class_drift_stats_called_directly_gives_the_views_counts_and_shares(db_
             query(reader, "SELECT * FROM pgscore.class_counts_of(ARRAY[1]::bigint[])")
     finally:
         reader.close()
+
+
+def test_firing_of_a_name_computes_its_class_mix_alone(db_url, tier, tier_data):
+    """Session 64: firing_of(p_models)'s class-mix branch read class_drift_stats(), every live classifier's class mix,
+    and kept the names asked for (6 live classifiers of 20,000 logged rows each: that branch 741 ms, one's 97 ms). It
+    reads class_drift_stats_of for the live versions it names. class_drift_stats_of, through SQL: class_drift_stats()'s
+    rows of those versions; none for NULL, an empty array, an unknown id or a version no longer live; repeated ids
+    once; the owner's alone (the reader reads class_drift_stats(), and firing_of runs as its owner)."""
+    import collections
+
+    conn, model_id = tier
+    X, y, names, model = tier_data
+    other = registry.deploy(db_url, "tier2", model, X, y, feature_names=names)["model_id"]
+    log_labels(conn, model_id, mix([500, 0, 0]))  # 'tier' predicts one class: its mix fires
+    log_labels(conn, other, mix([0, 500, 0]))
+    cols = "model_id, name, version, window_name, n, n_unlabelled, shares, psi, status, checks"
+    every = query(conn, f"SELECT {cols} FROM pgscore.class_drift_stats() ORDER BY 1, 4")
+    assert {r[0] for r in every} == {model_id, other}
+    for ids, want in (([model_id], [model_id]), ([other, model_id, other], [model_id, other]), (None, []), ([], []),
+                      ([-1], []), ([None, model_id], [model_id])):
+        got = query(conn, f"SELECT {cols} FROM pgscore.class_drift_stats_of(%s::bigint[]) ORDER BY 1, 4", (ids,))
+        assert got == [r for r in every if r[0] in want], ids
+    # firing_of for one name: its class mix computed for it alone (each statement of its body as auto_explain shows
+    # it: the class mix of the versions named, not every live one's filtered)
+    conn.notices = collections.deque(maxlen=100000)
+    with conn.cursor() as cur:
+        cur.execute("LOAD 'auto_explain'")
+        cur.execute("SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; "
+                    "SET client_min_messages = log")
+        cur.execute("SELECT model, what, subject FROM pgscore.firing_of(ARRAY['tier'])")
+        fired = cur.fetchall()
+        cur.execute("RESET client_min_messages; RESET auto_explain.log_min_duration")
+    plans = "".join(conn.notices)
+    assert "Function Scan on class_drift_stats_of s" in plans, plans[-3000:]
+    assert "Function Scan on class_drift_stats s" not in plans, plans[-3000:]
+    assert ("tier", "class", "mix") in fired and not any(m == "tier2" for m, *_ in fired), fired
+    # a version no longer live has no rows; the reader may not call it
+    new = registry.deploy(db_url, "tier2", model, X, y, feature_names=names)["model_id"]
+    assert query(conn, "SELECT count(*) FROM pgscore.class_drift_stats_of(ARRAY[%s]::bigint[])", (other,)) == [(0,)]
+    assert query(conn, "SELECT count(*) > 0 FROM pgscore.class_drift_stats_of(ARRAY[%s]::bigint[])", (new,)) == [(True,)]
+    ensure_role(conn, "pgscore_t_bi3", login=True)
+    query(conn, "GRANT pgscore_reader TO pgscore_t_bi3")
+    reader = psycopg2.connect(db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_bi3@"))
+    try:
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            query(reader, "SELECT * FROM pgscore.class_drift_stats_of(ARRAY[1]::bigint[])")
+    finally:
+        reader.close()

@@ -144,6 +144,7 @@ EXPECTED = {
     "pgscore.window_drift_stats()": ("s", False, "u"),  # the live versions' drift in the windows, for alerts
     "pgscore.class_drift_stats()": ("s", False, "u"),  # the live classifiers' predicted-class mix (0122)
     "pgscore.class_counts_of(bigint[])": ("s", False, "u"),  # class_drift's counts (0122)
+    "pgscore.class_drift_stats_of(bigint[])": ("s", False, "u"),  # firing_of's class mix of the models named (0149)
     "pgscore.performance_stats_of(boolean,bigint[],text)": ("s", False, "u"),
     "pgscore.shadow_performance_stats()": ("s", False, "u"),  # the shadow versions' performance, for alerts
     # the drift rows, realised performance, firing conditions and alerts of the models named (0136)

@@ -1652,7 +1652,7 @@ COMMENT ON FUNCTION pgscore.class_counts_of(bigint[]) IS 'Internal: per model ve
  * as drift_stats_of's; judged by pgscore.judge on drift_thresholds' class_mix row. A version without a class
  * baseline (a binary classifier, a model deployed without training data or before 0122) has no status.
  */
-CREATE FUNCTION pgscore.class_drift_stats()
+CREATE FUNCTION pgscore.class_drift_stats_of(p_model_ids bigint[])
 RETURNS TABLE (model_id bigint, name text, version integer, task text, window_name text, sort_order integer,
                n bigint, n_unlabelled bigint, classes text[], shares float8[], baseline_shares float8[],
                baseline_n bigint, psi float8, largest_change_class text, largest_change float8, checks jsonb,
@@ -1670,6 +1670,7 @@ WITH live AS MATERIALIZED (
       FROM pgscore.live_models lm
       LEFT JOIN pgscore.baselines b ON b.model_id = lm.model_id AND b.kind = 'class'
      WHERE lm.task IN ('binary', 'multiclass') AND jsonb_typeof(lm.classes) = 'array'
+       AND lm.model_id = ANY (p_model_ids)
 ),
 counts AS MATERIALIZED (
     SELECT c.model_id, c.period, c.bin, c.n
@@ -1712,6 +1713,24 @@ SELECT l.model_id, l.name, l.version, l.task, dw.window_name, dw.sort_order,
   LEFT JOIN mix m ON m.model_id = l.model_id AND m.window_name = dw.window_name
   LEFT JOIN LATERAL pgscore.judge(ARRAY['class_mix'], ARRAY[m.psi], ARRAY[coalesce(m.n, 0)], l.name, NULL::text) j
          ON l.expected IS NOT NULL
+$fn$;
+COMMENT ON FUNCTION pgscore.class_drift_stats_of(bigint[]) IS 'class_drift_stats of the live versions among p_model_ids alone (a version not live, or NULL, has no rows), computed for them alone: what pgscore.firing_of reads for the models it is given (migration 0149)';
+
+-- every live classifier's (0149: through class_drift_stats_of, which firing_of calls for the models it names alone;
+-- before, it read this and kept their rows, every live classifier's class mix counted for one name)
+CREATE FUNCTION pgscore.class_drift_stats()
+RETURNS TABLE (model_id bigint, name text, version integer, task text, window_name text, sort_order integer,
+               n bigint, n_unlabelled bigint, classes text[], shares float8[], baseline_shares float8[],
+               baseline_n bigint, psi float8, largest_change_class text, largest_change float8, checks jsonb,
+               status text, firing text, min_n integer)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+SET extra_float_digits = 1
+ROWS 50
+AS $fn$
+SELECT * FROM pgscore.class_drift_stats_of(ARRAY(SELECT lm.model_id FROM pgscore.live_models lm))
 $fn$;
 COMMENT ON FUNCTION pgscore.class_drift_stats() IS 'Per live classifier and window: the share of each predicted class among its logged predictions against the shares at deploy (its class baseline), their PSI, the class whose share moved most, and the class_mix check; read it through pgscore.class_drift and alerts';
 
@@ -2468,10 +2487,11 @@ UNION ALL
 -- the live versions' predicted-class mix (migration 0122): what 'class', subject 'mix'
 SELECT s.name, s.version, 'class', 'mix', s.window_name, s.sort_order, c.metric, c.value,
        CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, false, coalesce(CASE c.level WHEN 'alert' THEN c.alert_from ELSE c.warn_from END, 'default')
-  FROM pgscore.class_drift_stats() s
+  -- (0149) the live versions named alone (it read class_drift_stats(), every live classifier's, and kept theirs)
+  FROM pgscore.class_drift_stats_of(ARRAY(SELECT l.model_id FROM live l)) s
  CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text,
                                                 warn_from text, alert_from text)
- WHERE c.level IN ('warn', 'alert') AND (p_models IS NULL OR s.name = ANY (p_models))
+ WHERE c.level IN ('warn', 'alert')
 $fn$;
 COMMENT ON FUNCTION pgscore.firing_of(text[]) IS 'pgscore.firing of the models p_models alone (NULL: every model), each condition computed for them alone: every condition at warn or alert level now of their live versions and of their shadow versions (migration 0136)';
 

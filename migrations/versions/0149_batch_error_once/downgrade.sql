@@ -91,3 +91,129 @@ END
 $fn$;
 
 REVOKE EXECUTE ON FUNCTION pgscore.drift_counts_of(bigint[], text, text) FROM pgscore_admin;
+
+CREATE OR REPLACE FUNCTION pgscore.firing_of(p_models text[])
+RETURNS TABLE (model text, version integer, what text, subject text, window_name text, sort_order integer,
+               metric text, value float8, threshold float8, level text, shadow boolean, threshold_from text)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+ROWS 100
+AS $fn$
+WITH live AS MATERIALIZED (SELECT lm.model_id, lm.name FROM pgscore.live_models lm
+                            WHERE p_models IS NULL OR lm.name = ANY (p_models)),
+shadows AS MATERIALIZED (SELECT sv.model_id FROM pgscore.shadow_versions sv
+                           JOIN live lm ON lm.name = sv.name
+                          WHERE sv.model_id <> lm.model_id)
+SELECT s.name AS model, s.version, s.kind AS what, s.feature AS subject, s.period AS window_name, s.sort_order,
+       c.metric, c.value, CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END AS threshold, c.level,
+       false AS shadow,
+       -- appended (migration 0133): where the threshold came from (subject, model: an override; default)
+       coalesce(CASE c.level WHEN 'alert' THEN c.alert_from ELSE c.warn_from END, 'default') AS threshold_from
+  FROM pgscore.drift_stats_of(ARRAY(SELECT l.model_id FROM live l), 'window') s
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text,
+                                                warn_from text, alert_from text)
+ WHERE c.level IN ('warn', 'alert')
+UNION ALL
+-- the live versions' realised performance in the windows by prediction time (subject 'outcomes') and, since
+-- migration 0125, by outcome time (subject 'outcomes by recorded time': the judged predictions whose outcome was
+-- recorded in the window), in one call: judged_predictions, its sort and the unmatched outcomes read once (two
+-- calls, one a kind, cost alerts 2.3 times what 0122's did; docs/performance.md, "By outcome time")
+SELECT r.name, r.version, 'performance',
+       CASE r.period_kind WHEN 'window' THEN 'outcomes' ELSE 'outcomes by recorded time' END, r.period,
+       r.sort_order, c.metric, (c.value)::float8, (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8,
+       c.level, false, coalesce(CASE c.level WHEN 'alert' THEN c.alert_from ELSE c.warn_from END, 'default')
+  FROM pgscore.performance_stats_of(false, CASE WHEN p_models IS NOT NULL THEN ARRAY(SELECT l.model_id FROM live l) END,
+                                    'both_windows') r
+ CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text,
+                                                warn_from text, alert_from text)
+ WHERE r.period_kind IN ('window', 'outcome_window') AND c.level IN ('warn', 'alert')
+UNION ALL
+-- each shadow version of a model with a live version: its drift against its own baseline, and its realised
+-- performance judged by its own predictions (shadow_performance_stats: the shadows' alone, in the windows)
+SELECT s.name, s.version, s.kind, s.feature, s.period, s.sort_order, c.metric, c.value,
+       CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, true, coalesce(CASE c.level WHEN 'alert' THEN c.alert_from ELSE c.warn_from END, 'default')
+  FROM pgscore.drift_stats_of(ARRAY(SELECT sh.model_id FROM shadows sh), 'window') s
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text,
+                                                warn_from text, alert_from text)
+ WHERE c.level IN ('warn', 'alert')
+UNION ALL
+SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
+       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, true, coalesce(CASE c.level WHEN 'alert' THEN c.alert_from ELSE c.warn_from END, 'default')
+  FROM pgscore.performance_stats_of(true, ARRAY(SELECT sh.model_id FROM shadows sh), 'window') r
+ CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text,
+                                                warn_from text, alert_from text)
+ WHERE c.level IN ('warn', 'alert')
+UNION ALL
+-- the live versions' predicted-class mix (migration 0122): what 'class', subject 'mix'
+SELECT s.name, s.version, 'class', 'mix', s.window_name, s.sort_order, c.metric, c.value,
+       CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, false, coalesce(CASE c.level WHEN 'alert' THEN c.alert_from ELSE c.warn_from END, 'default')
+  FROM pgscore.class_drift_stats() s
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text,
+                                                warn_from text, alert_from text)
+ WHERE c.level IN ('warn', 'alert') AND (p_models IS NULL OR s.name = ANY (p_models))
+$fn$;
+
+CREATE OR REPLACE FUNCTION pgscore.class_drift_stats()
+RETURNS TABLE (model_id bigint, name text, version integer, task text, window_name text, sort_order integer,
+               n bigint, n_unlabelled bigint, classes text[], shares float8[], baseline_shares float8[],
+               baseline_n bigint, psi float8, largest_change_class text, largest_change float8, checks jsonb,
+               status text, firing text, min_n integer)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+SET extra_float_digits = 1
+ROWS 50
+AS $fn$
+WITH live AS MATERIALIZED (
+    SELECT lm.model_id, lm.name, lm.version, lm.task, ARRAY(SELECT jsonb_array_elements_text(lm.classes)) AS classes,
+           b.expected, b.n AS base_n
+      FROM pgscore.live_models lm
+      LEFT JOIN pgscore.baselines b ON b.model_id = lm.model_id AND b.kind = 'class'
+     WHERE lm.task IN ('binary', 'multiclass') AND jsonb_typeof(lm.classes) = 'array'
+),
+counts AS MATERIALIZED (
+    SELECT c.model_id, c.period, c.bin, c.n
+      FROM pgscore.class_counts_of(ARRAY(SELECT l.model_id FROM live l WHERE l.expected IS NOT NULL)) c
+),
+shares AS (
+    SELECT g.*, g.k::float8 / nullif(sum(g.k) OVER w, 0) AS c, sum(g.k) OVER w AS n
+      FROM (SELECT l.model_id, dw.window_name, g.i, l.classes[g.i + 1] AS class, l.expected[g.i + 1] AS e,
+                   coalesce((SELECT sum(c.n) FROM counts c
+                              WHERE c.model_id = l.model_id AND c.period = dw.window_name AND c.bin = g.i), 0) AS k
+              FROM live l
+             CROSS JOIN pgscore.drift_windows dw
+             CROSS JOIN LATERAL generate_series(0, cardinality(l.expected) - 1) g(i)
+             WHERE l.expected IS NOT NULL) g
+    WINDOW w AS (PARTITION BY g.model_id, g.window_name)
+),
+mix AS (
+    SELECT s.model_id, s.window_name, max(s.n)::bigint AS n,
+           CASE WHEN max(s.n) > 0 THEN array_agg(s.c ORDER BY s.i) END AS shares,
+           -- none of them without a prediction in the window (n 0, c NULL): greatest() skips a NULL, which made
+           -- PSI that of 1e-4 shares and named the first class as the one that moved
+           CASE WHEN max(s.n) > 0 THEN sum((greatest(s.c, 1e-4) - greatest(s.e, 1e-4))
+                                           * ln(greatest(s.c, 1e-4) / greatest(s.e, 1e-4))) END AS psi,
+           CASE WHEN max(s.n) > 0 THEN (array_agg(s.class ORDER BY abs(s.c - s.e) DESC, s.i))[1] END
+               AS largest_change_class,
+           CASE WHEN max(s.n) > 0 THEN (array_agg(s.c - s.e ORDER BY abs(s.c - s.e) DESC, s.i))[1] END
+               AS largest_change
+      FROM shares s
+     GROUP BY s.model_id, s.window_name
+)
+SELECT l.model_id, l.name, l.version, l.task, dw.window_name, dw.sort_order,
+       CASE WHEN l.expected IS NOT NULL THEN coalesce(m.n, 0) END,
+       CASE WHEN l.expected IS NOT NULL
+            THEN coalesce((SELECT sum(c.n) FROM counts c
+                            WHERE c.model_id = l.model_id AND c.period = dw.window_name AND c.bin = -1), 0)::bigint END,
+       l.classes, m.shares, l.expected, l.base_n, m.psi, m.largest_change_class, m.largest_change,
+       j.checks, j.status, j.firing, j.min_n
+  FROM live l
+ CROSS JOIN pgscore.drift_windows dw
+  LEFT JOIN mix m ON m.model_id = l.model_id AND m.window_name = dw.window_name
+  LEFT JOIN LATERAL pgscore.judge(ARRAY['class_mix'], ARRAY[m.psi], ARRAY[coalesce(m.n, 0)], l.name, NULL::text) j
+         ON l.expected IS NOT NULL
+$fn$;
+
+DROP FUNCTION pgscore.class_drift_stats_of(bigint[]);
