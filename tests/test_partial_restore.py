@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from helpers import pgscore_cli, query
+from helpers import catalog, pgscore_cli, query
 from pgscore import head_objects, migrate, registry
 from pgscore.localdb import pg_bin_dir
 
@@ -217,3 +217,28 @@ def test_a_schema_at_head_that_lacks_one_form_of_an_overloaded_function_names_it
     assert migrate.missing_objects(db_url) == [("function", "record_outcome")]
     status = pgscore_cli("status", "--db", db_url)
     assert "lacks some of its objects: function pgscore.record_outcome" in status.stderr, status.stderr
+
+
+def test_install_repair_makes_missing_functions_and_the_triggers_and_views_that_needed_them(db_url):
+    """Session 64: --repair refused a database that lacked pgscore functions ("a dump cannot pick them one by one"),
+    so a partial restore that lost one (or a DBA's DROP FUNCTION) had only "restore again". It makes each missing form
+    as a new install does, with its comment and grants, picked from a custom-format dump of the scratch database by
+    pg_restore -L, and with them the triggers of pgscore's tables that called them and the views that read them."""
+    before = catalog(db_url)
+    query(db_url, "DROP FUNCTION pgscore.record_outcome(text, uuid, boolean, timestamptz)")  # one of nine forms
+    query(db_url, "DROP FUNCTION pgscore.batch_row(text, integer, text, bytea)")
+    query(db_url, "DROP FUNCTION pgscore.forbid_mutation() CASCADE")  # the registry's triggers with it
+    query(db_url, "DROP FUNCTION pgscore.class_drift_stats() CASCADE")  # the views that read it with it
+    missing = migrate.missing_objects(db_url)
+    assert ("function", "forbid_mutation") in missing and ("view", "class_drift") in missing, missing
+    status = pgscore_cli("status", "--db", db_url)  # the way out named: repair, not restore again alone
+    assert "lacks some of its objects: " in status.stderr and "install --repair" in status.stderr, status.stderr
+    run = pgscore_cli("install", "--repair", "--db", db_url)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "function pgscore.batch_row" in run.stdout and "function pgscore.record_outcome" in run.stdout, run.stdout
+    assert migrate.missing_objects(db_url) == []
+    assert catalog(db_url) == before  # the functions, their grants and comments, the triggers, the views
+    assert query(db_url, "SELECT count(*) FROM pg_trigger WHERE tgfoid = 'pgscore.forbid_mutation()'::regprocedure") \
+        != [(0,)]  # the registry's immutability is back
+    again = pgscore_cli("install", "--repair", "--db", db_url)
+    assert again.returncode == 0 and "nothing to repair: " in again.stdout, again.stdout + again.stderr

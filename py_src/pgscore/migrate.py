@@ -408,7 +408,10 @@ def repair(url: str) -> list[tuple[str, str]]:
     partitions, indexes, triggers, grants and comments: pgscore installed into a scratch database of the same
     server, those objects dumped from it (pg_dump --schema-only -t ...) and run here by psql in one transaction
     (ON_ERROR_STOP: all or nothing), the scratch database dropped. The rows here are not touched. Returns what
-    was made (empty: nothing lacked); a missing function is refused (it cannot be picked by -t)."""
+    was made (empty: nothing lacked). A missing function (each form of one overloaded) is made too, with its comment
+    and grants, and with it the triggers of pgscore's tables here that called it (a restore that could not make the
+    function could not make them): picked from a custom-format dump of the scratch database by pg_restore -L (session
+    64; -t picks no function, and repair refused them)."""
     import contextlib
     import subprocess
 
@@ -422,10 +425,6 @@ def repair(url: str) -> list[tuple[str, str]]:
     if not missing:
         return []
     functions = [n for k, n in missing if k == "function"]
-    if functions:
-        raise InstallError("cannot repair: functions are missing, which a dump cannot pick one by one: "
-                           + ", ".join(f"pgscore.{n}" for n in functions), sqlstate="42883",
-                           hint=lacking_error(missing).hint.split("; or make")[0])
     dsn = libpq_dsn(url)
     import secrets
 
@@ -441,7 +440,8 @@ def repair(url: str) -> list[tuple[str, str]]:
             # each by its exact name, a table with its partitions (a pattern `drift_rollup*` took drift_rollup_day)
             with contextlib.closing(psycopg2.connect(scratch_dsn)) as conn, conn.cursor() as cur:
                 cur.execute(_PARTITIONS, ([n for k, n in missing if k == "table"],))
-                names = [f"pgscore.{n}" for k, n in missing] + [f"pgscore.{r}" for r, in cur.fetchall()]
+                names = ([f"pgscore.{n}" for k, n in missing if k != "function"]
+                         + [f"pgscore.{r}" for r, in cur.fetchall()])
                 cur.execute(_CONSTRAINTS, ([n for k, n in missing if k == "table"],))
                 constraints = cur.fetchall()
             with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
@@ -453,15 +453,22 @@ def repair(url: str) -> list[tuple[str, str]]:
             options = parse_dsn(dsn)
             password = options.pop("password", None)
             env = {**os.environ, **({"PGPASSWORD": password} if password is not None else {})}
-            dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), *picks,  # (with the rows a new install gives)
-                                   "-d", make_dsn(**{**options, "dbname": scratch})],
-                                  capture_output=True, text=True, env=env)
+            routines = (_routines(scratch_dsn, dsn, [n for k, n in missing if k == "table"], env,
+                                  make_dsn(**{**options, "dbname": scratch})) if functions else ("", ""))
+            dump = subprocess.CompletedProcess([], 0, "", "")
+            if picks:
+                dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), *picks,  # (with the rows a new install gives)
+                                       "-d", make_dsn(**{**options, "dbname": scratch})],
+                                      capture_output=True, text=True, env=env)
             if dump.returncode != 0:
                 raise InstallError("repairing pgscore failed: pg_dump of the scratch database failed; nothing was "
                                    "changed", detail=dump.stderr.strip())
+            # the functions first (their dump does not check their bodies), then the tables and views, which may
+            # call them, then the triggers that called them on the tables that were here
             fix = subprocess.run([str(pg_bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1",
                                   "-d", make_dsn(**options)],
-                                 input=dump.stdout + keys, capture_output=True, text=True, env=env)
+                                 input=routines[0] + dump.stdout + keys + routines[1], capture_output=True, text=True,
+                                 env=env)
             if fix.returncode != 0:
                 raise InstallError("repairing pgscore failed; nothing was changed", detail=fix.stderr.strip())
         finally:
@@ -472,6 +479,79 @@ def repair(url: str) -> list[tuple[str, str]]:
     finally:
         admin.close()
     return missing
+
+
+# pgscore's functions, each form by its signature as pg_dump's list names it (`name(type, type)`), and the triggers of
+# its tables (by table and trigger name)
+# (and as its comment and grants name it there: `name(p_a type, ...)`)
+_SIGNATURES = """SELECT p.proname OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(ARRAY(
+           SELECT pg_catalog.format_type(a.t, NULL) FROM pg_catalog.unnest(p.proargtypes::pg_catalog.oid[])
+                  WITH ORDINALITY AS a(t, i) ORDER BY a.i), ', ') OPERATOR(pg_catalog.||) ')',
+       p.proname OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||)
+           pg_catalog.pg_get_function_identity_arguments(p.oid) OPERATOR(pg_catalog.||) ')'
+  FROM pg_catalog.pg_proc p WHERE p.pronamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('pgscore')"""
+_TRIGGERS = """SELECT c.relname, t.tgname FROM pg_catalog.pg_trigger t
+  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid
+ WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('pgscore') AND NOT t.tgisinternal"""
+
+
+def _routines(scratch_dsn, dsn, tables_missing, env, scratch_cmd) -> tuple[str, str]:
+    """(the SQL that makes each form of pgscore's functions that the scratch install has and this database lacks, with
+    its comment and grants; the SQL that makes the triggers of pgscore's tables here that the scratch has and they
+    lack): entries of pg_restore's list of a custom-format dump of the scratch database, picked by their names."""
+    import contextlib
+    import subprocess
+    import tempfile
+
+    import psycopg2
+
+    from pgscore.localdb import pg_bin_dir
+
+    def read(d):
+        with contextlib.closing(psycopg2.connect(d)) as conn, conn.cursor() as cur:
+            cur.execute(_SIGNATURES)
+            sigs = set(cur.fetchall())
+            cur.execute(_TRIGGERS)
+            return sigs, set(cur.fetchall())
+
+    (new_sigs, new_trigs), (our_sigs, our_trigs) = read(scratch_dsn), read(dsn)
+    ours = {typed for typed, _ in our_sigs}
+    sigs = {name for typed, named in new_sigs if typed not in ours for name in (typed, named)}
+    trigs = {f"{t} {g}" for t, g in new_trigs - our_trigs if t not in tables_missing}
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = os.path.join(tmp, "scratch.dump")
+        dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), "-Fc", "--schema-only", "-n", "pgscore", "-f", archive,
+                               "-d", scratch_cmd], capture_output=True, text=True, env=env)
+        if dump.returncode != 0:
+            raise InstallError("repairing pgscore failed: pg_dump of the scratch database failed; nothing was "
+                               "changed", detail=dump.stderr.strip())
+        listing = subprocess.run([str(pg_bin_dir() / "pg_restore"), "-l", archive], capture_output=True, text=True,
+                                 env=env, check=True).stdout
+        # `id; oid oid FUNCTION pgscore name(types) owner`; its COMMENT and ACL as `... COMMENT pgscore FUNCTION
+        # name(types) owner`; a trigger `... TRIGGER pgscore table trigger owner`
+        entry = re.compile(r"^\d+; \d+ \d+ (FUNCTION|PROCEDURE|COMMENT|ACL|TRIGGER) pgscore "
+                           r"(?:(?:FUNCTION|PROCEDURE) )?(.*) \S+$")
+        made, triggers = [], []
+        for line in listing.splitlines():
+            m = entry.match(line)
+            if m is None:
+                continue
+            if m.group(1) == "TRIGGER":
+                if m.group(2) in trigs:
+                    triggers.append(line)
+            elif m.group(2) in sigs:
+                made.append(line)
+
+        def sql(lines):
+            if not lines:
+                return ""
+            listed = os.path.join(tmp, "picked.list")
+            with open(listed, "w", encoding="utf-8") as f:
+                f.write("\n".join(lines) + "\n")
+            return subprocess.run([str(pg_bin_dir() / "pg_restore"), "-L", listed, "-f", "-", archive],
+                                  capture_output=True, text=True, env=env, check=True).stdout
+
+        return sql(made), sql(triggers)
 
 
 def lacking_error(missing: list[tuple[str, str]]) -> InstallError:
@@ -486,12 +566,16 @@ def lacking_error(missing: list[tuple[str, str]]) -> InstallError:
         return f"-t pgscore.{name}" + (f" -t 'pgscore.{name}_*'" if kind == "table" and not alike else "")
 
     picks = " ".join(pick(k, n) for k, n in relations)
+    # (functions too since session 64: repair picks them from a custom-format dump; by hand, tables and views alone)
     remake = ("; or make the missing tables and views as a new install makes them, keeping the rows you have: "
               f"{command('install --repair')} (a scratch database installed and dropped for it), or by hand: "
               f"createdb pgscore_scratch; {command('install --db postgresql:///pgscore_scratch')}; pg_dump "
               f"{picks} -d pgscore_scratch | psql -X -v ON_ERROR_STOP=1 -1 -d THIS_DATABASE; "
               "dropdb pgscore_scratch (docs/operations.md, 'Backups')"
-              if relations and len(relations) == len(missing) else "")
+              if relations and len(relations) == len(missing) else
+              "; or make them as a new install makes them, keeping the rows you have: "
+              f"{command('install --repair')} (a scratch database installed and dropped for it; the functions with "
+              "their grants and the triggers of pgscore's tables that called them)")
     return InstallError(
         f"this database's pgscore schema is at revision {head()} but lacks some of its objects: {names}. It was "
         "most likely restored from a dump that left them out (pg_dump -T, -t, -n or a pg_restore -L list: "
