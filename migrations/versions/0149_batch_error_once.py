@@ -9,14 +9,14 @@ every live classifier's, and kept theirs). The downgrade restores the previous f
 the grant.
 
 Revision ID: 0149
-Revises: 0145
+Revises: 0147
 Create Date: 2026-12-06
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0149"
-down_revision = "0145"
+down_revision = "0147"
 branch_labels = None
 depends_on = None
 

@@ -5,14 +5,14 @@ hot standby, how far replay is behind and whether a WAL receiver streams. pgscor
 downgrade drops health(text[]) and puts 0145's health() back.
 
 Revision ID: 0153
-Revises: 0147
+Revises: 0149
 Create Date: 2026-12-06
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0153"
-down_revision = "0147"
+down_revision = "0149"
 branch_labels = None
 depends_on = None
 

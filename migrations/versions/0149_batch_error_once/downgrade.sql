@@ -1,4 +1,4 @@
--- 0149 to 0145: predict_batch as 0052 made it (its query run again chunk by chunk on batch_row's error or 22003)
+-- 0149 to 0147: predict_batch as 0052 made it (its query run again chunk by chunk on batch_row's error or 22003)
 
 CREATE OR REPLACE FUNCTION pgscore.predict_batch(p_model text, p_query text, p_version integer DEFAULT NULL,
                                       p_chunk_size integer DEFAULT 10000, p_log boolean DEFAULT true,

@@ -1,4 +1,4 @@
--- 0145 to 0149: predict_batch of a model scored in SQL no longer runs the caller's query a second time, chunk by
+-- 0147 to 0149: predict_batch of a model scored in SQL no longer runs the caller's query a second time, chunk by
 -- chunk, on a row's error (batch_row's) or a value out of range: the error is the failed row's own, the query run once;
 -- pgscore_admin may count the bins of the models it names (drift_counts_of), as pgscore drift --html does for those
 -- it shows; firing_of computes the class mix of the models it names alone (class_drift_stats_of), not every live

@@ -1,4 +1,4 @@
--- 0153 to 0147: health() as 0145 left it (0147 left it alone); health(text[]) dropped
+-- 0153 to 0149: health() as 0145 left it (0147 left it alone); health(text[]) dropped
 DROP FUNCTION pgscore.health(text[]);
 CREATE OR REPLACE FUNCTION pgscore.health()
 RETURNS TABLE (check_name text, state text, value float8, detail text)
