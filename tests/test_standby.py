@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from helpers import own_cluster, pgscore_cli, query
-from pgscore import datasets, migrate, registry
+from pgscore import datasets, migrate, registry, sample
 from pgscore.localdb import SUPERUSER, Cluster, free_port
 
 X, Y, NAMES = datasets.churn(400, seed=3)
@@ -151,3 +151,47 @@ def test_commands_on_a_standby_read_and_those_that_write_say_where_to_run(replic
         r = pgscore_cli("--db", standby, *args)
         assert r.returncode == 1 and "(SQLSTATE 25006)" in r.stderr, r.stderr
         assert f"run pgscore {args[0]} against the primary" in r.stderr, r.stderr
+
+
+# a session of the primary whose transactions are read-only by default (PGOPTIONS, as a DBA's read-only login has it)
+READ_ONLY_SESSION = {"PGOPTIONS": "-c default_transaction_read_only=on"}
+
+
+@pytest.fixture(scope="module")
+def wired(replica):
+    """The replica's primary with schema shop: customers 1..30 (churn's features), complaints wired to rescore them
+    (the sample's counters, whose expressions a superuser's write reads the code of: rescoring.counter_code), one
+    complaint rescored and customer 2's queued (a NULL feature), replayed on the standby; (primary, standby)."""
+    primary, standby = replica
+    with psycopg2.connect(primary) as c, c.cursor() as cur:
+        cur.execute("CREATE SCHEMA shop")
+        sample.create_tables(cur, schema="shop")
+        sample.load_customers(cur, X[:30], schema="shop")
+        sample.rescore_complaints(cur, schema="shop")
+    c.close()
+    query(primary, "UPDATE shop.customers SET tenure_months = NULL WHERE id = 2")
+    query(primary, "INSERT INTO shop.complaints (customer_id) VALUES (1), (2)")
+    assert query(primary, "SELECT entity_key FROM pgscore.error_queue") == [("2",)]
+    replayed(primary, standby)
+    return primary, standby
+
+
+@pytest.mark.parametrize("where", ["standby", "read-only session"])
+@pytest.mark.parametrize("args", [["rescore", "--table", "shop.complaints"], ["backfill", "--table", "shop.complaints"],
+                                  ["retry"], ["refresh-windows"]])
+def test_a_superusers_rescoring_commands_on_a_standby_fail_with_25006_not_a_security_skip(wired, where, args):
+    """As a superuser on a standby (or in a read-only session of the primary), rescore, backfill, retry and
+    refresh-windows took the read-only refusal of the view that reads what the counters call (counter_code) for
+    code it could not read: a superuser *security* WARNING, the wiring skipped, rescore exit 0 having done
+    nothing, backfill a false "recounted" line, retry the queue's old reasons (trial hT17 of session 64). Now
+    25006 saying where, with the hint the app role gets (run it against the primary), exit 3 (cannot run)."""
+    primary, standby = wired
+    db, env = (standby, None) if where == "standby" else (primary, READ_ONLY_SESSION)
+    r = pgscore_cli("--db", db, *args, env=env)
+    out = r.stdout + r.stderr
+    assert r.returncode == 3, (r.returncode, out)
+    assert "(SQLSTATE 25006)" in r.stderr and f"run pgscore {args[0]} against the primary" in r.stderr, out
+    said = "not on a standby, whose transactions" if where == "standby" else "not in a read-only transaction"
+    assert "writes shop.customers: " + said in r.stderr, out
+    assert "superuser" not in out and "recounted" not in out and "rescored" not in out, out
+    assert query(primary, "SELECT count(*) FROM pgscore.error_queue") == [(1,)]

@@ -14,8 +14,8 @@ import signal
 import sys
 from pathlib import Path
 
-from pgscore.errors import (TYPO_FOR, PgscoreError, UnknownModel, UsageError, command, hint_the_primary,
-                            hinted_database, literal, server_message)
+from pgscore.errors import (READ_ONLY_HINT, STANDBY_HINT, TYPO_FOR, PgscoreError, UnknownModel, UsageError, command,
+                            hint_the_primary, hinted_database, literal, server_message)
 
 
 def _say_wrapped(msg: str) -> None:
@@ -3747,10 +3747,15 @@ def error_text(e, command_name, name=None) -> str:
             state = e.sqlstate  # would say one (deploy's of other features or another task: user trial hT12)
         if state:  # the database's own code (pgscore's exception may carry a default of its own)
             first += f" (SQLSTATE {state})"
-        if hint is None and (state or e.sqlstate) == "25006":
+        if (state or e.sqlstate) == "25006" and (hint is None or hint in _READ_ONLY_HINTS):
             hint = read_only_hint(command_name)
         text = "\n".join([first] + [f"{label}: {v}" for label, v in (("Detail", e.detail), ("Hint", hint)) if v])
     return text
+
+
+# the hints of pgscore's refusals of a write on a standby or in a read-only transaction (25006), which the command
+# line says as read_only_hint: the command to run against the primary
+_READ_ONLY_HINTS = (STANDBY_HINT, READ_ONLY_HINT)
 
 
 def read_only_hint(command_name) -> str:
@@ -3803,6 +3808,9 @@ def command_error_text(e, command_name, name=None) -> str:
         text += ("\nHint: a statement_timeout cancelled one of pgscore score's statements: the count of the rows "
                  "to score at the start, or a chunk (one statement each, which a smaller --chunk-size shortens; "
                  "the chunks committed before it stay: where there were some, the --after printed above resumes)")
+    said = getattr(getattr(e, "diag", None), "message_hint", None)
+    if e.pgcode == "25006" and said in _READ_ONLY_HINTS:  # pgscore's own refusal's, for a caller in SQL
+        text = text.replace(f"\nHint: {said}", f"\nHint: {read_only_hint(command_name)}")
     if e.pgcode == "25006" and "\nHint:" not in text:
         text += f"\nHint: {read_only_hint(command_name)}"
     if _stopped_by(e) is not None and e.pgcode != "57014" and getattr(e, "resume_hint", None) \

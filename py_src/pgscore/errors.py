@@ -23,6 +23,30 @@ def of_the_transaction(sqlstate) -> bool:
     return state.startswith(("40", "57")) or state == LOCK_NOT_AVAILABLE
 
 
+READ_ONLY = "25006"  # read_only_sql_transaction: a hot standby, or a read-only transaction
+# the hints of pgscore's refusals of a write (25006) on a standby and in a read-only transaction of a primary; the
+# command line says either as its own (cli.read_only_hint: run pgscore COMMAND against the primary); sql/ writes
+# them too (record_outcome, refresh_monitoring: migration 0154)
+STANDBY_HINT = "run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication"
+READ_ONLY_HINT = ("run it in a transaction that may write: not one begun READ ONLY, nor in a session with "
+                  "default_transaction_read_only = on")
+_IN_RECOVERY = "SELECT pg_catalog.pg_is_in_recovery() AS standby"
+
+
+def on_a_standby(plpy) -> bool:
+    """Whether the server is a hot standby (in recovery), where no transaction may write."""
+    return bool(plpy.execute(_IN_RECOVERY)[0]["standby"])
+
+
+def read_only_refusal(plpy, what: str) -> "PgscoreError":
+    """The 25006 of `what` (a write: 'rescore_profiles writes public.customers') in a read-only transaction:
+    saying a standby where it is one (whose transactions are all read-only: not a setting of the caller's)."""
+    if on_a_standby(plpy):
+        return PgscoreError(f"{what}: not on a standby, whose transactions are all read-only", sqlstate=READ_ONLY,
+                            hint=STANDBY_HINT)
+    return PgscoreError(f"{what}: not in a read-only transaction", sqlstate=READ_ONLY, hint=READ_ONLY_HINT)
+
+
 # the database the running command was given with --db, as its hints name it (hinted_database); None where the
 # command found its database itself ($PGSCORE_DATABASE_URL, the embedded cluster), as the hinted command will
 _hinted_db: str | None = None

@@ -45,8 +45,8 @@ from dataclasses import dataclass
 from functools import partial
 
 from pgscore import auditlog, batch, pgarray, shadowing, superuser
-from pgscore.errors import (LOCK_NOT_AVAILABLE, InvalidModel, PgscoreError, UnknownModel, check_relation, literal,
-                            of_the_transaction, server_message, spi_fields, spi_objects)
+from pgscore.errors import (LOCK_NOT_AVAILABLE, READ_ONLY, InvalidModel, PgscoreError, UnknownModel, check_relation,
+                            literal, of_the_transaction, read_only_refusal, server_message, spi_fields, spi_objects)
 from pgscore.quoting import quote_ident, quote_literal
 
 NEW = "pgscore_new_events"  # the transition table's name inside the trigger
@@ -3472,6 +3472,11 @@ def counter_code(plpy, w: Wiring) -> dict:
         except plpy.SPIError as e:  # not read: its code unknown, so not run by a superuser (not cached)
             if of_the_transaction(_state(e)):
                 raise
+            if _state(e) == READ_ONLY:  # a standby, or a read-only transaction: the write cannot be made either
+                # (taken for code it could not read, it skipped the wiring with a security WARNING and exited 0:
+                # trial hT17 of session 64)
+                raise read_only_refusal(plpy, f"pgscore: rescoring wiring {w.id} ({w.events.name} to "
+                                              f"{w.profiles.name}) writes {w.profiles.name}") from None
             return {"unread": f"the functions its counters call, which could not be read ({_message(e)})"}
     w.counter_code = found
     return found
