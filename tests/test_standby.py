@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from helpers import own_cluster, pgscore_cli, query
 from pgscore import datasets, migrate, registry, sample
+from pgscore.errors import STANDBY_HINT, PgscoreError
 from pgscore.localdb import SUPERUSER, Cluster, free_port
 
 X, Y, NAMES = datasets.churn(400, seed=3)
@@ -195,3 +196,29 @@ def test_a_superusers_rescoring_commands_on_a_standby_fail_with_25006_not_a_secu
     assert "writes shop.customers: " + said in r.stderr, out
     assert "superuser" not in out and "recounted" not in out and "rescored" not in out, out
     assert query(primary, "SELECT count(*) FROM pgscore.error_queue") == [(1,)]
+
+
+@pytest.mark.parametrize("where", ["standby", "read-only session"])
+def test_deploy_on_a_standby_is_refused_with_25006_before_the_file_is_read(replica, where, tmp_path):
+    """pgscore deploy against a standby said `ERROR:  cannot assign OIDs during recovery` (no SQLSTATE, no hint,
+    exit 1) after 5 s of unpickling and refitting; now 25006 and the hint to run it against the primary, before
+    the file is read (here there is none: it would have said so first)."""
+    primary, standby = replica
+    db, env = (standby, None) if where == "standby" else (primary, READ_ONLY_SESSION)
+    r = pgscore_cli("--db", db, "deploy", str(tmp_path / "none.joblib"), "--name", "churn", "--features",
+                    ",".join(NAMES), env=env)
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    said = "on a standby, whose transactions are all read-only" if where == "standby" else "in a read-only transaction"
+    assert f"deploying model churn writes the registry: not {said} (SQLSTATE 25006)" in r.stderr, r.stderr
+    assert "run pgscore deploy against the primary" in r.stderr and "none.joblib" not in r.stderr, r.stderr
+
+
+def test_deploy_from_python_on_a_standby_says_so(replica):
+    """registry.deploy (pgscore.deploy, alembic's deploy_model) on a standby: 25006 with the standby's hint, not the
+    large object's code-less "cannot assign OIDs during recovery"."""
+    _, standby = replica
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    with pytest.raises(PgscoreError) as e:
+        registry.deploy(standby, "churn", model, X, Y, feature_names=NAMES)
+    assert e.value.sqlstate == "25006" and e.value.hint == STANDBY_HINT, e.value
+    assert "on a standby" in e.value.message, e.value

@@ -1732,6 +1732,7 @@ def cmd_deploy(args):
         raise UsageError("--target names the label column of --train CSV: without --train it does nothing",
                            hint="add --train CSV (the baseline and hold-out metrics come from it), or leave "
                                 "--target out")
+    _refuse_a_read_only_server(args)
     progress = _deploy_progress()
     if progress is not None and os.path.isfile(args.artifact):
         csv = (f" and {args.train} ({os.path.getsize(args.train) / 2**20:,.1f} MB)"
@@ -1793,6 +1794,27 @@ def cmd_deploy(args):
               "and no compiled evaluator (it is proved equal to scikit-learn on deploy data); deploy with --train "
               "CSV for them", file=sys.stderr)
     return 0
+
+
+def _refuse_a_read_only_server(args) -> None:
+    """deploy's first look at its database: a hot standby, or a session whose transactions are read-only, is
+    refused (25006, registry.check_writable) before the file is unpickled and the training data read and refit,
+    where a standby said "cannot assign OIDs during recovery" after 5 s of them (trial hT17 of session 64). A
+    database it cannot reach is left to the deploy to say, after the file is read, as before."""
+    import psycopg2
+
+    from pgscore import registry
+
+    try:
+        conn = psycopg2.connect(resolve_db(args))
+    except (PgscoreError, psycopg2.Error):
+        return
+    try:
+        registry.check_writable(conn, f"deploying model {args.name}")
+    except psycopg2.Error:
+        return
+    finally:
+        conn.close()
 
 
 def _say_wired_nulls(url, name, version) -> None:

@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from pgscore import artifacts, baseline, features, metrics
-from pgscore.errors import ArtifactError, InvalidModel, UnknownModel, literal, typo_hint
+from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel, literal, typo_hint
 
 MODEL_COLUMNS = ("model_id", "name", "version", "task", "estimator", "feature_names", "feature_types",
                  "classes", "env", "metrics", "n_train", "description", "created_at", "created_by",
@@ -375,6 +375,7 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
             + (" and loads it" if ev_bytes is None else ""))
         # the bytes first, with no lock of the name's held: an upload of hundreds of MB over a slow link held the
         # name's lock throughout, and an operator's activate, rollback, retire or shadow of the model waited on it
+        check_writable(conn, f"deploying model {name}")  # (a standby said "cannot assign OIDs during recovery")
         blob_sql, blob_arg, blob_lo = _bytes_arg(conn, blob)
         ev_sql, ev_arg, ev_lo = _bytes_arg(conn, ev_bytes)
         # then the name's lock, as register_model takes it (held to the end of the transaction, which in autocommit
@@ -450,6 +451,28 @@ def _codes_changed_note(known, vocab, names) -> str | None:
                 f". {', '.join(map(literal, numbered))}: words that read as numbers, for which this version refuses a "
                 "number by name or a number column (a word or a code?): pass the words as text (docs/sql.md, "
                 "'Words that read as numbers')" if numbered else ""))
+
+
+# whether the session may write: a hot standby (in recovery) takes no writes, nor a read-only transaction
+_WRITABLE = ("SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('transaction_read_only') "
+             "OPERATOR(pg_catalog.=) 'on'")
+
+
+def check_writable(conn, what) -> None:
+    """A 25006 PgscoreError where `conn`'s transaction may not write (`what` does): on a standby, saying so, with
+    the hint to run it on the primary; in a read-only transaction, to run it in one that may write. Before the
+    bytes are sent: a standby refused the large object they go in with "cannot assign OIDs during recovery", no
+    SQLSTATE, no hint (trial hT17 of session 64)."""
+    from pgscore.errors import READ_ONLY, READ_ONLY_HINT, STANDBY_HINT
+
+    (standby, read_only), = _call(conn, _WRITABLE, None)
+    if standby or read_only:
+        e = PgscoreError(f"{what} writes the registry: not "
+                         + ("on a standby, whose transactions are all read-only" if standby else
+                            "in a read-only transaction"), sqlstate=READ_ONLY,
+                         hint=STANDBY_HINT if standby else READ_ONLY_HINT)
+        e.sqlstate_said = True  # (the CLI prints it, as the server's refusals say theirs)
+        raise e
 
 
 @contextlib.contextmanager
