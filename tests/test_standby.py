@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from helpers import own_cluster, pgscore_cli, query
 from pgscore import datasets, migrate, registry, sample
-from pgscore.errors import STANDBY_HINT, PgscoreError
+from pgscore.errors import READ_ONLY_HINT, STANDBY_HINT, PgscoreError
 from pgscore.localdb import SUPERUSER, Cluster, free_port
 
 X, Y, NAMES = datasets.churn(400, seed=3)
@@ -76,8 +76,9 @@ def test_a_standby_scores_unlogged_and_a_session_there_follows_the_primarys_depl
     try:
         score = lambda v=None: query(s, "SELECT pgscore.score('churn', %s::float8[], p_version => %s)", (ROW, v))[0][0]
         v1 = score()
-        assert any("read-only transaction: predictions of this statement are scored but not written" in n
-                   for n in s.notices)
+        # (it said "read-only transaction", and a developer on the replica looked for a setting of their own)
+        assert any("pgscore: on a standby (a read replica), whose transactions are all read-only: predictions of "
+                   "this statement are scored but not written" in n for n in s.notices), s.notices
         assert len(query(s, "SELECT * FROM pgscore.predict_batch('churn', 'SELECT id, features FROM customers')")) == 50
         assert query(s, "SELECT count(*) FROM pgscore.predictions") == [(0,)]
         # the same session, open across the primary's deploy, rollback and retire: each seen at its next statement
@@ -222,3 +223,29 @@ def test_deploy_from_python_on_a_standby_says_so(replica):
         registry.deploy(standby, "churn", model, X, Y, feature_names=NAMES)
     assert e.value.sqlstate == "25006" and e.value.hint == STANDBY_HINT, e.value
     assert "on a standby" in e.value.message, e.value
+
+
+@pytest.mark.parametrize("where", ["standby", "read-only session"])
+@pytest.mark.parametrize("call", ["SELECT pgscore.record_outcome('churn', '7', 1)",
+                                  "SELECT * FROM pgscore.refresh_monitoring()"])
+def test_record_outcome_and_refresh_monitoring_on_a_standby_say_where_to_run_them(replica, where, call):
+    """They gave PostgreSQL's bare `cannot execute INSERT in a read-only transaction`, no hint, quoting pgscore's
+    INSERT in the CONTEXT (trial hT17 of session 64); now pgscore's 25006 saying a standby where it is one, with
+    the hint to run it on the primary (in a read-only transaction of the primary: in one that may write)."""
+    primary, standby = replica
+    c = psycopg2.connect(standby if where == "standby" else primary,
+                         options=None if where == "standby" else "-c default_transaction_read_only=on")
+    c.autocommit = True
+    try:
+        with pytest.raises(psycopg2.Error) as e:
+            query(c, call)
+    finally:
+        c.close()
+    diag = e.value.diag
+    assert e.value.pgcode == "25006", diag.message_primary
+    if where == "standby":
+        assert "not on a standby, whose transactions are all read-only" in diag.message_primary
+        assert diag.message_hint == STANDBY_HINT
+    else:
+        assert "not in a read-only transaction" in diag.message_primary
+        assert diag.message_hint == READ_ONLY_HINT

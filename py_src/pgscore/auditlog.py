@@ -168,7 +168,7 @@ class QueryLog:
         if 0.0 < self.rate < 1.0:  # a sampled row says its rate, so that a count of them can be scaled up
             self.cause = self.cause[:self.cause.rindex("}")] + f', "sample_rate" : {self.rate!r}}}'
         if r["read_only"] == "on" and self.rate > 0:
-            self.plpy.warning("pgscore: read-only transaction: predictions of this statement are scored "
+            self.plpy.warning(f"pgscore: {read_only_where(self.plpy)}: predictions of this statement are scored "
                               "but not written to pgscore.prediction_log")
             self.rate = 0.0
 
@@ -293,6 +293,16 @@ class QueryLog:
                 hint="make a transaction read-only before it scores (BEGIN READ ONLY, or SET TRANSACTION READ "
                      "ONLY as its first statement): it then scores without logging") from None
         self.armed = None
+
+
+def read_only_where(plpy) -> str:
+    """Where a scoring WARNING says its predictions go unlogged: a standby (its transactions all read-only, none
+    by a setting of the caller's, which a developer on a replica looked for: trial hT17 of session 64), or a
+    read-only transaction."""
+    from pgscore.errors import on_a_standby
+
+    return ("on a standby (a read replica), whose transactions are all read-only" if on_a_standby(plpy) else
+            "read-only transaction")
 
 
 def cause(plpy, via) -> str:

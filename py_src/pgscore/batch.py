@@ -608,7 +608,7 @@ def _logging(plpy, log) -> bool:
     """Whether predict_batch writes the audit rows: as asked, but not in a read-only transaction, where it
     scores and says so (as the row path does)."""
     if log and plpy.execute(_READ_ONLY)[0]["ro"] == "on":
-        plpy.warning("pgscore: read-only transaction: predict_batch scores but does not write "
+        plpy.warning(f"pgscore: {auditlog.read_only_where(plpy)}: predict_batch scores but does not write "
                      "pgscore.prediction_log", hint="p_log => false asks for that without this warning")
         return False
     return log

@@ -51,6 +51,17 @@ BEGIN
                  WHEN p_outcome IS NULL THEN 'the outcome' ELSE 'observed_at' END
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- (0154) a standby, or a read-only transaction, refuses its writes: said so, with where to run it (it was
+    -- PostgreSQL's bare 25006, no hint, quoting this function's statement: trial hT17 of session 64)
+    IF current_setting('transaction_read_only') = 'on' THEN
+        RAISE EXCEPTION 'pgscore.record_outcome writes pgscore.outcomes: not %',
+            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
+                 ELSE 'in a read-only transaction' END
+            USING ERRCODE = 'read_only_sql_transaction',
+                  HINT = CASE WHEN pg_is_in_recovery()
+                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
+                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+    END IF;
     -- an outcome judges the newest prediction logged by observed_at: at infinity (a sentinel date) it would
     -- judge each newer prediction in turn, for ever (migration 0035)
     IF NOT isfinite(p_observed_at) THEN
@@ -423,6 +434,17 @@ BEGIN
     IF p_relook IS NULL OR p_rebuild IS NULL OR p_relook < interval '0' THEN
         RAISE EXCEPTION 'pgscore.refresh_monitoring: p_relook must be an interval >= 0 and p_rebuild true or false'
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- (0154) a standby, or a read-only transaction, refuses its writes: said so, with where to run it (it was
+    -- PostgreSQL's bare 25006, no hint, quoting this function's statement: trial hT17 of session 64)
+    IF current_setting('transaction_read_only') = 'on' THEN
+        RAISE EXCEPTION 'pgscore.refresh_monitoring writes the rollups (pgscore.drift_rollup, pgscore.monitoring_state): not %',
+            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
+                 ELSE 'in a read-only transaction' END
+            USING ERRCODE = 'read_only_sql_transaction',
+                  HINT = CASE WHEN pg_is_in_recovery()
+                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
+                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
     END IF;
     -- (0145) its one row put back where a partial restore left the table empty (it stayed empty, and each refresh
     -- said 0 firing while every view read no period): what the rollups hold is not known then to be what the log
