@@ -3029,8 +3029,9 @@ def test_score_stopped_by_a_statement_timeout_says_to_shorten_the_chunks_not_to_
     again, and which contradicted the Hint below it (a smaller --chunk-size); after committed chunks the resume
     line, the same. Both now say a smaller --chunk-size or a longer statement_timeout (review rB, session 58)."""
     _scored_table(db_url)
-    _stop_at(db_url, "c 017", "PERFORM pg_sleep(6)")
-    env = {"PGOPTIONS": "-c statement_timeout=3000"}  # (the first chunk loads the model)
+    _stop_at(db_url, "c 017", "PERFORM pg_sleep(30)")
+    # (the first chunk loads the model: under 3 s on an idle machine, past it at load 8-11, which failed the test)
+    env = {"PGOPTIONS": "-c statement_timeout=10000"}
     r = _score(db_url, env=env)
     assert r.returncode == 75, r  # (STOPPED_EXIT: no fault of the data, session 62)
     assert "pgscore: 14 rows were scored and committed before a statement_timeout cancelled a statement; resume " \
