@@ -3498,6 +3498,55 @@ def test_score_refused_by_another_role_s_lock_says_what_this_role_cannot_see(db_
     assert "another session is scoring" not in r.stderr, r.stderr
 
 
+def test_score_sigterm_while_a_chunk_waits_on_a_row_lock_cancels_it_and_exits_75(db_url):
+    """A scheduler's task timeout (SIGTERM, then SIGKILL a few seconds later) while a chunk waits on a row lock an
+    application's transaction holds: the SIGTERM waited for the chunk to commit, which it could not; the SIGKILL then
+    left the run's server process waiting on, and holding the column's lock, as long as the application's
+    transaction lasted, and every retry was refused (user trial hT16, finding 1). Now the chunk in flight has
+    scoring.TERM_GRACE seconds to commit, then it is cancelled and rolled back: the chunks committed before stay, the
+    resume line is printed, exit 75, and no server process of the run is left."""
+    import signal
+    import sys
+
+    _scored_table(db_url)
+    app = psycopg2.connect(db_url)  # an application's transaction holds the row of 'c 010', in the second chunk
+    query(app, "UPDATE t SET age = age WHERE k = 'c 010'")
+    p = subprocess.Popen([sys.executable, "-m", "pgscore.cli", "score", "--model", "m", "--table", "t", "--key", "k",
+                          "--into", "s", "--chunk-size", "7", "--db", db_url], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    waiting = ("SELECT pid FROM pg_stat_activity WHERE application_name = 'pgscore score' "
+               "AND wait_event_type = 'Lock'")
+    try:
+        deadline = time.time() + 120  # (a bound for a hung run, not a speed)
+        while not query(db_url, waiting) and p.poll() is None:
+            assert time.time() < deadline, "the second chunk never waited on the row"
+            time.sleep(0.05)
+        (pid,), = query(db_url, waiting)
+        p.send_signal(signal.SIGTERM)
+        try:
+            _, err = p.communicate(timeout=60)  # (before: it waited as long as the application's transaction)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the SIGTERM did not stop a chunk waiting on a row lock") from None
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+        app.rollback()
+        app.close()
+    assert p.returncode == 75, err
+    assert "pgscore: stopped: the chunk in flight had not committed 3 s after a SIGTERM (waiting on a row lock " \
+           "another transaction holds, say): it was cancelled and rolled back; 7 rows were scored and committed " \
+           "before it; resume with: --after='c 007' --version 1" in err, err
+    assert "Traceback" not in err, err
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(7,)]
+    deadline = time.time() + 30  # its server process ends with its client (a bound, not a speed)
+    while query(db_url, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)) != [(0,)]:
+        assert time.time() < deadline, "the run's server process stays"
+        time.sleep(0.05)
+    r = _score(db_url, "--after", "c 007", "--version", "1")  # the resume line goes on
+    assert r.returncode == 0 and "scored 23 rows" in r.stdout, r
+
+
 def test_score_where_without_a_second_connection_says_so_not_the_expression(db_url):
     """--where's expression is parsed on a second connection (psycopg 3): where it cannot be made (the role's
     CONNECTION LIMIT, max_connections, pg_hba.conf), the run ended in a traceback (psycopg.OperationalError). It

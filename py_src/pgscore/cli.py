@@ -2241,6 +2241,8 @@ def _score(args, url, state):
     except KeyboardInterrupt as e:
         state.update(e.args[0] if e.args else {})
         _say_skipped(args, state, sys.stderr)
+        if state.get("term_cancelled") and not state.get("in_doubt"):
+            return _term_cancelled(state, args)
         if state.get("in_doubt"):
             _say_in_doubt(state, "interrupted", args)
         elif state.get("last_key") is not None:
@@ -2312,6 +2314,22 @@ def _score(args, url, state):
              f"or that key sorts after every {key} of {args.table}")
     _say_skipped(args, done, sys.stdout)
     return SKIPPED_EXIT if done["skipped"] else 0
+
+
+def _term_cancelled(state, args):
+    """A SIGTERM (a scheduler's task timeout, a stop) whose chunk in flight did not commit within
+    scoring.TERM_GRACE seconds, which was cancelled and rolled back: what was kept, the resume line, and
+    STOPPED_EXIT (try again later: no fault of the data), not 130."""
+    from pgscore import scoring
+
+    what = (f"the chunk in flight had not committed {scoring.TERM_GRACE:g} s after a SIGTERM (waiting on a row lock "
+            "another transaction holds, say): it was cancelled and rolled back")
+    if state.get("last_key") is not None:
+        print(f"pgscore: stopped: {what}; {state['rows']} rows were scored and committed before it; resume with: "
+              f"{_resume(state, args)}", file=sys.stderr)
+    else:
+        print(f"pgscore: stopped: {what}; nothing was written; run it again as it was", file=sys.stderr)
+    return STOPPED_EXIT
 
 
 SKIPPED_EXIT = 3  # pgscore score ran to the end, but left rows the model cannot score unscored (--skip-unscorable)

@@ -52,6 +52,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     bar = None
     held = held_label = label_holder = None
     run_set = False
+    stop = None
     try:
         # a transaction pooler gives each transaction any server session: refused before anything is read or
         # written (the run's lock is its server session's)
@@ -148,6 +149,8 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     except KeyboardInterrupt:
         if not conn.closed:  # a second Ctrl-C in a chunk closed it (the server rolls the chunk back)
             conn.rollback()
+        if stop is not None and stop.cancelled:  # (a SIGTERM's chunk cancelled after TERM_GRACE: said so)
+            state["term_cancelled"] = TERM_GRACE
         raise KeyboardInterrupt(dict(state)) from None
     finally:
         if bar is not None:
@@ -318,11 +321,31 @@ def _stop_between_chunks(conn, cancel=True):
             raise KeyboardInterrupt
         stop.append(signum)
 
+    def late(signum, frame):
+        # a SIGTERM's chunk in flight did not commit within TERM_GRACE (it waits on a row lock, say): a scheduler
+        # sends SIGKILL soon after, which would leave its server process running the chunk, and holding the
+        # column, as long as the lock is held (user trial hT16): cancelled and rolled back, as a second Ctrl-C;
+        # during a chunk's COMMIT, which may be done already, the run stops right after it as it would
+        if stop.shielded:
+            return
+        stop.cancelled = True
+        conn.cancel()
+        raise KeyboardInterrupt
+
+    def term(signum, frame):
+        # on the command line (`cancel`), a SIGTERM (timeout, systemd, a scheduler's task timeout) as a first
+        # Ctrl-C: the chunk in flight commits, and the run stops where it can be resumed from; but only for
+        # TERM_GRACE seconds (late)
+        if not stop:
+            stop.append(signum)
+        if not stop.timed:
+            stop.timed = True
+            signal.signal(signal.SIGALRM, late)
+            signal.setitimer(signal.ITIMER_REAL, TERM_GRACE)
+
     previous = signal.signal(signal.SIGINT, handler)
-    # on the command line (`cancel`), a SIGTERM (timeout, systemd, a cron wrapper) as a first Ctrl-C: the
-    # chunk in flight commits, and the run stops where it can be resumed from
-    previous_term = (signal.signal(signal.SIGTERM, lambda signum, frame: stop.append(signum) if not stop else None)
-                     if cancel else None)
+    previous_term = signal.signal(signal.SIGTERM, term) if cancel else None
+    previous_alarm = signal.getsignal(signal.SIGALRM) if cancel else None
     waiting = psycopg2.extensions.get_wait_callback()
     if cancel:
         psycopg2.extensions.set_wait_callback(_wait)
@@ -333,6 +356,9 @@ def _stop_between_chunks(conn, cancel=True):
         signal.signal(signal.SIGINT, previous)
         if cancel:
             signal.signal(signal.SIGTERM, previous_term)
+            if stop.timed:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous_alarm)
 
 
 class _Stop(list):
@@ -342,6 +368,11 @@ class _Stop(list):
 
     shielded = False
     held = 0
+    timed = False  # a SIGTERM came: the chunk in flight has TERM_GRACE seconds to commit
+    cancelled = False  # it did not, and was cancelled
+
+
+TERM_GRACE = 3.0  # seconds a SIGTERM's chunk in flight has to commit before it is cancelled and rolled back
 
 
 def _dsn_of(db) -> str:
