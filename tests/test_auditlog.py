@@ -1436,7 +1436,7 @@ def test_cli_score_refuses_a_second_run_on_the_same_column(churn):
             time.sleep(0.05)
         (pid,), = query(churn, running)
         r = pgscore_cli(*score, env={"PGOPTIONS": "-c lock_timeout=5s"}, timeout=120)
-        assert r.returncode == 1, r.stdout + r.stderr
+        assert r.returncode == 75, r.stdout + r.stderr
         assert f"pgscore: error: another session is scoring slow.s (process {pid}, pgscore score, connected since " \
             in r.stderr and "nothing was scored" in r.stderr and "Traceback" not in r.stderr, r.stderr
         assert p.poll() is None, "the first run ended under the second: " + p.communicate()[1]

@@ -3547,6 +3547,72 @@ def test_score_sigterm_while_a_chunk_waits_on_a_row_lock_cancels_it_and_exits_75
     assert r.returncode == 0 and "scored 23 rows" in r.stdout, r
 
 
+def test_score_refused_by_a_run_waiting_on_a_lock_says_so_with_the_way_out_and_exits_75(db_url):
+    """A retry refused because another run holds the column said `wait for it to finish, or stop it where it runs
+    (Ctrl-C)`, exit 1, where the holder was the server process of a run a scheduler had killed, waiting on a row
+    lock it would wait on as long as an application's transaction lasted (user trial hT16, findings 1 and 2). It
+    says the holder waits on a lock, how to end it where its client is gone, and exits 75: a scheduler tries an
+    overlapping run again later."""
+    import sys
+
+    _scored_table(db_url)
+    app = psycopg2.connect(db_url)  # an application's transaction holds the row of 'c 010', in the second chunk
+    query(app, "UPDATE t SET age = age WHERE k = 'c 010'")
+    p = subprocess.Popen([sys.executable, "-m", "pgscore.cli", "score", "--model", "m", "--table", "t", "--key", "k",
+                          "--into", "s", "--chunk-size", "7", "--quiet", "--db", db_url], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    waiting = ("SELECT pid FROM pg_stat_activity WHERE application_name = 'pgscore score' "
+               "AND wait_event_type = 'Lock'")
+    try:
+        deadline = time.time() + 120  # (a bound for a hung run, not a speed)
+        while not query(db_url, waiting) and p.poll() is None:
+            assert time.time() < deadline, "the second chunk never waited on the row"
+            time.sleep(0.05)
+        (pid,), = query(db_url, waiting)
+        r = _score(db_url)
+    finally:
+        p.kill()
+        p.communicate()
+        app.rollback()
+        app.close()
+    assert r.returncode == 75, r
+    assert f"pgscore: error: another session is scoring t.s (process {pid}, pgscore score, connected since " \
+           in r.stderr and "; it has waited on a lock another transaction holds for " in r.stderr, r.stderr
+    assert "Hint: wait for it to finish, or stop it where it runs (Ctrl-C) and go on with the --after that it " \
+           "prints; where its client is gone (a killed job), its server process goes on until its statement ends " \
+           f"and commits nothing: end it with SELECT pg_terminate_backend({pid}), then run this again" in r.stderr, \
+        r.stderr
+
+
+def test_score_a_connection_refused_for_a_while_exits_75_a_bad_one_1(db_url):
+    """docs/cli.md: class 08 and 53 stop a run with 75 (try again later); at the start, where the run's connection
+    could not be made, a server not listening (restarting) and a role's CONNECTION LIMIT reached (53300) exited 1,
+    as a wrong password does (user trial hT16, finding 2). They exit 75, the resume line's --after kept; a database
+    that does not exist still 1."""
+    from helpers import ensure_role
+
+    _scored_table(db_url)
+    down = f"postgresql://postgres@127.0.0.1:{free_port()}/pgscore"  # (no server listens there)
+    r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s", "--after", "c 007",
+                    "--version", "1", "--db", down)
+    assert r.returncode == 75, r
+    assert "pgscore: nothing was written: the server refused the connection (08001: no server listening there, " \
+           "restarting or down, transient) before the first chunk was committed; once the server is back, run it " \
+           "again as it was" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr, r.stderr
+    ensure_role(db_url, "pgscore_t_none", login=True)
+    query(db_url, "ALTER ROLE pgscore_t_none CONNECTION LIMIT 0")
+    r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s",
+                    "--db", db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_none@"))
+    assert r.returncode == 75, r
+    assert "the server refused the connection (53300 too_many_connections: max_connections, or a CONNECTION LIMIT, " \
+           "transient)" in r.stderr and 'too many connections for role "pgscore_t_none"' in r.stderr, r.stderr
+    r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s",
+                    "--db", re.sub(r"@/[^?]+\?", "@/pgscore_no_such_db?", db_url))
+    assert r.returncode == 1 and 'database "pgscore_no_such_db" does not exist' in r.stderr, r
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(0,)]
+
+
 def test_score_where_without_a_second_connection_says_so_not_the_expression(db_url):
     """--where's expression is parsed on a second connection (psycopg 3): where it cannot be made (the role's
     CONNECTION LIMIT, max_connections, pg_hba.conf), the run ended in a traceback (psycopg.OperationalError). It

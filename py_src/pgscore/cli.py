@@ -2296,6 +2296,8 @@ def _score(args, url, state):
                 e.pgscore_exit = STOPPED_EXIT
             except AttributeError:  # (an exception that takes no attribute: 1, as before)
                 pass
+        if isinstance(e, scoring.ColumnBusy):  # another run holds the column: try again later (user trial hT16)
+            e.pgscore_exit = STOPPED_EXIT
         raise
     key, into = done["shown"]["key"], done["shown"]["into"]  # as SQL writes them ("Score", "order")
     rate = done["rows"] / max(done["seconds"], 1e-9)  # (a few rows in a second or more: not '0 rows/s')
@@ -2371,11 +2373,42 @@ def _write_skipped(report, skipped):
     w.writerows(skipped)
 
 
+def _not_connected(e):
+    """_stopped_by of a connection pgscore score could not make (psycopg2 gives no SQLSTATE there): a server not
+    up (refused, starting up, shutting down, in recovery, no answer in connect_timeout) or out of connections
+    (53300: max_connections, a role's or database's CONNECTION LIMIT), which a later try may not meet, as docs/cli.md's
+    exit codes say of classes 08 and 53 (they exited 1 at the start, 75 a chunk later: user trial hT16); else None
+    (a wrong password, no such database or role: exit 1)."""
+    text = str(e)
+    for words, what in NOT_CONNECTED:
+        if words in text:
+            return f"the server refused the connection ({what}, transient)", "once the server is back, "
+    return None
+
+
+# the words of libpq and of the server for a connection refused for a while, and what they mean (in English: under
+# another lc_messages the server's FATAL is in that language, and the run exits 1 as before)
+NOT_CONNECTED = (
+    ("Connection refused", "08001: no server listening there, restarting or down"),
+    ("timeout expired", "08001: no answer within connect_timeout"),
+    ("the database system is starting up", "57P03: it is starting up"),
+    ("the database system is shutting down", "57P03: it is shutting down"),
+    ("the database system is in recovery mode", "57P03: it is in recovery"),
+    ("the database system is not yet accepting connections", "57P03: it is starting up"),
+    ("the database system is not accepting connections", "57P03: it is not accepting connections"),
+    ("too many connections", "53300 too_many_connections: max_connections, or a CONNECTION LIMIT"),
+    ("sorry, too many clients already", "53300 too_many_connections: max_connections"),
+    ("remaining connection slots are reserved", "53300 too_many_connections: max_connections"),
+)
+
+
 def _stopped_by(e):
     """Where what stopped a `pgscore score` run is no fault to fix (an operator's cancel, a statement_timeout, a
     shutdown, the connection lost): what it was, as a line says it, and when to go on ("" or "once ..., ");
     else None."""
     code = getattr(e, "pgcode", None)
+    if getattr(e, "pgscore_connecting", False):  # the run's connection could not be made
+        return _not_connected(e)
     if code == "57014":  # (the server's words tell which, in English: lc_messages may be another language)
         if "statement timeout" in str(e):
             return "a statement_timeout cancelled a statement", ""

@@ -40,7 +40,11 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     import psycopg2
 
     # the audit rows' cause names the application: this one, unless the URL names another
-    conn = psycopg2.connect(db, fallback_application_name="pgscore score") if isinstance(db, str) else db
+    try:
+        conn = psycopg2.connect(db, fallback_application_name="pgscore score") if isinstance(db, str) else db
+    except psycopg2.OperationalError as e:  # (the CLI tells a server restarting or full, 75, from a bad password)
+        e.pgscore_connecting = True
+        raise
     if notices is not None:
         conn.notices = notices
     # a second connection's parameters (the --where check's, the in-doubt COMMIT's question), read while the
@@ -190,7 +194,11 @@ def say_if_not_live(db, model, version):
     a retire also asks for."""
     import psycopg2
 
-    with contextlib.closing(psycopg2.connect(db)) as conn, conn.cursor() as cur:
+    try:
+        conn = psycopg2.connect(db)
+    except psycopg2.OperationalError:
+        return  # score_table's connection fails the same way, and says so (a server restarting: exit 75)
+    with contextlib.closing(conn), conn.cursor() as cur:
         try:
             cur.execute("SELECT version, live FROM pgscore.model_versions WHERE name = %s AND (live OR version = %s) "
                         "ORDER BY live DESC", (model, version))
@@ -486,14 +494,37 @@ def _hold_column(conn, table, into, shown=None):
                                 f"SELECT pg_terminate_backend({pid}); or PgBouncer's RECONNECT (on its admin console) "
                                 "for its database; then run this again (a run so ended stops with exit 75 and the "
                                 "line to resume with)")
+    raise _column_busy(conn, table, shown or into, pid, app, since)
+
+class ColumnBusy(PgscoreError):
+    """Another run holds the column (pgscore score exits 75 for it: a scheduler tries again later)."""
+
+
+def _column_busy(conn, table, into, pid, app, since) -> ColumnBusy:
+    """The refusal of a run whose column another session holds: its process, application, since when, and, where it
+    waits on a lock or has run one statement for long, so (its client may be gone: a scheduler's SIGKILL left its
+    server process finishing a chunk it will never commit, user trial hT16), with the way to end it."""
     by = (f" (process {pid}" + (f", {app}" if app else "") + (f", connected since {since:%Y-%m-%d %H:%M:%S}"
                                                                 if since else "") + ")") if pid else ""
-    raise PgscoreError(f"another session is scoring {column}{by}: two runs at once would both score "
-                       "every row and log every prediction twice; nothing was scored",
-                       hint="wait for it to finish, or stop it where it runs (Ctrl-C) and go on with the --after "
-                            "that it prints")
+    doing = _call(conn, "SELECT wait_event_type = 'Lock', EXTRACT(epoch FROM now() - query_start)::float8 "
+                        "FROM pg_stat_activity WHERE pid = %s AND state = 'active'", (pid,)) if pid else []
+    waits, busy = doing[0] if doing else (False, None)
+    now = ""
+    if waits:
+        now = f"; it has waited on a lock another transaction holds for {busy:,.0f} s"
+    elif busy is not None and busy >= LONG_STATEMENT:
+        now = f"; it has run one statement for {busy:,.0f} s"
+    hint = "wait for it to finish, or stop it where it runs (Ctrl-C) and go on with the --after that it prints"
+    if now and pid:
+        hint += (f"; where its client is gone (a killed job), its server process goes on until its statement ends "
+                 f"and commits nothing: end it with SELECT pg_terminate_backend({pid}), then run this again")
+    return ColumnBusy(f"another session is scoring {table}.{into}{by}{now}: two runs at once would both score every "
+                      "row and log every prediction twice; nothing was scored", sqlstate="55006", hint=hint)
 
 
+# seconds a column's holder has run one statement (a chunk) that are worth saying in the refusal: a chunk of the
+# default 10,000 rows takes a second or so
+LONG_STATEMENT = 30.0
 IDLE_HOLDER = 5.0  # seconds a session holding a column's lock has been idle (not in a transaction): not a run's
 # usual gap between two chunks (milliseconds), so both readings are said
 
