@@ -2376,9 +2376,9 @@ def _write_skipped(report, skipped):
 def _not_connected(e):
     """_stopped_by of a connection pgscore score could not make (psycopg2 gives no SQLSTATE there): a server not
     up (refused, starting up, shutting down, in recovery, no answer in connect_timeout) or out of connections
-    (53300: max_connections, a role's or database's CONNECTION LIMIT), which a later try may not meet, as docs/cli.md's
-    exit codes say of classes 08 and 53 (they exited 1 at the start, 75 a chunk later: user trial hT16); else None
-    (a wrong password, no such database or role: exit 1)."""
+    (53300: max_connections, a role's or database's CONNECTION LIMIT), which a later try may not meet, as
+    docs/cli.md's exit codes say of classes 08 and 53 (they exited 1 at the start, 75 a chunk later: user trial
+    hT16); else None (a wrong password, no such database or role: exit 1)."""
     text = str(e)
     for words, what in NOT_CONNECTED:
         if words in text:
