@@ -3577,7 +3577,8 @@ def test_score_refused_by_a_run_waiting_on_a_lock_says_so_with_the_way_out_and_e
         app.close()
     assert r.returncode == 75, r
     assert f"pgscore: error: another session is scoring t.s (process {pid}, pgscore score, connected since " \
-           in r.stderr and "; it has waited on a lock another transaction holds for " in r.stderr, r.stderr
+           in r.stderr, r.stderr
+    assert "; it waits on a lock another transaction holds, in a statement running for " in r.stderr, r.stderr
     assert "Hint: wait for it to finish, or stop it where it runs (Ctrl-C) and go on with the --after that it " \
            "prints; where its client is gone (a killed job), its server process goes on until its statement ends " \
            f"and commits nothing: end it with SELECT pg_terminate_backend({pid}), then run this again" in r.stderr, \

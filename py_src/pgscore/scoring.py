@@ -511,7 +511,7 @@ def _column_busy(conn, table, into, pid, app, since) -> ColumnBusy:
     waits, busy = doing[0] if doing else (False, None)
     now = ""
     if waits:
-        now = f"; it has waited on a lock another transaction holds for {busy:,.0f} s"
+        now = f"; it waits on a lock another transaction holds, in a statement running for {busy:,.0f} s"
     elif busy is not None and busy >= LONG_STATEMENT:
         now = f"; it has run one statement for {busy:,.0f} s"
     hint = "wait for it to finish, or stop it where it runs (Ctrl-C) and go on with the --after that it prints"
