@@ -803,6 +803,16 @@ _REACHED = {
                 "USING btree AS OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, "
                 "FUNCTION 1 public.spy_cmp(float8, float8); "
                 "CREATE INDEX customers_spied ON customers (churn_score public.spied_ops)", 3),
+    # a superuser's range type over such an operator class (its subtype_opclass): each range value made, here a
+    # generated column's, compares its bounds by the app's support function; pg_depend records the range type's
+    # operator class, not the column's (review r1 of session 64)
+    "range_subtype": ("UPDATE customers SET churn_score = 0.5; "
+                      "CREATE OPERATOR CLASS public.spied_ops FOR TYPE float8 USING btree AS OPERATOR 1 <, "
+                      "OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, "
+                      "FUNCTION 1 public.spy_cmp(float8, float8); CREATE TYPE public.spied_range AS RANGE "
+                      "(subtype = float8, subtype_opclass = public.spied_ops); ALTER TABLE customers ADD COLUMN r "
+                      "public.spied_multirange GENERATED ALWAYS AS (public.spied_multirange("
+                      "public.spied_range(0, churn_score))) STORED", 3),
 }
 
 

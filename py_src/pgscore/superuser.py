@@ -21,7 +21,9 @@ _SUPERUSER = ("SELECT u.rolsuper AS s, u.rolsuper AND pg_catalog.current_setting
 # what the objects {deps} (rows x(refclassid, refobjid) of pg_depend) make a write call, as rows e(k, o): 'f' a
 # function (one named, an operator's, an operator class's support function or operator's: an index's comparisons
 # call them), 'r' a relation (its owner named but of a table, whose reading runs none of its owner's code), 'w' a
-# view's rule (what its columns call; session 64)
+# view's rule (what its columns call; session 64), 't' a type (what it calls: a range's subtype operator class, whose
+# support function compares the bounds of each range value made or indexed, its subtype_diff, which a GiST index
+# calls; a multirange's range, an array's element, a domain's base type: review r1 of session 64)
 _EDGES = (
     "SELECT e.k, e.o FROM ({deps}) AS x, LATERAL (SELECT 'f'::pg_catalog.text AS k, x.refobjid AS o "
     "WHERE x.refclassid OPERATOR(pg_catalog.=) 1255 "
@@ -35,6 +37,7 @@ _EDGES = (
     "AND a.amopfamily OPERATOR(pg_catalog.=) (SELECT k.opcfamily FROM pg_catalog.pg_opclass k "
     "WHERE k.oid OPERATOR(pg_catalog.=) x.refobjid) "
     "UNION ALL SELECT 'r', x.refobjid WHERE x.refclassid OPERATOR(pg_catalog.=) 1259 "
+    "UNION ALL SELECT 't', x.refobjid WHERE x.refclassid OPERATOR(pg_catalog.=) 1247 "
     "UNION ALL SELECT 'w', w.oid FROM pg_catalog.pg_rewrite w WHERE x.refclassid OPERATOR(pg_catalog.=) 1259 "
     "AND w.ev_class OPERATOR(pg_catalog.=) x.refobjid) AS e")
 # the roles that are not superusers whose code a write of the tables @ runs (an array of constants: with a
@@ -78,31 +81,41 @@ _CODE = (
     "WHERE k.contypid OPERATOR(pg_catalog.=) d.oid) AS k "
     "UNION ALL SELECT 2618::pg_catalog.oid, w.oid FROM pg_catalog.pg_rewrite w "
     "WHERE w.ev_class OPERATOR(pg_catalog.=) ANY (@)), "
-    # g: one row per step, the functions (fs) and views' rules (ws) seen, and those new at the step (nf, nw; nr the
-    # relations): rows of (class, oid) recursed over were estimated past jit_above_cost (1.2 million), which JIT then
-    # compiled at each statement (2 s)
-    "g(fs, ws, nf, nw, nr) AS (SELECT s.f, s.w, s.f, s.w, '{}'::pg_catalog.oid[] FROM (SELECT ARRAY(SELECT e.o "
-    "FROM (" + _EDGES.replace("{deps}", "SELECT x.refclassid, x.refobjid FROM o, LATERAL (SELECT x.refclassid, "
+    # g: one row per step, the functions (fs), views' rules (ws) and types (ts) seen, and those new at the step (nf,
+    # nw, nt; nr the relations): rows of (class, oid) recursed over were estimated past jit_above_cost (1.2 million),
+    # which JIT then compiled at each statement (2 s). (Its cost grows with the tables' partitions and indexes: 116,000
+    # at 1,000 partitions of 4 indexes each; every function that asks it is declared SET jit = off)
+    "g(fs, ws, ts, nf, nw, nt, nr) AS (SELECT s.f, s.w, s.t, s.f, s.w, s.t, '{}'::pg_catalog.oid[] FROM (SELECT "
+    "pg_catalog.array_agg(DISTINCT e.o) FILTER (WHERE e.k OPERATOR(pg_catalog.=) 'f') AS f, "
+    "pg_catalog.array_agg(DISTINCT e.o) FILTER (WHERE e.k OPERATOR(pg_catalog.=) 't') AS t FROM ("
+    + _EDGES.replace("{deps}", "SELECT x.refclassid, x.refobjid FROM o, LATERAL (SELECT x.refclassid, "
                               "x.refobjid FROM pg_catalog.pg_depend x "
                               "WHERE x.classid OPERATOR(pg_catalog.=) o.classid "
                               "AND x.objid OPERATOR(pg_catalog.=) o.objid AND x.refclassid OPERATOR(pg_catalog.=) "
-                              "ANY ('{1255,2617,2616}'::pg_catalog.oid[]) OFFSET 0) AS x") + ") AS e "
-    "WHERE e.k OPERATOR(pg_catalog.=) 'f' UNION SELECT pg_catalog.unnest({procs})) AS f, "
+                              "ANY ('{1255,2617,2616,1247}'::pg_catalog.oid[]) OFFSET 0) AS x") + " "
+    "UNION ALL SELECT 'f', pg_catalog.unnest({procs}) UNION ALL SELECT 't', pg_catalog.unnest({types})) AS e) AS s0, "
+    "LATERAL (SELECT COALESCE(s0.f, '{}'::pg_catalog.oid[]) AS f, COALESCE(s0.t, '{}'::pg_catalog.oid[]) AS t, "
     "ARRAY(SELECT w.oid FROM pg_catalog.pg_rewrite w WHERE w.ev_class OPERATOR(pg_catalog.=) ANY ({rels})) AS w "
     "OFFSET 0) AS s "
-    "UNION ALL SELECT g.fs OPERATOR(pg_catalog.||) s.f, g.ws OPERATOR(pg_catalog.||) s.w, s.f, s.w, s.r FROM g, "
+    "UNION ALL SELECT g.fs OPERATOR(pg_catalog.||) s.f, g.ws OPERATOR(pg_catalog.||) s.w, "
+    "g.ts OPERATOR(pg_catalog.||) s.t, s.f, s.w, s.t, s.r FROM g, "
     "LATERAL (SELECT pg_catalog.array_agg(DISTINCT e.o) FILTER (WHERE e.k OPERATOR(pg_catalog.=) 'f' "
     "AND e.o OPERATOR(pg_catalog.<>) ALL (g.fs)) AS f, pg_catalog.array_agg(DISTINCT e.o) FILTER (WHERE e.k "
     "OPERATOR(pg_catalog.=) 'w' AND e.o OPERATOR(pg_catalog.<>) ALL (g.ws)) AS w, pg_catalog.array_agg(DISTINCT e.o) "
-    "FILTER (WHERE e.k OPERATOR(pg_catalog.=) 'r') AS r FROM ("
+    "FILTER (WHERE e.k OPERATOR(pg_catalog.=) 't' AND e.o OPERATOR(pg_catalog.<>) ALL (g.ts)) AS t, "
+    "pg_catalog.array_agg(DISTINCT e.o) FILTER (WHERE e.k OPERATOR(pg_catalog.=) 'r') AS r FROM ("
     + _EDGES.replace("{deps}", "SELECT x.refclassid, x.refobjid FROM pg_catalog.pg_depend x "
                      "WHERE x.classid OPERATOR(pg_catalog.=) 1255 AND x.objid OPERATOR(pg_catalog.=) ANY (g.nf) "
-                     "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617,2616,1259}'::pg_catalog.oid[]) "
+                     "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617,2616,1259,1247}'::pg_catalog.oid[]) "
                      "UNION ALL SELECT x.refclassid, x.refobjid FROM pg_catalog.pg_depend x "
                      "WHERE x.classid OPERATOR(pg_catalog.=) 2618 AND x.objid OPERATOR(pg_catalog.=) ANY (g.nw) "
-                     "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617,2616,1259}'::pg_catalog.oid[])") +
+                     "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617,2616,1259,1247}'::pg_catalog.oid[]) "
+                     "UNION ALL SELECT x.refclassid, x.refobjid FROM pg_catalog.pg_depend x "
+                     "WHERE x.classid OPERATOR(pg_catalog.=) 1247 AND x.objid OPERATOR(pg_catalog.=) ANY (g.nt) "
+                     "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617,2616,1247}'::pg_catalog.oid[])") +
     ") AS e) AS s WHERE pg_catalog.cardinality(g.nf) OPERATOR(pg_catalog.>) 0 "
-    "OR pg_catalog.cardinality(g.nw) OPERATOR(pg_catalog.>) 0) "
+    "OR pg_catalog.cardinality(g.nw) OPERATOR(pg_catalog.>) 0 "
+    "OR pg_catalog.cardinality(g.nt) OPERATOR(pg_catalog.>) 0) "
     "SELECT pg_catalog.array_agg(r.rolname::pg_catalog.text OPERATOR(pg_catalog.||) CASE WHEN y.may "
     "THEN ' (' OPERATOR(pg_catalog.||) y.why OPERATOR(pg_catalog.||) ')' ELSE '' END) AS roles FROM (SELECT x.o, "
     "pg_catalog.bool_and(x.why IS NOT NULL) AS may, pg_catalog.string_agg(DISTINCT x.why, '; ') AS why FROM ("
@@ -114,7 +127,8 @@ _CODE = (
     "UNION ALL SELECT p.proowner, NULL FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) "
     "ANY (ARRAY(SELECT pg_catalog.unnest(g.nf) FROM g)) "
     "UNION ALL SELECT r.relowner, NULL FROM pg_catalog.pg_class r WHERE r.oid OPERATOR(pg_catalog.=) "
-    "ANY (ARRAY(SELECT pg_catalog.unnest(g.nr) FROM g)) AND r.relkind OPERATOR(pg_catalog.<>) 'r' "
+    "ANY (ARRAY(SELECT pg_catalog.unnest(g.nr) FROM g)) "
+    "AND r.relkind OPERATOR(pg_catalog.<>) 'r' "
     "UNION ALL SELECT c.relowner, NULL FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY ({rels}) "
     "UNION ALL SELECT d.owner, NULL FROM d "
     "UNION ALL SELECT t.typowner, NULL FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) ANY ({types}) "
