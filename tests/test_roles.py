@@ -957,6 +957,43 @@ def test_a_superusers_insert_runs_no_function_of_another_role_that_a_wirings_cou
         su.close()
 
 
+def test_a_superusers_insert_is_not_refused_for_code_of_superusers_and_reads_of_another_roles_tables(
+        urls, db_url):
+    """What a plain DBA set-up has, run by superusers' code alone, must not be refused (review r1 of session 64):
+    extensions' operator classes on the profile table's indexes (btree_gist, pg_trgm's gin and gist; their support
+    functions are the extension's, a superuser's), a built-in range column indexed, and a counter reading a
+    superuser's view over the app's partitioned table and the app's materialized view, whose reading runs none of
+    the app's code (the app's plain table's owner was not named; its partitioned table's and materialized view's
+    were: the events kept, the profile queued with 42501)."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    app = LOGINS["app"]
+    query(db_url, "CREATE EXTENSION IF NOT EXISTS btree_gist; CREATE EXTENSION IF NOT EXISTS pg_trgm; "
+                  "ALTER TABLE customers ADD COLUMN note text DEFAULT 'x', ADD COLUMN seen tstzrange; "
+                  "CREATE INDEX ON customers USING gist (id, churn_score); "
+                  "CREATE INDEX ON customers USING gin (note gin_trgm_ops); "
+                  "CREATE INDEX ON customers USING gist (note gist_trgm_ops); "
+                  "CREATE INDEX ON customers USING gist (seen)")
+    query(db_url, f"CREATE TABLE public.apps_part (n int) PARTITION BY RANGE (n); "
+                  f"CREATE TABLE public.apps_part_0 PARTITION OF public.apps_part FOR VALUES FROM (0) TO (10); "
+                  f"CREATE MATERIALIZED VIEW public.apps_mat AS SELECT 1 AS n; "
+                  f"ALTER TABLE public.apps_part OWNER TO {app}; ALTER TABLE public.apps_part_0 OWNER TO {app}; "
+                  f"ALTER MATERIALIZED VIEW public.apps_mat OWNER TO {app}; "
+                  "CREATE VIEW public.dba_v AS SELECT (SELECT count(*) FROM public.apps_part) "
+                  "+ (SELECT count(*) FROM public.apps_mat) AS x")
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur, counters={**sample.COUNTERS, "support_calls": {
+            "add": "(SELECT x::int FROM public.dba_v) + (SELECT count(*)::int FROM public.apps_mat)"}})
+    query(db_url, "INSERT INTO complaints (customer_id) VALUES (3)")
+    assert query(db_url, "SELECT count(*) FROM pgscore.error_queue") == [(0,)], \
+        query(db_url, "SELECT reason FROM pgscore.error_queue")
+    assert query(db_url, "SELECT churn_score IS NOT NULL FROM customers WHERE id = 3") == [(True,)]
+    # the app's view in its place is named (its owner may replace it)
+    query(db_url, f"ALTER VIEW public.dba_v OWNER TO {app}")
+    query(db_url, "INSERT INTO complaints (customer_id) VALUES (4)")
+    assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("4", "42501")]
+
+
 def test_a_superusers_insert_runs_no_cast_of_another_roles_type_that_a_wirings_counter_assigns(urls, db_url):
     """A counter's value is assigned to its profile column: where the events' column is of a type of the app's, a
     cast the app made from it (CREATE CAST ... WITH FUNCTION, as its type's owner may, at any time) ran the app's

@@ -3428,13 +3428,16 @@ def _others_code(plpy, GD, w: Wiring) -> list[str]:
 
 # what a wiring's counters' expressions call, read from PostgreSQL's own parse of them: the dependencies of a view
 # made of them (in a subtransaction rolled back at once: nothing of it stays; in schema pgscore, not pg_temp, which
-# PREPARE TRANSACTION would then refuse) on functions, operators (their functions), views and domains
+# PREPARE TRANSACTION would then refuse) on functions, operators (their functions), views and domains (relations
+# other than tables, partitioned tables, materialized views and sequences, whose reading runs no code of their owner:
+# review r1 of session 64)
 _COUNTER_CODE = (
     "SELECT pg_catalog.array_agg(x.refobjid) FILTER (WHERE x.refclassid OPERATOR(pg_catalog.=) 1255) AS procs, "
     "pg_catalog.array_agg((SELECT r.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator r "
     "WHERE r.oid OPERATOR(pg_catalog.=) x.refobjid)) FILTER (WHERE x.refclassid OPERATOR(pg_catalog.=) 2617) AS ops, "
     "pg_catalog.array_agg(x.refobjid) FILTER (WHERE x.refclassid OPERATOR(pg_catalog.=) 1259 AND (SELECT c.relkind "
-    "FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) x.refobjid) OPERATOR(pg_catalog.<>) 'r') AS rels, "
+    "FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) x.refobjid) OPERATOR(pg_catalog.<>) "
+    "ALL ('{r,p,m,S}'::pg_catalog.\"char\"[])) AS rels, "
     "pg_catalog.array_agg(x.refobjid) FILTER (WHERE x.refclassid OPERATOR(pg_catalog.=) 1247) AS types, "
     # the types of their values, as the view's columns have them (pg_depend: a type that is not pinned), whose
     # owners may add a cast that the value's assignment to its profile column runs (review r2 of session 63)

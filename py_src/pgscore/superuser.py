@@ -20,7 +20,8 @@ _SUPERUSER = ("SELECT u.rolsuper AS s, u.rolsuper AND pg_catalog.current_setting
               "WHERE u.rolname OPERATOR(pg_catalog.=) CURRENT_USER")
 # what the objects {deps} (rows x(refclassid, refobjid) of pg_depend) make a write call, as rows e(k, o): 'f' a
 # function (one named, an operator's, an operator class's support function or operator's: an index's comparisons
-# call them), 'r' a relation (its owner named but of a table, whose reading runs none of its owner's code), 'w' a
+# call them), 'r' a relation (its owner named but of a table, a partitioned table, a materialized view or a sequence,
+# whose reading runs none of its owner's code: review r1 of session 64), 'w' a
 # view's rule (what its columns call; session 64), 't' a type (what it calls: a range's subtype operator class, whose
 # support function compares the bounds of each range value made or indexed, its subtype_diff, which a GiST index
 # calls; a multirange's range, an array's element, a domain's base type: review r1 of session 64)
@@ -128,7 +129,7 @@ _CODE = (
     "ANY (ARRAY(SELECT pg_catalog.unnest(g.nf) FROM g)) "
     "UNION ALL SELECT r.relowner, NULL FROM pg_catalog.pg_class r WHERE r.oid OPERATOR(pg_catalog.=) "
     "ANY (ARRAY(SELECT pg_catalog.unnest(g.nr) FROM g)) "
-    "AND r.relkind OPERATOR(pg_catalog.<>) 'r' "
+    "AND r.relkind OPERATOR(pg_catalog.<>) ALL ('{r,p,m,S}'::pg_catalog.\"char\"[]) "
     "UNION ALL SELECT c.relowner, NULL FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY ({rels}) "
     "UNION ALL SELECT d.owner, NULL FROM d "
     "UNION ALL SELECT t.typowner, NULL FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) ANY ({types}) "
