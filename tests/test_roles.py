@@ -797,6 +797,15 @@ _REACHED = {
     "atomic_body": ("CREATE FUNCTION public.dba_b(float8) RETURNS boolean LANGUAGE sql IMMUTABLE "
                     "BEGIN ATOMIC SELECT public.spy_b($1); END; "
                     "ALTER TABLE customers ADD CONSTRAINT spied CHECK (public.dba_b(churn_score))", 3),
+    # that function in an index's expression, and in a CHECK of a superuser's domain of a column (review r1 of
+    # session 64: followed as from a table's CHECK)
+    "atomic_index": ("CREATE FUNCTION public.dba_f(float8) RETURNS float8 LANGUAGE sql IMMUTABLE "
+                     "BEGIN ATOMIC SELECT public.spy_f($1); END; "
+                     "CREATE INDEX customers_spied ON customers (public.dba_f(churn_score))", 3),
+    "atomic_domain_check": ("CREATE FUNCTION public.dba_b(float8) RETURNS boolean LANGUAGE sql IMMUTABLE "
+                            "BEGIN ATOMIC SELECT public.spy_b($1); END; "
+                            "CREATE DOMAIN public.spied_time AS timestamptz CHECK (public.dba_b(0)); "
+                            "ALTER TABLE customers ALTER COLUMN last_complaint_at TYPE public.spied_time", 3),
     # an index of a superuser's operator class (CREATE OPERATOR CLASS takes one) whose support function is the app's:
     # each index entry the write adds is compared by it (the scores set first: NULLs are compared by no function)
     "opclass": ("UPDATE customers SET churn_score = 0.5; CREATE OPERATOR CLASS public.spied_ops FOR TYPE float8 "
@@ -921,6 +930,9 @@ _COUNTER_REACHES = {
                     "SELECT public.spy_f($1); END", "public.dba_f(0)::int"),
     # a superuser's view whose column calls the app's function
     "view": ("CREATE VIEW public.dba_v AS SELECT public.spy_f(0) AS x", "(SELECT x::int FROM public.dba_v)"),
+    # a superuser's view over such a view (review r1 of session 64)
+    "view_of_view": ("CREATE VIEW public.dba_v AS SELECT public.spy_f(0) AS x; "
+                     "CREATE VIEW public.dba_w AS SELECT x FROM public.dba_v", "(SELECT x::int FROM public.dba_w)"),
 }
 
 
