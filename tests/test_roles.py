@@ -969,6 +969,41 @@ def test_a_superusers_insert_runs_no_function_of_another_role_that_a_wirings_cou
         su.close()
 
 
+def test_a_superusers_insert_runs_no_support_function_of_another_role_on_an_index_of_one_partition(urls, db_url):
+    """An index on one partition of a partitioned profile table (not on its parent), of a superuser's operator class
+    whose support function is the app's, compares each entry the superuser's UPDATE of that partition adds (review
+    r1 of session 64: the partitions' indexes are read as the parent's): the events are kept, their profiles queued
+    naming the app."""
+    registry.deploy(db_url, "parted", make_pipeline(StandardScaler(), LogisticRegression()).fit(X[:, :2], Y),
+                    X[:, :2], Y, feature_names=["t", "x"])
+    app = LOGINS["app"]
+    query(db_url, f"GRANT CREATE ON SCHEMA public TO {app}")
+    query(urls["app"], "CREATE FUNCTION public.spy_cmp(float8, float8) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS "
+                       "$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN btfloat8cmp($1, $2); END $$")
+    query(db_url, f"REVOKE CREATE ON SCHEMA public FROM {app}")
+    query(db_url, """
+        CREATE TABLE prof (id int PRIMARY KEY, cnt int NOT NULL DEFAULT 0, t float8 NOT NULL DEFAULT 100, x float8,
+                           score float8 DEFAULT 0.5, scored_at timestamptz) PARTITION BY RANGE (id);
+        CREATE TABLE prof_lo PARTITION OF prof FOR VALUES FROM (0) TO (10);
+        CREATE TABLE prof_hi PARTITION OF prof FOR VALUES FROM (10) TO (100);
+        INSERT INTO prof (id, x) SELECT g, g / 10.0 - 1 FROM generate_series(1, 20) g;
+        CREATE OPERATOR CLASS public.spied_ops FOR TYPE float8 USING btree AS OPERATOR 1 <, OPERATOR 2 <=,
+          OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 public.spy_cmp(float8, float8);
+        CREATE INDEX prof_hi_spied ON prof_hi (score public.spied_ops);
+        CREATE TABLE ev (id int);
+        SELECT pgscore.attach_rescoring('ev', 'prof', 'id', 'parted', 'score', '{"cnt": "count"}');""")
+    su = connect(db_url)
+    try:
+        su.notices.clear()
+        query(su, "INSERT INTO ev VALUES (15)")
+        assert not [n for n in su.notices if "spied as postgres" in n], su.notices
+        assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("15", "42501")]
+        (reason,), = query(db_url, "SELECT reason FROM pgscore.error_queue")
+        assert app in reason, reason
+    finally:
+        su.close()
+
+
 def test_a_superusers_insert_is_not_refused_for_code_of_superusers_and_reads_of_another_roles_tables(
         urls, db_url):
     """What a plain DBA set-up has, run by superusers' code alone, must not be refused (review r1 of session 64):
