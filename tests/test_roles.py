@@ -822,6 +822,15 @@ _REACHED = {
                       "(subtype = float8, subtype_opclass = public.spied_ops); ALTER TABLE customers ADD COLUMN r "
                       "public.spied_multirange GENERATED ALWAYS AS (public.spied_multirange("
                       "public.spied_range(0, churn_score))) STORED", 3),
+    # a column of a superuser's composite type of such a range, indexed: each entry compared compares the ranges
+    "composite": ("UPDATE customers SET churn_score = 0.5; "
+                  "CREATE OPERATOR CLASS public.spied_ops FOR TYPE float8 USING btree AS OPERATOR 1 <, "
+                  "OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, "
+                  "FUNCTION 1 public.spy_cmp(float8, float8); CREATE TYPE public.spied_range AS RANGE "
+                  "(subtype = float8, subtype_opclass = public.spied_ops); CREATE TYPE public.spied_pair AS "
+                  "(r public.spied_range); ALTER TABLE customers ADD COLUMN c public.spied_pair; "
+                  "UPDATE customers SET c = ROW('[0,1)'); "
+                  "CREATE INDEX customers_spied ON customers (c, churn_score)", 3),
 }
 
 

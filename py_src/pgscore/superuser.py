@@ -24,7 +24,8 @@ _SUPERUSER = ("SELECT u.rolsuper AS s, u.rolsuper AND pg_catalog.current_setting
 # whose reading runs none of its owner's code: review r1 of session 64), 'w' a
 # view's rule (what its columns call; session 64), 't' a type (what it calls: a range's subtype operator class, whose
 # support function compares the bounds of each range value made or indexed, its subtype_diff, which a GiST index
-# calls; a multirange's range, an array's element, a domain's base type: review r1 of session 64)
+# calls; a multirange's range, an array's element, a domain's base type, a composite type's attributes' types:
+# review r1 of session 64)
 _EDGES = (
     "SELECT e.k, e.o FROM ({deps}) AS x, LATERAL (SELECT 'f'::pg_catalog.text AS k, x.refobjid AS o "
     "WHERE x.refclassid OPERATOR(pg_catalog.=) 1255 "
@@ -84,7 +85,7 @@ _CODE = (
     "WHERE w.ev_class OPERATOR(pg_catalog.=) ANY (@)), "
     # g: one row per step, the functions (fs), views' rules (ws) and types (ts) seen, and those new at the step (nf,
     # nw, nt; nr the relations): rows of (class, oid) recursed over were estimated past jit_above_cost (1.2 million),
-    # which JIT then compiled at each statement (2 s). (Its cost grows with the tables' partitions and indexes: 116,000
+    # which JIT then compiled at each statement (2 s). (Its cost grows with the tables' partitions and indexes: 128,000
     # at 1,000 partitions of 4 indexes each; every function that asks it is declared SET jit = off)
     "g(fs, ws, ts, nf, nw, nt, nr) AS (SELECT s.f, s.w, s.t, s.f, s.w, s.t, '{}'::pg_catalog.oid[] FROM (SELECT "
     "pg_catalog.array_agg(DISTINCT e.o) FILTER (WHERE e.k OPERATOR(pg_catalog.=) 'f') AS f, "
@@ -113,7 +114,12 @@ _CODE = (
                      "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617,2616,1259,1247}'::pg_catalog.oid[]) "
                      "UNION ALL SELECT x.refclassid, x.refobjid FROM pg_catalog.pg_depend x "
                      "WHERE x.classid OPERATOR(pg_catalog.=) 1247 AND x.objid OPERATOR(pg_catalog.=) ANY (g.nt) "
-                     "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617,2616,1247}'::pg_catalog.oid[])") +
+                     "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617,2616,1247}'::pg_catalog.oid[]) "
+                     # a composite type's attributes' types (its relation's columns')
+                     "UNION ALL SELECT x.refclassid, x.refobjid FROM pg_catalog.pg_type y JOIN pg_catalog.pg_depend x "
+                     "ON x.classid OPERATOR(pg_catalog.=) 1259 AND x.objid OPERATOR(pg_catalog.=) y.typrelid "
+                     "WHERE y.oid OPERATOR(pg_catalog.=) ANY (g.nt) AND y.typrelid OPERATOR(pg_catalog.<>) 0 "
+                     "AND x.refclassid OPERATOR(pg_catalog.=) 1247") +
     ") AS e) AS s WHERE pg_catalog.cardinality(g.nf) OPERATOR(pg_catalog.>) 0 "
     "OR pg_catalog.cardinality(g.nw) OPERATOR(pg_catalog.>) 0 "
     "OR pg_catalog.cardinality(g.nt) OPERATOR(pg_catalog.>) 0) "
