@@ -249,3 +249,42 @@ def test_record_outcome_and_refresh_monitoring_on_a_standby_say_where_to_run_the
     else:
         assert "not in a read-only transaction" in diag.message_primary
         assert diag.message_hint == READ_ONLY_HINT
+
+
+@pytest.mark.parametrize("where", ["standby", "read-only session"])
+@pytest.mark.parametrize("call", ["SELECT * FROM pgscore.retry_failed()",
+                                  "SELECT * FROM pgscore.refresh_windows('shop.complaints')",
+                                  "SELECT pgscore.backfill_rescoring('shop.complaints')",
+                                  "SELECT * FROM pgscore.rescore_profiles('shop.complaints')"])
+def test_the_app_roles_rescoring_functions_on_a_standby_say_where_to_run_them(wired, where, call):
+    """The app role's SQL calls of the rescoring functions that write (review r5 of session 64): a superuser's CLI
+    got pgscore's 25006 with the hint (counter_code), the app role's SELECT PostgreSQL's bare `cannot execute INSERT
+    in a read-only transaction` (or UPDATE, or CREATE TABLE: whichever write came first), no hint. Now pgscore's,
+    naming the function, a standby where it is one, the hint to run it on the primary."""
+    primary, standby = wired
+    query(primary, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'shop_app') THEN "
+                   "CREATE ROLE shop_app IN ROLE pgscore_app; END IF; END $$")
+    query(primary, "GRANT USAGE ON SCHEMA shop TO shop_app")
+    query(primary, "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA shop TO shop_app")
+    replayed(primary, standby)
+    c = psycopg2.connect(standby if where == "standby" else primary,
+                         options=None if where == "standby" else "-c default_transaction_read_only=on")
+    c.autocommit = True
+    try:
+        query(c, "SET ROLE shop_app")
+        with pytest.raises(psycopg2.Error) as e:
+            query(c, call)
+    finally:
+        c.close()
+    diag = e.value.diag
+    assert e.value.pgcode == "25006", diag.message_primary
+    name = call.split("pgscore.")[1].split("(")[0]
+    if where == "standby":
+        assert f"pgscore.{name} writes " in diag.message_primary, diag.message_primary
+        assert ": not on a standby, whose transactions are all read-only" in diag.message_primary
+        assert diag.message_hint == STANDBY_HINT, diag.message_hint
+    else:
+        assert f"pgscore.{name} writes " in diag.message_primary, diag.message_primary
+        assert ": not in a read-only transaction" in diag.message_primary, diag.message_primary
+        assert diag.message_hint == READ_ONLY_HINT, diag.message_hint
+    assert query(primary, "SELECT count(*) FROM pgscore.error_queue") == [(1,)]

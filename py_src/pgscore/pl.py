@@ -10,7 +10,7 @@ import functools
 import json
 import os
 
-from pgscore.errors import PgscoreError, server_message, spi_fields
+from pgscore.errors import READ_ONLY, PgscoreError, read_only_refusal, server_message, spi_fields
 from pgscore.quoting import in_server_encoding
 
 # One native thread per backend: OpenBLAS, OpenMP and MKL read these when numpy or scikit-learn first
@@ -53,6 +53,32 @@ def raising_sql_errors(fn):
             raise err from None
 
     return wrapper
+
+
+def writing(what):
+    """A rescoring function called in SQL (the app role's retry_failed, refresh_windows, backfill_rescoring,
+    rescore_profiles) on a standby or in a read-only transaction: pgscore's 25006 naming `what` it writes, a standby
+    where it is one, with the hint to run it on the primary (errors.read_only_refusal), where PostgreSQL's bare one
+    said 'cannot execute INSERT in a read-only transaction' (or SELECT FOR NO KEY UPDATE), no hint; a superuser's
+    CLI already had pgscore's from counter_code (review r5 of session 64). A call that writes nothing (nothing
+    queued, no window stale) still succeeds there: the refusal is of the write met, not asked up front."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def wrapper(plpy, *args, **kwargs):
+            try:
+                return fn(plpy, *args, **kwargs)
+            except plpy.SPIError as e:
+                if spi_fields(e)["sqlstate"] != READ_ONLY:
+                    raise
+            except PgscoreError as e:
+                if e.sqlstate != READ_ONLY or e.hint is not None:  # (counter_code's has its hint already)
+                    raise
+            raise read_only_refusal(plpy, what)
+
+        return wrapper
+
+    return wrap
 
 
 def _raise(plpy, e: PgscoreError):
@@ -399,6 +425,7 @@ def rescore_replicated(plpy, GD, TD):
 
 
 @raising_sql_errors
+@writing("pgscore.retry_failed writes the profiles it rescores and pgscore.error_queue")
 def retry_failed(plpy, GD, model, limit):
     from pgscore import rescoring
 
@@ -413,6 +440,7 @@ def score_table_commit(plpy):
 
 
 @raising_sql_errors
+@writing("pgscore.refresh_windows writes the counters it recounts and the profiles' scores")
 def refresh_windows(plpy, GD, event_table, limit):
     from pgscore import rescoring
 
@@ -420,6 +448,7 @@ def refresh_windows(plpy, GD, event_table, limit):
 
 
 @raising_sql_errors
+@writing("pgscore.backfill_rescoring writes the counters it recounts and the profiles' scores")
 def backfill_rescoring(plpy, GD, event_table):
     from pgscore import rescoring
 
@@ -427,6 +456,7 @@ def backfill_rescoring(plpy, GD, event_table):
 
 
 @raising_sql_errors
+@writing("pgscore.rescore_profiles writes the profiles' scores")
 def rescore_profiles(plpy, GD, event_table, profile_table, after, limit):
     from pgscore import rescoring
 
