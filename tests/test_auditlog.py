@@ -934,6 +934,30 @@ def test_each_predict_batch_call_is_a_run_of_its_own(churn):
         == [(True, 250), (False, 250), (False, 250)]
 
 
+def test_two_predict_batch_calls_in_one_statement_are_two_runs(churn):
+    """Each predict_batch call is a run, docs/sql.md and guide.md say; but the run was the statement's start and
+    server process, so two calls in one statement (a UNION ALL of two, a function calling it twice, a dbt model's
+    SQL with two) were one run, their rows told apart by nothing (review r5 of session 64: 30 rows of 2 calls, one
+    run). The second call of a statement is `<statement_at>/<backend>#2`, and so on; the first keeps score_table's
+    shape; a session's pgscore.run still names them all."""
+    q = ("SELECT count(*) FROM (SELECT * FROM pgscore.predict_batch('churn', 'SELECT id, f AS features FROM "
+         "customers WHERE id <= 10') UNION ALL SELECT * FROM pgscore.predict_batch('churn', 'SELECT id, f AS "
+         "features FROM customers WHERE id > 10 AND id <= 30')) s")
+    assert query(churn, q) == [(30,)]
+    runs = query(churn, "SELECT cause->>'run', (cause->>'statement_at') || '/' || (cause->>'backend'), count(*) "
+                        "FROM pgscore.predictions WHERE source = 'batch' GROUP BY 1, 2 ORDER BY 1")
+    assert [(run[len(own):], n) for run, own, n in runs] == [("", 10), ("#2", 20)], runs
+    assert query(churn, q) == [(30,)]  # the next statement starts again at its first call
+    assert query(churn, "SELECT count(DISTINCT cause->>'run') FROM pgscore.predictions WHERE source = 'batch' "
+                        "AND cause->>'run' NOT LIKE '%#%'") == [(2,)]
+    query(churn, "SET pgscore.run = 'dbt-2026-12-06'")
+    try:
+        assert query(churn, q) == [(30,)]
+    finally:
+        query(churn, "RESET pgscore.run")
+    assert query(churn, "SELECT count(*) FROM pgscore.predictions WHERE cause->>'run' = 'dbt-2026-12-06'") == [(30,)]
+
+
 def test_maintain_keep_too_long_is_said_to_be_too_long(churn):
     """--keep '1000000 years' is an interval, too long to subtract from now (timestamp out of range, 22008):
     said so, not 'not an interval PostgreSQL reads'; an interval out of range itself is not one it reads."""

@@ -11,6 +11,7 @@ that rolled back is dropped when the next one starts.
 from __future__ import annotations
 
 import itertools
+import json
 import random
 
 from pgscore import pgarray
@@ -305,9 +306,29 @@ def read_only_where(plpy) -> str:
             "read-only transaction")
 
 
+# the statement whose predict_batch calls this server process counts, and how many it has made: [run, calls]
+_CALLS = ["", 0]
+
+
 def cause(plpy, via) -> str:
-    """The cause recorded with a batch's audit rows."""
-    return plpy.execute(plpy.prepare(f"SELECT {CAUSE} AS c", ["pg_catalog.text"]), [via])[0]["c"]
+    """The cause recorded with a batch's audit rows. A predict_batch call's run is its statement's (RUN) where the
+    session names none; a second call of the same statement (a UNION ALL of two, a function calling it twice)
+    is another run, `<RUN>#2` (#3...): they were one run, their rows told apart by nothing (review r5 of session
+    64). A statement's calls run one after another in one process, whose top-level statement_at is the same for
+    them all and another for the next statement."""
+    c = plpy.execute(plpy.prepare(f"SELECT {CAUSE} AS c", ["pg_catalog.text"]), [via])[0]["c"]
+    if via != "predict_batch":
+        return c
+    d = json.loads(c)
+    run = f"{d.get('statement_at')}/{d.get('backend')}"
+    if d.get("run") != run:  # the session's pgscore.run: every call is of that run
+        return c
+    if _CALLS[0] == run:
+        _CALLS[1] += 1
+        d["run"] = f"{run}#{_CALLS[1]}"
+        return json.dumps(d)
+    _CALLS[:] = [run, 1]
+    return c
 
 
 def write_batch(log, model_id, keys, flat, width, scores, labels, source, cause):
