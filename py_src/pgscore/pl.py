@@ -60,8 +60,9 @@ def writing(what):
     rescore_profiles) on a standby or in a read-only transaction: pgscore's 25006 naming `what` it writes, a standby
     where it is one, with the hint to run it on the primary (errors.read_only_refusal), where PostgreSQL's bare one
     said 'cannot execute INSERT in a read-only transaction' (or SELECT FOR NO KEY UPDATE), no hint; a superuser's
-    CLI already had pgscore's from counter_code (review r5 of session 64). A call that writes nothing (nothing
-    queued, no window stale) still succeeds there: the refusal is of the write met, not asked up front."""
+    CLI already had pgscore's from counter_code, a PgscoreError with its hint, which passes (review r5 of
+    session 64). A call that writes nothing (nothing queued, no window stale) still succeeds there: the refusal is
+    of the write met, not asked up front."""
 
     def wrap(fn):
         @functools.wraps(fn)
@@ -70,9 +71,6 @@ def writing(what):
                 return fn(plpy, *args, **kwargs)
             except plpy.SPIError as e:
                 if spi_fields(e)["sqlstate"] != READ_ONLY:
-                    raise
-            except PgscoreError as e:
-                if e.sqlstate != READ_ONLY or e.hint is not None:  # (counter_code's has its hint already)
                     raise
             raise read_only_refusal(plpy, what)
 
