@@ -359,3 +359,31 @@ def test_erasure_scrubs_the_free_text_that_names_the_key(churn, logins):
     got = dict(query(admin, "SELECT table_name, rows FROM pgscore.erase_entity('')"))
     assert got["pgscore.shadow_failures"] == 0 and got["pgscore.error_queue (reason)"] == 0, got
     assert query(churn, "SELECT count(*) FROM pgscore.error_queue WHERE reason = 'x'") == [(1,)]
+
+
+def test_a_period_or_a_floor_reaching_before_4713_bc_is_named_not_a_bare_timestamp_overflow(churn, logins):
+    """(review r2 of 0147) now() minus '10000 years' is before 4713 BC, the earliest time PostgreSQL holds: both
+    functions failed with a bare 22008 "timestamp out of range"; a floor of '10000 years' (an owner's "keep every
+    day") made every call fail so, and `maintain --keep '90 days'` blame its --keep for reaching before 4713 BC,
+    `--keep-features '10000 years'` exit 1. A period that long is refused by name (22008, a hint; maintain exit 2);
+    a floor that long keeps every day: any period is shorter than it (42501, maintain exit 1). Nothing changes."""
+    log_rows(churn, ["400 days", "0 days"])
+    admin = logins["admin"]
+    for fn in ("drop_log_partitions", "redact_log_features"):
+        e = refused(admin, f"SELECT pgscore.{fn}('10000 years')")
+        assert e.pgcode == "22008" and f"pgscore.{fn}" in e.pgerror and "4713 BC" in e.pgerror, e.pgerror
+        assert e.diag.message_hint, fn
+    r = pgscore_cli("maintain", "--keep-features", "10000 years", "--db", churn.dsn)
+    assert r.returncode == 2 and "4713 BC" in r.stderr, r.stderr
+    query(churn, "UPDATE pgscore.retention_policy SET keep_log = '10000 years', keep_features = '10000 years'")
+    for fn in ("drop_log_partitions", "redact_log_features"):
+        e = refused(admin, f"SELECT pgscore.{fn}('90 days')")
+        assert e.pgcode == "42501" and "shorter than" in e.pgerror and "10000 years" in e.pgerror, e.pgerror
+    r = pgscore_cli("maintain", "--keep", "90 days", "--db", churn.dsn)
+    assert r.returncode == 1 and "shorter than the retention floor" in r.stderr, r.stderr
+    r = pgscore_cli("maintain", "--keep-features", "90 days", "--db", churn.dsn)
+    assert r.returncode == 1 and "shorter than the floor of features' retention" in r.stderr, r.stderr
+    assert "partition(s) created" not in r.stdout, r.stdout
+    assert query(churn, "SELECT count(*), count(*) FILTER (WHERE cardinality(features) > 0) "
+                        "FROM pgscore.prediction_log") == [(2, 2)]
+    assert query(churn, "SELECT count(*) FROM pgscore.log_retention") == [(0,)]

@@ -1271,14 +1271,34 @@ def check_features_period(db, older_than) -> None:
             raise UsageError(f"--keep-features {older_than!r} has a negative part: a month is 28 to 31 days, so such "
                              "a period is a different length on different dates",
                              hint="write the period in parts of one sign: --keep-features '2 years'")
+        if short:
+            raise UsageError(f"--keep-features {older_than!r} is under a day: features are kept for whole UTC days, "
+                             "at least one", hint="for example --keep-features '2 years'")
+        try:  # (as maintain's --keep: before 4713 BC, the earliest time PostgreSQL holds; review r2)
+            _call(conn, "SELECT (pg_catalog.now() AT TIME ZONE 'UTC') - %s::interval", (older_than,))
+        except psycopg2.DataError as e:
+            if e.pgcode != "22008":
+                raise
+            raise UsageError(f"--keep-features {older_than!r} reaches back before the earliest time PostgreSQL holds "
+                             "(4713 BC): timestamp out of range",
+                             hint="for example --keep-features '2 years'") from None
         # the floor, as redact_log_features reads it (migration 0143: the UTC day each cuts at), where the schema
-        # has one (0141)
-        floor = [] if short or not _call(conn, "SELECT pg_catalog.to_regclass('pgscore.retention_policy') IS NOT "
-                                               "NULL", None)[0][0] else _call(
-            conn, "SELECT p.keep_features::text, %s::interval::text FROM pgscore.retention_policy p "
-                  "WHERE pg_catalog.date_trunc('day', (pg_catalog.now() AT TIME ZONE 'UTC') - %s::interval) "
-                  "> pg_catalog.date_trunc('day', (pg_catalog.now() AT TIME ZONE 'UTC') - p.keep_features)",
-                  (older_than, older_than))
+        # has one (0141); a floor reaching back before 4713 BC keeps every day (review r2)
+        floor = _call(conn, "SELECT p.keep_features::text, %s::interval::text FROM pgscore.retention_policy p "
+                            "WHERE p.keep_features IS NOT NULL", (older_than,)) if _call(
+            conn, "SELECT pg_catalog.to_regclass('pgscore.retention_policy') IS NOT NULL", None)[0][0] else []
+        if floor:
+            try:
+                (shorter,), = _call(
+                    conn, "SELECT pg_catalog.date_trunc('day', (pg_catalog.now() AT TIME ZONE 'UTC') - %s::interval) "
+                          "> pg_catalog.date_trunc('day', (pg_catalog.now() AT TIME ZONE 'UTC') - p.keep_features) "
+                          "FROM pgscore.retention_policy p", (older_than,))
+            except psycopg2.DataError as e:
+                if e.pgcode != "22008":
+                    raise
+                shorter = True
+            if not shorter:
+                floor = []
     if floor:
         e = PgscoreError(f"pgscore.redact_log_features: p_older_than {floor[0][1]} is shorter than the floor of "
                          f"features' retention, {floor[0][0]}: nothing was changed", sqlstate="42501",
@@ -1286,9 +1306,6 @@ def check_features_period(db, older_than) -> None:
                               "may lower")
         e.sqlstate_said = True  # (the CLI prints it, as the server's refusal said it)
         raise e
-    if short:
-        raise UsageError(f"--keep-features {older_than!r} is under a day: features are kept for whole UTC days, at "
-                         "least one", hint="for example --keep-features '2 years'")
 
 
 def redact_features(db, older_than, lock_timeout=MAINTAIN_LOCK_TIMEOUT, limit=REDACT_LIMIT) -> tuple[int, str | None]:

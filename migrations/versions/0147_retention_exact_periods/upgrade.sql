@@ -51,6 +51,7 @@ DECLARE
     v_days bigint;
     v_outcomes bigint;
     v_floor interval;
+    v_floor_cut timestamptz;
     v_part_rows bigint := 0;
     v_n bigint;
 BEGIN
@@ -77,17 +78,30 @@ BEGIN
     END IF;
     -- the floor the schema's owner set (migration 0141), whoever calls
     SELECT p.keep_log INTO v_floor FROM pgscore.retention_policy p;
+    -- the cuts: a period reaching back before 4713 BC, the earliest time PostgreSQL holds, is refused by name,
+    -- and a floor that does keeps every day (session 64, review r2: each was a bare 22008 "timestamp out of range",
+    -- and a floor of '10000 years' made every call fail so)
+    -- whole UTC days: the day that holds now() - p_older_than is kept, in its partition and in the default
+    -- partition alike, so that the drift rollups of every day dropped can go with it. The period is
+    -- taken from the UTC time, so that the session's time zone (its DST days) cannot move the cut
+    BEGIN
+        v_cut := date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than) AT TIME ZONE 'UTC';
+    EXCEPTION WHEN datetime_field_overflow THEN
+        RAISE EXCEPTION 'pgscore.drop_log_partitions: p_older_than % reaches back before the earliest time PostgreSQL holds (4713 BC)', p_older_than
+            USING ERRCODE = 'datetime_field_overflow',
+                  HINT = 'for example ''90 days'' or ''7 years''; to keep every day, do not call it';
+    END;
+    BEGIN
+        v_floor_cut := date_trunc('day', (now() AT TIME ZONE 'UTC') - v_floor) AT TIME ZONE 'UTC';
+    EXCEPTION WHEN datetime_field_overflow THEN
+        v_floor_cut := '-infinity';
+    END;
     -- the floor is the day it cuts at, not an interval compared (a year compares as 360 days; review r6)
-    IF date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than)
-       > date_trunc('day', (now() AT TIME ZONE 'UTC') - v_floor) THEN
+    IF v_cut > v_floor_cut THEN
         RAISE EXCEPTION 'pgscore.drop_log_partitions: p_older_than % is shorter than the retention floor, %', p_older_than, v_floor
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'pgscore.retention_policy.keep_log, which the owner of the pgscore schema alone may lower';
     END IF;
-    -- whole UTC days: the day that holds now() - p_older_than is kept, in its partition and in the default
-    -- partition alike, so that the drift rollups of every day dropped can go with it. The period is
-    -- taken from the UTC time, so that the session's time zone (its DST days) cannot move the cut
-    v_cut := date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than) AT TIME ZONE 'UTC';
     -- outcomes recorded before migration 0033 that no refresh has paired yet: paired while their
     -- predictions are there, so that they go with them (below)
     -- the log's own lock (ONLY), as create_log_partitions takes it at its start, before the log is read: two calls at
@@ -154,6 +168,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v_floor interval;
+    v_floor_cut timestamptz;
     v_cut timestamptz;
     v_done timestamptz;
     v_id bigint;
@@ -184,14 +199,27 @@ BEGIN
                   HINT = 'for example 100000: call it again until it returns fewer';
     END IF;
     SELECT p.keep_features INTO v_floor FROM pgscore.retention_policy p;
+    -- the cuts: a period reaching back before 4713 BC, the earliest time PostgreSQL holds, is refused by name,
+    -- and a floor that does keeps every day (session 64, review r2: each was a bare 22008 "timestamp out of range",
+    -- and a floor of '10000 years' made every call fail so)
+    BEGIN
+        v_cut := date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than) AT TIME ZONE 'UTC';
+    EXCEPTION WHEN datetime_field_overflow THEN
+        RAISE EXCEPTION 'pgscore.redact_log_features: p_older_than % reaches back before the earliest time PostgreSQL holds (4713 BC)', p_older_than
+            USING ERRCODE = 'datetime_field_overflow',
+                  HINT = 'for example ''90 days'' or ''7 years''; to keep every day, do not call it';
+    END;
+    BEGIN
+        v_floor_cut := date_trunc('day', (now() AT TIME ZONE 'UTC') - v_floor) AT TIME ZONE 'UTC';
+    EXCEPTION WHEN datetime_field_overflow THEN
+        v_floor_cut := '-infinity';
+    END;
     -- the floor is the day it cuts at, not an interval compared (a year compares as 360 days; review r6)
-    IF date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than)
-       > date_trunc('day', (now() AT TIME ZONE 'UTC') - v_floor) THEN
+    IF v_cut > v_floor_cut THEN
         RAISE EXCEPTION 'pgscore.redact_log_features: p_older_than % is shorter than the floor of features'' retention, %', p_older_than, v_floor
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'pgscore.retention_policy.keep_features, which the owner of the pgscore schema alone may lower';
     END IF;
-    v_cut := date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than) AT TIME ZONE 'UTC';
     -- as drop_log_partitions and create_log_partitions: one call at a time, and no day dropped or made meanwhile
     LOCK TABLE ONLY pgscore.prediction_log IN SHARE UPDATE EXCLUSIVE MODE;
     IF NOT p_recheck THEN
