@@ -267,7 +267,7 @@ def test_the_redaction_door_changes_the_features_alone(churn):
 
 # (session 64, task A1) '-1 mon 31 days' is 1 day to PostgreSQL's interval comparison (a month compares as 30 days)
 # and none at all in December, whose month is 31 days: now() minus it is now(), and the cut today's midnight
-MIXED = ("-1 mon 31 days", "1 mon -29 days", "1 year -359 days", "2 days -25:00")
+MIXED = ("-1 mon 31 days", "1 mon -29 days", "1 year -359 days", "2 days -25:00", "2 days -1 hour")
 
 
 def test_a_period_with_a_negative_part_is_refused_not_compared_as_30_day_months(churn, logins):
