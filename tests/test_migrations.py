@@ -1323,7 +1323,7 @@ def test_0147_names_a_floor_with_a_negative_part_before_it_adds_its_check(db_url
         migrate.upgrade(db_url)
     said = str(e.value)
     assert "0147" in said and "negative part" in said and "keep_features -1 mons +31 days" in said, said
-    assert "UPDATE pgscore.retention_policy" in said, said
+    assert "set keep_features in parts" in said and "SET keep_features = " in said, said  # (the column at fault)
     assert migrate.current(db_url) == PREV_0147
     query(db_url, "UPDATE pgscore.retention_policy SET keep_features = '1 mon 1 day'")
     migrate.upgrade(db_url)

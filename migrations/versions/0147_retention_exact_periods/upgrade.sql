@@ -8,16 +8,24 @@ DO $do$
 DECLARE
     v_log interval;
     v_features interval;
+    v_bad text[];
 BEGIN
     SELECT p.keep_log, p.keep_features INTO v_log, v_features FROM pgscore.retention_policy p;
     IF extract(year FROM v_log) < 0 OR extract(month FROM v_log) < 0 OR extract(day FROM v_log) < 0
-       OR extract(hour FROM v_log) < 0 OR extract(minute FROM v_log) < 0 OR extract(second FROM v_log) < 0
-       OR extract(year FROM v_features) < 0 OR extract(month FROM v_features) < 0
+       OR extract(hour FROM v_log) < 0 OR extract(minute FROM v_log) < 0 OR extract(second FROM v_log) < 0 THEN
+        v_bad := v_bad || 'keep_log'::text;
+    END IF;
+    IF extract(year FROM v_features) < 0 OR extract(month FROM v_features) < 0
        OR extract(day FROM v_features) < 0 OR extract(hour FROM v_features) < 0
        OR extract(minute FROM v_features) < 0 OR extract(second FROM v_features) < 0 THEN
+        v_bad := v_bad || 'keep_features'::text;
+    END IF;
+    -- (the hint names the column at fault: review r2, it named keep_log for a keep_features at fault)
+    IF v_bad IS NOT NULL THEN
         RAISE EXCEPTION 'pgscore 0147: pgscore.retention_policy holds a floor with a negative part (keep_log %, keep_features %), a different length on different dates', v_log, v_features
             USING ERRCODE = 'check_violation',
-                  HINT = 'as the owner of the pgscore schema, set it in parts of one sign (UPDATE pgscore.retention_policy SET keep_log = ''7 years''), then upgrade again';
+                  HINT = format('as the owner of the pgscore schema, set %s in parts of one sign (UPDATE pgscore.retention_policy SET %s = ''7 years''), then upgrade again',
+                                array_to_string(v_bad, ' and '), v_bad[1]);
     END IF;
 END
 $do$;
