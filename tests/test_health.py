@@ -85,7 +85,8 @@ def test_the_checks_of_some_models_alone(shop_template, clone_of):
     run = pgscore_cli("health", "--db", url)  # every model: 'other''s alert
     assert run.returncode == 1 and "\nFAIL alerts 1: " in run.stdout and "other: 1 at alert" in run.stdout, run.stdout
     # names of no model
-    for names in (["nope"], ["churn", "nope", "zz"], []):
+    # (a NULL among them named none either: ARRAY[NULL] passed the check, matched nothing and said every check ok)
+    for names in (["nope"], ["churn", "nope", "zz"], [], [None], ["churn", None]):
         with pytest.raises(errors.UndefinedObject) as e:
             query(url, "SELECT * FROM pgscore.health(%s::text[])", (names,))
         assert str(e.value).startswith("pgscore.health: no model named "), e.value

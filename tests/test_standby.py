@@ -21,6 +21,9 @@ X, Y, NAMES = datasets.churn(400, seed=3)
 ROW = X[0].tolist()
 
 
+STANDBY = []  # the replica fixture's standby Cluster (a test restarts it)
+
+
 @pytest.fixture(scope="module")
 def replica():
     """(primary, standby) URLs: the primary installed, with churn v1 live and a table `customers`
@@ -45,6 +48,7 @@ def replica():
         standby = Cluster(data_dir=target, port=free_port())  # the copied pgscore-cluster.json: a cluster of pgscore's
         try:
             standby.start()
+            STANDBY[:] = [standby]
             assert query(psycopg2.connect(standby.url()), "SELECT pg_is_in_recovery()") == [(True,)]
             yield url, standby.url()
         finally:
@@ -288,3 +292,33 @@ def test_the_app_roles_rescoring_functions_on_a_standby_say_where_to_run_them(wi
         assert ": not in a read-only transaction" in diag.message_primary, diag.message_primary
         assert diag.message_hint == READ_ONLY_HINT, diag.message_hint
     assert query(primary, "SELECT count(*) FROM pgscore.error_queue") == [(1,)]
+
+
+def test_the_standby_check_of_a_restarted_standby_of_an_idle_primary_is_caught_up(replica):
+    """A standby restarted while its primary is idle: its WAL receiver restarts streaming at a page's boundary, so
+    pg_last_wal_receive_lsn() differs from pg_last_wal_replay_lsn() until the primary writes again. The standby check (0153) read any difference as 'replay behind' and took its value from the last replayed
+    commit's age: on an idle primary (no commit for an hour) a caught-up standby failed. Behind is received but
+    not replayed, nothing else."""
+    primary, standby = replica
+    query(primary, "UPDATE customers SET s = NULL WHERE id = 1")  # the primary's last commit, then idle
+    replayed(primary, standby)
+    STANDBY[0].stop()
+    STANDBY[0].start()
+    for _ in range(200):  # its WAL receiver up again
+        s = psycopg2.connect(standby)
+        try:
+            (receiving, receive, _), = query(
+                s, "SELECT EXISTS (SELECT 1 FROM pg_stat_wal_receiver), pg_last_wal_receive_lsn() IS DISTINCT FROM "
+                   "pg_last_wal_replay_lsn(), pg_last_wal_replay_lsn() IS NOT NULL")
+            if receiving:
+                (state, value, detail), = query(s, "SELECT state, value, detail FROM pgscore.health() "
+                                                   "WHERE check_name = 'standby'")
+                break
+        finally:
+            s.close()
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the restarted standby's WAL receiver did not start in 10 s")
+    # (here: received 0/3002000, replayed 0/3001FC0: the rest of the page, which holds no record)
+    assert receive, "precondition: the receiver streams from its page's end, not where the replay ended"
+    assert (state, value) == ("ok", 0) and "caught up" in detail, (state, value, detail)

@@ -11,6 +11,8 @@ DECLARE
     v_unknown text;
     v_receiving boolean;
     v_behind boolean;
+    v_lag interval;
+    v_delay interval;
     v_now timestamptz := now();
     v_today date := (now() AT TIME ZONE 'UTC')::date;
     v_live integer;
@@ -31,7 +33,7 @@ BEGIN
     -- it): the wirings, queued profiles, shadow failures and alerts of these names; the refresh, the log's
     -- partitions and the standby are the database's. A name of no model is an error, not an ok
     IF p_models IS NOT NULL THEN
-        SELECT string_agg(quote_literal(n), ', ' ORDER BY n) INTO v_unknown
+        SELECT string_agg(quote_nullable(n), ', ' ORDER BY n) INTO v_unknown  -- (a NULL too: it names none)
           FROM unnest(p_models) AS n
          WHERE n IS NULL OR NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = n);
         IF v_unknown IS NOT NULL OR cardinality(p_models) = 0 THEN
@@ -193,22 +195,35 @@ BEGIN
         detail := 'not a standby (not in recovery): this server takes the writes';
     ELSE
         v_receiving := EXISTS (SELECT 1 FROM pg_catalog.pg_stat_wal_receiver w WHERE w.pid IS NOT NULL);
-        v_behind := pg_last_wal_receive_lsn() IS DISTINCT FROM pg_last_wal_replay_lsn();
-        value := CASE WHEN v_receiving AND NOT v_behind THEN 0
-                      ELSE extract(epoch FROM v_now - pg_last_xact_replay_timestamp()) END;
+        -- behind: received WAL past the page the replay ended in (a receiver (re)starts at a page's boundary, so
+        -- a caught-up standby's receive LSN may lie at the end of that page, or before the replay's, not at it)
+        v_behind := pg_last_wal_receive_lsn() - pg_last_wal_replay_lsn()
+                    > (current_setting('wal_block_size')::numeric
+                       - (pg_last_wal_replay_lsn() - '0/0'::pg_lsn) % current_setting('wal_block_size')::numeric)
+                      % current_setting('wal_block_size')::numeric;
+        v_lag := v_now - pg_last_xact_replay_timestamp();
+        -- a standby delayed on purpose (recovery_min_apply_delay) is behind by that much: its lag is beyond it
+        SELECT s.setting::bigint * interval '1 ms' INTO v_delay  -- (its unit is the millisecond)
+          FROM pg_catalog.pg_settings s WHERE s.name = 'recovery_min_apply_delay';
+        value := CASE WHEN v_receiving AND v_behind IS NOT TRUE THEN 0
+                      WHEN v_lag IS NOT NULL THEN greatest(extract(epoch FROM v_lag - v_delay), 0) END;
         state := CASE WHEN NOT v_receiving THEN 'warn' WHEN value > 1800 THEN 'fail' WHEN value > 60 THEN 'warn'
-                      ELSE 'ok' END;
+                      WHEN value IS NULL THEN 'warn' ELSE 'ok' END;
         detail := CASE WHEN NOT v_receiving
                        THEN format('a standby with no WAL receiver: not streaming from the primary (replaying from an '
                                    'archive, or the primary unreachable); its last replayed transaction committed %s '
-                                   'ago', coalesce(date_trunc('second', v_now - pg_last_xact_replay_timestamp())::text,
-                                                   'never'))
-                       WHEN NOT v_behind THEN 'a standby, streaming, its replay caught up with what it received'
+                                   'ago', coalesce(date_trunc('second', v_lag)::text, '(none since it started)'))
+                       WHEN v_behind IS NOT TRUE
+                       THEN 'a standby, streaming, its replay caught up with what it received'
+                       WHEN v_lag IS NULL
+                       THEN 'a standby, streaming, its replay behind what it received, no transaction replayed since '
+                            'it started'
                        ELSE format('a standby, streaming, its replay %s behind the primary''s last transaction it '
-                                   'replayed (a query on it that conflicts with replay holds it back up to '
+                                   'replayed%s (a query on it that conflicts with replay holds it back up to '
                                    'max_standby_streaming_delay; so do the primary''s pgscore maintain days: '
-                                   'docs/sql.md, ''On a standby'')',
-                                   date_trunc('second', v_now - pg_last_xact_replay_timestamp())) END
+                                   'docs/sql.md, ''On a standby'')', date_trunc('second', v_lag),
+                                   CASE WHEN v_delay > interval '0' THEN format(', %s of it its recovery_min_apply_delay',
+                                                                                v_delay) ELSE '' END) END
                   || '; writes (rescoring, refresh_monitoring, pgscore maintain, deploys) run on the primary';
     END IF;
     RETURN NEXT;
