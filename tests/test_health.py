@@ -245,6 +245,10 @@ def test_a_probe_blocked_by_a_lock_or_a_server_that_does_not_answer_exits_3_in_i
     finally:
         holder.close()
     assert pgscore_cli("health", "--db", db_url, "--timeout", "0").returncode in (0, 1)
+    # the longest --timeout it takes (lock_timeout's int of milliseconds): its statement_timeout, 500 ms longer, was
+    # past the int and the server refused it (22023, exit 3: 'invalid value for parameter "statement_timeout"')
+    run = pgscore_cli("health", "--db", db_url, "--timeout", "2147483647ms")
+    assert run.returncode in (0, 1), (run.stdout, run.stderr)
     mute = socket.socket()  # a server that takes the connection and never answers
     mute.bind(("127.0.0.1", 0))
     mute.listen(1)

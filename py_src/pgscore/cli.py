@@ -1423,7 +1423,8 @@ def _health(args):
             # (the statement's a little longer than the lock's: a wait for a lock is said as such)
             cur.execute("SELECT pg_catalog.set_config('lock_timeout', %s, true), "
                         "pg_catalog.set_config('statement_timeout', %s, true)",
-                        (f"{limit * 1000:.0f}ms", f"{limit * 1000 + 500:.0f}ms" if limit else "0"))
+                        (f"{limit * 1000:.0f}ms",  # (both an int of milliseconds: the longest --timeout's too)
+                         f"{min(limit * 1000 + 500, 2_147_483_647):.0f}ms" if limit else "0"))
             if args.names:  # (0153) a pipeline's probe of its own models: their wirings, queue, shadows and alerts
                 try:
                     cur.execute("SELECT h.check_name, h.state, h.value, h.detail "
