@@ -159,6 +159,34 @@ def test_scripts_run_test_installs_pgbouncer_for_the_pooler_tests_and_goes_on_wi
         run.stderr, run.stderr
 
 
+def test_scripts_run_test_asks_no_sudo_password_for_pgbouncer_at_a_terminal(tmp_path):
+    """A user whose sudo asks a password, at a terminal: `scripts/run test` ran `sudo apt-get update` for the
+    tests' optional pgbouncer, a password prompt at every run of the tests where it was not installed (as for
+    postgresql-15, which every command needs). Now only a sudo that asks nothing installs it; else it says those
+    tests will skip."""
+    import pty
+    import subprocess
+
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    for name, body in (("dpkg-query", 'case "$*" in *pgbouncer*) exit 1;; *) echo "install ok installed";; esac'),
+                       ("id", '[ "$1" = -u ] && { echo 1000; exit 0; }; exec /usr/bin/id "$@"'),
+                       ("apt-get", f'echo "apt-get $*" >> {tmp_path}/calls'),
+                       ("sudo", f'[ "$1" = -n ] && exit 1; echo "sudo $*" >> {tmp_path}/calls; exit 1')):
+        (fake / name).write_text(f"#!/bin/sh\n{body}\n")
+        (fake / name).chmod(0o755)
+    main, terminal = pty.openpty()
+    try:
+        run = subprocess.run([str(ROOT / "scripts" / "run"), "test", "--version"], capture_output=True, text=True,
+                             env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}, stdin=terminal, timeout=120)
+    finally:
+        os.close(terminal)
+        os.close(main)
+    assert run.returncode == 0, run
+    assert not (tmp_path / "calls").exists(), (tmp_path / "calls").read_text()
+    assert "the tests through PgBouncer will skip: this user cannot install pgbouncer" in run.stderr, run.stderr
+
+
 def test_scripts_run_says_installing_only_when_it_can_and_what_to_do_when_sudo_or_apt_get_fails(tmp_path):
     """Missing Debian packages: an ordinary user without sudo was told 'installing Debian packages' and then
     that it could not; one whom sudo refused (or root whose apt-get failed) got sudo's or apt-get's error and
