@@ -135,8 +135,8 @@ def test_commands_on_a_standby_read_and_those_that_write_say_where_to_run(replic
     # pgscore health says it is a standby and how far its replay is (0153; before: nothing said it)
     r = pgscore_cli("--db", standby, "health")
     line = next((ln for ln in r.stdout.splitlines() if " standby " in ln), r.stdout)
-    assert line.startswith(("OK standby 0: a standby, streaming, its replay caught up",
-                            "OK standby ")), r.stdout
+    # (a tuple with "OK standby " passed any ok standby line: the value 0 and 'caught up' went unchecked)
+    assert line.startswith("OK standby 0: a standby, streaming, its replay caught up"), r.stdout
     assert "a standby, streaming" in line and "run on the primary" in line, line
     (state, value), = query(psycopg2.connect(standby),
                             "SELECT state, value FROM pgscore.health() WHERE check_name = 'standby'")
@@ -300,25 +300,29 @@ def test_the_standby_check_of_a_restarted_standby_of_an_idle_primary_is_caught_u
     commit's age: on an idle primary (no commit for an hour) a caught-up standby failed. Behind is received but
     not replayed, nothing else."""
     primary, standby = replica
-    query(primary, "UPDATE customers SET s = NULL WHERE id = 1")  # the primary's last commit, then idle
-    replayed(primary, standby)
-    STANDBY[0].stop()
-    STANDBY[0].start()
-    for _ in range(200):  # its WAL receiver up again
-        s = psycopg2.connect(standby)
-        try:
-            (receiving, receive, _), = query(
-                s, "SELECT EXISTS (SELECT 1 FROM pg_stat_wal_receiver), pg_last_wal_receive_lsn() IS DISTINCT FROM "
-                   "pg_last_wal_replay_lsn(), pg_last_wal_replay_lsn() IS NOT NULL")
-            if receiving:
-                (state, value, detail), = query(s, "SELECT state, value, detail FROM pgscore.health() "
-                                                   "WHERE check_name = 'standby'")
-                break
-        finally:
-            s.close()
-        time.sleep(0.05)
+    for attempt in range(5):  # (where the receiver restarts against the replay's end varies: until it differs)
+        query(primary, "UPDATE customers SET s = NULL WHERE id = 1")  # the primary's last commit, then idle
+        replayed(primary, standby)
+        STANDBY[0].stop()
+        STANDBY[0].start()
+        for _ in range(200):  # its WAL receiver up again
+            s = psycopg2.connect(standby)
+            try:
+                (receiving, differs), = query(
+                    s, "SELECT EXISTS (SELECT 1 FROM pg_stat_wal_receiver) AND pg_last_wal_receive_lsn() IS NOT NULL, "
+                       "pg_last_wal_receive_lsn() IS DISTINCT FROM pg_last_wal_replay_lsn()")
+                if receiving:
+                    (state, value, detail), = query(s, "SELECT state, value, detail FROM pgscore.health() "
+                                                       "WHERE check_name = 'standby'")
+                    break
+            finally:
+                s.close()
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the restarted standby's WAL receiver did not start in 10 s")
+        if differs:
+            break
     else:
-        raise AssertionError("the restarted standby's WAL receiver did not start in 10 s")
-    # (here: received 0/3002000, replayed 0/3001FC0: the rest of the page, which holds no record)
-    assert receive, "precondition: the receiver streams from its page's end, not where the replay ended"
+        pytest.skip("the receive LSN of a restarted standby equalled its replay LSN 5 times: nothing to check")
+    # (seen here: received 0/3002000, replayed 0/3001FC0: the rest of the page, which holds no record)
     assert (state, value) == ("ok", 0) and "caught up" in detail, (state, value, detail)
