@@ -3725,6 +3725,8 @@ def _main(argv=None) -> int:
             usage.error(f"{opt} is empty: {give}")
     if args.command == "drift" and "" in args.name:  # (its NAMEs a list: `pgscore drift "$M"` with M unset)
         usage.error("NAME is empty: give the model's name (or leave NAME out for every live model)")
+    if args.command == "health" and "" in args.names:  # (the same for health's NAMEs, 0153)
+        usage.error("NAME is empty: give the model's name (or leave NAME out for every model)")
     if args.command == "bench" and args.db is not None and (args.data_dir or args.port):
         usage.error("pgscore bench takes --db, or --data-dir and --port, not both")
     if args.command == "bench" and args.db is not None and args.keep_running:
