@@ -237,8 +237,8 @@ def test_deploying_the_same_file_three_times_stores_one_sha256_and_notes_it(db_u
     train.write_text(",".join([*NAMES, "churned"]) + "\n" + "\n".join(
         ",".join(map(str, [*r, t])) for r, t in zip(X, Y)) + "\n")
     runs = [pgscore_cli("deploy", str(forest), "--name", "forest", *extra, "--db", db_url)
-            for extra in (("--train", str(train), "--target", "churned"), ("--features", ",".join(NAMES)),
-                          ("--train", str(train), "--target", "churned"))]
+            for extra in (("--train", str(train), "--target", "churned"), ("--features", ",".join(NAMES), "--again"),
+                          ("--train", str(train), "--target", "churned", "--again"))]
     assert [r.returncode for r in runs] == [0, 0, 0], [r.stderr for r in runs]
     shas = [r[0] for r in query(db_url, "SELECT sha256 FROM pgscore.model_versions ORDER BY version")]
     assert len(shas) == 3 and len(set(shas)) == 1, shas
@@ -253,6 +253,103 @@ def test_deploying_the_same_file_three_times_stores_one_sha256_and_notes_it(db_u
     assert artifacts.sha256(bytes(data)) == shas[0]
 
 
+def test_a_retried_deploy_stores_nothing_and_makes_the_newest_version_live_once(db_url, model_file, tmp_path):
+    """A deploy task retried by a scheduler (the same file, the same options) stored a duplicate version each time,
+    live, with a note (session 64's trial: v1 and v2 the same estimator, and a later rollback stepped back to the
+    duplicate). Where the name's newest version stores the same bytes with the same features, deploy stores
+    nothing, says which version has them, makes it live unless --no-activate (where it is not), exit 0; --again
+    stores the copy as before, with the note."""
+    deploy = ["deploy", str(model_file), "--name", "rt", "--features", ",".join(NAMES), "--db", db_url]
+    first = pgscore_cli(*deploy)
+    assert first.returncode == 0 and "deployed rt version 1" in first.stdout, first.stderr
+    retry = pgscore_cli(*deploy)
+    assert retry.returncode == 0, retry.stderr
+    (sha,), = query(db_url, "SELECT sha256 FROM pgscore.model_versions WHERE name = 'rt'")  # (one version)
+    assert retry.stdout.startswith(f"already deployed: rt version 1 (model_id ") and \
+        f"sha256 {sha[:12]}..., unsigned, live), the newest version, stores this estimator with these features: " \
+        "nothing was stored\n" in retry.stdout, retry.stdout
+    assert "add --again" in retry.stdout and "same artifact" not in retry.stderr, retry.stdout + retry.stderr
+    # another estimator stored without going live, then its deploy task retried without --no-activate: made live
+    other = tmp_path / "other.joblib"
+    joblib.dump(LogisticRegression(C=0.1, max_iter=500).fit(X, Y), other)
+    deploy[1] = str(other)
+    stored = pgscore_cli(*deploy, "--no-activate")
+    assert stored.returncode == 0 and "deployed rt version 2" in stored.stdout, stored.stderr
+    quiet = pgscore_cli(*deploy, "--no-activate")
+    assert quiet.returncode == 0 and "already deployed: rt version 2 (" in quiet.stdout, quiet.stderr
+    assert "not live), the newest" in quiet.stdout and "made it live" not in quiet.stdout, quiet.stdout
+    assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'rt' AND live") == [(1,)]
+    live = pgscore_cli(*deploy, "--reason", "retried", "--json")
+    assert live.returncode == 0, live.stderr
+    doc = json.loads(live.stdout)
+    assert (doc["name"], doc["version"], doc["live"], doc["stored"], doc["made_live"]) == ("rt", 2, True, False, True)
+    assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'rt' AND live") == [(2,)]
+    assert query(db_url, "SELECT count(*) FROM pgscore.model_versions WHERE name = 'rt'") == [(2,)]
+    assert query(db_url, "SELECT d.action, d.reason FROM pgscore.deployments d WHERE d.model_name = 'rt' "
+                         "ORDER BY d.deployment_id DESC LIMIT 1") == [("activate", "retried")]
+    again = pgscore_cli(*deploy, "--again")
+    assert again.returncode == 0 and "deployed rt version 3" in again.stdout, again.stderr
+    assert "version 3 stores the same artifact as rt version 2" in again.stderr, again.stderr
+    # the same bytes as an older version only (not the newest): a new version, as before
+    deploy[1] = str(model_file)
+    back = pgscore_cli(*deploy)
+    assert back.returncode == 0 and "deployed rt version 4" in back.stdout, back.stderr
+
+
+def test_rollback_from_a_version_is_retry_safe(db_url, model_file, tmp_path):
+    """A retried `pgscore rollback NAME` stepped back again: the first made v2 live, its retry v1. `rollback --from
+    N` rolls back only where version N is live; where it is not (rolled back already), it says which version is
+    and changes nothing, exit 0; a version that does not exist is refused, exit 1."""
+    files = []
+    for c in (1.0, 0.5, 0.2):
+        files.append(tmp_path / f"m{c}.joblib")
+        joblib.dump(LogisticRegression(C=c, max_iter=500).fit(X, Y), files[-1])
+        assert pgscore_cli("deploy", str(files[-1]), "--name", "rb", "--features", ",".join(NAMES),
+                           "--db", db_url).returncode == 0
+    runs = [pgscore_cli("rollback", "rb", "--from", "3", "--reason", "gate failed", "--db", db_url)
+            for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], [r.stderr for r in runs]
+    assert runs[0].stdout.startswith("rb version 2 is live again\n"), runs[0].stdout
+    assert runs[1].stdout == ("rb version 3 is not live (version 2 is): nothing was changed (--reason is recorded "
+                              "with a change only)\n"), runs[1].stdout
+    assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'rb' AND live") == [(2,)]
+    assert query(db_url, "SELECT count(*) FROM pgscore.deployments WHERE model_name = 'rb' "
+                         "AND action = 'rollback'") == [(1,)]
+    nosuch = pgscore_cli("rollback", "rb", "--from", "9", "--db", db_url)
+    assert nosuch.returncode == 1 and "there is no version 9 of model 'rb'" in nosuch.stderr, nosuch.stderr
+    assert pgscore_cli("retire", "rb", "--db", db_url).returncode == 0
+    retired = pgscore_cli("rollback", "rb", "--from", "2", "--db", db_url)
+    assert retired.returncode == 0 and retired.stdout.startswith(
+        "rb version 2 is not live (no version is): nothing was changed"), retired.stdout + retired.stderr
+
+
+def test_deploy_models_and_show_print_one_json_document_with_json(db_url, model_file):
+    """A pipeline parsed `deployed NAME version N` out of deploy's text (there was no --json): deploy, models and
+    show --json print one JSON document on stdout (the notes stay on stderr), and their text without it is
+    unchanged."""
+    dep = pgscore_cli("deploy", str(model_file), "--name", "js", "--features", ",".join(NAMES), "--json",
+                      "--db", db_url)
+    assert dep.returncode == 0, dep.stderr
+    doc = json.loads(dep.stdout)
+    (model_id, sha), = query(db_url, "SELECT model_id, sha256 FROM pgscore.model_versions WHERE name = 'js'")
+    assert doc == {"name": "js", "version": 1, "model_id": model_id, "sha256": sha, "signed": False, "live": True,
+                   "stored": True, "made_live": True, "same_artifact": [], "metrics": {}}, doc
+    assert "without --train" in dep.stderr  # (the notes: on stderr, as without --json)
+    models = pgscore_cli("models", "--json", "--db", db_url)
+    assert models.returncode == 0, models.stderr
+    rows = [r for r in json.loads(models.stdout) if r["name"] == "js"]
+    assert [(r["version"], r["live"], r["model_id"], r["sha256"], r["feature_names"]) for r in rows] == \
+        [(1, True, model_id, sha, NAMES)], rows
+    assert rows[0]["created_at"].endswith("+00:00"), rows[0]
+    show = pgscore_cli("show", "js", "--json", "--db", db_url)
+    assert show.returncode == 0, show.stderr
+    rec = json.loads(show.stdout)
+    assert (rec["name"], rec["version"], rec["live"], rec["sha256"]) == ("js", 1, True, sha), rec
+    assert [(h["action"], h["version"]) for h in rec["history"]] == [("deploy", 1)], rec["history"]
+    assert pgscore_cli("show", "js", "--db", db_url).stdout.startswith(f"js version 1 (model_id {model_id}) - live\n")
+    assert pgscore_cli("models", "--db", db_url).stdout.startswith("name ")
+
+
 def test_deploy_no_activate_says_how_to_make_the_version_live(db_url, model_file):
     """deploy --no-activate said `not live` and no more: it names the command that makes the version live now,
     and, where another version of the model is live, the shadow command that scores it next to that one first
@@ -262,9 +359,9 @@ def test_deploy_no_activate_says_how_to_make_the_version_live(db_url, model_file
     assert first.returncode == 0 and "not live)" in first.stdout, first.stdout + first.stderr
     assert f"\n  next: make it live with: pgscore {hinted(db_url)}activate m 1\n" in first.stdout, first.stdout
     assert "shadow" not in first.stdout, first.stdout
-    live = pgscore_cli(*deploy, "--name", "m")
+    live = pgscore_cli(*deploy, "--name", "m", "--again")
     assert live.returncode == 0 and "next:" not in live.stdout, live.stdout  # (live: nothing to do)
-    third = pgscore_cli(*deploy, "--name", "m", "--no-activate")
+    third = pgscore_cli(*deploy, "--name", "m", "--no-activate", "--again")
     assert third.returncode == 0 and (
         f"\n  next: make it live with: pgscore {hinted(db_url)}activate m 3; or first score it next to the live "
         f"version, logged and never served, with: pgscore {hinted(db_url)}shadow m 3\n") in third.stdout, third.stdout
@@ -4467,10 +4564,10 @@ def test_deploy_notes_a_version_made_live_with_a_worse_hold_out_metric_than_the_
     assert v1.returncode == 0 and "hold-out metric" not in v1.stderr, v1.stderr
     # the challenger deployed without going live: nothing is said (it is compared before it goes live)
     quiet = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", noise, "--target", "churned",
-                        "--no-activate", "--db", db_url)
+                        "--no-activate", "--again", "--db", db_url)
     assert quiet.returncode == 0 and "is live now with hold-out" not in quiet.stderr, quiet.stderr
     worse = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", noise, "--target", "churned",
-                        "--db", db_url)
+                        "--again", "--db", db_url)
     assert worse.returncode == 0, worse.stderr
     (new,), (old,) = query(db_url, "SELECT (metrics->>'auc')::float8 FROM pgscore.model_versions WHERE name = 'm' "
                                    "AND version IN (1, 3) ORDER BY version DESC")
@@ -4483,7 +4580,7 @@ def test_deploy_notes_a_version_made_live_with_a_worse_hold_out_metric_than_the_
             "m VERSION (docs/guide.md, Retraining)") in err, err
     # the good data again over the worse live version: better, so nothing said
     better = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", good, "--target", "churned",
-                         "--db", db_url)
+                         "--again", "--db", db_url)
     assert better.returncode == 0 and "is live now with hold-out" not in better.stderr, better.stderr
 
 

@@ -1529,7 +1529,7 @@ def test_cli_deploy_says_the_hold_out_metrics_it_measured(db_url, logit, tmp_pat
     want = (f"\n  hold-out: auc {m['auc']:.3f}, accuracy {m['accuracy']:.3f} on {m['holdout_rows']:,} rows "
             f"(every metric: pgscore --db {shlex.quote(db_url)} show churn --version 1)\n")
     assert want in run.stdout, run.stdout
-    run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(NAMES), "--db", db_url)
+    run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(NAMES), "--again", "--db", db_url)
     assert run.returncode == 0 and "version 2" in run.stdout and "hold-out" not in run.stdout, run.stdout
 
 
@@ -1592,7 +1592,8 @@ def test_cli_activate_retire_and_a_deploy_not_made_live(db_url, logit, tmp_path)
     joblib.dump(logit, path)
     feats = ",".join(NAMES)
     assert pgscore_cli("deploy", str(path), "--name", "churn", "--features", feats, "--db", db_url).returncode == 0
-    run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", feats, "--no-activate", "--db", db_url)
+    run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", feats, "--no-activate", "--again",
+                      "--db", db_url)
     assert run.returncode == 0 and "version 2" in run.stdout and "not live" in run.stdout
     run = pgscore_cli("activate", "churn", "2", "--reason", "shadow test passed", "--db", db_url)
     assert run.returncode == 0 and "churn version 2 is live" in run.stdout, run.stderr

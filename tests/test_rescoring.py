@@ -5268,7 +5268,7 @@ def test_pgscore_deploy_that_goes_live_counts_the_profiles_another_version_score
             "their next event; rescore them with the live version: ")
     assert said in r.stderr and "rescore --table public.complaints" in r.stderr, r
     r = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(CHURN_FEATURES), "--no-activate",
-                    "--db", db_url)
+                    "--again", "--db", db_url)
     assert r.returncode == 0 and "another version's score" not in r.stderr, r  # (not live: nothing changed)
 
 

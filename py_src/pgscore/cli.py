@@ -1765,17 +1765,23 @@ def cmd_deploy(args):
     rec = registry.deploy(url, args.name, estimator, X, y, feature_names=names,
                           description=args.description, activate=not args.no_activate, reason=args.reason,
                           allow_task_change=args.allow_task_change,
-                          allow_feature_change=args.allow_feature_change, source=source, progress=progress)
-    _say(deployed_line(rec))
-    _say(f"  from: {_source(rec)}")
-    _say(f"  engine: {rec['engine']}" + (f" ({rec['engine_note']})" if rec.get("engine_note") else ""))
+                          allow_feature_change=args.allow_feature_change, source=source, progress=progress,
+                          if_new=not args.again)
+    if not rec["stored"]:  # (the newest version stores these bytes: a retried deploy task, say)
+        return _deployed_already(args, url, rec)
+    if args.json:  # (one document on stdout; the notes below go to stderr as they do without it)
+        _say_json(_deploy_json(rec))
+    say = (lambda _: None) if args.json else _say
+    say(deployed_line(rec))
+    say(f"  from: {_source(rec)}")
+    say(f"  engine: {rec['engine']}" + (f" ({rec['engine_note']})" if rec.get("engine_note") else ""))
     if rec.get("text_categories"):  # (the artifact stored is the estimator converted to take the codes)
-        _say("  " + text_categories_line(rec))
+        say("  " + text_categories_line(rec))
     held = holdout_line(rec)
     if held:  # (with --target: what the deploy measured, which it said nowhere but in pgscore show)
-        _say("  " + held)
+        say("  " + held)
     if not rec["live"]:  # --no-activate: what makes it live (it said "not live", and no more)
-        _say("  " + _not_live_next(url, rec["name"], rec["version"]))
+        say("  " + _not_live_next(url, rec["name"], rec["version"]))
     if rec.get("same_artifact"):  # (a note: deploying the same file again is allowed, for a new baseline say)
         same, again = rec["same_artifact"], command(f"activate {shlex.quote(rec['name'])} {rec['same_artifact'][-1]}")
         print(f"pgscore: note: version {rec['version']} stores the same artifact as {rec['name']} version"
@@ -1816,6 +1822,56 @@ def _refuse_a_read_only_server(args) -> None:
         return
     finally:
         conn.close()
+
+
+def _deploy_json(rec: dict) -> dict:
+    """deploy --json's document: the version deployed (or found deployed already), whether this deploy stored it
+    and whether it made it live."""
+    return {"name": rec["name"], "version": rec["version"], "model_id": rec["model_id"], "sha256": rec["sha256"],
+            "signed": rec["signed"], "live": rec["live"], "stored": rec["stored"],
+            "made_live": rec["live"] if rec["stored"] else rec["made_live"],
+            "same_artifact": rec.get("same_artifact") or [], "metrics": rec.get("metrics") or {}}
+
+
+def _deployed_already(args, url, rec) -> int:
+    """deploy where the name's newest version stores the bytes deployed (with its feature names): nothing stored;
+    made live where the deploy would have made a new version live and it is not (exit 0 either way)."""
+    if args.json:
+        _say_json(_deploy_json(rec))
+    else:
+        _say(f"already deployed: {rec['name']} version {rec['version']} (model_id {rec['model_id']}, sha256 "
+             f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, "
+             f"{'live' if rec['live'] else 'not live'}), the newest version, stores this estimator with these "
+             f"features: nothing was stored" + ("; it was not live: made it live" if rec["made_live"] else ""))
+        _say("  to store it again as a new version (a baseline and metrics from other training data, another "
+             "description): add --again")
+        if not rec["live"]:
+            _say("  " + _not_live_next(url, rec["name"], rec["version"]))
+    if rec["made_live"]:  # (activate's notes)
+        if not args.json:
+            _say_shadows_ended(rec)
+        _say_wired_nulls(url, rec["name"], rec["version"])
+        _say_stale_scores(url, rec["name"])
+    return 0
+
+
+def _jsonable(o):
+    """--json's encoding of what json cannot write: a time as ISO 8601, a Decimal as a number, else its text."""
+    import datetime
+    import decimal
+
+    if isinstance(o, (datetime.datetime, datetime.date)):
+        return o.isoformat()
+    if isinstance(o, decimal.Decimal):
+        return float(o)
+    return str(o)
+
+
+def _say_json(doc) -> None:
+    """--json: one JSON document on stdout."""
+    import json
+
+    _say(json.dumps(doc, indent=2, default=_jsonable))
 
 
 def _say_wired_nulls(url, name, version) -> None:
@@ -1927,6 +1983,11 @@ def cmd_models(args):
     from pgscore import registry
 
     rows = registry.list_models(resolve_db(args))
+    if args.json:  # (a list, [] for none; created_at in UTC)
+        import datetime
+
+        _say_json([{**r, "created_at": r["created_at"].astimezone(datetime.timezone.utc)} for r in rows])
+        return 0
     if not rows:
         _say("no models deployed")
         return 0
@@ -1960,6 +2021,9 @@ def cmd_show(args):
     from pgscore import registry
 
     r = registry.show(resolve_db(args), args.name, args.version)
+    if args.json:  # (the record as registry.show gives it: history by time, times in ISO 8601)
+        _say_json(r)
+        return 0
     state = " - live" if r["live"] else " - in shadow" if r["shadow"] else ""
     if not state and args.version is None:  # (the newest version, shown since none is live: it said so nowhere)
         deployments = [h for h in r["history"] if "deployment_id" in h]
@@ -1993,12 +2057,17 @@ def cmd_rollback(args):
 
     url = _db_for_deploying(args)
     try:
-        r = registry.rollback(url, args.name, args.to, args.reason, force=args.force)
+        r = registry.rollback(url, args.name, args.to, args.reason, force=args.force, from_version=args.from_version)
     except registry._db_errors() as e:
         said = _nothing_to_roll_back_to(url, args.name, e)
         if said is None:
             raise
         raise said from e
+    if r["not_live"]:  # --from a version that is not live (rolled back from already, say): a retry's no-op
+        live = (f"version {r['version']} is" if r["live"] else "no version is")
+        _say(f"{r['name']} version {args.from_version} is not live ({live}): nothing was changed"
+             + (" (--reason is recorded with a change only)" if args.reason else ""))
+        return 0
     if r["already"]:  # --to the live version (migration 0093: nothing appended; before, "is live again")
         _say(f"{r['name']} version {r['version']} is live already: nothing was changed"
              + (" (--reason is recorded with a change only)" if args.reason else ""))
@@ -3139,6 +3208,9 @@ def build_parser() -> argparse.ArgumentParser:
     def no_db_opt(sp):  # (taken, to be refused by name: "--db does not apply to pgscore demo")
         sp.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
+    def json_opt(sp, what):
+        sp.add_argument("--json", action="store_true", help=f"one JSON document on stdout: {what}")
+
     def db_opt(sp):
         sp.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
                         help=f"database URL or libpq string (default: {DB_ORDER})")
@@ -3240,22 +3312,32 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--allow-version-mismatch", action="store_true",
                     help="deploy a file scikit-learn pickled under another of its versions, loaded as this "
                     "environment loads it, at your own risk: refused otherwise (scikit-learn does not support it)")
+    sp.add_argument("--again", action="store_true",
+                    help="store a new version even where the model's newest version stores this estimator with "
+                    "these features (without it: nothing is stored, that version is made live unless "
+                    "--no-activate, exit 0: a retried deploy is harmless)")
+    json_opt(sp, "name, version, model_id, sha256, signed, live, stored, made_live, same_artifact, metrics")
     db_opt(sp)
     sp.set_defaults(func=cmd_deploy)
 
     sp = sub.add_parser("models", help="list every model version")
+    json_opt(sp, "a list of every version: name, version, model_id, task, live, shadow, signed, created_at, ...")
     db_opt(sp)
     sp.set_defaults(func=cmd_models)
 
     sp = sub.add_parser("show", help="one model's metadata, metrics and deployment history")
     sp.add_argument("name", metavar="NAME", help="the model's name (pgscore models lists them)")
     sp.add_argument("--version", type=int, metavar="N", help="a version (default: the live one)")
+    json_opt(sp, "the version's record, its metrics and the model's history")
     db_opt(sp)
     sp.set_defaults(func=cmd_show)
 
     sp = sub.add_parser("rollback", help="undo the last go-live: make the version live before it (or the given one) live again")
     sp.add_argument("name", metavar="NAME", help="the model whose last go-live to undo")
     sp.add_argument("--to", type=int, metavar="VERSION", help="the version to make live")
+    sp.add_argument("--from", type=int, metavar="VERSION", dest="from_version",
+                    help="roll back only if this version is live; else change nothing and exit 0 (the form a "
+                    "scheduler can retry: a second rollback without it steps back again)")
     sp.add_argument("--reason", metavar="TEXT", help="why, recorded in the deployment history")
     sp.add_argument("--force", action="store_true",
                     help="make it live even where the server cannot load it (every score of it then fails)")

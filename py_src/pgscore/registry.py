@@ -232,7 +232,8 @@ def score_baseline(estimator, task: str, matrix, scores, predicted, held, held_c
 
 def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=None, activate=True,
            reason=None, validate=True, n_bins=baseline.DEFAULT_BINS, compile=True,
-           allow_task_change=False, allow_feature_change=False, source=None, progress=None) -> dict:
+           allow_task_change=False, allow_feature_change=False, source=None, progress=None,
+           if_new=False) -> dict:
     """Store a fitted estimator as the next version of `name`; returns the new version's record.
 
     Records the joblib bytes and their sha256 (the server signs them when a
@@ -253,6 +254,12 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     the same for the same estimator in any process (artifacts.dumps): `same_artifact` in what it returns lists
     the name's earlier versions that store the same bytes (a file deployed again). `progress`, if given, is
     called with a line saying what the deploy does next (a big model takes a minute or more).
+
+    `if_new` (pgscore deploy without --again, session 64): where the name's newest version stores these very bytes
+    with these feature names (the same file deployed again: a scheduler's retry of a deploy task), nothing is
+    stored and that version's record is returned with `stored` False (True otherwise), made live first where
+    `activate` and it is not live (`made_live`, `shadows_ended` as activate gives them). Checked before the
+    hold-out and the compiling (a retry takes seconds), and again under the name's lock.
 
     A model whose encoders were fitted on words (text categories, migration 0123: features.text_conversion) is
     stored converted to take each word's code, checked against the original on X and on every word, NULL and an
@@ -277,6 +284,11 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     say("serialising the estimator" + (" (converted to take the codes of its words)" if vocab else ""))
     blob = artifacts.dumps(estimator)
     check_size(name, "the estimator serialised by joblib", blob)
+    if if_new:  # (a retried deploy: before the hold-out and the compiling, which take minutes for a big model)
+        with connection(db) as conn:
+            same = _newest_same(conn, name, artifacts.sha256(blob), names)
+        if same is not None:
+            return _deployed_already(db, name, same, activate, reason)
     task, classes = features.task_of(estimator)
     features.check_labels(estimator, y, classes)
     words = X  # the training data as given (with words where the model was fitted on them)
@@ -367,6 +379,51 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         (None, {"format": "none", "reason": "deployed with compile=False"})
     if ev_bytes is not None:
         check_size(name, "its compiled evaluator", ev_bytes)
+    try:
+        rec = _store(db, name, blob, ev_bytes, ev_meta, meta, rows, activate, reason, allow_task_change,
+                     allow_feature_change, task, classes, names, if_new, say)
+    except _SameAsNewest as e:  # (rolled back: nothing of this deploy's stored)
+        return _deployed_already(db, name, e.version, activate, reason)
+    known = rec.pop("_known")
+    notes = [features.long_names_note(names), _codes_changed_note(known[0] if known else None, vocab, names)]
+    if any(notes):
+        rec["feature_note"] = "; ".join(filter(None, notes))
+    return rec
+
+
+class _SameAsNewest(Exception):
+    """deploy(if_new=True) found, under the name's lock, the newest version storing the same bytes."""
+
+    def __init__(self, version):
+        super().__init__(version)
+        self.version = version
+
+
+def _newest_same(conn, name, sha256, names) -> int | None:
+    """The name's newest version, where it stores the bytes of `sha256` with feature names `names`; else None."""
+    row = _call(conn, "SELECT v.version, v.sha256, v.feature_names FROM pgscore.model_versions v WHERE v.name = %s "
+                      "ORDER BY v.version DESC LIMIT 1", (name,))
+    if row and row[0][1] == sha256 and list(row[0][2] or []) == list(names):
+        return row[0][0]
+    return None
+
+
+def _deployed_already(db, name, version, make_live, reason) -> dict:
+    """deploy(if_new=True)'s record of the newest version, which stores the bytes deployed: made live where
+    `activate` and it is not (as activate makes it live, with its checks), else left as it is."""
+    with connection(db) as conn:
+        rec = show(conn, name, version)
+    made = {"made_live": False, "shadows_ended": []}
+    if make_live and not rec["live"]:
+        done = activate(db, name, version, reason)
+        rec, made = done, {"made_live": not done["already"], "shadows_ended": done["shadows_ended"]}
+    return {**rec, **made, "stored": False, "same_artifact": []}
+
+
+def _store(db, name, blob, ev_bytes, ev_meta, meta, rows, activate, reason, allow_task_change,
+           allow_feature_change, task, classes, names, if_new, say) -> dict:
+    """deploy's transaction: the bytes sent, the name's lock, the checks against what callers know of the name,
+    register_model; the new version's record (`_known`: what callers knew, for the notes)."""
     with connection(db) as conn, _one_transaction(conn):
         # a version the server scores by unpickling it (not compiled) is loaded there in the same statement:
         # one whose classes the server cannot import is not stored (a connection in autocommit included)
@@ -382,6 +439,10 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         # _one_transaction opens): the checks below read what a concurrent deploy, activate or rollback of the
         # name committed while this one waited, and register_model stores against what they read
         lock_name(conn, name)
+        if if_new:  # (a deploy of the same bytes that committed while this one checked and uploaded)
+            same = _newest_same(conn, name, artifacts.sha256(blob), names)
+            if same is not None:
+                raise _SameAsNewest(same)
         # what callers know of the name: the live version; with none live, the one live last (a retire, or an
         # alembic downgrade to before the model's first revision, leaves it the latest deployment's); else the newest
         # (and its words, 0123: read out of the row's jsonb, which a schema before it lacks)
@@ -418,9 +479,7 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
             if worse:  # (metric, this version's, the version live before it's)
                 rec["worse_than_live"] = {"metric": worse[0], "value": worse[1], "live_value": worse[2],
                                           "live_version": old_version}
-    notes = [features.long_names_note(names), _codes_changed_note(known[0] if known else None, vocab, names)]
-    if any(notes):
-        rec["feature_note"] = "; ".join(filter(None, notes))
+        rec["stored"], rec["_known"] = True, known
     return rec
 
 
@@ -703,14 +762,26 @@ class _Heard:
             del self.given[:-50]
 
 
-def rollback(db, name, to_version=None, reason=None, force=False) -> dict:
+def rollback(db, name, to_version=None, reason=None, force=False, from_version=None) -> dict:
     """Undo the last go-live (the version live before the live one went live, leaving out those rolled back
     from), or make `to_version` live, by appending a deployment; refused where the server cannot load that
     version, unless `force`. `warnings` in what it returns: the server's WARNINGs (a version set in shadow that
     lacks a column of a wired profile table, which a rollback lets through where a version was live before).
     `already`: `to_version` was live before (nothing changed, no row appended; migration 0093), read as
-    activate reads it (no row appended in the call's transaction, or the server's NOTICE)."""
+    activate reads it (no row appended in the call's transaction, or the server's NOTICE).
+
+    `from_version` (pgscore rollback --from N, session 64: the form a scheduler can retry): roll back only where
+    that version is live, read under the name's lock; where it is not, nothing is changed and the record of the
+    live version (the newest where none is) comes back with `not_live` True (a version that does not exist is
+    refused, as show refuses it)."""
     with connection(db) as conn:
+        if from_version is not None:
+            show(conn, name, from_version)  # (a version that does not exist: show's error, exit 1 as it says)
+            lock_name(conn, name)
+            if not _call(conn, "SELECT v.live FROM pgscore.model_versions v WHERE v.name = %s AND v.version = %s",
+                         (name, from_version))[0][0]:
+                return {**show(conn, name), "warnings": [], "already": False, "not_live": True,
+                        "shadows_ended": []}
         said = []  # (the server's notices: psycopg2's or psycopg 3's, an alembic revision's say)
         shadows = shadow_versions(conn, name)
         # (typed: psycopg 3 binds a None as a parameter of no type, which the call cannot resolve)
@@ -718,7 +789,7 @@ def rollback(db, name, to_version=None, reason=None, force=False) -> dict:
                                     forcing("SELECT pgscore.rollback(%s, %s::integer, %s::text)", force),
                                     (name, to_version, reason), "is live already: nothing was changed", said)
         return {**show(conn, name), "warnings": [n for n in said if n.startswith("WARNING:")], "already": already,
-                "shadows_ended": shadows_ended(conn, name, shadows)}
+                "not_live": False, "shadows_ended": shadows_ended(conn, name, shadows)}
 
 
 def activate(db, name, version, reason=None, force=False) -> dict:
