@@ -49,6 +49,21 @@ def urls(db_url):
     return {k: db_url.replace("postgresql://postgres@", f"postgresql://{v}@") for k, v in LOGINS.items()}
 
 
+def _superusers_event_kept_its_profile_queued_naming(db_url, app):
+    """A superuser's INSERT of an event for customer 3 runs none of `app`'s code (no 'spied as postgres' notice): the
+    event is kept, the profile queued (42501) with a reason naming `app`."""
+    su = connect(db_url)
+    try:
+        su.notices.clear()
+        query(su, "INSERT INTO complaints (customer_id) VALUES (3)")
+        assert not [n for n in su.notices if "spied as postgres" in n], su.notices
+        assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("3", "42501")]
+        (reason,), = query(db_url, "SELECT reason FROM pgscore.error_queue")
+        assert app in reason, reason
+    finally:
+        su.close()
+
+
 def test_no_pgscore_role_is_a_superuser(conn):
     rows = query(conn, "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls FROM pg_roles "
                        "WHERE rolname IN ('pgscore_admin', 'pgscore_app', 'pgscore_reader') ORDER BY 1")
@@ -910,16 +925,7 @@ def test_a_superusers_insert_runs_no_function_of_another_role_that_a_wirings_cou
     with connect(db_url).cursor() as cur:
         sample.rescore_complaints(cur, counters={**sample.COUNTERS,
                                                  "support_calls": {"add": "public.spy_f(0)::int"}})
-    su = connect(db_url)
-    try:
-        su.notices.clear()
-        query(su, "INSERT INTO complaints (customer_id) VALUES (3)")
-        assert not [n for n in su.notices if "spied as postgres" in n], su.notices
-        assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("3", "42501")]
-        (reason,), = query(db_url, "SELECT reason FROM pgscore.error_queue")
-        assert app in reason, reason
-    finally:
-        su.close()
+    _superusers_event_kept_its_profile_queued_naming(db_url, app)
     app_conn = connect(urls["app"])  # the app's own INSERT runs it as the app, and rescores
     try:
         app_conn.notices.clear()
@@ -966,16 +972,7 @@ def test_a_superusers_insert_runs_no_function_of_another_role_that_a_wirings_cou
         query(db_url, makes)
     with connect(db_url).cursor() as cur:
         sample.rescore_complaints(cur, counters={**sample.COUNTERS, "support_calls": {"add": counter}})
-    su = connect(db_url)
-    try:
-        su.notices.clear()
-        query(su, "INSERT INTO complaints (customer_id) VALUES (3)")
-        assert not [n for n in su.notices if "spied as postgres" in n], su.notices
-        assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("3", "42501")]
-        (reason,), = query(db_url, "SELECT reason FROM pgscore.error_queue")
-        assert app in reason, reason
-    finally:
-        su.close()
+    _superusers_event_kept_its_profile_queued_naming(db_url, app)
 
 
 def test_a_superusers_insert_runs_no_support_function_of_another_role_on_an_index_of_one_partition(urls, db_url):
@@ -1068,16 +1065,7 @@ def test_a_superusers_insert_runs_no_cast_of_another_roles_type_that_a_wirings_c
     query(db_url, "ALTER TABLE complaints ADD COLUMN mood public.mood DEFAULT 'low'")
     with connect(db_url).cursor() as cur:
         sample.rescore_complaints(cur, counters={**sample.COUNTERS, "support_calls": {"last": "e.mood"}})
-    su = connect(db_url)
-    try:
-        su.notices.clear()
-        query(su, "INSERT INTO complaints (customer_id) VALUES (3)")
-        assert not [n for n in su.notices if "spied as postgres" in n], su.notices
-        assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("3", "42501")]
-        (reason,), = query(db_url, "SELECT reason FROM pgscore.error_queue")
-        assert app in reason, reason
-    finally:
-        su.close()
+    _superusers_event_kept_its_profile_queued_naming(db_url, app)
 
 
 def test_a_superusers_insert_is_refused_where_a_role_may_add_an_overload_of_a_function_its_counters_call(urls, db_url):
