@@ -4,6 +4,7 @@ said "not installed, or older", install said "up to date" and repaired nothing. 
 and the way out (docs/operations.md, 'Backups'), which this module runs end to end."""
 
 import subprocess
+import uuid
 
 import numpy as np
 import pytest
@@ -242,3 +243,36 @@ def test_install_repair_makes_missing_functions_and_the_triggers_and_views_that_
         != [(0,)]  # the registry's immutability is back
     again = pgscore_cli("install", "--repair", "--db", db_url)
     assert again.returncode == 0 and "nothing to repair: " in again.stdout, again.stdout + again.stderr
+
+
+def test_install_repair_by_another_superuser_gives_what_it_makes_the_owner_pgscores_objects_have(db_url):
+    """Review r4: repair run by a superuser other than the one that installed pgscore (a DBA's own login) made the
+    missing functions, tables and views owned by itself, as its scratch install was: a SECURITY DEFINER function
+    then ran as another role than pgscore's other functions, and the catalog differed from a new install's. What it
+    makes is owned as the pgscore schema is here."""
+    role = f"repair_dba_{uuid.uuid4().hex[:8]}"
+    query(db_url, f"CREATE ROLE {role} LOGIN SUPERUSER")
+    owner = "postgres"
+    try:
+        owner, = query(db_url, "SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'pgscore'")[0]
+        assert owner != role
+        query(db_url, "DROP FUNCTION pgscore.batch_row(text, integer, text, bytea)")
+        query(db_url, "DROP FUNCTION pgscore.class_drift_stats() CASCADE")  # with the views that read it
+        query(db_url, "DROP TABLE pgscore.drift_rollup CASCADE")
+        url = db_url.replace("postgresql://postgres@", f"postgresql://{role}@")
+        run = pgscore_cli("install", "--repair", "--db", url)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert migrate.missing_objects(db_url) == []
+        owned = query(db_url, """
+            SELECT p.oid::regprocedure::text FROM pg_proc p
+             WHERE p.pronamespace = 'pgscore'::regnamespace AND p.proowner <> (SELECT nspowner FROM pg_namespace
+                                                                                WHERE nspname = 'pgscore')
+            UNION ALL
+            SELECT c.oid::regclass::text FROM pg_class c
+             WHERE c.relnamespace = 'pgscore'::regnamespace AND c.relowner <> (SELECT nspowner FROM pg_namespace
+                                                                                WHERE nspname = 'pgscore')""")
+        assert owned == [], owned
+    finally:
+        query(db_url, f"REASSIGN OWNED BY {role} TO {owner}")
+        query(db_url, f"DROP OWNED BY {role}")
+        query(db_url, f"DROP ROLE {role}")

@@ -447,7 +447,17 @@ def repair(url: str) -> list[tuple[str, str]]:
             with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
                 cur.execute(_CONSTRAINTS, ([],))  # (the keys of the tables here that pointed at one lost with it)
                 here = {(t, c) for t, c, _ in cur.fetchall()}
+                cur.execute(_SIGNATURES)
+                ours = [typed for typed, _ in cur.fetchall()]
+                cur.execute(_OWNER)
+                owner, = cur.fetchone()
             keys = "".join(f"{add};\n" for t, c, add in constraints if (t, c) not in here)
+            # what is made is owned as pgscore's schema is here, not by the role that runs the repair (its scratch
+            # install's owner: review r4, a DBA's own superuser login owned the SECURITY DEFINER functions it made)
+            with contextlib.closing(psycopg2.connect(scratch_dsn)) as conn, conn.cursor() as cur:
+                cur.execute(_OWNERS, {"names": [n.removeprefix("pgscore.") for n in names], "ours": ours,
+                                      "owner": owner})
+                owners = "".join(f"{alter}\n" for alter, in cur.fetchall())
             picks = [a for n in names for a in ("-t", n)]
             # a password goes by the environment: a command line is anyone's to read (ps, /proc/PID/cmdline)
             options = parse_dsn(dsn)
@@ -467,7 +477,8 @@ def repair(url: str) -> list[tuple[str, str]]:
             # call them, then the triggers that called them on the tables that were here
             fix = subprocess.run([str(pg_bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1",
                                   "-d", make_dsn(**options)],
-                                 input=routines[0] + dump.stdout + keys + routines[1], capture_output=True, text=True,
+                                 input=routines[0] + dump.stdout + keys + routines[1] + owners, capture_output=True,
+                                 text=True,
                                  env=env)
             if fix.returncode != 0:
                 raise InstallError("repairing pgscore failed; nothing was changed", detail=fix.stderr.strip())
@@ -490,6 +501,21 @@ _SIGNATURES = """SELECT p.proname OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalo
        p.proname OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||)
            pg_catalog.pg_get_function_identity_arguments(p.oid) OPERATOR(pg_catalog.||) ')'
   FROM pg_catalog.pg_proc p WHERE p.pronamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('pgscore')"""
+# the owner of the pgscore schema here (its objects' owner), and the statements that give it the objects a repair makes:
+# the tables and views named (their partitions among them) and the functions whose signatures are not among `ours`
+_OWNER = "SELECT n.nspowner::pg_catalog.regrole::pg_catalog.text FROM pg_catalog.pg_namespace n WHERE n.nspname " \
+         "OPERATOR(pg_catalog.=) 'pgscore'"
+_OWNERS = """SELECT pg_catalog.format('ALTER %%s %%s OWNER TO %%s;', CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'v'
+           THEN 'VIEW' WHEN c.relkind OPERATOR(pg_catalog.=) 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+           pg_catalog.format('%%I.%%I', 'pgscore', c.relname), %(owner)s)
+  FROM pg_catalog.pg_class c
+ WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('pgscore')
+   AND c.relname OPERATOR(pg_catalog.=) ANY (%(names)s::text[]) AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m}')
+UNION ALL
+SELECT pg_catalog.format('ALTER ROUTINE %%s OWNER TO %%s;', s.p::pg_catalog.regprocedure, %(owner)s)
+  FROM (""" + _SIGNATURES.replace("SELECT p.proname", "SELECT p.oid AS p, p.proname", 1).replace("%", "%%") + """)
+       AS s(p, typed, named)
+ WHERE s.typed OPERATOR(pg_catalog.<>) ALL (%(ours)s::text[])"""
 _TRIGGERS = """SELECT c.relname, t.tgname FROM pg_catalog.pg_trigger t
   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid
  WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('pgscore') AND NOT t.tgisinternal"""
