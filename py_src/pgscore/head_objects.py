@@ -41,6 +41,6 @@ FUNCTIONS = (
 
 # how many forms (signatures) the functions with more than one have: a DROP FUNCTION of one form is missing too
 FORMS = {
-    "category_code": 2, "feature_number": 2, "judge": 4, "performance_stats": 2, "predict": 2, "predict_proba": 2,
-    "record_outcome": 9, "score": 2,
+    "category_code": 2, "feature_number": 2, "health": 2, "judge": 4, "performance_stats": 2, "predict": 2,
+    "predict_proba": 2, "record_outcome": 9, "score": 2,
 }
