@@ -1089,6 +1089,25 @@ def test_predict_batch_in_sql_runs_a_volatile_query_once_and_names_the_row_that_
     assert query(conn, "SELECT last_value FROM calls") == [(1,)]
 
 
+def test_predict_batch_in_sql_gives_the_querys_own_out_of_range_error_and_a_features_as_they_are(conn):
+    """Review r4: since 0149 every 22003 on the SQL path was raised as 'model big scores this query in SQL, which
+    failed' with the hint of a feature beyond about 1e300 and 'pgscore.score scores such a row': the caller's query's
+    own integer overflow, and a text column's number out of a double's range (feature_number's refusal, naming the
+    key, which pgscore.score refuses as well), among them. Only a double's overflow (the score's arithmetic) is."""
+    xs = np.random.default_rng(5).normal(size=(50, 2))
+    registry.deploy(conn.dsn, "big", Ridge(alpha=1e-9).fit(xs, 2 * xs[:, 0] + 3 * xs[:, 1]), xs,
+                    2 * xs[:, 0] + 3 * xs[:, 1], feature_names=["a", "b"])
+    err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('big', 'SELECT g, (2147483646 + g)::float8 AS a, "
+                          "1::float8 AS b FROM generate_series(1, 3) g', p_log => false)")
+    assert err.pgcode == "22003" and err.diag.message_primary == "integer out of range", err.pgerror
+    assert "pgscore.score scores such a row" not in err.pgerror, err.pgerror
+    err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('big', 'SELECT g, CASE WHEN g = 2 THEN ''1e999'' "
+                          "ELSE g::text END AS a, 1::float8 AS b FROM generate_series(1, 3) g', p_log => false)")
+    assert err.pgcode == "22003" and err.diag.message_primary.startswith(
+        "model big v1: feature 'a' is out of the range of double precision, got '1e999' (key '2'"), err.pgerror
+    assert "pgscore.score scores such a row" not in err.pgerror, err.pgerror
+
+
 @pytest.mark.parametrize("keys", [
     ["a", "b", "c"],
     [""],  # a lone empty key

@@ -339,8 +339,10 @@ BEGIN
         -- not run again (0149; it was, chunk by chunk, for the chunks' count of the rows like it: the query's
         -- functions ran twice, a sequence's nextval, and a query giving other rows the second time, random() or a
         -- table changed meanwhile, had its error name another row than the one that failed, or none). A double's
-        -- overflow: the score's own arithmetic where a feature is beyond about 1e300 times a weight
-        IF SQLSTATE = '22003' THEN
+        -- overflow: the score's own arithmetic where a feature is beyond about 1e300 times a weight (not another 22003:
+        -- the query's own integer or numeric overflow, or feature_number's refusal of a text column's number, naming
+        -- its key, which pgscore.score refuses as well; review r4)
+        IF SQLSTATE = '22003' AND SQLERRM LIKE 'value out of range: %' THEN
             RAISE EXCEPTION 'pgscore.predict_batch: model % scores this query in SQL, which failed: %', p_model, SQLERRM
                 USING ERRCODE = SQLSTATE,
                       HINT = 'a feature value beyond about 1e300 (or one whose product with a weight underflows) is out of SQL''s range; pgscore.score scores such a row (where the query''s own arithmetic overflows, it fails alone too)';
