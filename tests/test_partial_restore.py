@@ -276,3 +276,23 @@ def test_install_repair_by_another_superuser_gives_what_it_makes_the_owner_pgsco
         query(db_url, f"REASSIGN OWNED BY {role} TO {owner}")
         query(db_url, f"DROP OWNED BY {role}")
         query(db_url, f"DROP ROLE {role}")
+
+
+def test_install_repair_whose_pg_restore_fails_says_so_and_changes_nothing(db_url, tmp_path):
+    """Review r4: a pg_restore that failed (another major version's, a full disk for its list) while repair picked the
+    missing functions raised CalledProcessError out of repair: a traceback, not install's one-line failure."""
+    import os
+    import stat
+
+    bins = tmp_path / "bin"
+    bins.mkdir()
+    for tool in ("pg_dump", "psql"):
+        (bins / tool).symlink_to(pg_bin_dir() / tool)
+    (bins / "pg_restore").write_text("#!/bin/sh\necho 'pg_restore: error: out of disk space' >&2\nexit 1\n")
+    (bins / "pg_restore").chmod(stat.S_IRWXU)
+    query(db_url, "DROP FUNCTION pgscore.batch_row(text, integer, text, bytea)")
+    run = pgscore_cli("install", "--repair", "--db", db_url, env={**os.environ, "PGSCORE_PG_BIN": str(bins)})
+    assert run.returncode != 0 and "Traceback" not in run.stderr, run.stderr
+    assert "repairing pgscore failed" in run.stderr and "out of disk space" in run.stderr, run.stderr
+    assert migrate.missing_objects(db_url) == [("function", "batch_row")]
+    assert not [d for d, in query(db_url, "SELECT datname FROM pg_database WHERE datname LIKE 'pgscore_repair_%'")]

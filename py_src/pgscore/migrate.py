@@ -551,8 +551,15 @@ def _routines(scratch_dsn, dsn, tables_missing, env, scratch_cmd) -> tuple[str, 
         if dump.returncode != 0:
             raise InstallError("repairing pgscore failed: pg_dump of the scratch database failed; nothing was "
                                "changed", detail=dump.stderr.strip())
-        listing = subprocess.run([str(pg_bin_dir() / "pg_restore"), "-l", archive], capture_output=True, text=True,
-                                 env=env, check=True).stdout
+        def restore(*args):  # (its failure is repair's, said as pg_dump's is: not a CalledProcessError's traceback)
+            run = subprocess.run([str(pg_bin_dir() / "pg_restore"), *args, archive], capture_output=True, text=True,
+                                 env=env)
+            if run.returncode != 0:
+                raise InstallError("repairing pgscore failed: pg_restore of the scratch database's dump failed; "
+                                   "nothing was changed", detail=run.stderr.strip())
+            return run.stdout
+
+        listing = restore("-l")
         # `id; oid oid FUNCTION pgscore name(types) owner`; its COMMENT and ACL as `... COMMENT pgscore FUNCTION
         # name(types) owner`; a trigger `... TRIGGER pgscore table trigger owner`
         entry = re.compile(r"^\d+; \d+ \d+ (FUNCTION|PROCEDURE|COMMENT|ACL|TRIGGER) pgscore "
@@ -574,8 +581,7 @@ def _routines(scratch_dsn, dsn, tables_missing, env, scratch_cmd) -> tuple[str, 
             listed = os.path.join(tmp, "picked.list")
             with open(listed, "w", encoding="utf-8") as f:
                 f.write("\n".join(lines) + "\n")
-            return subprocess.run([str(pg_bin_dir() / "pg_restore"), "-L", listed, "-f", "-", archive],
-                                  capture_output=True, text=True, env=env, check=True).stdout
+            return restore("-L", listed, "-f", "-")
 
         return sql(made), sql(triggers)
 
