@@ -570,6 +570,9 @@ SQL_CASES = [
     ("class_counts_of NULL, unknown and repeated versions (0122)",
      "SELECT * FROM pgscore.class_counts_of(ARRAY[NULL, -1, 1, 1]::bigint[])", (), OK, ""),
     ("class_counts_of NULL versions", "SELECT * FROM pgscore.class_counts_of(NULL)", (), OK, ""),
+    ("class_drift_stats_of NULL, unknown and repeated versions (0149)",
+     "SELECT * FROM pgscore.class_drift_stats_of(ARRAY[NULL, -1, 1, 1]::bigint[])", (), OK, ""),
+    ("class_drift_stats_of NULL versions", "SELECT * FROM pgscore.class_drift_stats_of(NULL)", (), OK, ""),
     # the drift, realised performance, firing conditions and alerts of the models named (0136): a name not live, NULL
     # and repeated ones, an injection are no rows of theirs; a misspelt period kind is refused as drift_stats_of's
     ("drift_rows_of misspelt period kind", "SELECT * FROM pgscore.drift_rows_of('{churn}', 'days')", (), "22023",
