@@ -3711,6 +3711,28 @@ def test_score_a_connection_refused_for_a_while_exits_75_a_bad_one_1(db_url):
     assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(0,)]
 
 
+def test_score_a_bad_url_after_a_host_refused_exits_1_not_75(db_url):
+    """libpq tries each host of a URL in turn (host=a,b, or a name with two addresses) and its message gives every
+    attempt's failure: a first host refused and the second's `database does not exist` (or a wrong password) exited
+    75, 'the server refused the connection (08001 ...)', and a scheduler retried a URL to fix for ever (review r6).
+    The last attempt decides: 1; and two hosts refused still 75."""
+    from urllib.parse import parse_qs, urlsplit
+
+    _scored_table(db_url)
+    q = parse_qs(urlsplit(db_url).query)
+    hosts, ports = f"127.0.0.1,{q['host'][0]}", f"{free_port()},{q['port'][0]}"
+    bad = f"postgresql://postgres@/pgscore_no_such_db?host={hosts}&port={ports}"
+    r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s", "--db", bad)
+    # (the error prints libpq's first line, the first host's; its hint is the second's: the database's name)
+    assert "Connection refused" in r.stderr and "Hint: check the database name in --db" in r.stderr, r.stderr
+    assert r.returncode == 1, r
+    assert "the server refused the connection" not in r.stderr, r.stderr
+    down = f"postgresql://postgres@127.0.0.1:{free_port()},127.0.0.1:{free_port()}/pgscore_no_such_db"
+    r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s", "--db", down)
+    assert r.returncode == 75 and "the server refused the connection (08001: " in r.stderr, r
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(0,)]
+
+
 def test_score_where_without_a_second_connection_says_so_not_the_expression(db_url):
     """--where's expression is parsed on a second connection (psycopg 3): where it cannot be made (the role's
     CONNECTION LIMIT, max_connections, pg_hba.conf), the run ended in a traceback (psycopg.OperationalError). It

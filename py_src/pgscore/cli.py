@@ -2448,12 +2448,18 @@ def _not_connected(e):
     up (refused, starting up, shutting down, in recovery, no answer in connect_timeout) or out of connections
     (53300: max_connections, a role's or database's CONNECTION LIMIT), which a later try may not meet, as
     docs/cli.md's exit codes say of classes 08 and 53 (they exited 1 at the start, 75 a chunk later: user trial
-    hT16); else None (a wrong password, no such database or role: exit 1)."""
-    text = str(e)
+    hT16); else None (a wrong password, no such database or role: exit 1). Judged by the last attempt alone: libpq
+    tries each host of a URL in turn (host=a,b; a name with an IPv6 and an IPv4 address) and its message gives every
+    attempt's failure, so a first host refused and the next's `database "x" does not exist` read as refused, exit 75,
+    and a scheduler retried a wrong URL for ever (review r6)."""
+    text = _CONNECTION_ATTEMPT.split(str(e))[-1]  # (libpq 14 and later begin each attempt's lines so)
     for words, what in NOT_CONNECTED:
         if words in text:
             return f"the server refused the connection ({what}, transient)", "once the server is back, "
     return None
+
+
+_CONNECTION_ATTEMPT = re.compile(r"(?m)^connection to server (?=at |on socket )")
 
 
 # the words of libpq and of the server for a connection refused for a while, and what they mean (in English: under
