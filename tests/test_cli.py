@@ -3733,6 +3733,26 @@ def test_score_a_bad_url_after_a_host_refused_exits_1_not_75(db_url):
     assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(0,)]
 
 
+def test_score_refused_by_a_standby_without_hot_standby_exits_1():
+    """PostgreSQL says `the database system is not accepting connections` (57P03) of a standby with hot_standby = off
+    alone, which takes no connection as long as it is a standby, nor the run's writes: it exited 75 (transient), and
+    a scheduler retried it for ever (review r6). 1; one not yet consistent, or in crash recovery, still 75. (The
+    server's words, as PostgreSQL 15's postmaster.c and libpq 17 give them: no standby with hot_standby = off here.)"""
+    from pgscore import cli
+
+    def refused(fatal):
+        e = psycopg2.OperationalError('connection to server on socket "/tmp/.s.PGSQL.5432" failed: FATAL:  '
+                                      + fatal + "\n")
+        e.pgscore_connecting = True
+        return cli._stopped_by(e)
+
+    assert refused("the database system is not accepting connections\nDETAIL:  Hot standby mode is disabled.") \
+        is None
+    assert refused("the database system is not yet accepting connections\nDETAIL:  Consistent recovery state has "
+                   "not been yet reached.")[0].startswith("the server refused the connection (57P03: ")
+    assert refused("the database system is in recovery mode")[0].startswith("the server refused the connection")
+
+
 def test_score_where_without_a_second_connection_says_so_not_the_expression(db_url):
     """--where's expression is parsed on a second connection (psycopg 3): where it cannot be made (the role's
     CONNECTION LIMIT, max_connections, pg_hba.conf), the run ended in a traceback (psycopg.OperationalError). It

@@ -2463,7 +2463,10 @@ _CONNECTION_ATTEMPT = re.compile(r"(?m)^connection to server (?=at |on socket )"
 
 
 # the words of libpq and of the server for a connection refused for a while, and what they mean (in English: under
-# another lc_messages the server's FATAL is in that language, and the run exits 1 as before)
+# another lc_messages the server's FATAL is in that language, and the run exits 1 as before). Not the server's "the
+# database system is not accepting connections" (57P03 too): PostgreSQL says it of a standby with hot_standby = off
+# alone ("Hot standby mode is disabled"), which takes no connection for as long as it is a standby, nor the run's
+# writes after: a URL to fix, exit 1 (it exited 75, and a scheduler retried it for ever: review r6)
 NOT_CONNECTED = (
     ("Connection refused", "08001: no server listening there, restarting or down"),
     ("timeout expired", "08001: no answer within connect_timeout"),
@@ -2471,7 +2474,6 @@ NOT_CONNECTED = (
     ("the database system is shutting down", "57P03: it is shutting down"),
     ("the database system is in recovery mode", "57P03: it is in recovery"),
     ("the database system is not yet accepting connections", "57P03: it is starting up"),
-    ("the database system is not accepting connections", "57P03: it is not accepting connections"),
     ("too many connections", "53300 too_many_connections: max_connections, or a CONNECTION LIMIT"),
     ("sorry, too many clients already", "53300 too_many_connections: max_connections"),
     ("remaining connection slots are reserved", "53300 too_many_connections: max_connections"),
