@@ -3723,8 +3723,10 @@ def test_score_a_bad_url_after_a_host_refused_exits_1_not_75(db_url):
     hosts, ports = f"127.0.0.1,{q['host'][0]}", f"{free_port()},{q['port'][0]}"
     bad = f"postgresql://postgres@/pgscore_no_such_db?host={hosts}&port={ports}"
     r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s", "--db", bad)
-    # (the error prints libpq's first line, the first host's; its hint is the second's: the database's name)
-    assert "Connection refused" in r.stderr and "Hint: check the database name in --db" in r.stderr, r.stderr
+    # (the error says the last host's failure, which ended the trying, not the first's `Connection refused`)
+    assert 'pgscore: error: cannot connect to the database: connection to server on socket ' in r.stderr, r.stderr
+    assert 'failed: FATAL:  database "pgscore_no_such_db" does not exist' in r.stderr, r.stderr
+    assert "Hint: check the database name in --db" in r.stderr, r.stderr
     assert r.returncode == 1, r
     assert "the server refused the connection" not in r.stderr, r.stderr
     down = f"postgresql://postgres@127.0.0.1:{free_port()},127.0.0.1:{free_port()}/pgscore_no_such_db"

@@ -2452,14 +2452,13 @@ def _not_connected(e):
     tries each host of a URL in turn (host=a,b; a name with an IPv6 and an IPv4 address) and its message gives every
     attempt's failure, so a first host refused and the next's `database "x" does not exist` read as refused, exit 75,
     and a scheduler retried a wrong URL for ever (review r6)."""
-    text = _CONNECTION_ATTEMPT.split(str(e))[-1]  # (libpq 14 and later begin each attempt's lines so)
+    from pgscore.migrate import last_attempt
+
+    text = last_attempt(str(e))
     for words, what in NOT_CONNECTED:
         if words in text:
             return f"the server refused the connection ({what}, transient)", "once the server is back, "
     return None
-
-
-_CONNECTION_ATTEMPT = re.compile(r"(?m)^connection to server (?=at |on socket )")
 
 
 # the words of libpq and of the server for a connection refused for a while, and what they mean (in English: under
@@ -3685,7 +3684,8 @@ def database_error_text(e, name=None) -> str:
 
         problem = connect_problem(text)
         if isinstance(e, psycopg2.OperationalError) and problem is not None:
-            return f"{migrate.cannot_connect(first)}\nHint: {problem}"
+            last = migrate.last_attempt(text).strip()  # (of several hosts tried, the last one's: review r6)
+            return f"{migrate.cannot_connect(last.splitlines()[0].strip())}\nHint: {problem}"
         return text
     primary = server_message(primary)
     # labelled as pgscore's own errors are (PgscoreError's str): one style on the command line

@@ -163,6 +163,19 @@ def environment_said() -> str:
     return said + ("; PGPASSWORD is set" if os.environ.get("PGPASSWORD") else "")
 
 
+def last_attempt(text: str) -> str:
+    """libpq's message for a connection it could not make, of its last attempt alone: it tries each host of a URL in
+    turn (host=a,b; a name with an IPv6 and an IPv4 address) and gives every attempt's failure, each beginning
+    `connection to server at ...` or `... on socket ...` (libpq 14 and later); the last is what ended the trying (a
+    first host refused, the next's `database "x" does not exist`: the first line said only `Connection refused`,
+    review r6)."""
+    parts = [part for part in _CONNECTION_ATTEMPT.split(text) if part.strip()]
+    return parts[-1] if parts else text
+
+
+_CONNECTION_ATTEMPT = re.compile(r"(?m)^(?=connection to server (?:at |on socket ))")
+
+
 def cannot_connect(first_line: str) -> str:
     """The first line of a connection's failure: where the database came from when libpq's environment named it
     (libpq's line without a password of a connection string it may quote: PGDATABASE's, as a database's name)."""
@@ -627,7 +640,7 @@ def _explain(exc: Exception, installing=True) -> PgscoreError:
     if problem is not None:
         # (libpq's first line, as the other commands say it: database_error_text; the lines after it are libpq's
         # own hint, "Is the server running ...", which the hint says better)
-        return InstallError(cannot_connect(msg.splitlines()[0].strip()), hint=problem)
+        return InstallError(cannot_connect(last_attempt(msg).splitlines()[0].strip()), hint=problem)
     if not installing:
         if "permission denied" in low:  # the command line adds the role the command needs
             return PgscoreError(f"permission denied reading pgscore's schema: {msg.splitlines()[0]}", sqlstate="42501")
