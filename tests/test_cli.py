@@ -3739,7 +3739,8 @@ def test_score_refused_by_a_standby_without_hot_standby_exits_1():
     """PostgreSQL says `the database system is not accepting connections` (57P03) of a standby with hot_standby = off
     alone, which takes no connection as long as it is a standby, nor the run's writes: it exited 75 (transient), and
     a scheduler retried it for ever (review r6). 1; one not yet consistent, or in crash recovery, still 75. (The
-    server's words, as PostgreSQL 15's postmaster.c and libpq 17 give them: no standby with hot_standby = off here.)"""
+    server's words, as PostgreSQL 15's postmaster.c and libpq 17 give them: no standby with hot_standby = off
+    here.)"""
     from pgscore import cli
 
     def refused(fatal):
