@@ -1460,6 +1460,32 @@ def test_a_version_the_server_would_not_load_is_not_made_live(signed_db, db_url,
         conn.close()
 
 
+def test_a_retried_deploy_stores_a_version_this_server_would_load(signed_db, db_url, logit):
+    """deploy(if_new=True) (pgscore deploy without --again) stored nothing where the newest version held the same
+    bytes, whatever its signature: with signing on and that version unsigned (stored before the key), it tried to
+    make it live and failed on 42501, whose hint says to deploy the artifact again, the very deploy that failed
+    (and pgscore status says so of a live one); signing off and it signed, alike. A version of the other kind is
+    no retry's: a new one is stored, as this server stores it, and made live."""
+    signed_url, _ = signed_db
+    for url in (signed_url, db_url):
+        conn = psycopg2.connect(url)
+        conn.autocommit = True
+        registry.deploy(conn, "resign", logit, X, feature_names=NAMES)  # v1, as this server stores it
+        (mid,), = query(conn, "SELECT model_id FROM pgscore.models WHERE name = 'resign' AND version = 1")
+        # v2: the same bytes with the other server's kind of signature (stored before the key changed), not live
+        query(conn, "INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, "
+                    "classes, env) SELECT name, 2, task, estimator, feature_names, feature_types, classes, env "
+                    "FROM pgscore.models WHERE model_id = %s", (mid,))
+        query(conn, "INSERT INTO pgscore.artifacts (model_id, bytes, sha256, hmac_sha256) SELECT m.model_id, a.bytes, "
+                    "a.sha256, CASE WHEN a.hmac_sha256 IS NULL THEN repeat('ab', 32) END FROM pgscore.artifacts a, "
+                    "pgscore.models m WHERE a.model_id = %s AND m.name = 'resign' AND m.version = 2", (mid,))
+        rec = registry.deploy(url, "resign", logit, X, feature_names=NAMES, if_new=True)
+        assert (rec["stored"], rec["version"], rec["live"], rec["signed"]) == (True, 3, True, url == signed_url), rec
+        retry = registry.deploy(url, "resign", logit, X, feature_names=NAMES, if_new=True)  # v3 is this server's
+        assert (retry["stored"], retry["version"]) == (False, 3), retry
+        conn.close()
+
+
 def test_signing_on_says_whether_the_server_signs_and_raises_when_its_key_is_unreadable(signed_db, db_url):
     signed_url, key = signed_db
     assert query(signed_url, "SELECT pgscore.signing_on()") == [(True,)]

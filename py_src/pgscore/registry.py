@@ -400,10 +400,13 @@ class _SameAsNewest(Exception):
 
 
 def _newest_same(conn, name, sha256, names) -> int | None:
-    """The name's newest version, where it stores the bytes of `sha256` with feature names `names`; else None."""
-    row = _call(conn, "SELECT v.version, v.sha256, v.feature_names FROM pgscore.model_versions v WHERE v.name = %s "
+    """The name's newest version, where it stores the bytes of `sha256` with feature names `names`, signed as this
+    server signs what it stores (a version stored unsigned before the key, or signed before the server lost it, is
+    one this server refuses to load: the server's hint for it is to deploy the artifact again); else None."""
+    row = _call(conn, "SELECT v.version, v.sha256, v.feature_names, v.signed IS NOT DISTINCT FROM "
+                      "pgscore.signing_on() FROM pgscore.model_versions v WHERE v.name = %s "
                       "ORDER BY v.version DESC LIMIT 1", (name,))
-    if row and row[0][1] == sha256 and list(row[0][2] or []) == list(names):
+    if row and row[0][1] == sha256 and list(row[0][2] or []) == list(names) and row[0][3]:
         return row[0][0]
     return None
 
