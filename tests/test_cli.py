@@ -296,6 +296,34 @@ def test_a_retried_deploy_stores_nothing_and_makes_the_newest_version_live_once(
     assert back.returncode == 0 and "deployed rt version 4" in back.stdout, back.stderr
 
 
+def test_a_deploy_of_the_same_estimator_with_other_training_data_or_description_is_stored(db_url, model_file,
+                                                                                           tmp_path):
+    """The retry check compared the estimator and its feature names only: the same file deployed with a newer
+    --train CSV (a fresh baseline and hold-out metrics, the drift views' reference), another --target or another
+    --description stored nothing, exit 0, and the version kept the old baseline (with --json, `stored` false and
+    nothing else to tell). A retry is the same deploy: the same file, the same training data, the same
+    description; any of them other is a deploy of its own, stored as a new version (with the same-artifact note)."""
+    def csv(path, rows):
+        path.write_text(",".join([*NAMES, "churned", "other"]) + "\n" + "\n".join(
+            ",".join(map(str, [*r, t, 1 - t])) for r, t in zip(X[rows], Y[rows])) + "\n")
+        return path
+    old, new = csv(tmp_path / "old.csv", slice(0, 200)), csv(tmp_path / "new.csv", slice(100, 300))
+    deploy = ["deploy", str(model_file), "--name", "rb2", "--features", ",".join(NAMES), "--db", db_url]
+    runs = [pgscore_cli(*deploy, *more) for more in (
+        ["--train", str(old), "--target", "churned"], ["--train", str(old), "--target", "churned"],  # a retry
+        ["--train", str(new), "--target", "churned"], ["--train", str(new), "--target", "other"],
+        ["--train", str(new), "--target", "other", "--description", "rebaselined"],
+        ["--train", str(new), "--target", "other", "--description", "rebaselined"])]  # a retry
+    assert [r.returncode for r in runs] == [0] * 6, [r.stderr for r in runs]
+    assert [r.stdout.split(" (")[0] for r in runs] == [
+        "deployed rb2 version 1", "already deployed: rb2 version 1", "deployed rb2 version 2",
+        "deployed rb2 version 3", "deployed rb2 version 4", "already deployed: rb2 version 4"], [r.stdout for r in runs]
+    assert "version 2 stores the same artifact as rb2 version 1" in runs[2].stderr, runs[2].stderr
+    assert query(db_url, "SELECT version, n_train, description FROM pgscore.model_versions WHERE name = 'rb2' "
+                         "ORDER BY version") == [(1, 200, None), (2, 200, None), (3, 200, None),
+                                                 (4, 200, "rebaselined")]
+
+
 def test_rollback_from_a_version_is_retry_safe(db_url, model_file, tmp_path):
     """A retried `pgscore rollback NAME` stepped back again: the first made v2 live, its retry v1. `rollback --from
     N` rolls back only where version N is live; where it is not (rolled back already), it says which version is

@@ -1761,6 +1761,8 @@ def cmd_deploy(args):
         if not args.features:
             check_csv_width(estimator, names, csv=args.train, target_given=args.target is not None,
                             target_hint="--target COLUMN", features_hint="--features a,b,c")
+        # (recorded with the version: a deploy of the same file from other training data is no retry of this one)
+        source = {**source, "train": {"sha256": _file_sha256(args.train), "target": args.target}}
     url = _db_for_deploying(args)
     rec = registry.deploy(url, args.name, estimator, X, y, feature_names=names,
                           description=args.description, activate=not args.no_activate, reason=args.reason,
@@ -1824,6 +1826,17 @@ def _refuse_a_read_only_server(args) -> None:
         conn.close()
 
 
+def _file_sha256(path) -> str:
+    """The sha256 of a file's bytes (a training CSV's, read a MB at a time), as sha256sum prints it."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(2**20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def _deploy_json(rec: dict) -> dict:
     """deploy --json's document: the version deployed (or found deployed already), whether this deploy stored it
     and whether it made it live."""
@@ -1843,8 +1856,8 @@ def _deployed_already(args, url, rec) -> int:
              f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, "
              f"{'live' if rec['live'] else 'not live'}), the newest version, stores this estimator with these "
              f"features: nothing was stored" + ("; it was not live: made it live" if rec["made_live"] else ""))
-        _say("  to store it again as a new version (a baseline and metrics from other training data, another "
-             "description): add --again")
+        _say("  to store it again as a new version: add --again (the same training data and description "
+             "again: another --train CSV, --target or --description stores a version without it)")
         if not rec["live"]:
             _say("  " + _not_live_next(url, rec["name"], rec["version"]))
     if rec["made_live"]:  # (activate's notes)
@@ -3321,7 +3334,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "environment loads it, at your own risk: refused otherwise (scikit-learn does not support it)")
     sp.add_argument("--again", action="store_true",
                     help="store a new version even where the model's newest version stores this estimator with "
-                    "these features (without it: nothing is stored, that version is made live unless "
+                    "these features, training data and description (without it: nothing is stored, that version "
+                    "is made live unless "
                     "--no-activate, exit 0: a retried deploy is harmless)")
     json_opt(sp, "name, version, model_id, sha256, signed, live, stored, made_live, same_artifact, metrics")
     db_opt(sp)

@@ -256,7 +256,8 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     called with a line saying what the deploy does next (a big model takes a minute or more).
 
     `if_new` (pgscore deploy without --again, session 64): where the name's newest version stores these very bytes
-    with these feature names (the same file deployed again: a scheduler's retry of a deploy task), nothing is
+    with these feature names, from the same training data (`source`'s `train`, which pgscore deploy records) and
+    description, signed as this server stores it (the same deploy again: a scheduler's retry of a task), nothing is
     stored and that version's record is returned with `stored` False (True otherwise), made live first where
     `activate` and it is not live (`made_live`, `shadows_ended` as activate gives them). Checked before the
     hold-out and the compiling (a retry takes seconds), and again under the name's lock.
@@ -286,7 +287,7 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     check_size(name, "the estimator serialised by joblib", blob)
     if if_new:  # (a retried deploy: before the hold-out and the compiling, which take minutes for a big model)
         with connection(db) as conn:
-            same = _newest_same(conn, name, artifacts.sha256(blob), names)
+            same = _newest_same(conn, name, artifacts.sha256(blob), names, source, description)
         if same is not None:
             return _deployed_already(db, name, same, activate, reason)
     task, classes = features.task_of(estimator)
@@ -399,13 +400,21 @@ class _SameAsNewest(Exception):
         self.version = version
 
 
-def _newest_same(conn, name, sha256, names) -> int | None:
-    """The name's newest version, where it stores the bytes of `sha256` with feature names `names`, signed as this
-    server signs what it stores (a version stored unsigned before the key, or signed before the server lost it, is
-    one this server refuses to load: the server's hint for it is to deploy the artifact again); else None."""
+def _newest_same(conn, name, sha256, names, source, description) -> int | None:
+    """The name's newest version, where it is this deploy again: it stores the bytes of `sha256` with feature
+    names `names`, from the same training data (`source`'s `train`: the CSV's sha256 and target, as pgscore deploy
+    records them; none without --train) and with the same description, signed as this server signs what it
+    stores (a version stored unsigned before the key, or signed before the server lost it, is one this server
+    refuses to load: the server's hint for it is to deploy the artifact again); else None. (Another CSV or
+    description is a deploy of its own: a fresh baseline and metrics, which a retry check stored nothing of.)"""
+    import json
+
+    train = (source or {}).get("train")
     row = _call(conn, "SELECT v.version, v.sha256, v.feature_names, v.signed IS NOT DISTINCT FROM "
-                      "pgscore.signing_on() FROM pgscore.model_versions v WHERE v.name = %s "
-                      "ORDER BY v.version DESC LIMIT 1", (name,))
+                      "pgscore.signing_on() AND (v.env -> 'source' -> 'train') IS NOT DISTINCT FROM %s::jsonb "
+                      "AND v.description IS NOT DISTINCT FROM %s FROM pgscore.model_versions v WHERE v.name = %s "
+                      "ORDER BY v.version DESC LIMIT 1",
+                (None if train is None else json.dumps(train), description, name))
     if row and row[0][1] == sha256 and list(row[0][2] or []) == list(names) and row[0][3]:
         return row[0][0]
     return None
@@ -443,7 +452,8 @@ def _store(db, name, blob, ev_bytes, ev_meta, meta, rows, activate, reason, allo
         # name committed while this one waited, and register_model stores against what they read
         lock_name(conn, name)
         if if_new:  # (a deploy of the same bytes that committed while this one checked and uploaded)
-            same = _newest_same(conn, name, artifacts.sha256(blob), names)
+            same = _newest_same(conn, name, artifacts.sha256(blob), names, meta["env"].get("source"),
+                                meta["description"])
             if same is not None:
                 raise _SameAsNewest(same)
         # what callers know of the name: the live version; with none live, the one live last (a retire, or an
