@@ -324,6 +324,39 @@ def test_a_deploy_of_the_same_estimator_with_other_training_data_or_description_
                                                  (4, 200, "rebaselined")]
 
 
+def test_a_retried_deploy_that_makes_live_a_version_rolled_back_from_says_so(db_url, model_file, tmp_path):
+    """A deploy task retried after a gate rolled its version back (rollback --from 2 --reason 'gate failed') made
+    that version live again, the stdout line's '; it was not live: made it live' all it said: the rollback, who
+    made it and why went unsaid, and with --json nothing did. A note on stderr names the change that took it off
+    and the command that undoes this go-live (still exit 0: a retry of the task is what makes it live)."""
+    other = tmp_path / "gated.joblib"
+    joblib.dump(LogisticRegression(C=0.05, max_iter=500).fit(X, Y), other)
+    base = ["--name", "gt", "--features", ",".join(NAMES), "--db", db_url]
+    assert pgscore_cli("deploy", str(model_file), *base).returncode == 0
+    assert pgscore_cli("deploy", str(other), *base).returncode == 0
+    assert pgscore_cli("rollback", "gt", "--from", "2", "--reason", "gate failed", "--db", db_url).returncode == 0
+    retry = pgscore_cli("deploy", str(other), *base, "--json")
+    assert retry.returncode == 0, retry.stderr
+    doc = json.loads(retry.stdout)
+    assert (doc["version"], doc["stored"], doc["made_live"]) == (2, False, True), doc
+    assert re.search(r"pgscore: note: gt version 2 was taken off by the rollback of \S+ \S+ UTC by \S+ \('gate "
+                     r"failed'\): this deploy made it live again; to undo it: pgscore .*rollback gt --from 2\n",
+                     retry.stderr), retry.stderr
+    assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'gt' AND live") == [(2,)]
+    # retired (its history row names the version retired): alike
+    assert pgscore_cli("retire", "gt", "--reason", "paused", "--db", db_url).returncode == 0
+    again = pgscore_cli("deploy", str(other), *base)
+    assert again.returncode == 0 and "made it live" in again.stdout, again.stdout + again.stderr
+    assert "gt version 2 was taken off by the retire of " in again.stderr and "('paused')" in again.stderr, \
+        again.stderr
+    # a version stored with --no-activate and never live: made live with no such note
+    joblib.dump(LogisticRegression(C=0.02, max_iter=500).fit(X, Y), other)
+    assert pgscore_cli("deploy", str(other), *base, "--no-activate").returncode == 0
+    first = pgscore_cli("deploy", str(other), *base)
+    assert first.returncode == 0 and "made it live" in first.stdout and "taken off" not in first.stderr, \
+        first.stdout + first.stderr
+
+
 def test_rollback_from_a_version_is_retry_safe(db_url, model_file, tmp_path):
     """A retried `pgscore rollback NAME` stepped back again: the first made v2 live, its retry v1. `rollback --from
     N` rolls back only where version N is live; where it is not (rolled back already), it says which version is

@@ -1860,6 +1860,15 @@ def _deployed_already(args, url, rec) -> int:
              "again: another --train CSV, --target or --description stores a version without it)")
         if not rec["live"]:
             _say("  " + _not_live_next(url, rec["name"], rec["version"]))
+    if rec.get("taken_off"):  # (a rollback or retire a person or a gate made: undone by this retry, say so)
+        off = rec["taken_off"]
+        at = off["deployed_at"].astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") \
+            if hasattr(off["deployed_at"], "astimezone") else off["deployed_at"]
+        _flush()
+        print(f"pgscore: note: {rec['name']} version {rec['version']} was taken off by the {off['action']} of {at} "
+              f"by {off['deployed_by']}" + (f" ({off['reason']!r})" if off.get("reason") else "")
+              + ": this deploy made it live again; to undo it: "
+              + command(f"rollback {shlex.quote(rec['name'])} --from {rec['version']}"), file=sys.stderr)
     if rec["made_live"]:  # (activate's notes)
         if not args.json:
             _say_shadows_ended(rec)

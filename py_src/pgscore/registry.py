@@ -425,11 +425,21 @@ def _deployed_already(db, name, version, make_live, reason) -> dict:
     `activate` and it is not (as activate makes it live, with its checks), else left as it is."""
     with connection(db) as conn:
         rec = show(conn, name, version)
-    made = {"made_live": False, "shadows_ended": []}
+    made = {"made_live": False, "shadows_ended": [], "taken_off": None}
     if make_live and not rec["live"]:
         done = activate(db, name, version, reason)
-        rec, made = done, {"made_live": not done["already"], "shadows_ended": done["shadows_ended"]}
+        rec, made = done, {"made_live": not done["already"], "shadows_ended": done["shadows_ended"],
+                           "taken_off": _taken_off(rec["history"], version) if not done["already"] else None}
     return {**rec, **made, "stored": False, "same_artifact": []}
+
+
+def _taken_off(history, version) -> dict | None:
+    """The deployment (rollback, activate of another version, retire) that took `version` off after it was last
+    live, from show's history (by time); None where it was never live (stored with --no-activate)."""
+    rows = [h for h in history if "deployment_id" in h]
+    live_at = [i for i, h in enumerate(rows) if h["version"] == version and h["action"] != "retire"]
+    return next((h for h in rows[live_at[-1] + 1:] if h["version"] != version or h["action"] == "retire"),
+                None) if live_at else None
 
 
 def _store(db, name, blob, ev_bytes, ev_meta, meta, rows, activate, reason, allow_task_change,
