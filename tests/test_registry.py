@@ -442,6 +442,33 @@ def test_rollback_undoes_the_last_go_live(db_url, logit):
     assert [registry.rollback(db_url, "churn")["version"] for _ in range(3)] == [2, 4, 1]
 
 
+def test_rollback_from_holds_the_name_lock_over_an_autocommit_connection(conn, db_url, logit, monkeypatch):
+    """rollback(from_version=N) reads N live under the name's lock, then rolls back: over a connection in
+    autocommit the lock went with its own statement, and a rollback committed in between (a second retry of the
+    gate task) was stepped over: v3 live, both rolled back, v1 live. The check and the rollback are one
+    transaction: the other rollback waits (here: times out on its lock_timeout) and v2 is live."""
+    for _ in range(3):
+        registry.deploy(conn, "gate", logit, X, feature_names=NAMES)
+    other = psycopg2.connect(db_url)
+    other.autocommit = True
+    query(other, "SET lock_timeout = '300ms'")
+    seen = []
+    shadow_versions = registry.shadow_versions
+
+    def in_between(c, name):  # (between the check of v3 and the rollback: another session's rollback)
+        try:
+            query(other, "SELECT pgscore.rollback('gate', NULL::integer, 'the other retry'::text)")
+            seen.append("rolled back")
+        except pg_errors.LockNotAvailable:
+            seen.append("waited")
+        return shadow_versions(c, name)
+    monkeypatch.setattr(registry, "shadow_versions", in_between)
+    r = registry.rollback(conn, "gate", from_version=3, reason="gate failed")
+    other.close()
+    assert seen == ["waited"] and r["version"] == 2, (seen, r["version"])
+    assert query(conn, "SELECT version FROM pgscore.model_versions WHERE name = 'gate' AND live") == [(2,)]
+
+
 def test_rollback_across_a_retire(db_url, logit):
     """A retire takes the model away, not a version: after v1, v2, a retire and v3, a rollback goes to v2; a
     rollback while retired is refused, naming what was live before."""

@@ -796,8 +796,9 @@ def rollback(db, name, to_version=None, reason=None, force=False, from_version=N
     `from_version` (pgscore rollback --from N, session 64: the form a scheduler can retry): roll back only where
     that version is live, read under the name's lock; where it is not, nothing is changed and the record of the
     live version (the newest where none is) comes back with `not_live` True (a version that does not exist is
-    refused, as show refuses it)."""
-    with connection(db) as conn:
+    refused, as show refuses it). The check and the rollback are one transaction (a connection in autocommit
+    gets one), so the lock is held from one to the other."""
+    with connection(db) as conn, (_one_transaction(conn) if from_version is not None else contextlib.nullcontext()):
         if from_version is not None:
             show(conn, name, from_version)  # (a version that does not exist: show's error, exit 1 as it says)
             lock_name(conn, name)
