@@ -2121,7 +2121,9 @@ def test_a_feature_name_no_column_can_carry_deploys_with_a_note(db_url, tmp_path
     assert abs(by_name - est.predict_proba(X[:1])[0, 1]) < 1e-9
     path = tmp_path / "m.joblib"
     joblib.dump(est, path)
-    run = pgscore_cli("deploy", str(path), "--name", "longnames", "--features", ",".join(names), "--db", db_url)
+    # (--again: the same estimator and features as the newest version store nothing since session 64)
+    run = pgscore_cli("deploy", str(path), "--name", "longnames", "--features", ",".join(names), "--again",
+                      "--db", db_url)
     assert run.returncode == 0 and "pgscore: note: 1 feature name(s) longer than 63 bytes" in run.stderr, run.stderr
 
 
