@@ -38,13 +38,19 @@ def on_a_standby(plpy) -> bool:
     return bool(plpy.execute(_IN_RECOVERY)[0]["standby"])
 
 
-def read_only_refusal(plpy, what: str) -> "PgscoreError":
+def read_only_error(what: str, standby: bool) -> "PgscoreError":
     """The 25006 of `what` (a write: 'rescore_profiles writes public.customers') in a read-only transaction:
-    saying a standby where it is one (whose transactions are all read-only: not a setting of the caller's)."""
-    if on_a_standby(plpy):
+    saying a standby where it is one (whose transactions are all read-only: not a setting of the caller's), with
+    the hint of each (registry.check_writable's from a client, read_only_refusal's in the server)."""
+    if standby:
         return PgscoreError(f"{what}: not on a standby, whose transactions are all read-only", sqlstate=READ_ONLY,
                             hint=STANDBY_HINT)
     return PgscoreError(f"{what}: not in a read-only transaction", sqlstate=READ_ONLY, hint=READ_ONLY_HINT)
+
+
+def read_only_refusal(plpy, what: str) -> "PgscoreError":
+    """read_only_error of `what`, in the server (PL/Python): a standby where pg_is_in_recovery() says so."""
+    return read_only_error(what, on_a_standby(plpy))
 
 
 # the database the running command was given with --db, as its hints name it (hinted_database); None where the

@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from pgscore import artifacts, baseline, features, metrics
-from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel, literal, typo_hint
+from pgscore.errors import ArtifactError, InvalidModel, UnknownModel, literal, typo_hint
 
 MODEL_COLUMNS = ("model_id", "name", "version", "task", "estimator", "feature_names", "feature_types",
                  "classes", "env", "metrics", "n_train", "description", "created_at", "created_by",
@@ -545,14 +545,11 @@ def check_writable(conn, what) -> None:
     the hint to run it on the primary; in a read-only transaction, to run it in one that may write. Before the
     bytes are sent: a standby refused the large object they go in with "cannot assign OIDs during recovery", no
     SQLSTATE, no hint (trial hT17 of session 64)."""
-    from pgscore.errors import READ_ONLY, READ_ONLY_HINT, STANDBY_HINT
+    from pgscore.errors import read_only_error
 
     (standby, read_only), = _call(conn, _WRITABLE, None)
     if standby or read_only:
-        e = PgscoreError(f"{what} writes the registry: not "
-                         + ("on a standby, whose transactions are all read-only" if standby else
-                            "in a read-only transaction"), sqlstate=READ_ONLY,
-                         hint=STANDBY_HINT if standby else READ_ONLY_HINT)
+        e = read_only_error(f"{what} writes the registry", standby)
         e.sqlstate_said = True  # (the CLI prints it, as the server's refusals say theirs)
         raise e
 
