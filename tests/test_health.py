@@ -68,6 +68,10 @@ def test_the_checks_of_some_models_alone(shop_template, clone_of):
     query(url, "INSERT INTO complaints (customer_id) VALUES (3)")
     every = states(url)
     assert (every["alerts"], every["rescoring"], every["error_queue"]) == ("fail", "fail", "warn"), health(url)
+    # a NULL array is every model: health() itself (the refresh's age aside, read at each call)
+    assert query(url, "SELECT check_name, state, detail FROM pgscore.health(NULL::text[]) WHERE check_name <> "
+                      "'monitoring_refresh'") == \
+        query(url, "SELECT check_name, state, detail FROM pgscore.health() WHERE check_name <> 'monitoring_refresh'")
     rows = query(url, "SELECT check_name, state, value FROM pgscore.health(ARRAY['churn'])")
     assert [r[0] for r in rows] == CHECKS, rows
     mine = {r[0]: r[1:] for r in rows}
