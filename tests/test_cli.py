@@ -3759,13 +3759,14 @@ def test_score_a_connection_refused_for_a_while_exits_75_a_bad_one_1(db_url):
            "restarting or down, transient) before the first chunk was committed; once the server is back, run it " \
            "again as it was" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr, r.stderr
-    ensure_role(db_url, "pgscore_t_none", login=True)
-    query(db_url, "ALTER ROLE pgscore_t_none CONNECTION LIMIT 0")
+    # (a role of this test's own: roles are the cluster's, and test_roles logs in as pgscore_t_none)
+    ensure_role(db_url, "pgscore_t_no_slots", login=True)
+    query(db_url, "ALTER ROLE pgscore_t_no_slots CONNECTION LIMIT 0")
     r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s",
-                    "--db", db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_none@"))
+                    "--db", db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_no_slots@"))
     assert r.returncode == 75, r
     assert "the server refused the connection (53300 too_many_connections: max_connections, or a CONNECTION LIMIT, " \
-           "transient)" in r.stderr and 'too many connections for role "pgscore_t_none"' in r.stderr, r.stderr
+           "transient)" in r.stderr and 'too many connections for role "pgscore_t_no_slots"' in r.stderr, r.stderr
     r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s",
                     "--db", re.sub(r"@/[^?]+\?", "@/pgscore_no_such_db?", db_url))
     assert r.returncode == 1 and 'database "pgscore_no_such_db" does not exist' in r.stderr, r

@@ -410,8 +410,11 @@ def _newest_same(conn, name, sha256, names, source, description) -> int | None:
     import json
 
     train = (source or {}).get("train")
-    row = _call(conn, "SELECT v.version, v.sha256, v.feature_names, v.signed IS NOT DISTINCT FROM "
-                      "pgscore.signing_on() AND (v.env -> 'source' -> 'train') IS NOT DISTINCT FROM %s::jsonb "
+    # (a schema before 0029 has no pgscore.signing_on(), and no check of a signature against the server's key)
+    signing = _call(conn, "SELECT to_regprocedure('pgscore.signing_on()') IS NOT NULL", ())[0][0]
+    row = _call(conn, "SELECT v.version, v.sha256, v.feature_names, "
+                      + ("v.signed IS NOT DISTINCT FROM pgscore.signing_on()" if signing else "true")
+                      + " AND (v.env -> 'source' -> 'train') IS NOT DISTINCT FROM %s::jsonb "
                       "AND v.description IS NOT DISTINCT FROM %s FROM pgscore.model_versions v WHERE v.name = %s "
                       "ORDER BY v.version DESC LIMIT 1",
                 (None if train is None else json.dumps(train), description, name))
