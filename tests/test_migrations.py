@@ -1331,3 +1331,35 @@ def test_0147_names_a_floor_with_a_negative_part_before_it_adds_its_check(db_url
     with pytest.raises(psycopg2.Error) as e:
         query(db_url, "UPDATE pgscore.retention_policy SET keep_log = '-1 mon 31 days'")
     assert e.value.pgcode == "23514"
+
+
+PREV_0155 = "0154"  # the revision before 0155 (the session may rechain it)
+
+
+def test_0155_names_a_drift_window_with_a_negative_part_before_it_adds_its_check(db_url):
+    """0155 refuses a drift window whose length has a negative part ('-1 mon 31 days': 1 day to 0029's CHECK, no
+    time at all in December): an upgrade over such a window stops before anything changes, naming each such window
+    and what to do, not with ADD CONSTRAINT's bare check violation (the length meant is the admin's to say); set in
+    parts of one sign, it upgrades, and the downgrade takes 0029's CHECK back."""
+    migrate.downgrade(db_url, PREV_0155)
+    query(db_url, "INSERT INTO pgscore.drift_windows (window_name, length, sort_order) VALUES "
+                  "('a month', '-1 mon 31 days', 8), ('two days', '2 days -25:00', 9)")
+    with pytest.raises(InstallError) as e:
+        migrate.upgrade(db_url)
+    said = str(e.value)
+    assert "0155" in said and "negative part" in said, said
+    assert "a month (-1 mons +31 days), two days (2 days -25:00:00)" in said, said
+    assert "WHERE window_name = 'a month'" in said and "upgrade again" in said, said
+    assert migrate.current(db_url) == PREV_0155
+    query(db_url, "UPDATE pgscore.drift_windows SET length = '1 mon' WHERE window_name = 'a month'")
+    query(db_url, "DELETE FROM pgscore.drift_windows WHERE window_name = 'two days'")
+    migrate.upgrade(db_url)
+    assert migrate.current(db_url) == migrate.head()
+    with pytest.raises(psycopg2.Error) as e:
+        query(db_url, "UPDATE pgscore.drift_windows SET length = '-1 mon 31 days' WHERE window_name = 'a month'")
+    assert e.value.pgcode == "23514" and e.value.diag.constraint_name == "drift_windows_length_check"
+    migrate.downgrade(db_url, PREV_0155)
+    query(db_url, "UPDATE pgscore.drift_windows SET length = '-1 mon 31 days' WHERE window_name = 'a month'")
+    with pytest.raises(psycopg2.Error) as e:
+        query(db_url, "UPDATE pgscore.drift_windows SET length = '30' WHERE window_name = 'a month'")
+    assert e.value.pgcode == "23514"

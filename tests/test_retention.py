@@ -3,6 +3,7 @@ days while their decisions stay (redact_log_features), one customer's rows erase
 (erase_entity), and every drop, redaction and erasure recorded in pgscore.log_retention, under a floor the
 schema's owner sets (pgscore.retention_policy)."""
 
+import datetime
 import hashlib
 
 import psycopg2
@@ -298,6 +299,30 @@ def test_a_period_with_a_negative_part_is_refused_not_compared_as_30_day_months(
     assert query(admin, "SELECT pgscore.redact_log_features('1 day 00:00:01')") == [(0,)]
 
 
+def test_a_drift_window_with_a_negative_part_is_refused_as_a_retention_period_is(churn, logins):
+    """(session 65, D2) pgscore.drift_windows took a length of mixed signs that 0029's CHECK (at least 5 minutes)
+    compared as an interval, a month as 30 days: '-1 mon 31 days' passed as 1 day, and the window reached back
+    now() minus it, no time at all in a month of 31 days (on December 6, every drift row of the window 'no_data',
+    as if nothing were logged), 3 days in February. drift_windows_length_check refuses a negative part as
+    retention_policy's CHECKs do (0147): 23514, for the admin's INSERT and UPDATE alike; whole positive parts and
+    NULL (since deploy) still pass, and their window counts the rows logged in it."""
+    log_rows(churn, ["2 hours"])
+    admin = logins["admin"]
+    for period in MIXED + ("1 mon -40 days", "-1 day", "1 day -25 hours"):
+        for sql in ("INSERT INTO pgscore.drift_windows (window_name, length, sort_order) VALUES ('mixed', %s, 9)",
+                    "UPDATE pgscore.drift_windows SET length = %s WHERE window_name = '1 day'"):
+            e = refused(admin, sql, (period,))
+            assert e.pgcode == "23514" and e.diag.constraint_name == "drift_windows_length_check", (period, sql)
+    assert query(churn, "SELECT length FROM pgscore.drift_windows WHERE window_name = '1 day'") == [
+        (datetime.timedelta(days=1),)]
+    assert query(churn, "SELECT count(*) FROM pgscore.drift_windows WHERE window_name = 'mixed'") == [(0,)]
+    query(admin, "INSERT INTO pgscore.drift_windows (window_name, length, sort_order) "
+                 "VALUES ('a month and a day', '1 mon 1 day', 9), ('all', NULL, 10)")
+    assert query(churn, "SELECT window_name, max(n) FROM pgscore.feature_drift "
+                        "WHERE window_name IN ('a month and a day', 'all') GROUP BY 1 ORDER BY 1") == [
+        ("a month and a day", 1), ("all", 1)]
+
+
 def test_maintain_refuses_keep_features_under_the_floor_before_it_changes_anything(churn):
     """A --keep-features shorter than pgscore.retention_policy.keep_features was refused by the server after
     maintain had committed --keep's drops and the partitions (exit 1 with half the run done). It is read first
@@ -359,6 +384,73 @@ def test_erasure_scrubs_the_free_text_that_names_the_key(churn, logins):
     got = dict(query(admin, "SELECT table_name, rows FROM pgscore.erase_entity('')"))
     assert got["pgscore.shadow_failures"] == 0 and got["pgscore.error_queue (reason)"] == 0, got
     assert query(churn, "SELECT count(*) FROM pgscore.error_queue WHERE reason = 'x'") == [(1,)]
+
+
+def test_erasure_reads_the_error_queue_once(db_url, churn, logins):
+    """(session 65, D2) erase_entity read all of pgscore.error_queue twice, a DELETE of the key's rows (no index
+    leads with entity_key) and an UPDATE of the reasons naming the key (a substring: every reason is read): two
+    sequential scans of the queue each erasure, 66-70 ms on 200,000 rows. One scan finds both now, each row then
+    by its primary key (46-54 ms); what it deletes, replaces and counts is unchanged, of the model asked alone."""
+    query(churn, "INSERT INTO pgscore.error_queue (model_name, profile_table, entity_key, reason) "
+                 "SELECT 'churn', 'public.customers', 'cust-' || g, 'rescoring failed: tenure out of range' "
+                 "FROM generate_series(1000, 5999) g")
+    query(churn, "INSERT INTO pgscore.error_queue (model_name, profile_table, entity_key, reason) VALUES "
+                 "('churn', 'public.customers', 'cust-9', 'profile cust-9: tenure -3'), "
+                 "('churn', 'public.customers', 'cust-8', 'batch with cust-9 failed'), "
+                 "('upsell', 'public.customers', 'cust-9', 'profile cust-9: tenure -3'), "
+                 "('upsell', 'public.customers', 'cust-7', 'batch with cust-9 failed')")
+    query(churn, "ANALYZE pgscore.error_queue")
+    c = psycopg2.connect(db_url.replace("postgresql://postgres@", f"postgresql://{ADMIN}@"))  # (one transaction)
+    try:
+        got = dict(query(c, "SELECT table_name, rows FROM pgscore.erase_entity('cust-9', 'churn')"))
+        # (the scans of this transaction, not yet reported to the shared statistics)
+        scans = query(c, "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = 'pgscore.error_queue'::regclass")
+        c.commit()
+    finally:
+        c.close()
+    assert scans == [(1,)], scans
+    assert got["pgscore.error_queue"] == 1 and got["pgscore.error_queue (reason)"] == 1, got
+    assert query(churn, "SELECT model_name, entity_key, reason FROM pgscore.error_queue "
+                        "WHERE entity_key IN ('cust-7', 'cust-8', 'cust-9') ORDER BY 1, 2") == [
+        ("churn", "cust-8", "(erased: the text named an erased entity key)"),
+        ("upsell", "cust-7", "batch with cust-9 failed"), ("upsell", "cust-9", "profile cust-9: tenure -3")]
+    assert query(churn, "SELECT count(*) FROM pgscore.error_queue WHERE reason = 'rescoring failed: tenure out of "
+                        "range'") == [(5000,)]
+    # every model's: the rest; again, nothing left to do; NULL and an unknown model refused
+    got = dict(query(logins["admin"], "SELECT table_name, rows FROM pgscore.erase_entity('cust-9')"))
+    assert got["pgscore.error_queue"] == 1 and got["pgscore.error_queue (reason)"] == 1, got
+    got = dict(query(logins["admin"], "SELECT table_name, rows FROM pgscore.erase_entity('cust-9')"))
+    assert got["pgscore.error_queue"] == 0 and got["pgscore.error_queue (reason)"] == 0, got
+    assert query(churn, "SELECT count(*) FROM pgscore.error_queue WHERE strpos(reason, 'cust-9') > 0") == [(0,)]
+    e = refused(logins["admin"], "SELECT * FROM pgscore.erase_entity(NULL)")
+    assert e.pgcode == "22023" and e.diag.message_hint, e.pgerror
+    e = refused(logins["admin"], "SELECT * FROM pgscore.erase_entity('cust-9', 'nosuch')")
+    assert e.pgcode == "42704" and e.diag.message_hint, e.pgerror
+
+
+def test_erasure_names_a_model_version_fitted_on_the_key_as_a_word(churn, logins):
+    """(session 65, D2) A key a model was fitted on as a text feature's word (an id column among its features) is in
+    pgscore.models.text_categories and in the artifact, which an erasure cannot change (the version scores with those
+    codes): erase_entity said nothing of it, and the docs said no other table held keys. It names such versions in a
+    NOTICE now (of p_model alone where given), with a hint to retrain; a key that is no word says nothing."""
+    from test_text_categories import NAMES as WORD_NAMES, binary_model
+
+    model, Xw, yw = binary_model()
+    registry.deploy(churn.dsn, "regions", model, Xw, yw, feature_names=WORD_NAMES)
+    admin = logins["admin"]
+    del admin.notices[:]
+    got = dict(query(admin, "SELECT table_name, rows FROM pgscore.erase_entity('west')"))
+    assert got["pgscore.prediction_log"] == 0, got
+    said = [n for n in admin.notices if "erase_entity" in n]
+    assert len(said) == 1 and "the key is a word a model was fitted on" in said[0], admin.notices
+    assert "regions v1 (region)" in said[0] and "churn" not in said[0], said
+    # of the model asked alone; no word, no notice
+    for key, model_name in (("west", "churn"), ("cust-9", None), ("", None)):
+        del admin.notices[:]
+        query(admin, "SELECT * FROM pgscore.erase_entity(%s, %s)", (key, model_name))
+        assert not [n for n in admin.notices if "fitted on" in n], (key, admin.notices)
+    assert query(churn, "SELECT text_categories->'region' ? 'west' FROM pgscore.models WHERE name = 'regions'") == [
+        (True,)]
 
 
 def test_a_period_or_a_floor_reaching_before_4713_bc_is_named_not_a_bare_timestamp_overflow(churn, logins):

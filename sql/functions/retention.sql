@@ -127,6 +127,12 @@ COMMENT ON FUNCTION pgscore.redact_log_features(interval, integer, boolean) IS '
  * error of the scoring, which may name the profile and its values) and the reason of another key's queued
  * rescoring (pgscore.error_queue.reason). Text people wrote (a deployment's, shadow's, silence's reason, a
  * model's description) is not read: an operator's to edit, where the append-only tables let them.
+ * (session 65) A replicated event held back (pgscore.replicated_pending.event, the event row as JSON) holds its own
+ * key, and goes with its row; another key's event that names this one in another column (a referrer) is a copy of
+ * a row of the user's event table, folded and deleted by the next rescoring: not read. A model's words
+ * (pgscore.models.text_categories) are what it was fitted on: a key trained into a model as a text feature's word
+ * is in its artifact too, and stays with the version (a NOTICE names the versions: retrain without it); the
+ * baselines hold numbers alone.
  */
 CREATE FUNCTION pgscore.erase_entity(p_key text, p_model text DEFAULT NULL)
 RETURNS TABLE (table_name text, rows bigint)
@@ -143,7 +149,10 @@ DECLARE
     v_errors bigint;
     v_pending bigint;
     v_messages bigint := 0;
-    v_reasons bigint := 0;
+    v_reasons bigint;
+    v_gone bigint[];
+    v_named bigint[];
+    v_fitted text;
     v_erased constant text := '(erased: the text named an erased entity key)';
 BEGIN
     IF p_key IS NULL THEN
@@ -170,10 +179,21 @@ BEGIN
         DELETE FROM pgscore.outcome_version_matches v USING o WHERE v.outcome_id = o.outcome_id RETURNING 1
     )
     SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM m) INTO v_outcomes, v_matches;
-    DELETE FROM pgscore.error_queue e
-     WHERE e.entity_key = p_key
+    -- the queue read once (0155): its key's rows and the other keys' rows whose reason names it (an empty key is in
+    -- every text: no reason is read), each then by its primary key. Before, a DELETE by the key and an UPDATE of
+    -- the reasons each read the whole queue: no index leads with entity_key, and a substring needs every reason
+    -- read anyway, so one scan finds both (an index on the key would spare nothing more)
+    SELECT array_agg(e.error_id) FILTER (WHERE e.entity_key = p_key),
+           array_agg(e.error_id) FILTER (WHERE e.entity_key <> p_key)
+      INTO v_gone, v_named
+      FROM pgscore.error_queue e
+     WHERE (e.entity_key = p_key OR (p_key <> '' AND strpos(e.reason, p_key) > 0))
        AND (p_model IS NULL OR e.model_name = p_model OR (e.model_name IS NULL AND e.rescoring_id = ANY (v_wirings)));
+    -- (each condition again: a row a concurrent retry changed since is judged as it is now)
+    DELETE FROM pgscore.error_queue e WHERE e.error_id = ANY (v_gone) AND e.entity_key = p_key;
     GET DIAGNOSTICS v_errors = ROW_COUNT;
+    UPDATE pgscore.error_queue e SET reason = v_erased WHERE e.error_id = ANY (v_named) AND strpos(e.reason, p_key) > 0;
+    GET DIAGNOSTICS v_reasons = ROW_COUNT;
     DELETE FROM pgscore.replicated_pending r
      WHERE r.entity_key = p_key AND (p_model IS NULL OR r.rescoring_id = ANY (v_wirings));
     GET DIAGNOSTICS v_pending = ROW_COUNT;
@@ -182,10 +202,17 @@ BEGIN
         UPDATE pgscore.shadow_failures f SET last_message = v_erased
          WHERE strpos(f.last_message, p_key) > 0 AND (v_ids IS NULL OR f.model_id = ANY (v_ids));
         GET DIAGNOSTICS v_messages = ROW_COUNT;
-        UPDATE pgscore.error_queue e SET reason = v_erased
-         WHERE strpos(e.reason, p_key) > 0
-           AND (p_model IS NULL OR e.model_name = p_model OR (e.model_name IS NULL AND e.rescoring_id = ANY (v_wirings)));
-        GET DIAGNOSTICS v_reasons = ROW_COUNT;
+        -- (0155) a version fitted on the key as a text feature's word holds it in its words (text_categories) and its
+        -- artifact, whose codes it scores with: not changed by an erasure, said, for the operator to retrain
+        SELECT string_agg(format('%s v%s (%s)', m.name, m.version, t.key), ', ' ORDER BY m.name, m.version, t.key)
+          INTO v_fitted
+          FROM pgscore.models m
+         CROSS JOIN LATERAL jsonb_each(m.text_categories) t
+         WHERE (v_ids IS NULL OR m.model_id = ANY (v_ids)) AND jsonb_typeof(t.value) = 'array' AND t.value ? p_key;
+        IF v_fitted IS NOT NULL THEN
+            RAISE NOTICE 'pgscore.erase_entity: the key is a word a model was fitted on, in its text_categories and artifact: %', v_fitted
+                USING HINT = 'an erasure does not change a model version: retrain without the key and deploy; the versions that hold it stay with the model''s history until its rows are deleted (docs/operations.md, Deleting a model)';
+        END IF;
     END IF;
     INSERT INTO pgscore.log_retention (action, model, entity_sha256, rows, detail)
     VALUES ('erase', p_model, encode(sha256(convert_to(p_key, 'UTF8')), 'hex'), v_log,
