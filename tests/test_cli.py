@@ -265,9 +265,14 @@ def test_a_retried_deploy_stores_nothing_and_makes_the_newest_version_live_once(
     retry = pgscore_cli(*deploy)
     assert retry.returncode == 0, retry.stderr
     (sha,), = query(db_url, "SELECT sha256 FROM pgscore.model_versions WHERE name = 'rt'")  # (one version)
+    # (the line says what matched, not "stores this estimator with these features", which left the training data,
+    # description and signing the check compares unsaid: session 65)
     assert retry.stdout.startswith(f"already deployed: rt version 1 (model_id ") and \
-        f"sha256 {sha[:12]}..., unsigned, live), the newest version, stores this estimator with these features: " \
-        "nothing was stored\n" in retry.stdout, retry.stdout
+        f"sha256 {sha[:12]}..., unsigned, live), the newest version, is this deploy again: nothing was stored\n" \
+        f"  matched: the estimator's bytes (sha256 {sha[:12]}...), the {len(NAMES)} feature names in order " \
+        f"({', '.join(NAMES[:5])}{f' and {len(NAMES) - 5} more' if len(NAMES) > 5 else ''}), no training data, as " \
+        "this deploy gave none (no --train), no description, unsigned as this server stores its models\n" \
+        in retry.stdout, retry.stdout
     assert "add --again" in retry.stdout and "same artifact" not in retry.stderr, retry.stdout + retry.stderr
     # another estimator stored without going live, then its deploy task retried without --no-activate: made live
     other = tmp_path / "other.joblib"
@@ -283,6 +288,8 @@ def test_a_retried_deploy_stores_nothing_and_makes_the_newest_version_live_once(
     assert live.returncode == 0, live.stderr
     doc = json.loads(live.stdout)
     assert (doc["name"], doc["version"], doc["live"], doc["stored"], doc["made_live"]) == ("rt", 2, True, False, True)
+    assert doc["matched"] == {"sha256": doc["sha256"], "feature_names": list(NAMES), "train": None,
+                              "description": None, "signed": False} and doc["taken_off"] is None, doc
     assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'rt' AND live") == [(2,)]
     assert query(db_url, "SELECT count(*) FROM pgscore.model_versions WHERE name = 'rt'") == [(2,)]
     assert query(db_url, "SELECT d.action, d.reason FROM pgscore.deployments d WHERE d.model_name = 'rt' "
@@ -319,6 +326,16 @@ def test_a_deploy_of_the_same_estimator_with_other_training_data_or_description_
         "deployed rb2 version 1", "already deployed: rb2 version 1", "deployed rb2 version 2",
         "deployed rb2 version 3", "deployed rb2 version 4", "already deployed: rb2 version 4"], [r.stdout for r in runs]
     assert "version 2 stores the same artifact as rb2 version 1" in runs[2].stderr, runs[2].stderr
+    # what matched, said (it said "stores this estimator with these features" whatever the check compared)
+    old_sha = artifacts.sha256(old.read_bytes())  # (the CSV's, as sha256sum prints it)
+    assert f"the same training data (a --train CSV of sha256 {old_sha[:12]}..., --target churned), no description, " \
+        "unsigned as this server stores its models\n" in runs[1].stdout, runs[1].stdout
+    assert ", --target other), the description 'rebaselined', unsigned" in runs[5].stdout, runs[5].stdout
+    doc = json.loads(pgscore_cli(*deploy, "--train", str(new), "--target", "other", "--description", "rebaselined",
+                                 "--json").stdout)
+    new_sha = artifacts.sha256(new.read_bytes())
+    assert (doc["stored"], doc["version"]) == (False, 4) and doc["matched"]["train"] == {
+        "sha256": new_sha, "target": "other"} and doc["matched"]["description"] == "rebaselined", doc
     assert query(db_url, "SELECT version, n_train, description FROM pgscore.model_versions WHERE name = 'rb2' "
                          "ORDER BY version") == [(1, 200, None), (2, 200, None), (3, 200, None),
                                                  (4, 200, "rebaselined")]
@@ -339,6 +356,11 @@ def test_a_retried_deploy_that_makes_live_a_version_rolled_back_from_says_so(db_
     assert retry.returncode == 0, retry.stderr
     doc = json.loads(retry.stdout)
     assert (doc["version"], doc["stored"], doc["made_live"]) == (2, False, True), doc
+    # the note's facts in the document too (--json had none of them: session 65)
+    off = doc["taken_off"]
+    assert (off["action"], off["reason"]) == ("rollback", "gate failed") and off["by"] and \
+        re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00", off["at"]) and \
+        re.fullmatch(r"pgscore .*rollback gt --from 2", off["undo"]), off
     assert re.search(r"pgscore: note: gt version 2 was taken off by the rollback of \S+ \S+ UTC by \S+ \('gate "
                      r"failed'\): this deploy made it live again; to undo it: pgscore .*rollback gt --from 2\n",
                      retry.stderr), retry.stderr
@@ -394,7 +416,9 @@ def test_deploy_models_and_show_print_one_json_document_with_json(db_url, model_
     doc = json.loads(dep.stdout)
     (model_id, sha), = query(db_url, "SELECT model_id, sha256 FROM pgscore.model_versions WHERE name = 'js'")
     assert doc == {"name": "js", "version": 1, "model_id": model_id, "sha256": sha, "signed": False, "live": True,
-                   "stored": True, "made_live": True, "same_artifact": [], "metrics": {}}, doc
+                   "stored": True, "made_live": True, "same_artifact": [], "metrics": {},
+                   # (since session 65: what a deploy that stored nothing found, for one that stored none)
+                   "matched": None, "taken_off": None, "shadows_ended": []}, doc
     assert "without --train" in dep.stderr  # (the notes: on stderr, as without --json)
     models = pgscore_cli("models", "--json", "--db", db_url)
     assert models.returncode == 0, models.stderr

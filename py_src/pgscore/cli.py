@@ -1839,11 +1839,43 @@ def _file_sha256(path) -> str:
 
 def _deploy_json(rec: dict) -> dict:
     """deploy --json's document: the version deployed (or found deployed already), whether this deploy stored it
-    and whether it made it live."""
+    and whether it made it live; where it stored nothing, what matched (`matched`: the facts the text's `matched:`
+    line gives) and the deployment that had taken the version off (`taken_off`, the text's note on stderr), and
+    the shadow versions its go-live stopped (`shadows_ended`, the text's line)."""
+    off = rec.get("taken_off")
     return {"name": rec["name"], "version": rec["version"], "model_id": rec["model_id"], "sha256": rec["sha256"],
             "signed": rec["signed"], "live": rec["live"], "stored": rec["stored"],
             "made_live": rec["live"] if rec["stored"] else rec["made_live"],
-            "same_artifact": rec.get("same_artifact") or [], "metrics": rec.get("metrics") or {}}
+            "same_artifact": rec.get("same_artifact") or [], "metrics": rec.get("metrics") or {},
+            "matched": None if rec["stored"] else _matched(rec),
+            "taken_off": off and {"action": off["action"], "at": off["deployed_at"], "by": off["deployed_by"],
+                                  "reason": off.get("reason"),
+                                  "undo": command(f"rollback {shlex.quote(rec['name'])} --from {rec['version']}")},
+            "shadows_ended": list(rec.get("shadows_ended") or [])}
+
+
+def _matched(rec: dict) -> dict:
+    """What a deploy that stored nothing found the same in the name's newest version (registry._newest_same's
+    checks): the bytes' sha256, the feature names in order, the training data (the --train CSV's sha256 and
+    --target, None without --train), the description, and the signing (as this server stores its models)."""
+    train = ((rec.get("env") or {}).get("source") or {}).get("train")
+    return {"sha256": rec["sha256"], "feature_names": list(rec.get("feature_names") or []),
+            "train": train, "description": rec.get("description"), "signed": rec["signed"]}
+
+
+def _matched_line(rec: dict) -> str:
+    """deploy's `matched:` line where it stored nothing: why this deploy is the newest version's again."""
+    m = _matched(rec)
+    names = m["feature_names"]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    train = m["train"]
+    data = ("no training data, as this deploy gave none (no --train)" if train is None else
+            f"the same training data (a --train CSV of sha256 {str(train.get('sha256'))[:12]}..., "
+            + (f"--target {train['target']})" if train.get("target") else "no --target)"))
+    return (f"matched: the estimator's bytes (sha256 {m['sha256'][:12]}...), the {len(names)} feature name"
+            f"{'' if len(names) == 1 else 's'} in order ({shown}), {data}, "
+            + (f"the description {m['description']!r}" if m["description"] is not None else "no description")
+            + f", {'signed' if m['signed'] else 'unsigned'} as this server stores its models")
 
 
 def _deployed_already(args, url, rec) -> int:
@@ -1854,10 +1886,11 @@ def _deployed_already(args, url, rec) -> int:
     else:
         _say(f"already deployed: {rec['name']} version {rec['version']} (model_id {rec['model_id']}, sha256 "
              f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, "
-             f"{'live' if rec['live'] else 'not live'}), the newest version, stores this estimator with these "
-             f"features: nothing was stored" + ("; it was not live: made it live" if rec["made_live"] else ""))
-        _say("  to store it again as a new version: add --again (the same training data and description "
-             "again: another --train CSV, --target or --description stores a version without it)")
+             f"{'live' if rec['live'] else 'not live'}), the newest version, is this deploy again: nothing was "
+             "stored" + ("; it was not live: made it live" if rec["made_live"] else ""))
+        _say("  " + _matched_line(rec))
+        _say("  to store it again as a new version anyway (a fresh baseline and hold-out metrics, say): add --again; "
+             "another --train CSV, --target or --description stores a version without it")
         if not rec["live"]:
             _say("  " + _not_live_next(url, rec["name"], rec["version"]))
     if rec.get("taken_off"):  # (a rollback or retire a person or a gate made: undone by this retry, say so)
