@@ -11,6 +11,7 @@ from sklearn.preprocessing import StandardScaler
 
 from helpers import ensure_role, hinted, make_shop, pgscore_cli, query
 from pgscore import datasets
+from pgscore.cli import build_parser
 
 CHECKS = ["monitoring_refresh", "error_queue", "rescoring", "shadow_failures", "log_partitions", "alerts",
           "standby"]
@@ -265,6 +266,50 @@ def test_a_probe_blocked_by_a_lock_or_a_server_that_does_not_answer_exits_3_in_i
     assert "pgscore health could not tell in 1s whether pgscore is healthy: the server did not answer" in run.stderr, \
         run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_status_blocked_by_a_lock_stops_in_its_timeout_naming_the_check_and_the_holder(db_url):
+    """pgscore status ran pgscore.health() (and its own reads) with no lock or statement timeout: a session holding
+    a lock on a table one of them reads (a LOCK TABLE left in an open transaction, a migration's) held status for
+    ever (session 64's leftovers). It has health's --timeout now (10s by default; 0 for ever): it stops when a wait
+    runs out, exit 1, saying what it was reading (in pgscore.health(), the check) and which session holds the lock.
+    Each case waits 1 s."""
+    holder = psycopg2.connect(db_url)
+    try:
+        cur = holder.cursor()
+        cur.execute("SELECT pg_backend_pid(), current_user")
+        pid, who = cur.fetchone()
+        # alert_state: read by health()'s alerts check, and by status itself only after a refresh (none here)
+        cur.execute("LOCK TABLE pgscore.alert_state IN ACCESS EXCLUSIVE MODE")
+        run = pgscore_cli("status", "--db", db_url, "--timeout", "1s", timeout=60)
+        assert run.returncode == 1, (run.stdout, run.stderr)
+        assert "pgscore schema: revision" in run.stdout and "health:" not in run.stdout, run.stdout  # (up to there)
+        assert "pgscore: error: pgscore status could not tell in 1s: reading pgscore.health()'s check alerts, it " \
+               "waited for a lock another session holds (55P03, lock_timeout)\n" in run.stderr, run.stderr
+        assert f"Hint: pgscore.alert_state is locked (AccessExclusiveLock) by server process {pid} (role {who}, " \
+               "idle in transaction, in a transaction open since " in run.stderr, run.stderr
+        assert "--timeout sets how long each of its waits lasts (0 for ever)" in run.stderr, run.stderr
+        holder.rollback()
+        # a table status reads itself, before the health line: named as what it was reading
+        cur.execute("LOCK TABLE pgscore.error_queue IN ACCESS EXCLUSIVE MODE")
+        run = pgscore_cli("status", "--db", db_url, "--timeout", "1s", timeout=60)
+        assert run.returncode == 1 and "could not tell in 1s: reading the rescoring wirings and the error queue " \
+            "(pgscore.rescoring, error_queue), it waited for a lock" in run.stderr, (run.stdout, run.stderr)
+        assert "Hint: pgscore.error_queue is locked" in run.stderr, run.stderr
+        holder.rollback()
+        # the first read, through migrate's own connection (a migration holds the version table's lock)
+        cur.execute("LOCK TABLE pgscore_alembic_version IN ACCESS EXCLUSIVE MODE")
+        run = pgscore_cli("status", "--db", db_url, "--timeout", "1s", timeout=60)
+        assert run.returncode == 1 and run.stdout == "" and "could not tell in 1s: reading whether pgscore is " \
+            "installed (its version table, pgscore_alembic_version), it waited for a lock" in run.stderr, \
+            (run.stdout, run.stderr)
+        assert "Traceback" not in run.stderr
+    finally:
+        holder.close()
+    run = pgscore_cli("status", "--db", db_url, "--timeout", "0")  # (0 waits for ever: nothing holds a lock now)
+    assert run.returncode == 0 and "\nhealth: OK" in run.stdout, (run.stdout, run.stderr)
+    assert build_parser().parse_args(["status"]).timeout == "10s"  # (the default, as health's)
+    assert pgscore_cli("status", "--timeout", "5").returncode == 2  # (a duration with its unit, as health's)
 
 
 def test_health_timeout_is_a_duration_with_its_unit():

@@ -356,31 +356,117 @@ def with_signing_key(url) -> str:
 
 
 def cmd_status(args):
-    """What a user should know about an install: versions, signing, who may write models, models, monitoring."""
+    """What a user should know about an install: versions, signing, who may write models, models, monitoring.
+    Bounded by --timeout (session 65: a session holding a lock on one of pgscore's tables held it for ever): each
+    connection's connect_timeout and lock_timeout, and pgscore.health()'s statement_timeout, as pgscore health
+    sets them; where one ran out, an error naming what status was reading and who holds the lock. Its own slow work (the server's Python imported, each live version loaded)
+    has no statement_timeout: on a loaded server validate_environment() alone took over 1.5 s."""
     import psycopg2.errors
 
     from pgscore import migrate
 
     url = resolve_db(args)
-    require_installed(url)
-    missing = migrate.missing_objects(url)  # (a restore that left some out: the queries below would fail on them)
-    if missing:
-        raise migrate.lacking_error(missing)
+    limit = _seconds_of(args.timeout)
+    dsn = _bounded_dsn(url, limit)  # (every connection status makes: its own, and migrate's)
+    step = ["whether pgscore is installed (its version table, pgscore_alembic_version)"]
     try:
-        return _status(url)
-    except psycopg2.errors.InsufficientPrivilege as e:
-        raise PgscoreError(f"pgscore status needs a role that may read pgscore's registry and run "
-                           f"pgscore.validate_environment(): {server_message(e.diag.message_primary)}",
-                           hint="run it as a superuser or a role granted pgscore_admin; pgscore_app scores "
-                           "and pgscore_reader reads the views") from e  # (its SQLSTATE: say_error)
+        require_installed(dsn)
+        step[0] = "which of pgscore's objects the database has"
+        missing = migrate.missing_objects(dsn)  # (a restore that left some out: the queries below would fail on them)
+        if missing:
+            raise migrate.lacking_error(missing)
+        try:
+            return _status(url, dsn, step, limit)
+        except psycopg2.errors.InsufficientPrivilege as e:
+            raise PgscoreError(f"pgscore status needs a role that may read pgscore's registry and run "
+                               f"pgscore.validate_environment(): {server_message(e.diag.message_primary)}",
+                               hint="run it as a superuser or a role granted pgscore_admin; pgscore_app scores "
+                               "and pgscore_reader reads the views") from e  # (its SQLSTATE: say_error)
+    except (psycopg2.Error, PgscoreError) as e:
+        cause = _timed_out(e)
+        if cause is None:
+            raise
+        raise _status_timed_out(args.timeout, step[0], cause, dsn) from None
 
 
-def _status(url):
+def _bounded_dsn(url: str, limit: float) -> str:
+    """The libpq string of `url` with `limit` (seconds; 0 for none) as its connect_timeout (whole seconds, at
+    least 2) and, in the options it gives the server (after the URL's own), lock_timeout, as pgscore health sets
+    them."""
+    import math
+
+    import psycopg2.extensions
+
+    from pgscore import migrate
+
+    dsn = migrate.libpq_dsn(url)
+    if not limit:
+        return dsn
+    given = psycopg2.extensions.parse_dsn(dsn)
+    options = " ".join(filter(None, [given.get("options"), f"-c lock_timeout={limit * 1000:.0f}"]))
+    return psycopg2.extensions.make_dsn(dsn, options=options, connect_timeout=max(2, math.ceil(limit)))
+
+
+def _timed_out(e):
+    """The psycopg2 error behind `e` (itself, or what a PgscoreError was raised from) where it is a lock_timeout
+    (55P03) or a statement_timeout (57014); else None."""
+    seen = 0
+    while e is not None and seen < 5:
+        e = getattr(e, "orig", None) or e  # (SQLAlchemy's wrapper of migrate's reads)
+        if getattr(e, "pgcode", None) in ("55P03", "57014"):
+            return e
+        e, seen = e.__cause__, seen + 1
+    return None
+
+
+def _status_timed_out(timeout, step, e, dsn) -> PgscoreError:
+    """pgscore status's error where its --timeout ran out: what it was reading, why, and who holds the locks on
+    pgscore's tables (a fresh connection: the one that waited has its transaction aborted)."""
+    import contextlib
+
+    import psycopg2
+
+    why = ("it waited for a lock another session holds (55P03, lock_timeout)" if e.pgcode == "55P03" else
+           "its query ran out of time (57014, statement_timeout)")
+    try:
+        with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
+            cur.execute(_LOCK_HOLDERS)
+            holders = cur.fetchall()
+    except psycopg2.Error:
+        holders = []
+    held = "; ".join(f"{rel} is locked ({mode}) by server process {pid} (role {who}, {state}"
+                     + (f", in a transaction open since {since:%Y-%m-%d %H:%M:%S %Z}" if since else "") + ")"
+                     for rel, mode, pid, who, state, since in holders)
+    hint = ((f"{held}: end that transaction (or SELECT pg_terminate_backend(PID)) and run pgscore status again"
+             if held else "a session holding a lock on a table pgscore status reads (a migration's, a LOCK TABLE "
+             "left in an open transaction): see pg_locks and pg_stat_activity") if e.pgcode == "55P03" else
+            "a server this busy is not healthy")
+    return PgscoreError(f"pgscore status could not tell in {timeout}: reading {step}, {why}", sqlstate=e.pgcode,
+                        hint=f"{hint}; --timeout sets how long each of its waits lasts (0 for ever)")
+
+
+# the locks other sessions hold that a read waits for (ACCESS EXCLUSIVE: LOCK TABLE, ALTER, DROP, TRUNCATE, VACUUM
+# FULL, a migration's) on this database's tables, pgscore's first; a temporary table's (of no other session's use)
+# left out
+_LOCK_HOLDERS = """SELECT l.relation::pg_catalog.regclass::text, l.mode, a.pid, a.usename, a.state, a.xact_start
+  FROM pg_catalog.pg_locks l
+  JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid
+  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) l.relation
+ WHERE l.granted AND l.locktype OPERATOR(pg_catalog.=) 'relation' AND l.mode OPERATOR(pg_catalog.=) 'AccessExclusiveLock'
+   AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+                                           WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+   AND c.relpersistence OPERATOR(pg_catalog.<>) 't' AND l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()
+ ORDER BY c.relnamespace OPERATOR(pg_catalog.<>) pg_catalog.to_regnamespace('pgscore'), a.xact_start, 1
+ LIMIT 3"""
+
+
+def _status(url, dsn, step, limit):
     import psycopg2
 
     from pgscore import migrate
 
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+    step[0] = "the server's version"
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("SELECT current_setting('server_version'), current_database(), current_user")
         version, dbname, user = cur.fetchone()
         _say(f"database: {dbname} (PostgreSQL {version}), connected as {user}")
@@ -398,18 +484,22 @@ def _status(url):
                 "retire, maintain, retry, refresh-windows and the monitoring refresh run against the primary, "
                 "and the fixes below too (PRIMARY_URL: the primary's URL)")
             hint_the_primary()  # the fixes' commands name the primary (with the standby's URL each failed: 25006)
-        current, head = migrate.current(url), migrate.head()
+        step[0] = "the schema revision (pgscore_alembic_version)"
+        current, head = migrate.current(dsn), migrate.head()
         behind = ("" if current == head else
                   f"; upgrade it with: {command('install')}" if current < head else  # 0001... sort
                   "; newer than this pgscore: run the pgscore that installed it")
         _say(f"pgscore schema: revision {current} (this pgscore's head: {head}){behind}")
+        step[0] = "the database's Python (pgscore.validate_environment())"
         cur.execute("SELECT pgscore.validate_environment()")
         env = cur.fetchone()[0]
         env = json.loads(env) if isinstance(env, str) else env
         _print_env(env, _embedded_data_dir(cur))
         signing = env.get("signing", "off")
         _say(f"signing: {signing}")
+        step[0] = "the models' signatures"
         _say_unbound_signatures(cur)
+        step[0] = "who may write models"
         cur.execute("""SELECT r.rolname, r.rolsuper FROM pg_catalog.pg_roles r
                         WHERE r.rolname !~ '^pg_'
                           AND (pg_catalog.has_table_privilege(r.oid, 'pgscore.artifacts', 'INSERT')
@@ -420,6 +510,7 @@ def _status(url):
         _say(f"may write models and artifacts: {who}")
         if signing != "on":
             _say_wrapped("WARNING: " + unsigned_warning(url))
+        step[0] = "pgscore's roles and their grants"
         cur.execute(_ROLES)
         roles = cur.fetchall()
         lacking = [f"{name} {'does not exist' if missing else 'lacks its grants'}" for name, missing, ok, _ in roles
@@ -465,6 +556,7 @@ def _status(url):
                 f"WARNING: roles: {'; '.join(lacking)} (a database restored into another cluster without its roles, "
                 f"say): {fix}; docs/sql.md, Roles")
         # (every version, also one without its artifact: a partial restore, which the views leave out)
+        step[0] = "the models (pgscore.models, artifacts, live_models)"
         cur.execute("""SELECT count(*), count(DISTINCT m.name), count(l.model_id),
                               count(*) FILTER (WHERE a.model_id IS NOT NULL AND a.hmac_sha256 IS NULL),
                               pg_catalog.array_agg(pg_catalog.format('%s v%s', m.name, m.version)
@@ -499,9 +591,13 @@ def _status(url):
                     f"WARNING: live: {', '.join(unloadable)}: {why}; every score of them fails: {fix}")
         else:
             unloadable = []
+        step[0] = "the live versions, each loaded as a score loads it (pgscore.load_model)"
         failing = _say_live_versions_that_do_not_load(cur, url, set(unloadable))
+        step[0] = "the models' signatures"
         _say_first_scheme_signatures(cur, url, signing, set(unloadable) | failing)
+        step[0] = "the shadow versions (pgscore.shadows, shadow_failures)"
         _say_shadows(cur)
+        step[0] = "the monitoring (pgscore.monitoring_state, the alerts the last refresh stored)"
         cur.execute("SELECT rolled_until, refreshed_at FROM pgscore.monitoring_state")
         state = cur.fetchone()
         rolled, refreshed = state or (None, None)
@@ -541,6 +637,7 @@ def _status(url):
                          + (f"; silences: {command('silences')})" if silenced else ")")
                          + (f"; of shadow versions: {_counted_conditions(shadow_conditions)} "
                             "(SELECT * FROM pgscore.alerts WHERE shadow)" if shadow_conditions else ""))
+        step[0] = "the prediction log's partitions"
         cur.execute(_PARTITIONS)
         last, today, has_today, in_default, gaps = cur.fetchone()
         latest = None
@@ -562,6 +659,7 @@ def _status(url):
         if has_today and not gaps:
             _say(f"prediction log: daily partitions until {last:%Y-%m-%d} (UTC), {(last - today).days} day(s) after "
                  f"today's; {command('maintain')} daily keeps them ahead")
+        step[0] = "the prediction log's size and oldest day"
         cur.execute(_LOG_SIZE)
         total, oldest, oldest_in_default = cur.fetchone()
         _say(f"prediction log: {total} on disk (indexes included)"
@@ -571,7 +669,9 @@ def _status(url):
                 "'The way out', step 2)" if oldest_in_default else "")
              + f"; {command('maintain')} --keep '90 days' deletes the days older than that "
              "(docs/operations-disk.md)")
+        step[0] = "the query-path log setting"
         _say_query_log_setting(cur)
+        step[0] = "the prediction log's default partition"
         if in_default:
             ahead = latest is not None and (last is None or latest > last)
             _say(f"prediction log: {'over ' if in_default > _DEFAULT_ROWS else ''}"
@@ -582,8 +682,10 @@ def _status(url):
                     f"partitions are made: {partitions_until(last + datetime.timedelta(1), latest, today)}"
                     if ahead and last is not None else
                     f"{command('maintain')} moves them into partitions of their days (31 days a run)"))
+        step[0] = "the rescoring wirings and the error queue (pgscore.rescoring, error_queue)"
         _rescoring_status(cur)
-        _say_health(cur)
+        step[0] = "pgscore.health()"
+        _say_health(cur, step, limit)
     return 0
 
 
@@ -654,17 +756,46 @@ def _say_query_log_setting(cur):
                      f"{reset} (or SET it to a value that is)")
 
 
-def _say_health(cur):
+def _say_health(cur, step, limit):
     """The last line: pgscore.health()'s checks that are not ok (status itself exits 0 whatever it finds: it
-    reports; pgscore health is the probe, exit 1 on any). Nothing on a schema before 0140."""
+    reports; pgscore health is the probe, exit 1 on any). Nothing on a schema before 0140. Bounded as pgscore
+    health bounds it (`limit` seconds, 0 for none): where status's --timeout runs out in it, `step` names the
+    check it was at (_health_check_at)."""
+    import psycopg2.errors
+
     cur.execute("SELECT pg_catalog.to_regprocedure('pgscore.health()') IS NOT NULL")
     if not cur.fetchone()[0]:
         return
-    cur.execute("SELECT h.check_name, h.state FROM pgscore.health() AS h")
+    cur.execute("SAVEPOINT pgscore_status_health")
+    # (its statement_timeout 500 ms past lock_timeout, so that a wait for a lock is said as one)
+    cur.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)",
+                (f"{min(limit * 1000 + 500, 2_147_483_647):.0f}ms" if limit else "0",))
+    try:
+        cur.execute("SELECT h.check_name, h.state FROM pgscore.health() AS h")
+    except (psycopg2.errors.LockNotAvailable, psycopg2.errors.QueryCanceled) as e:
+        cur.execute("ROLLBACK TO SAVEPOINT pgscore_status_health")
+        check = _health_check_at(cur, e.diag.context)
+        if check:
+            step[0] = f"pgscore.health()'s check {check}"
+        raise
     bad = sorted((r for r in cur.fetchall() if r[1] != "ok"), key=lambda r: (r[1] != "fail", r[0]))
     worst = "OK" if not bad else "FAIL" if bad[0][1] == "fail" else "WARN"
     _say(f"health: {worst}" + (": " + ", ".join(f"{n} {st}" for n, st in bad) if bad else "")
          + f" ({command('health')}; status exits 0 whatever it finds)")
+
+
+def _health_check_at(cur, context) -> str | None:
+    """The check of pgscore.health(text[]) whose statement an error's CONTEXT names (`PL/pgSQL function
+    pgscore.health(text[]) line N at ...`): the first `check_name := '...'` at or after line N of the function's
+    body as this database has it (each check's query comes before its name is set); None where it cannot tell."""
+    m = re.search(r"PL/pgSQL function pgscore\.health\(text\[\]\) line (\d+)", context or "")
+    if not m:
+        return None
+    cur.execute("SELECT p.prosrc FROM pg_catalog.pg_proc p "
+                "WHERE p.oid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure('pgscore.health(text[])')")
+    row = cur.fetchone()
+    lines = (row[0] if row else "").split("\n")[int(m.group(1)) - 1:]
+    return next((n.group(1) for n in map(lambda line: re.search(r"check_name := '(\w+)'", line), lines) if n), None)
 
 
 def _say_live_versions_that_do_not_load(cur, url, named):
@@ -686,6 +817,8 @@ def _say_live_versions_that_do_not_load(cur, url, named):
         try:
             cur.execute("SELECT pgscore.load_model(%s)", (model_id,))
         except psycopg2.Error as e:
+            if e.pgcode in ("55P03", "57014"):  # (status's --timeout: no fault of the version's)
+                raise
             cur.execute("ROLLBACK TO SAVEPOINT pgscore_status_load")
             failed.append((label, e.pgcode, server_message(e.diag.message_primary) or str(e).strip()))
         cur.execute("RELEASE SAVEPOINT pgscore_status_load")
@@ -3325,6 +3458,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("status", help="schema revision, the database's Python, signing, who may write models, "
                                        "models, monitoring")
     db_opt(sp)
+    sp.add_argument("--timeout", default="10s", metavar="DURATION", type=_duration,
+                    help="how long status waits to connect, for a lock another session holds, and for each query "
+                         "(as PostgreSQL reads it: 10s, 1min; 0 waits for ever), then fails naming what it was "
+                         "reading (default 10s)")
     sp.set_defaults(func=cmd_status)
 
     sp = sub.add_parser("health", help="a cheap health check for a probe, a line per check (exit 1 when one warns "
