@@ -7,6 +7,7 @@ import subprocess
 import uuid
 
 import numpy as np
+import psycopg2
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -296,3 +297,79 @@ def test_install_repair_whose_pg_restore_fails_says_so_and_changes_nothing(db_ur
     assert "repairing pgscore failed" in run.stderr and "out of disk space" in run.stderr, run.stderr
     assert migrate.missing_objects(db_url) == [("function", "batch_row")]
     assert not [d for d, in query(db_url, "SELECT datname FROM pg_database WHERE datname LIKE 'pgscore_repair_%'")]
+
+
+def test_a_scratch_database_an_interrupted_repair_left_is_named_by_status_and_dropped_by_the_next_install(
+        db_url, cluster):
+    """install --repair's scratch database was dropped at its end only: a repair killed outright (or whose connection
+    dropped) left it on the server for good, and nothing named it; a SIGTERM (a scheduler's stop) left it too.
+    A SIGTERM now unwinds as Ctrl-C and drops it; one left by a kill is marked (its comment) and held by no
+    session: status names it, the next install drops it and says so. A database merely named like one (no mark),
+    or one a running repair holds (its advisory lock), is never dropped."""
+    import signal
+    import time
+
+    from helpers import PGSCORE
+
+    admin = cluster.url("postgres")
+
+    def scratches():
+        return [r[0] for r in query(admin, "SELECT datname FROM pg_database WHERE datname LIKE 'pgscore_repair%' "
+                                           "ORDER BY 1")]
+
+    def repair_until_its_scratch_is_made():
+        proc = subprocess.Popen([*PGSCORE, "install", "--repair", "--db", db_url], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not scratches() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(scratches()) == 1, (proc.poll(), scratches())
+        return proc
+
+    query(db_url, "DROP TABLE pgscore.drift_rollup CASCADE")
+    term = repair_until_its_scratch_is_made()
+    term.send_signal(signal.SIGTERM)
+    _, err = term.communicate(timeout=120)
+    assert term.returncode != 0 and scratches() == [], (term.returncode, err, scratches())
+    killed = repair_until_its_scratch_is_made()
+    killed.kill()  # (SIGKILL: no finally runs, its connections drop)
+    killed.communicate(timeout=30)
+    left, = scratches()
+    (note,), = query(admin, f"SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '{left}'")
+    assert note.startswith("pgscore install --repair: scratch database of database "), note
+    deadline = time.monotonic() + 30  # (its server processes end as they see the connection gone)
+    while query(admin, f"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = "
+                       f"{migrate.SCRATCH_LOCK}") != [(0,)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    # named as one, not marked (an earlier pgscore's, or a user's); marked and held by a running repair
+    query(admin, "CREATE DATABASE pgscore_repair_1_0badc0de")
+    query(admin, "CREATE DATABASE pgscore_repair_2_00c0ffee")
+    query(admin, f"COMMENT ON DATABASE pgscore_repair_2_00c0ffee IS '{migrate.SCRATCH_MARK} of database x'")
+    running = psycopg2.connect(admin)
+    try:
+        running.cursor().execute("SELECT pg_advisory_lock(%s, %s)", (migrate.SCRATCH_LOCK, 0x00c0ffee))
+        run = pgscore_cli("install", "--repair", "--db", db_url)
+        assert run.returncode == 0 and "table pgscore.drift_rollup" in run.stdout, (run.stdout, run.stderr)
+        assert f"pgscore: note: dropped database {left}, the scratch database of a pgscore install --repair that " \
+               "was interrupted" in run.stderr, run.stderr
+        assert "pgscore: note: database pgscore_repair_1_0badc0de is named as the scratch database of a pgscore " \
+               "install --repair, and no repair runs with it, but it was left: not marked as a repair's scratch " \
+               "database" in run.stderr and "DROP DATABASE pgscore_repair_1_0badc0de WITH (FORCE)" in run.stderr, \
+            run.stderr
+        assert "00c0ffee" not in run.stderr, run.stderr
+        assert scratches() == ["pgscore_repair_1_0badc0de", "pgscore_repair_2_00c0ffee"]
+        running.close()  # (the repair's end, without its drop: a leftover now)
+        status = pgscore_cli("status", "--db", db_url)
+        assert status.returncode == 0, status.stderr
+        said = " ".join(status.stdout.split())
+        assert "WARNING: pgscore_repair_2_00c0ffee, pgscore_repair_1_0badc0de: the scratch databases of a pgscore " \
+               "install --repair that was interrupted" in said and "the next pgscore " in said and \
+               "DROP DATABASE pgscore_repair_2_00c0ffee WITH (FORCE); DROP DATABASE pgscore_repair_1_0badc0de " \
+               "WITH (FORCE)" in said, status.stdout
+        assert scratches() == ["pgscore_repair_1_0badc0de", "pgscore_repair_2_00c0ffee"]  # (status drops nothing)
+        assert pgscore_cli("install", "--db", db_url).returncode == 0
+        assert scratches() == ["pgscore_repair_1_0badc0de"]
+    finally:
+        running.close()
+        for name in scratches():
+            query(admin, f"DROP DATABASE {name} WITH (FORCE)")

@@ -240,6 +240,7 @@ def cmd_install(args):
     from pgscore import migrate
 
     url = resolve_db(args)
+    _drop_leftover_scratch(url)
     if args.repair:
         made = migrate.repair(url)
         if not made:
@@ -262,6 +263,27 @@ def cmd_install(args):
     if report:
         _print_env(report)
     return 0
+
+
+def _drop_leftover_scratch(url) -> None:
+    """install's first step (session 65): drop the scratch databases an install --repair killed or cut off left on
+    this server (marked as its own, and held by no running repair: migrate.leftover_scratch), each said on stderr;
+    one only named as such is said, with how to drop it. A database install cannot reach is left to it to say."""
+    import psycopg2
+
+    from pgscore import migrate
+
+    try:
+        dropped, left = migrate.drop_leftover_scratch(url)
+    except (psycopg2.Error, PgscoreError):
+        return
+    for name in dropped:
+        print(f"pgscore: note: dropped database {name}, the scratch database of a pgscore install --repair that was "
+              "interrupted (killed, or its connection lost) before it could drop it", file=sys.stderr)
+    for name, why in left:
+        print(f"pgscore: note: database {name} is named as the scratch database of a pgscore install --repair, "
+              f"and no repair runs with it, but it was left: {why}; if it is one, drop it: DROP DATABASE {name} "
+              "WITH (FORCE)", file=sys.stderr)
 
 
 def cmd_uninstall(args):
@@ -359,8 +381,9 @@ def cmd_status(args):
     """What a user should know about an install: versions, signing, who may write models, models, monitoring.
     Bounded by --timeout (session 65: a session holding a lock on one of pgscore's tables held it for ever): each
     connection's connect_timeout and lock_timeout, and pgscore.health()'s statement_timeout, as pgscore health
-    sets them; where one ran out, an error naming what status was reading and who holds the lock. Its own slow work (the server's Python imported, each live version loaded)
-    has no statement_timeout: on a loaded server validate_environment() alone took over 1.5 s."""
+    sets them; where one ran out, an error naming what status was reading and who holds the lock. Its own slow
+    work (the server's Python imported, each live version loaded) has no statement_timeout: on a loaded server
+    validate_environment() alone took over 1.5 s."""
     import psycopg2.errors
 
     from pgscore import migrate
@@ -452,7 +475,8 @@ _LOCK_HOLDERS = """SELECT l.relation::pg_catalog.regclass::text, l.mode, a.pid, 
   FROM pg_catalog.pg_locks l
   JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid
   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) l.relation
- WHERE l.granted AND l.locktype OPERATOR(pg_catalog.=) 'relation' AND l.mode OPERATOR(pg_catalog.=) 'AccessExclusiveLock'
+ WHERE l.granted AND l.locktype OPERATOR(pg_catalog.=) 'relation'
+   AND l.mode OPERATOR(pg_catalog.=) 'AccessExclusiveLock'
    AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
                                            WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
    AND c.relpersistence OPERATOR(pg_catalog.<>) 't' AND l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()
@@ -490,6 +514,19 @@ def _status(url, dsn, step, limit):
                   f"; upgrade it with: {command('install')}" if current < head else  # 0001... sort
                   "; newer than this pgscore: run the pgscore that installed it")
         _say(f"pgscore schema: revision {current} (this pgscore's head: {head}){behind}")
+        step[0] = "the databases on this server (a repair's scratch database left behind)"
+        marked, unmarked = migrate.leftover_scratch(cur)
+        if marked or unmarked:  # (status drops nothing: install does, session 65)
+            every = marked + unmarked
+            _say_wrapped(
+                f"WARNING: {', '.join(every)}: the scratch database{'s' if len(every) > 1 else ''}"
+                " of a pgscore install --repair that was interrupted (killed, or its connection lost), left on this "
+                "server, no repair running with it: "
+                + (f"the next {command('install')} drops {', '.join(marked)}" if marked else "")
+                + ("; " if marked and unmarked else "")
+                + (f"{', '.join(unmarked)} (not marked as one: an earlier pgscore's, or not one) is left to you"
+                   if unmarked else "")
+                + "; or by hand: " + "; ".join(f"DROP DATABASE {n} WITH (FORCE)" for n in every))
         step[0] = "the database's Python (pgscore.validate_environment())"
         cur.execute("SELECT pgscore.validate_environment()")
         env = cur.fetchone()[0]

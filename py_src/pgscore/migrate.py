@@ -416,6 +416,64 @@ _CONSTRAINTS = """SELECT c.relname, k.conname,
    AND k.conparentid OPERATOR(pg_catalog.=) 0 AND c.relname OPERATOR(pg_catalog.<>) ALL (%s::text[])"""
 
 
+# install --repair's scratch database (session 65): named so, marked by its comment, and locked for its life by the
+# repair's session (an advisory lock of class SCRATCH_LOCK, keyed by the name's 8 hex digits). One a repair left
+# behind (killed, its connection lost) is marked and no longer locked: the next install drops it
+# (drop_leftover_scratch)
+SCRATCH_NAME = re.compile(r"pgscore_repair_[0-9]+_[0-9a-f]{8}")
+SCRATCH_MARK = "pgscore install --repair: scratch database"
+SCRATCH_LOCK = 0x70677363  # 'pgsc'
+
+
+def _scratch_key(name: str) -> int:
+    """The second key (an int4) of the advisory lock a repair holds on its scratch database `name`."""
+    u = int(name[-8:], 16)
+    return u - 2**32 if u >= 2**31 else u
+
+
+def leftover_scratch(cur) -> tuple[list[str], list[str]]:
+    """The scratch databases of pgscore install --repair left on this server: (marked as a repair's and held by no
+    running repair: safe to drop; named as one but not marked, an earlier pgscore's or someone else's, and held by
+    none: only to be named, with how to drop it if it is a repair's)."""
+    cur.execute("SELECT d.datname, pg_catalog.shobj_description(d.oid, 'pg_database') FROM pg_catalog.pg_database d "
+                "WHERE d.datname OPERATOR(pg_catalog.~) '^pgscore_repair_[0-9]+_[0-9a-f]{8}$' ORDER BY 1")
+    found = cur.fetchall()
+    if not found:
+        return [], []
+    cur.execute("SELECT l.objid::pg_catalog.int8 FROM pg_catalog.pg_locks l WHERE l.locktype OPERATOR(pg_catalog.=) "
+                "'advisory' AND l.classid OPERATOR(pg_catalog.=) %s::pg_catalog.oid AND l.objsubid "
+                "OPERATOR(pg_catalog.=) 2", (SCRATCH_LOCK,))
+    held = {int(r[0]) for r in cur.fetchall()}
+    free = [(name, note) for name, note in found
+            if SCRATCH_NAME.fullmatch(name) and _scratch_key(name) % 2**32 not in held]
+    return ([n for n, note in free if (note or "").startswith(SCRATCH_MARK)],
+            [n for n, note in free if not (note or "").startswith(SCRATCH_MARK)])
+
+
+def drop_leftover_scratch(url: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """Drop the scratch databases an interrupted pgscore install --repair left (leftover_scratch's first list):
+    (those dropped, (name, why) of those named as one and left: not marked as a repair's, or the drop refused)."""
+    import contextlib
+
+    import psycopg2
+    from psycopg2 import sql
+
+    dropped, left = [], []
+    with contextlib.closing(psycopg2.connect(libpq_dsn(url))) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            marked, unmarked = leftover_scratch(cur)
+            left += [(n, "not marked as a repair's scratch database (an earlier pgscore's, or not one)")
+                     for n in unmarked]
+            for name in marked:
+                try:  # (FORCE: a pg_dump the killed repair started may still be connected to it)
+                    cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+                    dropped.append(name)
+                except psycopg2.Error as e:
+                    left.append((name, f"{e.pgcode}: {str(e).strip().splitlines()[0]}"))
+    return dropped, left
+
+
 def repair(url: str) -> list[tuple[str, str]]:
     """Make the tables and views a database at head lacks (lacking) as a new install makes them, with their
     partitions, indexes, triggers, grants and comments: pgscore installed into a scratch database of the same
@@ -426,6 +484,51 @@ def repair(url: str) -> list[tuple[str, str]]:
     function could not make them): picked from a custom-format dump of the scratch database by pg_restore -L (session
     64; -t picks no function, and repair refused them)."""
     import contextlib
+    import datetime
+    import secrets
+    import socket
+    import threading
+
+    import psycopg2
+
+    from pgscore.localdb import sigterm_as_ctrl_c
+
+    missing = missing_objects(url)
+    if not missing:
+        return []
+    functions = [n for k, n in missing if k == "function"]
+    dsn = libpq_dsn(url)
+
+    scratch = f"pgscore_repair_{os.getpid()}_{secrets.token_hex(4)}"  # (not another client's of the same PID)
+    admin = psycopg2.connect(dsn)
+    admin.autocommit = True
+    # a SIGTERM (a scheduler's stop) unwinds as Ctrl-C does, so that the scratch database is dropped below (it was
+    # left behind); what is killed outright, or loses its connection, leaves it to the next install to drop
+    terms = sigterm_as_ctrl_c() if threading.current_thread() is threading.main_thread() else contextlib.nullcontext()
+    try:
+        with terms:
+            with admin.cursor() as cur:
+                # held by this session while the scratch database lives: a leftover is one no session holds it for
+                cur.execute("SELECT pg_catalog.pg_advisory_lock(%s, %s)", (SCRATCH_LOCK, _scratch_key(scratch)))
+                cur.execute("SELECT pg_catalog.current_database(), current_user")
+                target, who = cur.fetchone()
+            mark = (f"{SCRATCH_MARK} of database {target}, made by {who} from {socket.gethostname()} (process "
+                    f"{os.getpid()}) at {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M:%S} UTC; "
+                    "dropped at the repair's end, else (the repair killed, its connection lost) by the next "
+                    "pgscore install")
+            _repair_in(scratch, mark, dsn, admin, missing, functions)
+    except psycopg2.Error as e:
+        raise _explain(e) from e
+    finally:
+        admin.close()
+    return missing
+
+
+def _repair_in(scratch, mark, dsn, admin, missing, functions) -> None:
+    """repair's work in its scratch database (made here, with its comment `mark`): dropped at the end, also on an
+    error, Ctrl-C or SIGTERM (by a fresh connection where the repair's own is lost; else said, and the next install
+    drops it)."""
+    import contextlib
     import subprocess
 
     import psycopg2
@@ -434,75 +537,72 @@ def repair(url: str) -> list[tuple[str, str]]:
 
     from pgscore.localdb import pg_bin_dir
 
-    missing = missing_objects(url)
-    if not missing:
-        return []
-    functions = [n for k, n in missing if k == "function"]
-    dsn = libpq_dsn(url)
-    import secrets
-
-    scratch = f"pgscore_repair_{os.getpid()}_{secrets.token_hex(4)}"  # (not another client's of the same PID)
-    admin = psycopg2.connect(dsn)
-    admin.autocommit = True
     try:
         with admin.cursor() as cur:
             cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
-        try:
-            scratch_dsn = make_dsn(dsn, dbname=scratch)
-            upgrade(scratch_dsn, check_environment=False)
-            # each by its exact name, a table with its partitions (a pattern `drift_rollup*` took drift_rollup_day)
-            with contextlib.closing(psycopg2.connect(scratch_dsn)) as conn, conn.cursor() as cur:
-                cur.execute(_PARTITIONS, ([n for k, n in missing if k == "table"],))
-                names = ([f"pgscore.{n}" for k, n in missing if k != "function"]
-                         + [f"pgscore.{r}" for r, in cur.fetchall()])
-                cur.execute(_CONSTRAINTS, ([n for k, n in missing if k == "table"],))
-                constraints = cur.fetchall()
-            with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
-                cur.execute(_CONSTRAINTS, ([],))  # (the keys of the tables here that pointed at one lost with it)
-                here = {(t, c) for t, c, _ in cur.fetchall()}
-                cur.execute(_SIGNATURES)
-                ours = [typed for typed, _ in cur.fetchall()]
-                cur.execute(_OWNER)
-                owner, = cur.fetchone()
-            keys = "".join(f"{add};\n" for t, c, add in constraints if (t, c) not in here)
-            # what is made is owned as pgscore's schema is here, not by the role that runs the repair (its scratch
-            # install's owner: review r4, a DBA's own superuser login owned the SECURITY DEFINER functions it made)
-            with contextlib.closing(psycopg2.connect(scratch_dsn)) as conn, conn.cursor() as cur:
-                cur.execute(_OWNERS, {"names": [n.removeprefix("pgscore.") for n in names], "ours": ours,
-                                      "owner": owner})
-                owners = "".join(f"{alter}\n" for alter, in cur.fetchall())
-            picks = [a for n in names for a in ("-t", n)]
-            # a password goes by the environment: a command line is anyone's to read (ps, /proc/PID/cmdline)
-            options = parse_dsn(dsn)
-            password = options.pop("password", None)
-            env = {**os.environ, **({"PGPASSWORD": password} if password is not None else {})}
-            routines = (_routines(scratch_dsn, dsn, [n for k, n in missing if k == "table"], env,
-                                  make_dsn(**{**options, "dbname": scratch})) if functions else ("", ""))
-            dump = subprocess.CompletedProcess([], 0, "", "")
-            if picks:
-                dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), *picks,  # (with the rows a new install gives)
-                                       "-d", make_dsn(**{**options, "dbname": scratch})],
-                                      capture_output=True, text=True, env=env)
-            if dump.returncode != 0:
-                raise InstallError("repairing pgscore failed: pg_dump of the scratch database failed; nothing was "
-                                   "changed", detail=dump.stderr.strip())
-            # the functions first (their dump does not check their bodies), then the tables and views, which may
-            # call them, then the triggers that called them on the tables that were here
-            fix = subprocess.run([str(pg_bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1",
-                                  "-d", make_dsn(**options)],
-                                 input=routines[0] + dump.stdout + keys + routines[1] + owners, capture_output=True,
-                                 text=True,
-                                 env=env)
-            if fix.returncode != 0:
-                raise InstallError("repairing pgscore failed; nothing was changed", detail=fix.stderr.strip())
-        finally:
-            with admin.cursor() as cur:
-                cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
-    except psycopg2.Error as e:
-        raise _explain(e) from e
+            cur.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(scratch), sql.Literal(mark)))
+        scratch_dsn = make_dsn(dsn, dbname=scratch)
+        upgrade(scratch_dsn, check_environment=False)
+        # each by its exact name, a table with its partitions (a pattern `drift_rollup*` took drift_rollup_day)
+        with contextlib.closing(psycopg2.connect(scratch_dsn)) as conn, conn.cursor() as cur:
+            cur.execute(_PARTITIONS, ([n for k, n in missing if k == "table"],))
+            names = ([f"pgscore.{n}" for k, n in missing if k != "function"]
+                     + [f"pgscore.{r}" for r, in cur.fetchall()])
+            cur.execute(_CONSTRAINTS, ([n for k, n in missing if k == "table"],))
+            constraints = cur.fetchall()
+        with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
+            cur.execute(_CONSTRAINTS, ([],))  # (the keys of the tables here that pointed at one lost with it)
+            here = {(t, c) for t, c, _ in cur.fetchall()}
+            cur.execute(_SIGNATURES)
+            ours = [typed for typed, _ in cur.fetchall()]
+            cur.execute(_OWNER)
+            owner, = cur.fetchone()
+        keys = "".join(f"{add};\n" for t, c, add in constraints if (t, c) not in here)
+        # what is made is owned as pgscore's schema is here, not by the role that runs the repair (its scratch
+        # install's owner: review r4, a DBA's own superuser login owned the SECURITY DEFINER functions it made)
+        with contextlib.closing(psycopg2.connect(scratch_dsn)) as conn, conn.cursor() as cur:
+            cur.execute(_OWNERS, {"names": [n.removeprefix("pgscore.") for n in names], "ours": ours,
+                                  "owner": owner})
+            owners = "".join(f"{alter}\n" for alter, in cur.fetchall())
+        picks = [a for n in names for a in ("-t", n)]
+        # a password goes by the environment: a command line is anyone's to read (ps, /proc/PID/cmdline)
+        options = parse_dsn(dsn)
+        password = options.pop("password", None)
+        env = {**os.environ, **({"PGPASSWORD": password} if password is not None else {})}
+        routines = (_routines(scratch_dsn, dsn, [n for k, n in missing if k == "table"], env,
+                              make_dsn(**{**options, "dbname": scratch})) if functions else ("", ""))
+        dump = subprocess.CompletedProcess([], 0, "", "")
+        if picks:
+            dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), *picks,  # (with the rows a new install gives)
+                                   "-d", make_dsn(**{**options, "dbname": scratch})],
+                                  capture_output=True, text=True, env=env)
+        if dump.returncode != 0:
+            raise InstallError("repairing pgscore failed: pg_dump of the scratch database failed; nothing was "
+                               "changed", detail=dump.stderr.strip())
+        # the functions first (their dump does not check their bodies), then the tables and views, which may
+        # call them, then the triggers that called them on the tables that were here
+        fix = subprocess.run([str(pg_bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1",
+                              "-d", make_dsn(**options)],
+                             input=routines[0] + dump.stdout + keys + routines[1] + owners, capture_output=True,
+                             text=True,
+                             env=env)
+        if fix.returncode != 0:
+            raise InstallError("repairing pgscore failed; nothing was changed", detail=fix.stderr.strip())
     finally:
-        admin.close()
-    return missing
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch))
+        try:
+            with admin.cursor() as cur:
+                cur.execute(drop)
+        except psycopg2.Error:  # (its connection lost: another, else the next install drops it)
+            try:
+                with contextlib.closing(psycopg2.connect(dsn)) as conn:
+                    conn.autocommit = True
+                    with conn.cursor() as cur:
+                        cur.execute(drop)
+            except psycopg2.Error as e:
+                print(f"pgscore: note: the repair's scratch database {scratch} could not be dropped "
+                      f"({str(e).strip().splitlines()[0]}): the next pgscore install drops it, or DROP DATABASE "
+                      f"{scratch} WITH (FORCE)", file=sys.stderr)
 
 
 # pgscore's functions, each form by its signature as pg_dump's list names it (`name(type, type)`), and the triggers of
