@@ -414,8 +414,8 @@ def cmd_status(args):
 
 def _bounded_dsn(url: str, limit: float) -> str:
     """The libpq string of `url` with `limit` (seconds; 0 for none) as its connect_timeout (whole seconds, at
-    least 2) and, in the options it gives the server (after the URL's own), lock_timeout, as pgscore health sets
-    them."""
+    least 2) and, in the options it gives the server (after the URL's own, else PGOPTIONS'), lock_timeout, as
+    pgscore health sets them."""
     import math
 
     import psycopg2.extensions
@@ -426,7 +426,9 @@ def _bounded_dsn(url: str, limit: float) -> str:
     if not limit:
         return dsn
     given = psycopg2.extensions.parse_dsn(dsn)
-    options = " ".join(filter(None, [given.get("options"), f"-c lock_timeout={limit * 1000:.0f}"]))
+    # (an options given replaces libpq's PGOPTIONS: a user's settings there are kept, as the URL's own are)
+    options = " ".join(filter(None, [given.get("options") or os.environ.get("PGOPTIONS"),
+                                     f"-c lock_timeout={limit * 1000:.0f}"]))
     return psycopg2.extensions.make_dsn(dsn, options=options, connect_timeout=max(2, math.ceil(limit)))
 
 
