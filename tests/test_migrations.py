@@ -1343,16 +1343,17 @@ def test_0155_names_a_drift_window_with_a_negative_part_before_it_adds_its_check
     parts of one sign, it upgrades, and the downgrade takes 0029's CHECK back."""
     migrate.downgrade(db_url, PREV_0155)
     query(db_url, "INSERT INTO pgscore.drift_windows (window_name, length, sort_order) VALUES "
-                  "('a month', '-1 mon 31 days', 8), ('two days', '2 days -25:00', 9)")
+                  "('a month', '-1 mon 31 days', 8), ('two days', '2 days -25:00', 9), ('ever', '10000 years', 10)")
     with pytest.raises(InstallError) as e:
         migrate.upgrade(db_url)
     said = str(e.value)
     assert "0155" in said and "negative part" in said, said
-    assert "a month (-1 mons +31 days), two days (2 days -25:00:00)" in said, said
+    assert "a month (-1 mons +31 days), two days (2 days -25:00:00), ever (10000 years)" in said, said
+    assert "over 1000 years" in said, said  # (review r1: it failed every drift view with 22008)
     assert "WHERE window_name = 'a month'" in said and "upgrade again" in said, said
     assert migrate.current(db_url) == PREV_0155
     query(db_url, "UPDATE pgscore.drift_windows SET length = '1 mon' WHERE window_name = 'a month'")
-    query(db_url, "DELETE FROM pgscore.drift_windows WHERE window_name = 'two days'")
+    query(db_url, "DELETE FROM pgscore.drift_windows WHERE window_name IN ('two days', 'ever')")
     migrate.upgrade(db_url)
     assert migrate.current(db_url) == migrate.head()
     with pytest.raises(psycopg2.Error) as e:

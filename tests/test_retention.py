@@ -323,6 +323,24 @@ def test_a_drift_window_with_a_negative_part_is_refused_as_a_retention_period_is
         ("a month and a day", 1), ("all", 1)]
 
 
+def test_a_drift_window_reaching_back_before_4713_bc_is_refused_not_failing_every_drift_view(churn, logins):
+    """(review r1 of 0155) A drift window of '10000 years' (an admin's "everything") passed the CHECK, and now()
+    minus it is before 4713 BC, the earliest time PostgreSQL holds: every drift and performance view, of every
+    model and every window, failed with a bare 22008 "timestamp out of range". drift_windows_length_check refuses a
+    length over 1000 years (23514); 1000 years and NULL (since deploy) pass, and the views read them."""
+    log_rows(churn, ["2 hours"])
+    admin = logins["admin"]
+    for length in ("10000 years", "178000000 years", "1000 years 1 second", "12001 mon", "360001 days"):
+        e = refused(admin, "INSERT INTO pgscore.drift_windows (window_name, length, sort_order) VALUES ('ever', %s, 9)",
+                    (length,))
+        assert e.pgcode == "23514" and e.diag.constraint_name == "drift_windows_length_check", (length, e.pgerror)
+    query(admin, "INSERT INTO pgscore.drift_windows (window_name, length, sort_order) "
+                 "VALUES ('a millennium', '1000 years', 9), ('all', NULL, 10)")
+    assert query(churn, "SELECT window_name, max(n) FROM pgscore.feature_drift "
+                        "WHERE window_name IN ('a millennium', 'all', '1 day') GROUP BY 1 ORDER BY 1") == [
+        ("1 day", 1), ("a millennium", 1), ("all", 1)]
+
+
 def test_maintain_refuses_keep_features_under_the_floor_before_it_changes_anything(churn):
     """A --keep-features shorter than pgscore.retention_policy.keep_features was refused by the server after
     maintain had committed --keep's drops and the partitions (exit 1 with half the run done). It is read first

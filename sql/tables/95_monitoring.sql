@@ -12,9 +12,12 @@ CREATE TABLE pgscore.drift_windows (
     -- at least one 5-minute bucket: '30', a bare number meant as days, is 30 seconds to PostgreSQL; and (0155) no
     -- part negative: '-1 mon 31 days' compares as 1 day (a month is 30 days to the comparison), and the window
     -- reaches back now() minus it, none at all in a month of 31 days and 3 days in February, as retention's periods
-    -- (0147; every part positive or zero, a month at least 28 days, the comparison with 5 minutes is exact)
+    -- (0147; every part positive or zero, a month at least 28 days, the comparison with 5 minutes is exact); and
+    -- (0155, review r1) at most 1000 years: now() minus '10000 years' is before 4713 BC, the earliest time PostgreSQL
+    -- holds, and every drift and performance view failed with a bare 22008 "timestamp out of range" for every model
+    -- (NULL is every prediction since deploy)
     CONSTRAINT drift_windows_length_check CHECK (length IS NULL OR (
-        length >= interval '5 minutes'
+        length >= interval '5 minutes' AND length <= interval '1000 years'
         AND extract(year FROM length) >= 0 AND extract(month FROM length) >= 0
         AND extract(day FROM length) >= 0 AND extract(hour FROM length) >= 0
         AND extract(minute FROM length) >= 0 AND extract(second FROM length) >= 0)),
@@ -22,7 +25,7 @@ CREATE TABLE pgscore.drift_windows (
 );
 COMMENT ON TABLE pgscore.drift_windows IS 'The windows the drift and performance views report on: the last `length` up to now, or (length NULL) everything the live version has logged';
 COMMENT ON COLUMN pgscore.drift_windows.window_name IS 'Name shown in the views, e.g. ''1 day''';
-COMMENT ON COLUMN pgscore.drift_windows.length IS 'How far back from now() the window reaches, at least 5 minutes, in parts of one sign (since 0155: ''-1 mon 31 days'' is a different length on different dates); NULL = since deploy (every prediction of the live version)';
+COMMENT ON COLUMN pgscore.drift_windows.length IS 'How far back from now() the window reaches, at least 5 minutes and at most 1000 years, in parts of one sign (since 0155: ''-1 mon 31 days'' is a different length on different dates); NULL = since deploy (every prediction of the live version)';
 COMMENT ON COLUMN pgscore.drift_windows.sort_order IS 'Display order';
 INSERT INTO pgscore.drift_windows (window_name, length, sort_order) VALUES
     ('1 hour', interval '1 hour', 1), ('12 hours', interval '12 hours', 2), ('1 day', interval '1 day', 3),

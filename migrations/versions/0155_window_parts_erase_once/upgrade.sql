@@ -1,6 +1,7 @@
 -- 0154 to 0155 (task D2 of session 65): a drift window's length with a negative part ('-1 mon 31 days', 1 day to
 -- 0029's CHECK, which compared it as an interval, a month taken for 30 days; no time at all in a month of 31 days)
--- is refused by drift_windows_length_check, as 0147 refuses a retention period; erase_entity reads
+-- is refused by drift_windows_length_check, as 0147 refuses a retention period, and so is one over 1000 years (review
+-- r1: '10000 years' reached back before 4713 BC, and every drift view failed with 22008); erase_entity reads
 -- pgscore.error_queue once (its key's rows and the reasons that name the key found by one scan) and names in a
 -- NOTICE the model versions fitted on the key as a text feature's word (text_categories, which it does not change)
 
@@ -17,11 +18,13 @@ BEGIN
       INTO v_bad, v_first
       FROM pgscore.drift_windows w
      WHERE extract(year FROM w.length) < 0 OR extract(month FROM w.length) < 0 OR extract(day FROM w.length) < 0
-        OR extract(hour FROM w.length) < 0 OR extract(minute FROM w.length) < 0 OR extract(second FROM w.length) < 0;
+        OR extract(hour FROM w.length) < 0 OR extract(minute FROM w.length) < 0 OR extract(second FROM w.length) < 0
+        -- (review r1) over 1000 years: '10000 years' reached back before 4713 BC, and every drift view failed (22008)
+        OR w.length > interval '1000 years';
     IF v_bad IS NOT NULL THEN
-        RAISE EXCEPTION 'pgscore 0155: pgscore.drift_windows holds a window whose length has a negative part (%), a different length on different dates', array_to_string(v_bad, ', ')
+        RAISE EXCEPTION 'pgscore 0155: pgscore.drift_windows holds a window whose length has a negative part, a different length on different dates, or is over 1000 years, which the drift views cannot reach back (%)', array_to_string(v_bad, ', ')
             USING ERRCODE = 'check_violation',
-                  HINT = format('as a pgscore_admin, set each length in parts of one sign (UPDATE pgscore.drift_windows SET length = ''1 day'' WHERE window_name = %L) or delete the row, then upgrade again',
+                  HINT = format('as a pgscore_admin, set each length in parts of one sign and at most 1000 years (UPDATE pgscore.drift_windows SET length = ''1 day'' WHERE window_name = %L; a NULL length is every prediction since deploy) or delete the row, then upgrade again',
                                 v_first);
     END IF;
 END
@@ -29,11 +32,11 @@ $do$;
 
 ALTER TABLE pgscore.drift_windows DROP CONSTRAINT drift_windows_length_check,
     ADD CONSTRAINT drift_windows_length_check CHECK (length IS NULL OR (
-        length >= interval '5 minutes'
+        length >= interval '5 minutes' AND length <= interval '1000 years'
         AND extract(year FROM length) >= 0 AND extract(month FROM length) >= 0
         AND extract(day FROM length) >= 0 AND extract(hour FROM length) >= 0
         AND extract(minute FROM length) >= 0 AND extract(second FROM length) >= 0));
-COMMENT ON COLUMN pgscore.drift_windows.length IS 'How far back from now() the window reaches, at least 5 minutes, in parts of one sign (since 0155: ''-1 mon 31 days'' is a different length on different dates); NULL = since deploy (every prediction of the live version)';
+COMMENT ON COLUMN pgscore.drift_windows.length IS 'How far back from now() the window reaches, at least 5 minutes and at most 1000 years, in parts of one sign (since 0155: ''-1 mon 31 days'' is a different length on different dates); NULL = since deploy (every prediction of the live version)';
 
 CREATE OR REPLACE FUNCTION pgscore.erase_entity(p_key text, p_model text DEFAULT NULL)
 RETURNS TABLE (table_name text, rows bigint)
