@@ -231,11 +231,13 @@ def test_deploy_from_python_on_a_standby_says_so(replica):
 
 @pytest.mark.parametrize("where", ["standby", "read-only session"])
 @pytest.mark.parametrize("call", ["SELECT pgscore.record_outcome('churn', '7', 1)",
-                                  "SELECT * FROM pgscore.refresh_monitoring()"])
+                                  "SELECT * FROM pgscore.refresh_monitoring()",
+                                  "SELECT * FROM pgscore.erase_entity('7')"])
 def test_record_outcome_and_refresh_monitoring_on_a_standby_say_where_to_run_them(replica, where, call):
     """They gave PostgreSQL's bare `cannot execute INSERT in a read-only transaction`, no hint, quoting pgscore's
     INSERT in the CONTEXT (trial hT17 of session 64); now pgscore's 25006 saying a standby where it is one, with
-    the hint to run it on the primary (in a read-only transaction of the primary: in one that may write)."""
+    the hint to run it on the primary (in a read-only transaction of the primary: in one that may write).
+    (review r1 of 0155) erase_entity too: PostgreSQL's bare 25006 quoting its DELETE of the log, no hint."""
     primary, standby = replica
     c = psycopg2.connect(standby if where == "standby" else primary,
                          options=None if where == "standby" else "-c default_transaction_read_only=on")

@@ -160,6 +160,17 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'the key as the log holds it, as text: pgscore.predictions.entity_key';
     END IF;
+    -- (0155, review r1) a standby, or a read-only transaction, refuses its deletes: said so, with where to run it, as
+    -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint, quoting the DELETE of the log)
+    IF current_setting('transaction_read_only') = 'on' THEN
+        RAISE EXCEPTION 'pgscore.erase_entity deletes the key''s rows: not %',
+            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
+                 ELSE 'in a read-only transaction' END
+            USING ERRCODE = 'read_only_sql_transaction',
+                  HINT = CASE WHEN pg_is_in_recovery()
+                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
+                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+    END IF;
     IF p_model IS NOT NULL THEN
         SELECT array_agg(m.model_id) INTO v_ids FROM pgscore.models m WHERE m.name = p_model;
         IF v_ids IS NULL THEN
