@@ -2808,6 +2808,45 @@ def test_forget_rescoring_removes_a_wiring_whose_trigger_is_gone(shop):
         query(shop, "SELECT pgscore.forget_rescoring(NULL)")
 
 
+TENANT_TABLES = ("CREATE SCHEMA tenant_c; "
+                 "CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL); "
+                 "CREATE TABLE tenant_c.complaints (LIKE public.complaints INCLUDING ALL)")
+
+
+def test_a_dropped_tenants_queue_goes_with_its_wiring_not_to_the_next_tenant_of_its_name(shop):
+    """Session 65, trial T18: a tenant's schema dropped with DROP SCHEMA ... CASCADE left its queued errors behind
+    the wiring that forget_rescoring removed (as pgscore status says to): nothing could rescore them (retry_failed
+    said "2 profiles belong to no wiring" and pgscore retry exited 1 for ever), and a new tenant given the schema's
+    name took them over at its attach_rescoring, so that retry_failed rescored the new tenant's unrelated customer
+    70, logging the dropped table's event ids as its cause. forget_rescoring deletes the queued errors of a profile
+    table that no longer exists, with a WARNING (a profile table still there keeps them for its next wiring:
+    test_forget_rescoring_removes_a_wiring_whose_trigger_is_gone)."""
+    query(shop, TENANT_TABLES)
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
+    query(shop, "UPDATE tenant_c.customers SET age = NULL")
+    rid = attach(shop, schema="tenant_c")
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue WHERE profile_table = 'tenant_c.customers'") == [(2,)]
+    query(shop, "DROP SCHEMA tenant_c CASCADE")
+    del shop.notices[:]
+    query(shop, "SELECT pgscore.forget_rescoring(%s)", (rid,))
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    warned = [n for n in shop.notices if "queued rescoring(s)" in n]
+    assert warned == [f"WARNING:  pgscore.forget_rescoring: 2 queued rescoring(s) of tenant_c.customers were deleted "
+                      f"with wiring {rid}: no table has that name any more, so nothing could rescore them\nHINT:  a table made again "
+                      "under that name (or the table renamed) starts with an empty queue: its profiles are rescored by "
+                      "their next event, or by pgscore.rescore_profiles once it is wired\n"], shop.notices
+    # a new tenant under the name: its customer 70 is not the dropped one's, and nothing of that one reaches it
+    query(shop, TENANT_TABLES)
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id = 70")
+    del shop.notices[:]
+    attach(shop, schema="tenant_c")
+    assert not [n for n in shop.notices if "queued by an earlier wiring" in n], shop.notices
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == []
+    assert query(shop, "SELECT churn_score FROM tenant_c.customers") == [(None,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'retry'") == [(0,)]
+
+
 def test_a_table_dropped_and_created_again_can_be_attached_again(shop):
     """Dropping a wired event table drops its trigger; attaching the new table of that name replaces the
     wiring left behind (the demo does this each time it runs) and takes over the old wiring's queued errors."""

@@ -149,6 +149,7 @@ DECLARE
     v_profile text;
     v_trigger name;
     v_replication_trigger name;
+    v_gone bigint;
 BEGIN
     IF p_rescoring_id IS NULL THEN
         RAISE EXCEPTION 'pgscore.forget_rescoring: the rescoring_id is NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -171,6 +172,20 @@ BEGIN
             USING ERRCODE = 'object_in_use',
                   HINT = format('detach it with: SELECT pgscore.detach_rescoring(%L)', v_on::text);
     END IF;
+    -- (migration 0157) its queued errors stay for a wiring of their profile table to take over, unless no table has
+    -- that name any more (its event table is gone already: a DROP SCHEMA ... CASCADE of a tenant): nothing would
+    -- rescore them but a table made later under that name (another tenant's), which took over keys never its own.
+    -- (detach_rescoring keeps them: the profile table alone renamed, and named back, is the commoner case there)
+    IF to_regclass(v_profile) IS NULL THEN
+        WITH d AS (DELETE FROM pgscore.error_queue q WHERE q.profile_table = v_profile AND q.rescoring_id IS NULL
+                   RETURNING 1)
+        SELECT count(*) INTO v_gone FROM d;
+        IF v_gone > 0 THEN
+            RAISE WARNING 'pgscore.forget_rescoring: % queued rescoring(s) of % were deleted with wiring %: no table has that name any more, so nothing could rescore them',
+                  v_gone, v_profile, p_rescoring_id
+                USING HINT = 'a table made again under that name (or the table renamed) starts with an empty queue: its profiles are rescored by their next event, or by pgscore.rescore_profiles once it is wired';
+        END IF;
+    END IF;
     -- the replicated events a two_phase subscription held back for it (pgscore.replicated_pending): nothing
     -- would count them once the wiring is gone (retry_failed folds those of the wirings there are), and
     -- pgscore status would count them for ever; deleted with it, saying so
@@ -183,7 +198,7 @@ BEGIN
     END IF;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.forget_rescoring(bigint) IS 'Remove a wiring whose trigger is gone (its event table dropped, or the trigger dropped by hand); queued errors stay, without their wiring; replicated events held back for it are deleted, uncounted, with a WARNING';
+COMMENT ON FUNCTION pgscore.forget_rescoring(bigint) IS 'Remove a wiring whose trigger is gone (its event table dropped, or the trigger dropped by hand); queued errors stay, without their wiring, unless their profile table is gone too (deleted, with a WARNING); replicated events held back for it are deleted, uncounted, with a WARNING';
 
 CREATE FUNCTION pgscore.rescore_events()
 RETURNS trigger
