@@ -2847,6 +2847,29 @@ def test_a_dropped_tenants_queue_goes_with_its_wiring_not_to_the_next_tenant_of_
     assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'retry'") == [(0,)]
 
 
+def test_attach_names_a_profile_table_of_another_schema(shop):
+    """Session 65, trial T18: a tenant whose customers table was not made yet, wired by unqualified names under
+    `SET search_path TO tenant_f, public`, had its events wired to public.customers (another tenant's, or the
+    global one) without a word. attach_rescoring says so in a NOTICE, with the detach that undoes it; a wiring
+    within one schema says nothing of it."""
+    query(shop, "CREATE SCHEMA tenant_f; CREATE TABLE tenant_f.complaints (LIKE public.complaints INCLUDING ALL)")
+    query(shop, "SET search_path TO tenant_f, public")
+    del shop.notices[:]
+    query(shop, ATTACH, GOOD)
+    assert query(shop, "SELECT event_table, profile_table FROM pgscore.rescoring") == [
+        ("tenant_f.complaints", "public.customers")]
+    said = [n for n in shop.notices if "a table of another schema" in n]
+    assert said == ["NOTICE:  pgscore: tenant_f.complaints is wired to public.customers, a table of another schema "
+                    "(public): its events update and rescore the profiles of public.customers\nHINT:  a table named "
+                    "without its schema is the first of that name in the search_path; to wire another, detach this "
+                    "wiring (SELECT pgscore.detach_rescoring('tenant_f.complaints')) and attach again naming each "
+                    "table as 'schema.table'\n"], shop.notices
+    query(shop, "RESET search_path")
+    del shop.notices[:]
+    attach(shop)  # public.complaints -> public.customers
+    assert not [n for n in shop.notices if "another schema" in n], shop.notices
+
+
 def test_a_table_dropped_and_created_again_can_be_attached_again(shop):
     """Dropping a wired event table drops its trigger; attaching the new table of that name replaces the
     wiring left behind (the demo does this each time it runs) and takes over the old wiring's queued errors."""

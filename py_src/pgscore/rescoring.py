@@ -4146,6 +4146,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     if not replicated:
         _warn_subscribed(plpy, events, subscriptions)
     _warn_profile_children(plpy, profiles, missing_profile)
+    _note_other_schema(plpy, events, profiles)
     if missing_profile == "create":
         _warn_uncreatable(plpy, profiles, profile_key)
     if scored_at_column is not None and profiles.types[scored_at_column] == "timestamp without time zone":
@@ -4344,6 +4345,27 @@ def _window_zone(plpy, c: Counter, events: Table):
     except plpy.SPIError as e:
         raise WiringError(f"counter {c.column!r}: zone {c.zone!r} is not a time zone: {_message(e)}",
                           sqlstate="22023", hint='a name of pg_timezone_names, e.g. "UTC" or "Europe/Paris"') from None
+
+
+# the schemas of two tables (attach's event and profile tables)
+_SCHEMAS = ("SELECT pg_catalog.quote_ident(en.nspname) AS events, pg_catalog.quote_ident(pn.nspname) AS profiles "
+            "FROM pg_catalog.pg_class e JOIN pg_catalog.pg_namespace en ON en.oid OPERATOR(pg_catalog.=) e.relnamespace, "
+            "pg_catalog.pg_class p JOIN pg_catalog.pg_namespace pn ON pn.oid OPERATOR(pg_catalog.=) p.relnamespace "
+            "WHERE e.oid OPERATOR(pg_catalog.=) $1 AND p.oid OPERATOR(pg_catalog.=) $2")
+
+
+def _note_other_schema(plpy, events: Table, profiles: Table):
+    """A NOTICE when the event table and the profile table are in different schemas (session 65, trial T18): with a
+    schema per tenant, a table named without its schema is the first of that name in the caller's search_path, so
+    that attach_rescoring('complaints', 'customers', ...) for a tenant whose customers table was not made yet wired
+    its events to public.customers without a word."""
+    r = plpy.execute(plpy.prepare(_SCHEMAS, ["pg_catalog.oid", "pg_catalog.oid"]), [events.oid, profiles.oid])[0]
+    if r["events"] != r["profiles"]:
+        plpy.notice(f"pgscore: {events.name} is wired to {profiles.name}, a table of another schema "
+                    f"({r['profiles']}): its events update and rescore the profiles of {profiles.name}",
+                    hint="a table named without its schema is the first of that name in the search_path; to wire "
+                         "another, detach this wiring (SELECT pgscore.detach_rescoring("
+                         f"{quote_literal(plpy, events.name)})) and attach again naming each table as 'schema.table'")
 
 
 def _warn_profile_children(plpy, profiles: Table, missing_profile):
