@@ -2847,6 +2847,35 @@ def test_a_dropped_tenants_queue_goes_with_its_wiring_not_to_the_next_tenant_of_
     assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'retry'") == [(0,)]
 
 
+def test_status_names_the_queue_of_a_profile_table_that_is_gone(shop):
+    """Queued errors of no wiring whose profile table no longer exists (a detach, then the table dropped; or left by
+    a forget_rescoring before migration 0157): pgscore status said the next attach_rescoring to their profile table
+    would take them over, a table that is gone. It says nothing can rescore them and gives the DELETE that clears
+    them; the queued errors of a profile table still there keep their hint."""
+    query(shop, TENANT_TABLES)
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
+    query(shop, "UPDATE tenant_c.customers SET age = NULL")
+    attach(shop, schema="tenant_c")
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    query(shop, "SELECT pgscore.detach_rescoring('tenant_c.complaints')")
+    query(shop, "UPDATE customers SET age = NULL WHERE id = 72")
+    attach(shop)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (72)")
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")  # public.customers: still there
+    query(shop, "DROP SCHEMA tenant_c CASCADE")
+    out = pgscore_cli("status", "--db", shop.dsn).stdout
+    assert ("error queue: 3 profiles waiting to be rescored, the oldest failed ") in out, out
+    assert ("; 1 of them belong to no wiring that can rescore them (detached, or their event table dropped or "
+            "renamed): the next attach_rescoring to their profile table takes them over (a wiring attached before "
+            "does not), and retry then rescores them; 2 of them belong to no wiring and name a profile table that no "
+            "longer exists (tenant_c.customers): nothing can rescore them, and a table made later under that name "
+            "would take them over; delete them with DELETE FROM pgscore.error_queue WHERE rescoring_id IS NULL AND "
+            "pg_catalog.to_regclass(profile_table) IS NULL\n") in out, out
+    query(shop, "DELETE FROM pgscore.error_queue WHERE rescoring_id IS NULL AND pg_catalog.to_regclass(profile_table) "
+                "IS NULL")  # as printed
+    assert query(shop, "SELECT profile_table, entity_key FROM pgscore.error_queue") == [("public.customers", "72")]
+
+
 def test_attach_names_a_profile_table_of_another_schema(shop):
     """Session 65, trial T18: a tenant whose customers table was not made yet, wired by unqualified names under
     `SET search_path TO tenant_f, public`, had its events wired to public.customers (another tenant's, or the

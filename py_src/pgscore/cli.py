@@ -1279,7 +1279,12 @@ SELECT t.tgrelid::pg_catalog.regclass::pg_catalog.text, pg_catalog.quote_ident(t
 _QUEUED = """
 SELECT pg_catalog.count(*),
        pg_catalog.count(*) FILTER (WHERE w.rescoring_id IS NULL OR pg_catalog.to_regclass(w.event_table) IS NULL),
-       pg_catalog.min(q.first_failed_at), pg_catalog.max(q.attempts)
+       pg_catalog.min(q.first_failed_at), pg_catalog.max(q.attempts),
+       -- of no wiring, and no table has their profile table's name any more (left by a detach, or by a
+       -- forget_rescoring before migration 0157): nothing can rescore them
+       pg_catalog.count(*) FILTER (WHERE q.rescoring_id IS NULL AND pg_catalog.to_regclass(q.profile_table) IS NULL),
+       (pg_catalog.array_agg(DISTINCT q.profile_table)
+         FILTER (WHERE q.rescoring_id IS NULL AND pg_catalog.to_regclass(q.profile_table) IS NULL))
   FROM pgscore.error_queue q LEFT JOIN pgscore.rescoring w ON w.rescoring_id = q.rescoring_id"""
 
 # the replicated events held back (rescoring.hold_back): how many, of how many profiles, since when
@@ -1479,7 +1484,7 @@ def _rescoring_status(cur):
              f"remove it with SELECT pgscore.detach_rescoring({lit(table)}), then attach the table again if it "
              "should rescore")
     cur.execute(_QUEUED)
-    queued, orphans, oldest, attempts = cur.fetchone()
+    queued, orphans, oldest, attempts, gone, gone_tables = cur.fetchone()
     if queued:
         waiting = (f"error queue: {queued} profile{'' if queued == 1 else 's'} waiting to be rescored, the oldest "
                    f"failed {oldest:%Y-%m-%d %H:%M %Z}, {'tried' if queued == 1 else 'the most tried'} {attempts} "
@@ -1487,10 +1492,16 @@ def _rescoring_status(cur):
                    "see SELECT * FROM pgscore.error_queue")
         if queued > orphans:
             waiting += f"; once the cause is fixed: {command('retry')}"
-        if orphans:
-            waiting += (f"; {orphans} of them belong to no wiring that can rescore them (detached, or their event "
+        if orphans > gone:
+            waiting += (f"; {orphans - gone} of them belong to no wiring that can rescore them (detached, or their event "
                         "table dropped or renamed): the next attach_rescoring to their profile table takes them over "
                         "(a wiring attached before does not), and retry then rescores them")
+        if gone:  # (session 65, trial T18: a tenant's schema dropped)
+            waiting += (f"; {gone} of them belong to no wiring and name a profile table that no longer exists "
+                        f"({', '.join(gone_tables[:3])}{', ...' if len(gone_tables) > 3 else ''}): "
+                        "nothing can rescore them, and a table made later under that name would take them over; "
+                        "delete them with DELETE FROM pgscore.error_queue WHERE rescoring_id IS NULL AND "
+                        "pg_catalog.to_regclass(profile_table) IS NULL")
         _say(waiting)
     elif wirings:
         _say("error queue: empty")
