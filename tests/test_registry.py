@@ -2483,3 +2483,42 @@ def test_pgscore_deploy_of_other_features_or_another_task_says_its_sqlstate(db_u
     run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(NAMES), "--db", db_url)
     assert run.returncode == 1 and "is a regression model" in run.stderr, run
     assert run.stderr.splitlines()[0].endswith("(SQLSTATE 22023)"), run.stderr
+
+
+def test_a_dataframe_of_pandas_nullable_dtypes_deploys_its_na_as_missing(db_url):
+    """A notebook's training DataFrame with a nullable boolean column holding <NA> (pandas' `boolean` dtype; Int64
+    and Float64 alongside): the model fits and scores it in scikit-learn (an imputer first, or HistGradientBoosting
+    on its own). Deploy refused it, `feature 'autopay' holds <NA>, which is not a number` (numpy gives such a
+    column as objects holding pd.NA, which float() refuses; Int64's and Float64's come as floats with NaN). <NA>
+    is a missing value, as None and NaN are: the model deploys, its baseline counts the <NA>s as nulls, and SQL
+    scores a NULL as the model scores <NA>."""
+    import pandas as pd
+    from sklearn.impute import SimpleImputer
+
+    rng = np.random.default_rng(3)
+    n = 400
+    autopay = rng.random(n) < 0.4
+    gaps = np.arange(n) % 8 == 0
+    frame = pd.DataFrame({
+        "income": rng.normal(50, 15, n),
+        "autopay": pd.array(np.where(gaps, None, autopay), dtype="boolean"),
+        "late": pd.array(np.where(np.arange(n) % 5 == 0, None, rng.integers(0, 5, n)), dtype="Int64"),
+        "ratio": pd.array(np.where(np.arange(n) % 6 == 0, None, rng.random(n)), dtype="Float64"),
+    })
+    y = (rng.random(n) < 1 / (1 + np.exp(-(frame.income.to_numpy() - 50) / 15 + autopay))).astype(int)
+    for name, est in [("nullable_lr", make_pipeline(SimpleImputer(), LogisticRegression())),
+                      ("nullable_hgb", HistGradientBoostingClassifier(max_iter=10, random_state=0))]:
+        est.fit(frame, y)
+        rec = registry.deploy(db_url, name, est, frame, y)
+        assert rec["feature_types"] == ["float8", "bool", "int8", "float8"]
+        (null_rate,), = query(db_url, "SELECT (baseline_null_rate) FROM pgscore.feature_drift "
+                                      "WHERE model = %s AND feature = 'autopay' AND window_name = 'since deploy'",
+                              (name,))
+        assert null_rate == pytest.approx(gaps.mean())
+        rows = [{"income": float(r.income), "autopay": None if r.autopay is pd.NA else bool(r.autopay),
+                 "late": None if r.late is pd.NA else int(r.late), "ratio": None if r.ratio is pd.NA else float(r.ratio)}
+                for r in frame.iloc[:24].itertuples()]
+        scores = [s for (s,) in query(db_url, "SELECT pgscore.score(%s, r) FROM jsonb_array_elements(%s::jsonb) "
+                                              "WITH ORDINALITY AS t(r, i) ORDER BY i", (name, json.dumps(rows)))]
+        assert scores == pytest.approx(est.predict_proba(frame.iloc[:24])[:, 1], abs=1e-12)
+        assert any(row["autopay"] is None for row in rows)

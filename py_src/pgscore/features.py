@@ -379,7 +379,7 @@ def as_matrix(X, names) -> np.ndarray:
         if arr.dtype.kind in "biuf":
             return arr.astype(float)
         X = np.asarray(X, dtype=object)
-    cols = [np.asarray(X[c]) for c in X.columns] if hasattr(X, "columns") else list(X.T)
+    cols = [_numbers_of(X[c]) for c in X.columns] if hasattr(X, "columns") else list(X.T)
     out = []
     for name, col in zip(names, cols):
         bad = _not_a_number(col) if col.dtype.kind not in "biuf" else None
@@ -391,6 +391,21 @@ def as_matrix(X, names) -> np.ndarray:
                 bad = next(v for v in col if v is not None)
         raise InvalidModel(f"feature {literal(name)} holds {bad!r}, which is not a number", hint=NUMBERS_ONLY)
     return np.column_stack(out) if out else np.empty((len(X), 0))
+
+
+def _numbers_of(col) -> np.ndarray:
+    """A DataFrame's column as an array. A column of one of pandas' nullable number dtypes (boolean, Int64,
+    Float64: an extension dtype of kind b, i, u or f) as floats, its <NA> a missing value (NaN): np.asarray gives
+    a nullable boolean column as objects holding pd.NA, which float() refuses. Text dtypes are left as they are
+    ('0' in a text column is text)."""
+    dtype = getattr(col, "dtype", None)
+    if dtype is not None and not isinstance(dtype, np.dtype) and getattr(dtype, "kind", None) in ("b", "i", "u", "f") \
+            and hasattr(col, "to_numpy"):
+        try:
+            return col.to_numpy(dtype=float, na_value=np.nan)
+        except (TypeError, ValueError):
+            pass
+    return np.asarray(col)
 
 
 def _not_a_number(col):
