@@ -6,6 +6,7 @@ skipped where missing, so in every run: scripts/run test installs the extra)."""
 import asyncio
 import re
 
+import numpy as np
 import psycopg2
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -53,7 +54,7 @@ def _check(shop, app, scored):
 
 def test_the_guides_snippets_for_the_drivers_in_pgscores_environment(shop, db_url):
     code = snippets()
-    assert {"psycopg", "asyncpg", "SQLAlchemy", "psycopg2"} <= set(code), code.keys()
+    assert {"psycopg", "asyncpg", "SQLAlchemy", "pandas", "psycopg2"} <= set(code), code.keys()
 
     import psycopg
     from psycopg.types.json import Jsonb
@@ -71,6 +72,20 @@ def test_the_guides_snippets_for_the_drivers_in_pgscores_environment(shop, db_ur
         assert abs(ns["s"] - EXPECTED) < 1e-9
     engine.dispose()
     assert len(query(shop, "SELECT 1 FROM pgscore.prediction_log WHERE cause->>'application' = 'guide-sqlalchemy'")) == 2
+
+    import pandas as pd
+    engine = create_engine(db_url, connect_args={"application_name": "guide-pandas"})
+    ns = _namespace(pd=pd, engine=engine, text=text)
+    exec(code["pandas"], ns)
+    got = ns["scores"].sort_values("id")
+    rows = query(shop, "SELECT " + ", ".join(CHURN_FEATURES) + " FROM customers WHERE id < 3 ORDER BY id")
+    assert got["churn"].tolist() == pytest.approx(MODEL.predict_proba(np.array(rows, dtype=float))[:, 1], abs=1e-12)
+    logged = "SELECT count(*) FROM pgscore.prediction_log WHERE cause->>'application' = 'guide-pandas'"
+    assert query(shop, logged) == [(2,)]
+    # the guide's reason for engine.begin(): pd.read_sql given the engine rolls back, and logs nothing
+    bare = pd.read_sql(text(code["pandas"].split('text("', 1)[1].split('")', 1)[0]), engine)
+    assert len(bare) == 2 and query(shop, logged) == [(2,)]
+    engine.dispose()
 
     from psycopg2.extras import Json
     c = psycopg2.connect(db_url, application_name="guide-psycopg2")
