@@ -1017,23 +1017,49 @@ def test_what_no_deploy_data_can_try_is_found_inside_wrappers_and_object_arrays(
     assert score == pytest.approx(maker.predict_proba([[10.0, 1.0]])[0, 1], abs=1e-12)
 
 
-def test_a_column_transformer_selecting_by_name_is_refused_at_deploy(db_url):
-    """A ColumnTransformer fitted on a pandas DataFrame with its columns named takes only a DataFrame; the
-    server gives a float array, so every score failed (ValueError: Specifying the columns using strings is
-    only supported for dataframes). Refused at deploy with the way out, with or without training data.
-    pandas is not in the environment: the transformer is fitted by position and its fitted column
-    selections are then named as a DataFrame fit leaves them (the same attribute, transformers_)."""
-    from sklearn.compose import ColumnTransformer
+def test_a_column_transformer_selecting_by_name_deploys_by_position(db_url, tmp_path):
+    """A ColumnTransformer fitted on a pandas DataFrame with its columns named (a list of names, a
+    make_column_selector, a remainder) takes only a DataFrame, and the server gives a float array: it was refused at
+    deploy, 'takes its columns by name ... select the columns by position, and train on X.to_numpy()', the way
+    nearly every scikit-learn tutorial fits a pipeline on a DataFrame. Since session 65 it is stored selecting the
+    same columns by position (checked equal to the model given on its DataFrame), from Python with and without the
+    DataFrame and by pgscore deploy with --train; SQL scores as the model given scores the DataFrame. Where it
+    cannot be converted (no _transformer_to_input_indices: another scikit-learn) it is refused as before."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer, make_column_selector
 
-    est = make_pipeline(ColumnTransformer([("n", StandardScaler(), [0, 1])]), LogisticRegression()).fit(X[:, :2], Y)
-    by_name = [("n", est[0].transformers_[0][1], ["tenure_months", "monthly_charges"])]
-    est[0].transformers_ = by_name + est[0].transformers_[1:]
-    for X_ in (None, X[:, :2]):
-        with pytest.raises(InvalidModel, match=r"ColumnTransformer takes its columns by name "
-                                               r"\('tenure_months', 'monthly_charges'\) from a pandas DataFrame") as e:
-            registry.deploy(db_url, "named", est, X_, feature_names=NAMES[:2])
-        assert "select the columns by position" in e.value.hint and "tenure_months, monthly_charges" in e.value.hint
-    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    frame = pd.DataFrame(X[:, :4], columns=NAMES[:4])
+    fits = {
+        "named": ColumnTransformer([("n", StandardScaler(), ["tenure_months", "monthly_charges"])]),
+        "selected": ColumnTransformer([("n", StandardScaler(), make_column_selector(pattern="^(?:tenure|support)"))],
+                                      remainder="passthrough"),
+    }
+    for name, ct in fits.items():
+        est = make_pipeline(ct, LogisticRegression(max_iter=500)).fit(frame, Y)
+        for X_ in (frame, None):
+            rec = registry.deploy(db_url, name, est, X_)
+            assert rec["feature_names"] == NAMES[:4]
+        want = est.predict_proba(frame.iloc[:20])[:, 1]
+        for version in (1, 2):
+            got = [query(db_url, "SELECT pgscore.score(%s, %s::float8[], p_version => %s)",
+                         (name, frame.iloc[i].tolist(), version))[0][0] for i in range(20)]
+            assert got == pytest.approx(want, abs=1e-12), (name, version)
+    est = make_pipeline(fits["named"], LogisticRegression(max_iter=500)).fit(frame, Y)
+    joblib.dump(est, tmp_path / "named.joblib")
+    frame.assign(churned=Y).to_csv(tmp_path / "train.csv", index=False)
+    out = pgscore_cli("deploy", str(tmp_path / "named.joblib"), "--name", "named_cli", "--train",
+                      str(tmp_path / "train.csv"), "--target", "churned", "--db", db_url)
+    assert out.returncode == 0, out.stderr
+    (s,), = query(db_url, "SELECT pgscore.score('named_cli', %s::float8[])", (frame.iloc[3].tolist(),))
+    assert s == pytest.approx(est.predict_proba(frame.iloc[3:4])[0, 1], abs=1e-12)
+    est[0].__dict__.pop("_transformer_to_input_indices")
+    for X_ in (None, frame):
+        with pytest.raises(InvalidModel, match=r"ColumnTransformer takes its columns by name \('tenure_months', "
+                                               r"'monthly_charges', 'support_calls', 'complaints_30d'\) from a pandas "
+                                               r"DataFrame") as e:
+            registry.deploy(db_url, "unconverted", est, X_, feature_names=NAMES[:4])
+        assert "select the columns by position" in e.value.hint
+    assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'unconverted'") == [(0,)]
 
 
 def test_a_version_of_another_task_or_classes_is_refused_unless_allowed(db_url, logit, tmp_path):

@@ -579,19 +579,32 @@ def test_the_check_refuses_a_conversion_that_scores_otherwise():
         features.check_text_conversion(model, converted, "binary", vocab, NAMES)
 
 
-def test_a_column_transformer_by_name_on_words_is_refused_for_its_names(db_url):
-    """A ColumnTransformer that takes its columns by name (a DataFrame's, the usual way to fit one) with an encoder
-    of words, deployed with its training data: refused for what it is (the database gives a float array, which a
-    selection by name refuses; select by position), not as 'feature ... holds 'east', which is not a number' with a
-    hint that pgscore codes the words an encoder reads directly, which this one does. (Made by name after a fit by
-    position: a DataFrame's fit needs pandas.)"""
-    model, X, y = binary_model()
-    ct = model.named_steps["ct"]
-    ct.transformers_ = [(n, t, [NAMES[c] for c in cols]) if n != "remainder" else (n, t, cols)
-                        for n, t, cols in ct.transformers_]
-    ct.feature_names_in_ = np.array(NAMES, dtype=object)
+def test_a_column_transformer_by_name_on_words_deploys_by_position(db_url):
+    """A ColumnTransformer that takes its columns by name (fitted on a pandas DataFrame, the usual way) with an
+    encoder of words, deployed with the DataFrame: stored selecting the same columns by position (session 65; it
+    was refused, 'takes its columns by name ... select the columns by position'), its words coded, every score
+    through SQL the original's on the DataFrame, an unknown word and NULL included. Where the selection cannot be
+    converted (a ColumnTransformer without the positions scikit-learn keeps: another scikit-learn), refused for
+    what it is, as before, not as 'feature ... holds 'east', which is not a number'."""
+    import pandas as pd
+
+    X, y = words_data()
+    frame = pd.DataFrame({"age": X[:, 0].astype(float), "region": X[:, 1], "plan": X[:, 2]})
+    ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["region", "plan"]),
+                            ("num", Pipeline([("i", SimpleImputer()), ("s", StandardScaler())]), ["age"])])
+    model = Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(frame, y)
+    rec = registry.deploy(db_url, "byname", model, frame, y)
+    assert rec["text_categories"] == {"region": sorted(REGIONS), "plan": PLANS}
+    assert rec["feature_names"] == NAMES and rec["feature_types"] == ["float8", "text", "text"]
+    scored = query(db_url, "SELECT pgscore.score('byname', jsonb_build_object('age', a, 'region', r, 'plan', p)) "
+                           "FROM (VALUES " + ", ".join(["(%s, %s::float8, %s, %s)"] * len(ROWS)) + ") v(i, a, r, p) "
+                           "ORDER BY i", [v for row in ROWS for v in row])
+    want = model.predict_proba(pd.DataFrame([{"age": np.nan if a is None else a, "region": r, "plan": p}
+                                             for _, a, r, p in ROWS]))[:, 1]
+    assert [s for (s,) in scored] == pytest.approx(want, abs=1e-12)
+    model.named_steps["ct"].__dict__.pop("_transformer_to_input_indices")
     with pytest.raises(InvalidModel) as e:
-        registry.deploy(db_url, "byname", model, X, y, feature_names=NAMES)
+        registry.deploy(db_url, "byname2", model, frame, y)
     assert "takes its columns by name" in e.value.message, e.value.message
     assert "select the columns by position" in e.value.hint
 

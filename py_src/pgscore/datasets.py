@@ -93,10 +93,12 @@ def read_csv(path, target=None, features=None, classes=None, estimator=None):
 
     words = {}
     if estimator is not None:
-        from pgscore.features import text_conversion
+        from pgscore.features import by_position, text_conversion
 
+        positional = by_position(estimator)  # (a ColumnTransformer by name: deploy stores it by position)
         try:
-            words = {f: set(w) for f, w in text_conversion(estimator, names)[1].items()}
+            words = {f: set(w) for f, w in text_conversion(positional[0] if positional else estimator,
+                                                           names)[1].items()}
         except InvalidModel:  # (deploy says why, where the model cannot score numbers there)
             words = {}
     if words:  # (a word the model knows is that word: 'NA' for North America, 'None', not a missing cell)

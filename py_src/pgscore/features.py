@@ -262,6 +262,51 @@ def _positions(cols, n) -> list:
     return cols
 
 
+def _by_name(ct) -> bool:
+    """A fitted ColumnTransformer that selects some of its columns by name (a DataFrame's, or by a
+    make_column_selector, which it resolved to names when fitted)."""
+    return any(isinstance(c, str) for _, _, cols in getattr(ct, "transformers_", [])
+               for c in _positions(cols, getattr(ct, "n_features_in_", 0)))
+
+
+def by_position(estimator):
+    """(a copy of the estimator in which every ColumnTransformer that selects its columns by name selects the same
+    columns by position, True); (the estimator itself, False) where none does. Such a ColumnTransformer (fitted on a
+    pandas DataFrame, the usual way) refuses the float array the database gives every model; the positions are its
+    own (_transformer_to_input_indices: the place of each name in the columns it was fitted on, which are the model's
+    features for one at its head), so the copy takes the array in the order of the feature names, and a DataFrame
+    as before (fitted on one, it still selects a DataFrame's columns by their names). Its unfitted specification is
+    converted too, so that a clone refit on an array (the hold-out) selects the same columns. None where a
+    ColumnTransformer by name cannot be converted (no _transformer_to_input_indices: another scikit-learn)."""
+    import copy
+
+    if not any(_by_name(est) for est, _, _ in _nested(estimator)):
+        return estimator, False
+    twin = copy.deepcopy(estimator)
+    for est, _, _ in list(_nested(twin)):
+        if not _by_name(est):
+            continue
+        index = getattr(est, "_transformer_to_input_indices", None)
+        if not isinstance(index, dict):
+            return None
+
+        def at(name, cols):
+            pos = [int(i) for i in index[name]]
+            return pos[0] if isinstance(cols, (str, int, np.integer)) and len(pos) == 1 else pos
+        try:
+            est.transformers_ = [(name, part, at(name, cols)) for name, part, cols in est.transformers_]
+            est.transformers = [(name, part, at(name, cols)) for name, part, cols in est.transformers]
+            if getattr(est, "_columns", None) is not None:
+                est._columns = [at(name, cols) for (name, _, _), cols in zip(est.transformers, est._columns)]
+            if getattr(est, "_remainder", None) is not None and "remainder" in index:
+                est._remainder = (est._remainder[0], est._remainder[1], [int(i) for i in index["remainder"]])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if _by_name(est):
+            return None
+    return twin, True
+
+
 def unservable(estimator, names) -> InvalidModel | None:
     """What in the fitted estimator itself keeps the server from ever scoring it, or None: an encoder fitted
     on text categories or on an object array (it refuses the float array every feature reaches the model
@@ -398,14 +443,19 @@ def _numbers_of(col) -> np.ndarray:
     Float64: an extension dtype of kind b, i, u or f) as floats, its <NA> a missing value (NaN): np.asarray gives
     a nullable boolean column as objects holding pd.NA, which float() refuses. Text dtypes are left as they are
     ('0' in a text column is text)."""
-    dtype = getattr(col, "dtype", None)
-    if dtype is not None and not isinstance(dtype, np.dtype) and getattr(dtype, "kind", None) in ("b", "i", "u", "f") \
-            and hasattr(col, "to_numpy"):
+    if _nullable_number(col):
         try:
             return col.to_numpy(dtype=float, na_value=np.nan)
         except (TypeError, ValueError):
             pass
     return np.asarray(col)
+
+
+def _nullable_number(col) -> bool:
+    """A DataFrame's column of one of pandas' nullable number dtypes (boolean, Int64, Float64...)."""
+    dtype = getattr(col, "dtype", None)
+    return (dtype is not None and not isinstance(dtype, np.dtype) and hasattr(col, "to_numpy")
+            and getattr(dtype, "kind", None) in ("b", "i", "u", "f"))
 
 
 def _not_a_number(col):
@@ -650,9 +700,11 @@ def text_conversion(estimator, names):
 
 
 def object_rows(X) -> np.ndarray:
-    """X (an array, or a DataFrame's columns) as an object array of rows: words and numbers as they are."""
+    """X (an array, or a DataFrame's columns) as an object array of rows: words and numbers as they are (a
+    nullable number column's <NA> as NaN)."""
     if hasattr(X, "columns"):
-        cols = [np.asarray(X[c], dtype=object) for c in X.columns]
+        cols = [_numbers_of(X[c]).astype(object) if _nullable_number(X[c]) else np.asarray(X[c], dtype=object)
+                for c in X.columns]
         return np.column_stack(cols) if cols else np.empty((len(X), 0), dtype=object)
     return np.asarray(X, dtype=object)
 
@@ -663,8 +715,7 @@ def code_words(X, names, vocab):
     number (a code made by hand may use another order)."""
     if not vocab:
         return X
-    cols = [np.asarray(X[c], dtype=object) for c in X.columns] if hasattr(X, "columns") else \
-        list(np.asarray(X, dtype=object).T)
+    cols = list(object_rows(X).T)  # (a nullable number column's <NA> as NaN)
     out = []
     for name, col in zip(names, cols):
         words = vocab.get(name)

@@ -277,6 +277,13 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     # encoders fitted on words (text categories, migration 0123): the model stored takes each word's code, its
     # place in the encoder's categories, which every path that scores gives it (why_not: why it cannot, where
     # it cannot, said where the model is refused as before)
+    # a ColumnTransformer selecting by name (fitted on a DataFrame, the usual way) refuses the float array the server
+    # gives: stored selecting the same columns by position, checked equal on the training data (session 65)
+    positional = features.by_position(estimator)
+    if positional is not None and positional[1]:
+        say("converting its ColumnTransformer's selection by name to positions")
+        _check_by_position(estimator, positional[0], X)
+        estimator = positional[0]
     original, vocab, why_not = estimator, {}, None
     try:
         estimator, vocab = features.text_conversion(estimator, names)
@@ -390,6 +397,33 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     if any(notes):
         rec["feature_note"] = "; ".join(filter(None, notes))
     return rec
+
+
+def _check_by_position(given, converted, X) -> None:
+    """The model converted to select its columns by position (features.by_position) gives what the model given
+    gives on the training data, where that is a DataFrame (the one such a model takes): predict_proba (predict
+    where it has none) of up to VERIFY_ROWS rows, the given model on the DataFrame, the converted one on its
+    values as an array; else the refusal of a selection by name, as before."""
+    if X is None or not hasattr(X, "iloc"):
+        return  # (no DataFrame: the model given cannot score the data; the conversion keeps each part's columns)
+    import warnings
+
+    rows = X.iloc[:VERIFY_ROWS]
+    how = "predict_proba" if hasattr(given, "predict_proba") else "predict"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # (fitted on a DataFrame, given an array: as it is meant)
+            want = np.asarray(getattr(given, how)(rows))
+            got = np.asarray(getattr(converted, how)(features.object_rows(rows)))
+        same = want.shape == got.shape and (
+            np.allclose(want, got, rtol=0, atol=1e-12, equal_nan=True) if want.dtype.kind in "biuf"
+            else bool(np.all(want == got)))
+    except Exception:  # noqa: BLE001 - refused below, as a selection by name was before
+        same = False
+    if not same:
+        problem = features.unservable(given, list(map(str, getattr(X, "columns", []))))
+        raise problem or InvalidModel("the model's ColumnTransformer selecting its columns by name, converted to "
+                                      "select them by position, does not give what it gives on the training data")
 
 
 class _SameAsNewest(Exception):
