@@ -2548,3 +2548,15 @@ def test_a_dataframe_of_pandas_nullable_dtypes_deploys_its_na_as_missing(db_url)
                                               "WITH ORDINALITY AS t(r, i) ORDER BY i", (name, json.dumps(rows)))]
         assert scores == pytest.approx(est.predict_proba(frame.iloc[:24])[:, 1], abs=1e-12)
         assert any(row["autopay"] is None for row in rows)
+
+
+def test_a_notebooks_deploy_cell_run_again_stores_no_version_with_if_new(db_url, logit):
+    """docs/cli.md "Deploying from Python": registry.deploy(..., if_new=True), as pgscore deploy without --again,
+    stores nothing where the newest version stores the same bytes (a notebook's cell run again): the record of
+    that version with stored False; without if_new each run stores a version (same_artifact names the earlier)."""
+    first = registry.deploy(db_url, "rerun", logit, X, Y, feature_names=NAMES, if_new=True)
+    again = registry.deploy(db_url, "rerun", logit, X, Y, feature_names=NAMES, if_new=True)
+    assert (first["version"], first["stored"], again["version"], again["stored"]) == (1, True, 1, False)
+    assert query(db_url, "SELECT count(*) FROM pgscore.model_versions WHERE name = 'rerun'") == [(1,)]
+    stored = registry.deploy(db_url, "rerun", logit, X, Y, feature_names=NAMES)
+    assert (stored["version"], stored["same_artifact"]) == (2, [1])
