@@ -1227,3 +1227,34 @@ def test_predict_batch_names_the_word_of_the_row_refused_without_running_the_que
     assert "feature 'region' holds the word 'mars'" in said and "(key '5'" in said, said
     assert query(conn, "SELECT last_value FROM calls") == [(8,)]  # the query once (its 8 rows)
 
+
+
+def test_histgradientboosting_encoding_its_own_categories_is_refused_saying_so(db_url):
+    """HistGradientBoostingClassifier fitted on a DataFrame with a pandas category column (its default
+    categorical_features='from_dtype' encodes the words itself, inside the model): refused, as before, but naming
+    what it is (it said "feature 'region' holds 'east', which is not a number", with a hint about encoders the
+    model has none of); nothing stored. The hint's way (an OrdinalEncoder of the column before it, by name, and
+    categorical_features) deploys, and SQL scores its words as the model scores the DataFrame."""
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.preprocessing import OrdinalEncoder
+
+    X, y = words_data()
+    frame = pd.DataFrame({"age": X[:, 0].astype(float),
+                          "region": pd.Series(np.where(pd.isna(X[:, 1]), "east", X[:, 1])).astype("category")})
+    native = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(frame, y)
+    with pytest.raises(InvalidModel) as e:
+        registry.deploy(db_url, "native", native, frame, y)
+    assert e.value.message.startswith("the model's HistGradientBoostingClassifier encodes the text categories of "
+                                      "'region' itself ('east', 'north', 'south', 'west'"), e.value.message
+    assert "OrdinalEncoder" in e.value.hint and "categorical_features" in e.value.hint
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    model = Pipeline([("ct", ColumnTransformer([("o", OrdinalEncoder(), ["region"])], remainder="passthrough")),
+                      ("hgb", HistGradientBoostingClassifier(max_iter=10, random_state=0, categorical_features=[0]))])
+    model.fit(frame, y)
+    assert registry.deploy(db_url, "native", model, frame, y)["text_categories"] == {"region": sorted(REGIONS)}
+    got = [s for (s,) in query(db_url, "SELECT pgscore.score('native', jsonb_build_object('age', a, 'region', r)) "
+                                       "FROM (VALUES (1, 35.0, 'east'), (2, 50.0, 'south'), (3, 28.0, 'north')) "
+                                       "v(i, a, r) ORDER BY i")]
+    want = model.predict_proba(pd.DataFrame({"age": [35.0, 50.0, 28.0], "region": ["east", "south", "north"]}))[:, 1]
+    assert got == pytest.approx(want, abs=1e-12)

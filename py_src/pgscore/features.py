@@ -307,6 +307,32 @@ def by_position(estimator):
     return twin, True
 
 
+def native_categories(estimator, names) -> InvalidModel | None:
+    """A HistGradientBoosting model that encodes text categories itself (categorical_features: from a pandas
+    category dtype, its default since scikit-learn 1.6, or given), fitted on words: its own encoder, inside it, is
+    not one pgscore codes, so the words reach it as text the database never gives. The refusal for it, or None
+    (deploy said `feature 'region' holds 'east', which is not a number`, and a hint about encoders the model has
+    none of)."""
+    for est, cols, within in _nested(estimator):
+        inner = getattr(est, "_preprocessor", None)
+        marks = getattr(est, "is_categorical_", None)
+        if inner is None or marks is None or cols is not None or within is not None:
+            continue
+        words = [c for _, enc, _ in getattr(inner, "transformers_", []) for cats in (getattr(enc, "categories_", None) or [])
+                 for c in np.asarray(cats, dtype=object).tolist() if isinstance(c, (str, bytes))]
+        if not words:
+            continue
+        which = [names[i] for i in np.flatnonzero(np.asarray(marks)) if i < len(names)] or ["its categorical features"]
+        return InvalidModel(
+            f"the model's {type(est).__name__} encodes the text categories of {', '.join(map(literal, which))} "
+            f"itself ({', '.join(map(repr, words[:5]))}: categorical_features, from a pandas category dtype or "
+            "given), which pgscore does not convert; the database gives every feature as a number",
+            hint="put an OrdinalEncoder of those columns before it (a ColumnTransformer, by name or by position) and "
+                 "give it categorical_features with their places in its input: pgscore codes the words such an "
+                 "encoder reads (docs/cli.md, Text categories)")
+    return None
+
+
 def unservable(estimator, names) -> InvalidModel | None:
     """What in the fitted estimator itself keeps the server from ever scoring it, or None: an encoder fitted
     on text categories or on an object array (it refuses the float array every feature reaches the model

@@ -309,7 +309,10 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
             problem = features.unservable(estimator, names)
             if problem is not None and "text categories" not in problem.message:
                 raise problem
-        matrix = features.as_matrix(features.code_words(X, names, vocab), names)
+        try:
+            matrix = features.as_matrix(features.code_words(X, names, vocab), names)
+        except InvalidModel as e:  # (text where a HistGradientBoosting encodes its own categories: said so)
+            raise features.native_categories(estimator, names) or e
         types = ["float8" if t == "text" and n not in vocab else t for n, t in zip(names, types)]
     if vocab:
         types = ["text" if n in vocab else t for n, t in zip(names, types)]
