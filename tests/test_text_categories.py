@@ -1258,3 +1258,26 @@ def test_histgradientboosting_encoding_its_own_categories_is_refused_saying_so(d
                                        "v(i, a, r) ORDER BY i")]
     want = model.predict_proba(pd.DataFrame({"age": [35.0, 50.0, 28.0], "region": ["east", "south", "north"]}))[:, 1]
     assert got == pytest.approx(want, abs=1e-12)
+
+
+def test_none_among_the_training_words_that_an_imputer_of_nan_leaves_is_named_in_the_refusal(db_url):
+    """An object column of words holding None (not NaN) before SimpleImputer(strategy='most_frequent') and a
+    OneHotEncoder: the imputer (missing_values=NaN) leaves None, the encoder learns it as a category of its own,
+    and the converted model, given a NULL as NaN, imputes it: refused, as before, on the training data, but the
+    DETAIL now says why and how to fit it (it said only 'features with words: plan'). Fitted with None as NaN, the
+    same pipeline deploys."""
+    X, y = words_data()
+    X = X[:, [0, 2]]  # age, plan
+    X[::17, 1] = None
+    ct = ColumnTransformer([("cat", Pipeline([("i", SimpleImputer(strategy="most_frequent")),
+                                              ("o", OneHotEncoder(handle_unknown="ignore"))]), [1]),
+                            ("num", SimpleImputer(), [0])])
+    model = Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(X, y)
+    with pytest.raises(InvalidModel) as e:
+        registry.deploy(db_url, "nones", model, X, y, feature_names=["age", "plan"])
+    assert "on the training data" in e.value.message
+    assert "the training data holds None (not NaN) in 'plan' (18 rows)" in e.value.detail, e.value.detail
+    assert "X.fillna(np.nan)" in e.value.detail
+    X[::17, 1] = np.nan
+    model.fit(X, y)
+    assert registry.deploy(db_url, "nones", model, X, y, feature_names=["age", "plan"])["text_categories"]["plan"] == PLANS

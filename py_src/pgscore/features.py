@@ -813,15 +813,23 @@ def check_text_conversion(original, converted, task, vocab, names, words_X=None,
         return (np.shape(a[0]) == np.shape(b[0]) and np.allclose(a[0], b[0], rtol=0, atol=1e-12, equal_nan=True)
                 and (a[1] is None or np.array_equal(a[1], b[1])))
 
-    def refuse(what):
+    def refuse(what, why=""):
         raise InvalidModel("the model converted to take each word's code does not give what it gives for the words "
                            f"themselves, on {what}; it cannot be deployed with its text categories coded",
-                           detail=f"features with words: {', '.join(vocab)}", hint=NUMBERS_ONLY)
+                           detail=f"features with words: {', '.join(vocab)}{why}", hint=NUMBERS_ONLY)
 
     if words_X is not None and coded is not None and len(coded):
         xw = words_X[:VERIFY_TEXT_ROWS]
         if not same(outcome(original, xw), outcome(converted, np.asarray(coded, dtype=float)[:VERIFY_TEXT_ROWS])):
-            refuse("the training data")
+            # None in a column of words (an object column, as SQL's NULL reaches pandas through some drivers): a
+            # SimpleImputer of NaN leaves it, and the encoder took it as a category of its own, where the database
+            # gives a NULL as a missing value
+            held = [f"{literal(names[j])} ({n} rows)" for j in positions
+                    for n in [sum(v is None for v in words_X[:, j].tolist())] if n]
+            refuse("the training data", "; the training data holds None (not NaN) in " + ", ".join(held)
+                   + ": a SimpleImputer of NaN leaves None, which the encoder takes as a category of its own, where "
+                   "the database gives a NULL as a missing value (NaN); fit on the data with None as NaN "
+                   "(X.fillna(np.nan))" if held else "")
     # the rows of known words at once (a feature of thousands of words: as many calls of a big forest took minutes),
     # one at a time where either model refuses that batch; the rows of a NULL or an unknown word one at a time
     # (a strict encoder refuses one row, not the batch)
