@@ -204,6 +204,7 @@ GRANT INSERT, DELETE ON pgscore.rescoring TO pgscore_admin;
 GRANT EXECUTE ON FUNCTION
     pgscore.register_model(text, bytea, text, jsonb, jsonb, boolean, text, bytea, jsonb),
     pgscore.activate(text, integer, text, boolean), pgscore.rollback(text, integer, text, boolean), pgscore.retire(text, text),
+    pgscore.delete_model(text),  -- (as its owner: pgscore_admin deletes from none of the registry's tables; 0156)
     pgscore.load_or_refuse(bigint, text, text),
     pgscore.model_name_hint(text),  -- (activate, rollback and retire give its hint, run as their caller: migration 0124)
     pgscore.set_shadow(text, integer, text, boolean), pgscore.clear_shadow(text, integer, text),

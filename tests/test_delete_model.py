@@ -1,0 +1,248 @@
+"""A model name deployed by mistake (`chrun` for `churn`, a test model in production): there was `retire`, which
+keeps the name and its versions, and no delete (docs/operations.md gave six DELETEs for a superuser). Migration
+0156: pgscore.delete_model(name) and `pgscore delete NAME` delete the name with all its versions, under the name's
+lock, only where nothing depends on it; refused (2BP01, naming what holds it, hint: retire it instead) where a
+version logged predictions, outcomes were recorded, a table is wired to it, a version is a shadow, or the name has
+thresholds of its own or a silence in force."""
+
+from __future__ import annotations
+
+import threading
+
+import psycopg2
+import pytest
+from psycopg2 import errors
+
+from helpers import ensure_role, query, waits_on_a_lock
+from pgscore import datasets, registry, sample
+
+REGISTRY = ("models", "artifacts", "evaluators", "baselines")
+
+
+@pytest.fixture(scope="module")
+def trained():
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, names = datasets.churn(400, seed=0)
+    return X, y, names, LogisticRegression(max_iter=1000).fit(X, y)
+
+
+@pytest.fixture
+def chrun(db_url, trained):
+    """'chrun' deployed twice (v1 stored only, v2 live), 'churn' once; an autocommit connection."""
+    X, y, names, model = trained
+    registry.deploy(db_url, "churn", model, X, y, feature_names=names)
+    registry.deploy(db_url, "chrun", model, X, y, feature_names=names, activate=False)
+    registry.deploy(db_url, "chrun", model, X, y, feature_names=names, if_new=False)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    yield conn
+    conn.close()
+
+
+def _rows(conn, name="chrun"):
+    """The name's rows in the registry's tables, and its deployments and shadow history."""
+    ids = "(SELECT model_id FROM pgscore.models WHERE name = %s)"
+    counts = [query(conn, f"SELECT count(*) FROM pgscore.{t} WHERE model_id IN {ids}", (name,))[0][0]
+              for t in REGISTRY]
+    counts += [query(conn, f"SELECT count(*) FROM pgscore.{t} WHERE model_name = %s", (name,))[0][0]
+               for t in ("deployments", "shadows")]
+    return counts
+
+
+def _refusal(conn, name="chrun"):
+    with pytest.raises(errors.DependentObjectsStillExist) as e:
+        query(conn, "SELECT * FROM pgscore.delete_model(%s)", (name,))
+    return e.value.diag.message_primary, e.value.diag.message_hint or ""
+
+
+def test_delete_model_deletes_every_version_and_the_name_deploys_again_as_version_1(chrun, db_url, trained):
+    conn = chrun
+    X, y, names, model = trained
+    # a shadow set and cleared (its history goes too), an ended silence (stays: history of the name), alert state
+    query(conn, "SELECT pgscore.set_shadow('chrun', 1)")
+    query(conn, "SELECT pgscore.clear_shadow('chrun')")
+    (silence,), = query(conn, "SELECT pgscore.silence_alerts('chrun', '1 hour', 'typo')")
+    query(conn, "SELECT pgscore.lift_silence(%s)", (silence,))
+    query(conn, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level) "
+                "VALUES ('chrun', 2, 'score', 'score', '1 day', 'psi', 'alert')")
+    before = _rows(conn)
+    assert before[:2] == [2, 2] and before[4:] == [1, 2], before
+    deleted = dict(query(conn, "SELECT * FROM pgscore.delete_model('chrun')"))
+    assert deleted == {"pgscore.models": 2, "pgscore.artifacts": 2, "pgscore.evaluators": before[2],
+                       "pgscore.baselines": before[3], "pgscore.deployments": 1, "pgscore.shadows": 2,
+                       "pgscore.shadow_failures": 0, "pgscore.alert_state": 1}, deleted
+    assert _rows(conn) == [0] * 6
+    assert query(conn, "SELECT count(*) FROM pgscore.models WHERE name = 'chrun'") == [(0,)]
+    assert query(conn, "SELECT count(*) FROM pgscore.alert_state WHERE model = 'chrun'") == [(0,)]
+    # the other model is untouched; the lifted silence stays until the name's next first version drops it
+    assert query(conn, "SELECT version FROM pgscore.model_versions WHERE name = 'churn'") == [(1,)]
+    assert query(conn, "SELECT count(*) FROM pgscore.alert_silences WHERE model = 'chrun'") == [(1,)]
+    # scoring the name now says there is none
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT pgscore.score('chrun', %s::float8[])", (X[0].tolist(),))
+    assert "chrun" in e.value.diag.message_primary, e.value.diag.message_primary
+    # deployed afresh: version 1
+    rec = registry.deploy(db_url, "chrun", model, X, y, feature_names=names)
+    assert rec["version"] == 1 and rec["live"], rec
+    assert query(conn, "SELECT count(*) FROM pgscore.alert_silences WHERE model = 'chrun'") == [(0,)]
+
+
+def test_predictions_in_the_audit_log_hold_it(chrun, trained):
+    conn = chrun
+    X = trained[0]
+    query(conn, "SELECT pgscore.score('chrun', %s::float8[], p_key => '7')", (X[0].tolist(),))
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(1,)]
+    before = _rows(conn)
+    msg, hint = _refusal(conn)
+    assert msg == ("model 'chrun' cannot be deleted: version 2 logged predictions (pgscore.prediction_log, the audit "
+                   "log)"), msg
+    assert hint == ("retire it instead: pgscore.retire('chrun') (pgscore retire chrun) stops its scoring and keeps "
+                    "its versions"), hint
+    assert _rows(conn) == before
+
+
+def test_outcomes_hold_it(chrun):
+    conn = chrun
+    query(conn, "SELECT pgscore.record_outcome('chrun', '7', 1)")
+    msg, hint = _refusal(conn)
+    assert msg == "model 'chrun' cannot be deleted: outcomes were recorded for it (pgscore.outcomes)", msg
+    assert "pgscore retire chrun" in hint and "to delete it" not in hint, hint
+    assert _rows(conn)[0] == 2
+
+
+def test_a_rescoring_wiring_holds_it(chrun):
+    conn = chrun
+    with conn.cursor() as cur:
+        sample.create_tables(cur)
+        sample.rescore_complaints(cur, model="chrun")
+    msg, hint = _refusal(conn)
+    assert msg == ("model 'chrun' cannot be deleted: it rescores public.customers from public.complaints "
+                   "(pgscore.rescoring)"), msg
+    assert hint.endswith("; or, to delete it, first pgscore.detach_rescoring('public.complaints')"), hint
+    query(conn, "SELECT pgscore.detach_rescoring('public.complaints')")
+    assert dict(query(conn, "SELECT * FROM pgscore.delete_model('chrun')"))["pgscore.models"] == 2
+
+
+def test_a_shadow_holds_it(chrun):
+    conn = chrun
+    query(conn, "SELECT pgscore.set_shadow('chrun', 1)")
+    msg, hint = _refusal(conn)
+    assert msg == "model 'chrun' cannot be deleted: version 1 is scored in shadow (pgscore.shadow_versions)", msg
+    assert hint.endswith("; or, to delete it, first pgscore.clear_shadow('chrun') (pgscore shadow chrun --off)"), hint
+    assert _rows(conn)[0] == 2
+
+
+def test_thresholds_and_silences_hold_it_each_named_with_its_step(chrun):
+    conn = chrun
+    query(conn, "SELECT pgscore.set_thresholds('chrun', 'psi', 0.2, 0.3)")
+    query(conn, "SELECT pgscore.set_thresholds('chrun', 'ks', 0.2, 0.3)")
+    (a,), = query(conn, "SELECT pgscore.silence_alerts('chrun', '1 hour', 'typo')")
+    (b,), = query(conn, "SELECT pgscore.silence_alerts('chrun', '1 hour', 'later', "
+                        "p_starts_at => now() + interval '1 day')")
+    msg, hint = _refusal(conn)
+    assert msg == (f"model 'chrun' cannot be deleted: it has thresholds of its own, of ks, psi "
+                   f"(pgscore.drift_threshold_overrides); silences {a}, {b} of its alerts are in force or to come "
+                   f"(pgscore.alert_silences)"), msg
+    assert hint.endswith(f"; or, to delete it, first pgscore.clear_thresholds('chrun') (pgscore thresholds chrun "
+                         f"--clear), pgscore.lift_silence({a}) (pgscore unsilence {a}), pgscore.lift_silence({b}) "
+                         f"(pgscore unsilence {b})"), hint
+    query(conn, "SELECT pgscore.clear_thresholds('chrun')")
+    query(conn, "SELECT pgscore.lift_silence(%s)", (a,))
+    msg, _ = _refusal(conn)  # (the silence to come holds it still)
+    assert msg == f"model 'chrun' cannot be deleted: silence {b} of its alerts is in force or to come " \
+                  "(pgscore.alert_silences)", msg
+    query(conn, "SELECT pgscore.lift_silence(%s)", (b,))
+    assert dict(query(conn, "SELECT * FROM pgscore.delete_model('chrun')"))["pgscore.models"] == 2
+
+
+def test_null_unknown_read_only_and_roles(chrun, db_url):
+    conn = chrun
+    with pytest.raises(errors.NullValueNotAllowed):
+        query(conn, "SELECT * FROM pgscore.delete_model(NULL)")
+    with pytest.raises(errors.UndefinedObject) as e:
+        query(conn, "SELECT * FROM pgscore.delete_model('chrum')")
+    assert e.value.diag.message_primary == "there is no model 'chrum'", e.value.diag.message_primary
+    assert "a typo for 'chrun'?" in (e.value.diag.message_hint or ""), e.value.diag.message_hint
+    ro = psycopg2.connect(db_url, options="-c default_transaction_read_only=on")
+    ro.autocommit = True
+    try:
+        with pytest.raises(errors.ReadOnlySqlTransaction) as e:
+            query(ro, "SELECT * FROM pgscore.delete_model('chrun')")
+    finally:
+        ro.close()
+    assert e.value.diag.message_primary == ("pgscore.delete_model writes the registry: not in a read-only "
+                                            "transaction"), e.value.diag.message_primary
+    assert "run it in a transaction that may write" in e.value.diag.message_hint, e.value.diag.message_hint
+    # granted to pgscore_admin alone; it deletes from tables the admin may not delete from (runs as its owner)
+    for role in ("pgscore_app", "pgscore_reader"):
+        conn.autocommit = False
+        try:
+            with pytest.raises(errors.InsufficientPrivilege):
+                query(conn, f"SET LOCAL ROLE {role}; SELECT * FROM pgscore.delete_model('chrun')")
+        finally:
+            conn.rollback()
+            conn.autocommit = True
+    assert _rows(conn)[0] == 2
+    ensure_role(conn, "pgscore_t_deleter")
+    query(conn, "GRANT pgscore_admin TO pgscore_t_deleter")
+    conn.autocommit = False
+    try:
+        query(conn, "SET LOCAL ROLE pgscore_t_deleter")
+        with pytest.raises(errors.InsufficientPrivilege):  # (the admin deletes from no registry table itself)
+            query(conn, "DELETE FROM pgscore.deployments WHERE model_name = 'chrun'")
+        conn.rollback()
+        query(conn, "SET LOCAL ROLE pgscore_t_deleter")
+        assert dict(query(conn, "SELECT * FROM pgscore.delete_model('chrun')"))["pgscore.models"] == 2
+        conn.commit()
+    finally:
+        conn.rollback()
+        conn.autocommit = True
+    assert _rows(conn) == [0] * 6
+
+
+def test_it_takes_the_names_lock_a_deploy_of_the_name_waits_for_it_and_stores_version_1(chrun, db_url, trained):
+    X, y, names, model = trained
+    # another change of the name in progress (a retire, not committed): the delete waits for it
+    a = psycopg2.connect(db_url)
+    b = psycopg2.connect(db_url)
+    try:
+        query(a, "SELECT pgscore.retire('chrun')")
+        query(b, "SET lock_timeout = '200ms'")
+        with pytest.raises(errors.LockNotAvailable):
+            query(b, "SELECT * FROM pgscore.delete_model('chrun')")
+        b.rollback()
+        a.commit()
+        # the delete holds the lock (not committed): a deploy of the name waits for it, then stores version 1
+        assert dict(query(b, "SELECT * FROM pgscore.delete_model('chrun')"))["pgscore.models"] == 2
+        c = psycopg2.connect(db_url)
+        (pid,), = query(c, "SELECT pg_backend_pid()")
+        done = {}
+
+        def deploy():
+            try:
+                done["rec"] = registry.deploy(c, "chrun", model, X, y, feature_names=names)
+                c.commit()
+            except Exception as e:  # noqa: BLE001 - reported by the assertion below
+                done["error"] = e
+
+        t = threading.Thread(target=deploy, daemon=True)
+        t.start()
+        try:
+            a.autocommit = True
+            # (the deploy fits and checks its model before it asks for the lock)
+            assert waits_on_a_lock(a, pid, t, seconds=60), done
+            assert query(a, "SELECT count(*) FROM pgscore.models WHERE name = 'chrun'") == [(2,)]
+            b.commit()
+            t.join(timeout=120)
+            assert not t.is_alive() and "error" not in done, done
+        finally:
+            b.rollback()
+            t.join(timeout=120)
+            c.close()
+        assert done["rec"]["version"] == 1 and done["rec"]["live"], done["rec"]
+        assert query(a, "SELECT version FROM pgscore.models WHERE name = 'chrun'") == [(1,)]
+    finally:
+        a.close()
+        b.close()
+
