@@ -140,7 +140,8 @@ DB_COMMANDS = {"install": [], "uninstall": [], "status": [], "env": [], "models"
                "retry": [], "refresh-windows": [], "backfill": ["--table", "t"], "rescore": ["--table", "t"],
                "maintain": [], "bench": [],
                "show": ["m"], "rollback": ["m"],
-               "retire": ["m"], "activate": ["m", "1"], "shadow": ["m", "1"], "deploy": ["m.joblib", "--name", "m"],
+               "retire": ["m"], "delete": ["m"], "activate": ["m", "1"], "shadow": ["m", "1"],
+               "deploy": ["m.joblib", "--name", "m"],
                "score": ["--model", "m", "--table", "t", "--key", "k", "--into", "s"],
                "silence": ["m", "--for", "1h", "--reason", "r"], "silences": [], "shadows": [], "unsilence": ["1"],
                "thresholds": [], "health": []}
@@ -2081,7 +2082,7 @@ def test_every_commands_usage_errors_print_that_commands_usage(capsys):
             assert err.startswith(f"usage: pgscore {command} "), (command, extra, err)
             assert err.count("usage:") == 1, (command, extra, err)
             assert f"\npgscore {command}: error: unrecognized arguments: {' '.join(extra)}\n" in err, (command, err)
-    assert {"db start", "db stop", "shadow", "deploy", "score", "drift", "demo", "backfill"} <= set(seen) and len(seen) == 31
+    assert {"db start", "db stop", "shadow", "deploy", "score", "drift", "demo", "backfill"} <= set(seen) and len(seen) == 32
     # an option before the command is the top parser's, and says so with its usage
     code, _, err = _usage_error(capsys, "--bogus", "models")
     assert code == 2 and err.startswith("usage: pgscore [-h]"), err

@@ -7,13 +7,17 @@ thresholds of its own or a silence in force."""
 
 from __future__ import annotations
 
+import json
+import os
+import pty
+import subprocess
 import threading
 
 import psycopg2
 import pytest
 from psycopg2 import errors
 
-from helpers import ensure_role, query, waits_on_a_lock
+from helpers import PGSCORE, ensure_role, pgscore_cli, query, waits_on_a_lock
 from pgscore import datasets, registry, sample
 
 REGISTRY = ("models", "artifacts", "evaluators", "baselines")
@@ -246,3 +250,66 @@ def test_it_takes_the_names_lock_a_deploy_of_the_name_waits_for_it_and_stores_ve
         a.close()
         b.close()
 
+
+# -- the command line --------------------------------------------------------------------------------------------
+
+
+def test_cli_without_a_terminal_needs_yes_and_deletes_nothing_without_it(chrun, db_url):
+    conn = chrun
+    r = pgscore_cli("--db", db_url, "delete", "chrun")  # (stdin: the test's, no terminal)
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert r.stderr.startswith("usage: pgscore delete "), r.stderr
+    assert "there is no terminal to ask on: add --yes" in r.stderr and " retire chrun)" in r.stderr, r.stderr
+    assert _rows(conn)[0] == 2
+    r = pgscore_cli("--db", db_url, "delete", "chrun", "--yes")
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert r.stdout.startswith("deleted model chrun: 2 versions, with 2 artifact(s), "), r.stdout
+    assert "the name is free: a deploy of it stores version 1" in r.stdout, r.stdout
+    assert _rows(conn) == [0] * 6
+
+
+def test_cli_json_and_refusals(chrun, db_url):
+    conn = chrun
+    query(conn, "SELECT pgscore.record_outcome('churn', '7', 1)")
+    r = pgscore_cli("--db", db_url, "delete", "churn", "--yes", "--json")
+    assert r.returncode == 1 and r.stdout == "", (r.stdout, r.stderr)
+    assert "model 'churn' cannot be deleted: outcomes were recorded for it (pgscore.outcomes) (SQLSTATE 2BP01)" \
+        in r.stderr, r.stderr
+    # (the command as run: with its --db)
+    assert "\nHint: retire it instead: pgscore.retire('churn') (pgscore --db " in r.stderr, r.stderr
+    assert " retire churn) stops its scoring and keeps its versions" in r.stderr, r.stderr
+    r = pgscore_cli("--db", db_url, "delete", "chrum", "--yes")
+    assert r.returncode == 1 and "there is no model 'chrum' (SQLSTATE 42704)" in r.stderr, r.stderr
+    r = pgscore_cli("--db", db_url, "delete", "chrun", "--yes", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["name"] == "chrun" and doc["deleted"]["pgscore.models"] == 2, doc
+    assert doc["deleted"]["pgscore.deployments"] == 1 and doc["deleted"]["pgscore.artifacts"] == 2, doc
+    assert query(conn, "SELECT count(*) FROM pgscore.models WHERE name = 'churn'") == [(1,)]
+
+
+def _on_a_terminal(db_url, answer):
+    """pgscore delete chrun with stdin a terminal on which `answer` is typed; (exit code, stdout, stderr)."""
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([*PGSCORE, "--db", db_url, "delete", "chrun"], stdin=slave, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        os.write(master, answer.encode() + b"\n")
+        out, err = p.communicate(timeout=120)
+        return p.returncode, out, err
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_cli_on_a_terminal_asks_first(chrun, db_url):
+    conn = chrun
+    code, out, err = _on_a_terminal(db_url, "n")
+    assert code == 1 and out == "", (code, out, err)
+    assert err.startswith("delete model chrun: versions 1, 2 (version 2 live), with their artifacts, baselines and "
+                          "deployment history? It cannot be undone. [y/N] "), err
+    assert "nothing was deleted: chrun is as it was" in err, err
+    assert _rows(conn)[0] == 2
+    code, out, err = _on_a_terminal(db_url, "y")
+    assert code == 0 and out.startswith("deleted model chrun: 2 versions"), (code, out, err)
+    assert _rows(conn) == [0] * 6

@@ -153,7 +153,7 @@ def test_commands_on_a_standby_read_and_those_that_write_say_where_to_run(replic
     r = pgscore_cli("--db", standby, "drift")
     assert r.returncode != 0 and "(SQLSTATE 25006)" in r.stderr, r.stderr
     assert "hot standby" in r.stderr and "pgscore drift --no-refresh" in r.stderr, r.stderr
-    for args in (["retire", "churn"], ["activate", "churn", "1"]):
+    for args in (["retire", "churn"], ["activate", "churn", "1"], ["delete", "churn", "--yes"]):
         r = pgscore_cli("--db", standby, *args)
         assert r.returncode == 1 and "(SQLSTATE 25006)" in r.stderr, r.stderr
         assert f"run pgscore {args[0]} against the primary" in r.stderr, r.stderr
@@ -232,7 +232,8 @@ def test_deploy_from_python_on_a_standby_says_so(replica):
 @pytest.mark.parametrize("where", ["standby", "read-only session"])
 @pytest.mark.parametrize("call", ["SELECT pgscore.record_outcome('churn', '7', 1)",
                                   "SELECT * FROM pgscore.refresh_monitoring()",
-                                  "SELECT * FROM pgscore.erase_entity('7')"])
+                                  "SELECT * FROM pgscore.erase_entity('7')",
+                                  "SELECT * FROM pgscore.delete_model('churn')"])
 def test_record_outcome_and_refresh_monitoring_on_a_standby_say_where_to_run_them(replica, where, call):
     """They gave PostgreSQL's bare `cannot execute INSERT in a read-only transaction`, no hint, quoting pgscore's
     INSERT in the CONTEXT (trial hT17 of session 64); now pgscore's 25006 saying a standby where it is one, with

@@ -2479,6 +2479,51 @@ def cmd_retire(args):
     return 0
 
 
+def cmd_delete(args):
+    """pgscore delete NAME: pgscore.delete_model (migration 0156), a model name deployed by mistake deleted with
+    all its versions where nothing depends on it; asked on a terminal first, --yes without one."""
+    from pgscore import registry
+
+    import psycopg2
+
+    if not args.yes and not sys.stdin.isatty():  # (nothing read or connected to: a script's run says what it lacks)
+        raise UsageError(f"pgscore delete deletes model {args.name} and every version of it for good, and there is "
+                         "no terminal to ask on: add --yes (to stop scoring it and keep its versions: "
+                         f"{command('retire ' + shlex.quote(args.name))})")
+    url = resolve_db(args)
+    require_installed(url)
+    if not args.yes:
+        conn = psycopg2.connect(url)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute("SELECT v.version, v.live FROM pgscore.model_versions v WHERE v.name = %s "
+                            "ORDER BY v.version", (args.name,))
+                versions = cur.fetchall()
+        finally:
+            conn.close()
+        if versions:  # (none: pgscore.delete_model says there is no such model, and the model it looks like)
+            live = [v for v, is_live in versions if is_live]
+            said = ", ".join(str(v) for v, _ in versions)
+            print(f"delete model {args.name}: version{'s' if len(versions) > 1 else ''} {said}"
+                  + (f" (version {live[0]} live)" if live else "")
+                  + ", with their artifacts, baselines and deployment history? It cannot be undone. [y/N] ",
+                  end="", file=sys.stderr, flush=True)
+            answer = sys.stdin.readline().strip().lower()
+            if answer not in ("y", "yes"):
+                print(f"pgscore: nothing was deleted: {args.name} is as it was", file=sys.stderr)
+                return 1
+    deleted = registry.delete_model(url, args.name)
+    if args.json:
+        _say_json({"name": args.name, "deleted": deleted})
+        return 0
+    n = deleted.get("pgscore.models", 0)
+    _say(f"deleted model {args.name}: {n} version{'s' if n != 1 else ''}, with {deleted.get('pgscore.artifacts', 0)} "
+         f"artifact(s), {deleted.get('pgscore.evaluators', 0)} evaluator(s), {deleted.get('pgscore.baselines', 0)} "
+         f"baseline row(s) and {deleted.get('pgscore.deployments', 0)} deployment row(s); the name is free: "
+         f"a deploy of it stores version 1")
+    return 0
+
+
 # -- scoring -----------------------------------------------------------------
 _NOT_A_VALUE = ("22P02", "22003", "22007", "22008")  # invalid text, out of range, bad datetime format or field
 
@@ -3677,6 +3722,15 @@ def build_parser() -> argparse.ArgumentParser:
     db_opt(sp)
     sp.set_defaults(func=cmd_retire)
 
+    sp = sub.add_parser("delete", help="delete a model deployed by mistake and all its versions, where nothing "
+                                       "depends on it (no predictions, outcomes, wiring, shadow, thresholds)")
+    sp.add_argument("name", metavar="NAME", help="the model to delete")
+    sp.add_argument("--yes", action="store_true",
+                    help="delete without asking (needed where stdin is no terminal)")
+    json_opt(sp, "name, and the rows deleted per table")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_delete)
+
     sp = sub.add_parser("score", help="score a table into one of its columns, a commit per chunk, with progress")
     sp.add_argument("--model", required=True, metavar="NAME", help="model name")
     sp.add_argument("--table", required=True, metavar="T", help="table to score (schema-qualified if needed)")
@@ -4238,6 +4292,7 @@ ROLE_NEEDED = {
     "maintain": "a role granted pgscore_admin (partitions and retention)",
     "deploy": "a role granted pgscore_admin", "activate": "a role granted pgscore_admin",
     "retire": "a role granted pgscore_admin", "rollback": "a role granted pgscore_admin",
+    "delete": "a role granted pgscore_admin",
     "shadow": "a role granted pgscore_admin",
     "score": "a role granted pgscore_app or pgscore_admin, with SELECT and UPDATE on the table",
     "models": "a role granted pgscore_app, pgscore_admin or pgscore_reader",

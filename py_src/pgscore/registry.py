@@ -913,6 +913,15 @@ def retire(db, name, reason=None) -> None:
         _call(conn, "SELECT pgscore.retire(%s, %s)", (name, reason))
 
 
+def delete_model(db, name) -> dict:
+    """Delete model `name` with all its versions (pgscore.delete_model, migration 0156: under the name's lock, as
+    lock_name takes it; refused, 2BP01, where anything depends on it: predictions, outcomes, a wiring, a shadow,
+    thresholds or silences of its own). Returns the rows deleted per table, {'pgscore.models': 2, ...}."""
+    with connection(db) as conn:
+        check_writable(conn, f"deleting model {name}")
+        return dict(_call(conn, "SELECT d.table_name, d.rows FROM pgscore.delete_model(%s) AS d", (name,)))
+
+
 def set_shadow(db, name, version, reason=None, force=False) -> dict:
     """Score `version` of `name` in shadow next to its live version (append a 'start' row to pgscore.shadows);
     refused where the server cannot load it or a profile table wired to rescore with `name` cannot feed it,
