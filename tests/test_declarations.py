@@ -43,6 +43,7 @@ EXPECTED = {
     "pgscore.activate(text,integer,text,boolean)": ("v", False, "u"),
     "pgscore.rollback(text,integer,text,boolean)": ("v", False, "u"),
     "pgscore.retire(text,text)": ("v", False, "u"),
+    "pgscore.delete_model(text)": ("v", False, "u"),  # deletes a name's versions (0156)
     "pgscore.set_shadow(text,integer,text,boolean)": ("v", False, "u"),
     # activate's, rollback's and set_shadow's load check (loads the version into the backend's cache)
     "pgscore.load_or_refuse(bigint,text,text)": ("v", False, "u"),

@@ -313,3 +313,17 @@ def test_cli_on_a_terminal_asks_first(chrun, db_url):
     code, out, err = _on_a_terminal(db_url, "y")
     assert code == 0 and out.startswith("deleted model chrun: 2 versions"), (code, out, err)
     assert _rows(conn) == [0] * 6
+
+
+def test_cli_names_the_role_it_needs(chrun, db_url):
+    """A login granted pgscore_reader alone (it reads the models, and may not delete them): refused, 42501, with the
+    role pgscore delete needs; nothing deleted."""
+    conn = chrun
+    ensure_role(conn, "pgscore_t_delete_reader", login=True)
+    query(conn, "GRANT pgscore_reader TO pgscore_t_delete_reader")
+    url = db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_delete_reader@")
+    r = pgscore_cli("--db", url, "delete", "chrun", "--yes")
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    assert "permission denied for function delete_model (SQLSTATE 42501)" in r.stderr, r.stderr
+    assert "\nHint: pgscore delete needs a role granted pgscore_admin" in r.stderr, r.stderr
+    assert _rows(conn)[0] == 2
