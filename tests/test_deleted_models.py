@@ -54,6 +54,9 @@ def test_deleting_a_model_by_hand_says_what_refers_to_it_and_how_to_delete_one(d
     assert msg.startswith("model 'churn' v1 cannot be deleted: its rows in pgscore.artifacts, pgscore.deployments, "
                           "pgscore.baselines"), msg
     assert "pgscore retire churn" in hint and 'docs/operations.md, "Deleting a model"' in hint, hint
+    # (0156) and the command that deletes a model nothing depends on
+    assert "to delete one that nothing depends on (no predictions, outcomes, wiring, shadow), pgscore delete churn " \
+           "(pgscore.delete_model)" in hint, hint
     assert query(conn, "SELECT count(*) FROM pgscore.models") == [(1,)]
 
 

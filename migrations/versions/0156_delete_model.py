@@ -3,7 +3,8 @@ production) with all its versions, artifacts, evaluators, baselines, deployments
 name's lock, only where nothing depends on it: refused (2BP01, naming what holds it, hint: retire it instead) where
 a version logged predictions, outcomes were recorded, a table is wired to rescore with it, a version is a shadow, or
 the name has thresholds of its own or silences in force. Granted to pgscore_admin alone (it runs as its owner).
-The downgrade drops it.
+The hint of a DELETE FROM pgscore.models by hand (explain_model_delete, 0135) names pgscore delete. The downgrade
+drops delete_model and restores explain_model_delete as 0135 wrote it.
 
 Revision ID: 0156
 Revises: 0154

@@ -28,14 +28,16 @@ BEGIN
         RAISE EXCEPTION 'model % v% cannot be deleted: its rows in % refer to it', quote_literal(OLD.name),
                         OLD.version, array_to_string(v_refs, ', ')
             USING ERRCODE = 'foreign_key_violation',
+                  -- (0156: the command that deletes a model nothing depends on, before the rows by hand)
                   HINT = format('pgscore keeps every version, which its audit log names: to stop scoring a model, '
-                                'pgscore retire %s; to delete one entirely, see docs/operations.md, "Deleting a '
-                                'model"', OLD.name);
+                                'pgscore retire %s; to delete one that nothing depends on (no predictions, '
+                                'outcomes, wiring, shadow), pgscore delete %s (pgscore.delete_model); else see '
+                                'docs/operations.md, "Deleting a model"', OLD.name, OLD.name);
     END IF;
     RETURN OLD;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.explain_model_delete() IS 'Trigger function of pgscore.models: refuses a DELETE of a version that its artifact, deployments, shadows, baselines or evaluator still refer to (23503, naming them, with a hint: pgscore retire, or docs/operations.md "Deleting a model") instead of the bare foreign key error (migration 0135)';
+COMMENT ON FUNCTION pgscore.explain_model_delete() IS 'Trigger function of pgscore.models: refuses a DELETE of a version that its artifact, deployments, shadows, baselines or evaluator still refer to (23503, naming them, with a hint: pgscore retire, pgscore delete since 0156, or docs/operations.md "Deleting a model") instead of the bare foreign key error (migration 0135)';
 
 CREATE FUNCTION pgscore.forget_deleted_namesake() RETURNS trigger
 LANGUAGE plpgsql

@@ -1,5 +1,6 @@
 -- 0154 to 0156: pgscore.delete_model(p_name), which deletes a model name deployed by mistake with all its versions
--- where nothing depends on it (pgscore delete NAME); granted to pgscore_admin alone, run as its owner
+-- where nothing depends on it (pgscore delete NAME); granted to pgscore_admin alone, run as its owner. The hint of a
+-- DELETE FROM pgscore.models by hand (explain_model_delete) names it
 
 CREATE FUNCTION pgscore.delete_model(p_name text)
 RETURNS TABLE (table_name text, rows bigint)
@@ -128,3 +129,37 @@ $fn$;
 COMMENT ON FUNCTION pgscore.delete_model(text) IS 'Delete a model name deployed by mistake with all its versions (artifacts, evaluators, baselines, deployments, shadow history, alert state), under the name''s lock; refused (2BP01, naming what holds it; hint: retire it) where a version logged predictions, outcomes were recorded, a table is wired to it, a version is a shadow, or it has thresholds or silences in force; returns the rows deleted per table (migration 0156)';
 REVOKE EXECUTE ON FUNCTION pgscore.delete_model(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgscore.delete_model(text) TO pgscore_admin;
+
+CREATE OR REPLACE FUNCTION pgscore.explain_model_delete() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_refs text[];
+BEGIN
+    v_refs := array_remove(ARRAY[
+        CASE WHEN EXISTS (SELECT 1 FROM pgscore.artifacts a WHERE a.model_id = OLD.model_id)
+             THEN 'pgscore.artifacts' END,
+        CASE WHEN EXISTS (SELECT 1 FROM pgscore.deployments d WHERE d.model_id = OLD.model_id)
+             THEN 'pgscore.deployments' END,
+        CASE WHEN EXISTS (SELECT 1 FROM pgscore.shadows s WHERE s.model_id = OLD.model_id)
+             THEN 'pgscore.shadows' END,
+        CASE WHEN EXISTS (SELECT 1 FROM pgscore.baselines b WHERE b.model_id = OLD.model_id)
+             THEN 'pgscore.baselines' END,
+        CASE WHEN EXISTS (SELECT 1 FROM pgscore.evaluators e WHERE e.model_id = OLD.model_id)
+             THEN 'pgscore.evaluators' END],
+        NULL);
+    IF cardinality(v_refs) > 0 THEN
+        RAISE EXCEPTION 'model % v% cannot be deleted: its rows in % refer to it', quote_literal(OLD.name),
+                        OLD.version, array_to_string(v_refs, ', ')
+            USING ERRCODE = 'foreign_key_violation',
+                  -- (0156: the command that deletes a model nothing depends on, before the rows by hand)
+                  HINT = format('pgscore keeps every version, which its audit log names: to stop scoring a model, '
+                                'pgscore retire %s; to delete one that nothing depends on (no predictions, '
+                                'outcomes, wiring, shadow), pgscore delete %s (pgscore.delete_model); else see '
+                                'docs/operations.md, "Deleting a model"', OLD.name, OLD.name);
+    END IF;
+    RETURN OLD;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.explain_model_delete() IS 'Trigger function of pgscore.models: refuses a DELETE of a version that its artifact, deployments, shadows, baselines or evaluator still refer to (23503, naming them, with a hint: pgscore retire, pgscore delete since 0156, or docs/operations.md "Deleting a model") instead of the bare foreign key error (migration 0135)';
