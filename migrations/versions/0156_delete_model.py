@@ -7,14 +7,14 @@ The hint of a DELETE FROM pgscore.models by hand (explain_model_delete, 0135) na
 drops delete_model and restores explain_model_delete as 0135 wrote it.
 
 Revision ID: 0156
-Revises: 0154
+Revises: 0155
 Create Date: 2026-12-06
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0156"
-down_revision = "0154"
+down_revision = "0155"
 branch_labels = None
 depends_on = None
 

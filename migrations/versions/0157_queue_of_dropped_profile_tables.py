@@ -6,14 +6,14 @@ unrelated profiles and logged the dropped table's event ids as their cause. The 
 0110 left it.
 
 Revision ID: 0157
-Revises: 0155
+Revises: 0156
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0157"
-down_revision = "0155"
+down_revision = "0156"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
--- 0156 to 0154: no pgscore.delete_model; explain_model_delete's hint as 0135 wrote it
+-- 0156 to 0155: no pgscore.delete_model; explain_model_delete's hint as 0135 wrote it
 
 DROP FUNCTION pgscore.delete_model(text);
 

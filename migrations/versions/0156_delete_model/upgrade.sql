@@ -1,4 +1,4 @@
--- 0154 to 0156: pgscore.delete_model(p_name), which deletes a model name deployed by mistake with all its versions
+-- 0155 to 0156: pgscore.delete_model(p_name), which deletes a model name deployed by mistake with all its versions
 -- where nothing depends on it (pgscore delete NAME); granted to pgscore_admin alone, run as its owner. The hint of a
 -- DELETE FROM pgscore.models by hand (explain_model_delete) names it
 

@@ -1,4 +1,4 @@
--- 0157 to 0155: forget_rescoring as 0110 left it (queued errors kept, whatever became of their profile table)
+-- 0157 to 0156: forget_rescoring as 0110 left it (queued errors kept, whatever became of their profile table)
 
 CREATE OR REPLACE FUNCTION pgscore.forget_rescoring(p_rescoring_id bigint)
 RETURNS void

@@ -1,4 +1,4 @@
--- 0155 to 0157: forget_rescoring deletes the queued errors of a profile table that no longer exists (with a
+-- 0156 to 0157: forget_rescoring deletes the queued errors of a profile table that no longer exists (with a
 -- WARNING): nothing could rescore them, and a table made later under its name (a tenant's schema made again) took them over
 
 CREATE OR REPLACE FUNCTION pgscore.forget_rescoring(p_rescoring_id bigint)
