@@ -3730,6 +3730,108 @@ def test_score_sigterm_while_a_chunk_waits_on_a_row_lock_cancels_it_and_exits_75
     assert r.returncode == 0 and "scored 23 rows" in r.stdout, r
 
 
+def _patched_score(script, *args, timeout=120):
+    """pgscore score in a subprocess whose pgscore.cli and pgscore.scoring `script` patches first (a signal at a chosen
+    point), run as the console script runs it (main() of the process): CompletedProcess."""
+    import sys
+
+    code = ("import os, signal, sys, time\nimport pgscore.cli as cli\nfrom pgscore import scoring\n" + script
+            + "\nsys.exit(cli.main())")
+    return subprocess.run([sys.executable, "-c", code, "score", "--model", "m", "--table", "t", "--key", "k", "--into",
+                           "s", "--chunk-size", "7", *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("where", ["build_parser", "resolve_db"])
+def test_score_sigterm_while_it_starts_or_connects_exits_75_nothing_written(db_url, where):
+    """A SIGTERM before the chunks (a scheduler's task timeout while the run starts or connects) was Python's default:
+    the process died of it (exit 143 in a shell), not 75 with "nothing was written", and a scheduler retrying on 75
+    did not retry (session 65, D1). From main()'s start it is the run's: 75, nothing written."""
+    _scored_table(db_url)
+    r = _patched_score(f"real = cli.{where}\n"
+                       "def hit(*a, **k):\n"
+                       "    os.kill(os.getpid(), signal.SIGTERM)\n"
+                       "    time.sleep(0.2)  # (the signal's handler runs here, or the process is gone)\n"
+                       "    return real(*a, **k)\n"
+                       f"cli.{where} = hit", "--db", db_url)
+    assert r.returncode == 75, r
+    assert "pgscore: stopped by a SIGTERM before the first chunk was committed: nothing was written; run it again as " \
+           "it was" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr, r.stderr
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(0,)]
+
+
+def test_score_sigterm_while_it_waits_for_the_table_stops_at_once_and_exits_75(db_url):
+    """A SIGTERM while the run's count of the rows waited for a lock on the table (an application's ALTER or LOCK,
+    before the chunks): the process died of it, exit 143, and its server process went on waiting (session 65, D1).
+    The statement is cancelled, the run exits 75 saying nothing was written; a second SIGTERM and a Ctrl-C after it
+    leave no traceback."""
+    import signal
+    import sys
+
+    _scored_table(db_url)
+    app = psycopg2.connect(db_url)
+    query(app, "LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+    p = subprocess.Popen([sys.executable, "-m", "pgscore.cli", "score", "--model", "m", "--table", "t", "--key", "k",
+                          "--into", "s", "--chunk-size", "7", "--db", db_url], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    waiting = ("SELECT pid FROM pg_stat_activity WHERE application_name = 'pgscore score' "
+               "AND wait_event_type = 'Lock'")
+    try:
+        deadline = time.time() + 120  # (a bound for a hung run, not a speed)
+        while not query(db_url, waiting) and p.poll() is None:
+            assert time.time() < deadline, "the run never waited for the table"
+            time.sleep(0.05)
+        (pid,), = query(db_url, waiting)
+        p.send_signal(signal.SIGTERM)
+        for again in (signal.SIGTERM, signal.SIGINT):  # (a scheduler's and a wrapper's, a Ctrl-C)
+            time.sleep(0.01)
+            if p.poll() is None:
+                p.send_signal(again)
+        try:
+            _, err = p.communicate(timeout=60)  # (the table stays locked meanwhile)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the SIGTERM did not stop a run waiting for the table") from None
+        # its statement was cancelled: no server process of the run waits on, while the table is still locked
+        deadline = time.time() + 30
+        while query(db_url, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
+                    (pid,)) != [(0,)]:
+            assert time.time() < deadline, "the run's server process still waits for the table"
+            time.sleep(0.05)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+        app.rollback()
+        app.close()
+    assert p.returncode == 75, err
+    assert "pgscore: stopped by a SIGTERM before the first chunk was committed: nothing was written; run it again as " \
+           "it was" in err, err
+    assert "Traceback" not in err, err
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(0,)]
+
+
+def test_score_sigterm_s_alarm_after_the_chunk_committed_does_not_call_it_rolled_back(db_url):
+    """The SIGALRM a SIGTERM sets (scoring.TERM_GRACE) firing after the chunk in flight had committed, before the run
+    stopped (its progress line, say), cancelled nothing but said `the chunk in flight had not committed 3 s after a
+    SIGTERM ...: it was cancelled and rolled back` of a committed chunk (session 65, D1). It says the rows committed
+    and the resume line, exit 75."""
+    _scored_table(db_url)
+    r = _patched_score("scoring.TERM_GRACE = 0.3\n"
+                       "counted, progress = scoring._counted, scoring._progress\n"
+                       "def term_at_commit(*a):\n"
+                       "    os.kill(os.getpid(), signal.SIGTERM)  # (its chunk scored: 0.3 s to commit)\n"
+                       "    return counted(*a)\n"
+                       "def slow(*a, **k):\n"
+                       "    time.sleep(1.5)  # (committed: the alarm fires here)\n"
+                       "    return progress(*a, **k)\n"
+                       "scoring._counted, scoring._progress = term_at_commit, slow", "--db", db_url)
+    assert r.returncode == 75, r
+    assert "pgscore: stopped by a SIGTERM after 7 rows (committed); resume with: --after='c 007' --version 1" \
+           in r.stderr, r.stderr
+    assert "rolled back" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(7,)]
+
+
 def test_score_refused_by_a_run_waiting_on_a_lock_says_so_with_the_way_out_and_exits_75(db_url):
     """A retry refused because another run holds the column said `wait for it to finish, or stop it where it runs
     (Ctrl-C)`, exit 1, where the holder was the server process of a run a scheduler had killed, waiting on a row

@@ -2567,19 +2567,37 @@ def cmd_score(args):
             report = open(args.skipped_report, "w", newline="", encoding="utf-8")  # noqa: SIM115 - (closed below)
         except OSError as e:
             raise PgscoreError(f"cannot write --skipped-report {args.skipped_report}: {e.strerror}") from None
-    url = resolve_db(args)
-    if args.version is not None:
-        scoring.say_if_not_live(url, args.model, args.version)
+    # SIGINT and SIGTERM (a scheduler's task timeout) are the run's from here to its exit: before the chunks (while it
+    # connects, checks the model and table, takes the column's lock) a SIGTERM was Python's default, exit 143, not
+    # STOPPED_EXIT with "nothing was written", and a scheduler retrying on 75 did not retry (session 65)
+    stop = scoring.Stop()
     state = {}
-    try:
-        return _score(args, url, state)
-    finally:
-        if report is not None:
-            _write_skipped(report, state.get("skipped", []))
-            report.close()
+    with scoring.handling(stop):
+        try:
+            if _EARLY and _EARLY[-1].take():  # a signal since main() began: stop now, as it would have
+                stop.extend(_EARLY[-1])
+                stop.phase = "stopping"
+                raise KeyboardInterrupt
+            url = resolve_db(args)
+            if args.version is not None:
+                scoring.say_if_not_live(url, args.model, args.version)
+            return _score(args, url, state, stop)
+        except KeyboardInterrupt:  # before the run's connection (or while what _score says is printed)
+            stop.phase = "stopping"
+            if stop.terminated:
+                print("pgscore: stopped by a SIGTERM before the first chunk was committed: nothing was written; run "
+                      "it again as it was", file=sys.stderr)
+                return STOPPED_EXIT
+            print("pgscore: interrupted before the first chunk was committed: nothing was written", file=sys.stderr)
+            return 130
+        finally:
+            stop.phase = "done" if stop.phase == "done" else "stopping"  # (printing: a signal raises nothing more)
+            if report is not None:
+                _write_skipped(report, state.get("skipped", []))
+                report.close()
 
 
-def _score(args, url, state):
+def _score(args, url, state, stop=None):
     from pgscore import scoring
 
     try:
@@ -2590,20 +2608,26 @@ def _score(args, url, state):
                                    max_skipped=args.max_skipped if args.max_skipped is not None else
                                    scoring.MAX_SKIPPED, label_into=args.label_into,
                                    scored_at_into=args.scored_at_into, said=lambda st: _resume(st, args),
-                                   notices=_Warnings())
+                                   notices=_Warnings(), stop=stop)
     except KeyboardInterrupt as e:
+        if stop is not None and stop.phase != "done":  # (what follows is printed whole: a signal raises nothing more)
+            stop.phase = "stopping"
         state.update(e.args[0] if e.args else {})
         _say_skipped(args, state, sys.stderr)
         if state.get("term_cancelled") and not state.get("in_doubt"):
             return _term_cancelled(state, args)
+        # a SIGTERM (a scheduler's task timeout, a stop): try again later, STOPPED_EXIT, not 130 (a Ctrl-C's)
+        term = stop is not None and stop.terminated
+        how = "stopped by a SIGTERM" if term else "interrupted"
         if state.get("in_doubt"):
-            _say_in_doubt(state, "interrupted", args)
-        elif state.get("last_key") is not None:
-            print(f"pgscore: interrupted after {state['rows']} rows (committed); resume with: "
+            _say_in_doubt(state, how, args)
+        elif state.get("rows") or (state.get("last_key") is not None and state.get("last_key") != args.after):
+            print(f"pgscore: {how} after {state['rows']} rows (committed); resume with: "
                   f"{_resume(state, args)}", file=sys.stderr)
-        else:
-            print("pgscore: interrupted before the first chunk was committed: nothing was written", file=sys.stderr)
-        return 130
+        else:  # (with --after: the run as it was resumes from there still)
+            print(f"pgscore: {how} before the first chunk was committed: nothing was written"
+                  + ("; run it again as it was" if term else ""), file=sys.stderr)
+        return STOPPED_EXIT if term else 130
     except Exception as e:
         if (args.after is not None and not state.get("rows") and getattr(e, "pgcode", None) in _NOT_A_VALUE
                 and args.after in str(e)):  # the key column's type cannot read --after (a line edited by hand)
@@ -3992,7 +4016,65 @@ def database_error_text(e, name=None) -> str:
     return "\n".join(lines)
 
 
+class _Early(list):
+    """pgscore score's SIGINTs and SIGTERMs counted from main()'s start, until cmd_score's Stop takes them over (its
+    handlers, which stop the run: they need pgscore.scoring and psycopg2, a quarter of a second to import); where
+    the command is another, they are let go at once and a signal counted meanwhile is delivered again, as it came.
+    (Before session 65 a SIGTERM there was Python's default: exit 143, not 75.)"""
+
+    def __init__(self, argv):
+        super().__init__()
+        self.taken = False
+        self.previous = None
+        words = sys.argv[1:] if argv is None else argv
+        if "score" in words and threading_main():
+            self.previous = {s: signal.signal(s, self.count) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def count(self, signum, frame):
+        self.append(signum)
+
+    def take(self) -> list:
+        """The signals counted so far, for the Stop that handles them from now on."""
+        self.taken = True
+        return list(self)
+
+    def release(self, ending=False):
+        """Python's handlers again, and where the command was not pgscore score, a signal counted delivered again;
+        `ending` (main() of the process, whose exit follows): pgscore score's ignored to the end, its exit status told
+        already (a second SIGTERM a few ms after the first, a scheduler's and a wrapper's, exited 143
+        after the run had said 75 and its resume line)."""
+        if self.previous is None:
+            return
+        if ending and self.taken:  # ignored, not counted: Python's exit sets a handler of its back to the default
+            for s in self.previous:
+                signal.signal(s, signal.SIG_IGN)
+            return
+        previous, self.previous = self.previous, None
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if not self.taken:
+            for signum in dict.fromkeys(self):  # (not pgscore score: as it would have been)
+                signal.raise_signal(signum)
+
+
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+_EARLY = []  # main()'s _Early, for cmd_score
+
+
 def main(argv=None) -> int:
+    _EARLY.append(_Early(argv))
+    try:
+        return _main_of(argv)
+    finally:
+        _EARLY.pop().release(ending=argv is None)
+
+
+def _main_of(argv=None) -> int:
     try:
         status = _main(argv)
     except SystemExit:  # argparse's --help, --version and usage errors, a command's own exit
@@ -4083,7 +4165,12 @@ _NOT_EMPTY = (
 
 def _main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = None
+    try:
+        args = parser.parse_args(argv)
+    finally:
+        if _EARLY and getattr(args, "command", None) != "score":
+            _EARLY[-1].release()  # (not pgscore score: Python's handlers again, as they were)
     # the usage errors found once parsed are the command's, as argparse's own of it are: its usage line
     usage = command_parser(parser, args)
     if args.db is not None and args.command in ("db", "demo"):

@@ -21,7 +21,7 @@ MAX_SKIPPED = 100  # rows a run with skip leaves unscored before it stops: past 
 
 def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, after=None, log=True,
                 progress=True, state=None, cancel=False, where=None, skip=False, max_skipped=MAX_SKIPPED,
-                label_into=None, scored_at_into=None, said=None, notices=None) -> dict:
+                label_into=None, scored_at_into=None, said=None, notices=None, stop=None) -> dict:
     """Score `table` into column `into` in key order, committing each chunk, so an interrupted run keeps
     what it finished and resumes with after=<last key>. KeyboardInterrupt carries the resume state; a
     caller's `state` dict is kept up to date too (rows committed, last key, version), for an error.
@@ -36,8 +36,12 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     too. `scored_at_into`: a column that receives each chunk's now() in the same UPDATE (p_scored_at_into).
     `said(state)`: the options that resume after the rows committed so far, which each progress line off a terminal
     ends with (the CLI's resume line). `notices`: a list the connection's notices go to (psycopg2's conn.notices,
-    the CLI's, which prints the server's WARNINGs as they come: a shadow's failure, say)."""
+    the CLI's, which prints the server's WARNINGs as they come: a shadow's failure, say).
+    `stop`: a Stop whose handlers the caller installed (`handling`: the CLI, for the whole command), used instead of
+    _stop_between_chunks' around the chunks: from the connection on, its statements wait in _wait (a signal stops
+    one at once before the first chunk), and its phase says where the run is."""
     import psycopg2
+    import psycopg2.extensions
 
     # the audit rows' cause names the application: this one, unless the URL names another
     try:
@@ -47,6 +51,11 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         raise
     if notices is not None:
         conn.notices = notices
+    waited = psycopg2.extensions.get_wait_callback()
+    if stop is not None:  # (before, a SIGTERM while a statement before the chunks waited, on a lock say, waited too)
+        stop.conn, stop.cancel = conn, cancel
+        if cancel:
+            psycopg2.extensions.set_wait_callback(_wait)
     # a second connection's parameters (the --where check's, the in-doubt COMMIT's question), read while the
     # caller's connection is open: a closed one has none to give
     again = _dsn_of(db)
@@ -56,7 +65,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     bar = None
     held = held_label = label_holder = None
     run_set = False
-    stop = None
+    given = stop
     try:
         # a transaction pooler gives each transaction any server session: refused before anything is read or
         # written (the run's lock is its server session's)
@@ -101,11 +110,13 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         job.pinned = version if version is not None else _live_version(conn, model)
         conn.commit()
         begun = time.time()  # tqdm's clock
-        with _stop_between_chunks(conn, cancel) as stop:
+        with contextlib.nullcontext(given) if given is not None else _stop_between_chunks(conn, cancel) as stop:
+            stop.phase = "loop"
             while not (where is not None and rel[1] and total == 0):  # (none it holds for: no row is read)
                 if held:
                     _same_session(conn, holder, table, shown_into)
                 # (the chunk's transaction id: whether it committed can be asked where its COMMIT's reply is lost)
+                stop.flight = True  # (until it is committed: what a SIGTERM's alarm may cancel)
                 n, last, used, xid, skipped = job.chunk(state["last_key"], state["version"])
                 # a second Ctrl-C during the COMMIT cannot undo it (the server may have committed already): it
                 # is held off until the chunk is committed and counted (else the resume line would be a chunk
@@ -137,7 +148,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                             state["in_doubt"]["status"] = status
                         raise
                 finally:
-                    stop.shielded = False
+                    stop.shielded = stop.flight = False
                 if last is None or last == job.chunk_after:  # no row after the chunk's start (or none matched
                     # --where and none was read: the table's end)
                     break
@@ -150,6 +161,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                     bar.update(done)
                 if stop:
                     raise KeyboardInterrupt
+            stop.phase = "done"  # (a signal from here on changes nothing: every chunk is committed)
     except KeyboardInterrupt:
         if not conn.closed:  # a second Ctrl-C in a chunk closed it (the server rolls the chunk back)
             conn.rollback()
@@ -157,6 +169,8 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
             state["term_cancelled"] = TERM_GRACE
         raise KeyboardInterrupt(dict(state)) from None
     finally:
+        if given is not None and given.phase != "done":  # a stop under way: a second signal raises nothing more
+            given.phase, given.flight = "stopping", False
         if bar is not None:
             bar.close()
         if held and not conn.closed:  # its lock on the column goes now, also where the run made the connection:
@@ -169,6 +183,8 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
             _unname_the_run(conn)
         if isinstance(db, str):
             conn.close()  # (a lock not let go above goes with the session, where nothing pools it)
+        if given is not None:
+            psycopg2.extensions.set_wait_callback(waited)
     return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
 
 
@@ -309,75 +325,143 @@ def _stop_between_chunks(conn, cancel=True):
     While a statement runs, the process waits in select() (a psycopg2 wait callback), not inside libpq,
     so that the handler runs when the signal arrives, not when the chunk is done (without `cancel`, the
     second Ctrl-C takes effect when the chunk is done, rolling it back). Outside the main thread signals
-    cannot be caught and nothing changes."""
-    import psycopg2.extensions
-
-    stop = _Stop()
+    cannot be caught and nothing changes. (The CLI's run, `cancel`, gives score_table a Stop of its own
+    instead, whose handlers it installs for the whole command with `handling`: see Stop.)"""
+    stop = Stop(phase="loop")
+    stop.conn, stop.cancel = conn, cancel
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
+    with handling(stop, term=cancel), waiting(cancel):
+        yield stop
 
-    def handler(signum, frame):
-        if stop and stop.shielded:  # a chunk's COMMIT in flight: score_table stops right after it
-            stop.held += 1
-            if stop.held > 1:  # a third Ctrl-C: out of a COMMIT that does not end (score_table asks how it ended)
-                raise KeyboardInterrupt
-            return
-        if stop:
-            if cancel:
-                conn.cancel()
-            raise KeyboardInterrupt
-        stop.append(signum)
 
-    def late(signum, frame):
-        # a SIGTERM's chunk in flight did not commit within TERM_GRACE (it waits on a row lock, say): a scheduler
-        # sends SIGKILL soon after, which would leave its server process running the chunk, and holding the
-        # column, as long as the lock is held (user trial hT16): cancelled and rolled back, as a second Ctrl-C;
-        # during a chunk's COMMIT, which may be done already, the run stops right after it as it would
-        if stop.shielded:
-            return
-        stop.cancelled = True
-        conn.cancel()
-        raise KeyboardInterrupt
-
-    def term(signum, frame):
-        # on the command line (`cancel`), a SIGTERM (timeout, systemd, a scheduler's task timeout) as a first
-        # Ctrl-C: the chunk in flight commits, and the run stops where it can be resumed from; but only for
-        # TERM_GRACE seconds (late)
-        if not stop:
-            stop.append(signum)
-        if not stop.timed:
-            stop.timed = True
-            signal.signal(signal.SIGALRM, late)
-            signal.setitimer(signal.ITIMER_REAL, TERM_GRACE)
-
-    previous = signal.signal(signal.SIGINT, handler)
-    previous_term = signal.signal(signal.SIGTERM, term) if cancel else None
-    previous_alarm = signal.getsignal(signal.SIGALRM) if cancel else None
-    waiting = psycopg2.extensions.get_wait_callback()
-    if cancel:
-        psycopg2.extensions.set_wait_callback(_wait)
+@contextlib.contextmanager
+def handling(stop, term=True):
+    """`stop`'s handlers for SIGINT (and, with `term`, SIGTERM and its SIGALRM), the process's own again after
+    (in the main thread; elsewhere signals cannot be caught and nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = signal.signal(signal.SIGINT, stop.on_int)
+    previous_term = signal.signal(signal.SIGTERM, stop.on_term) if term else None
+    previous_alarm = signal.getsignal(signal.SIGALRM) if term else None
     try:
         yield stop
     finally:
-        psycopg2.extensions.set_wait_callback(waiting)
         signal.signal(signal.SIGINT, previous)
-        if cancel:
+        if term:
             signal.signal(signal.SIGTERM, previous_term)
             if stop.timed:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, previous_alarm)
 
 
-class _Stop(list):
+@contextlib.contextmanager
+def waiting(on=True):
+    """_wait as psycopg2's wait callback (the whole process's) meanwhile, with `on`: a statement waits in select(),
+    where a signal's handler runs at once (and may stop it), not inside libpq until the statement ends."""
+    import psycopg2.extensions
+
+    before = psycopg2.extensions.get_wait_callback()
+    if on:
+        psycopg2.extensions.set_wait_callback(_wait)
+    try:
+        yield
+    finally:
+        psycopg2.extensions.set_wait_callback(before)
+
+
+class Stop(list):
     """The signals received (a first one stops between chunks); `shielded` while a chunk's COMMIT and its
     bookkeeping run, which a second Ctrl-C must not interrupt (`held`: the Ctrl-Cs held off; a third
-    interrupts it all the same)."""
+    interrupts it all the same).
+
+    `phase`, what a signal does (the CLI's Stop is installed for the whole command, from before it connects to its
+    exit: session 65; before, a SIGTERM outside the chunk loop, while the run connected, counted the rows, took
+    the column's lock or reported, was Python's default and exited 143, not 75):
+    - "before": no chunk yet (connecting, checking the model and table, counting, taking the column's lock):
+      the first SIGINT or SIGTERM stops at once (the statement in flight cancelled): nothing is written.
+    - "loop": the chunks (_stop_between_chunks' doc): a first signal lets the chunk in flight commit, a SIGTERM's
+      for TERM_GRACE seconds only (SIGALRM).
+    - "stopping": a stop is under way (its rollback, the column's lock let go, what is printed): a signal is
+      counted, and stops only a wait on the server (_wait), cancelled; elsewhere it raises nothing (a second
+      SIGTERM or Ctrl-C left a traceback).
+    - "done": every chunk committed; a signal is counted and the run ends as it would."""
 
     shielded = False
     held = 0
     timed = False  # a SIGTERM came: the chunk in flight has TERM_GRACE seconds to commit
     cancelled = False  # it did not, and was cancelled
+    flight = False  # a chunk's statements run, not yet committed (what a SIGTERM's SIGALRM may cancel)
+    conn = None  # the run's connection, once made
+    cancel = True  # a signal that stops at once cancels the statement in flight on the server
+
+    def __init__(self, phase="before"):
+        super().__init__()
+        self.phase = phase
+
+    @property
+    def terminated(self) -> bool:
+        """A SIGTERM came (the run exits STOPPED_EXIT, not 130)."""
+        return signal.SIGTERM in self
+
+    def _now(self):
+        if self.cancel and self.conn is not None and not self.conn.closed:
+            self.conn.cancel()
+        raise KeyboardInterrupt
+
+    def on_int(self, signum, frame):
+        if self.phase == "before":
+            self.append(signum)
+            self.phase = "stopping"
+            self._now()
+        if self.phase in ("stopping", "done"):
+            self.append(signum)
+            if self.phase == "stopping" and _WAITING[0]:  # (a wait on the server during the stop: a rollback, ...)
+                self._now()
+            return
+        if self and self.shielded:  # a chunk's COMMIT in flight: score_table stops right after it
+            self.held += 1
+            if self.held > 1:  # a third Ctrl-C: out of a COMMIT that does not end (score_table asks how it ended)
+                raise KeyboardInterrupt
+            return
+        if self:
+            if self.cancel:
+                self.conn.cancel()
+            raise KeyboardInterrupt
+        self.append(signum)
+
+    def on_alarm(self, signum, frame):
+        # a SIGTERM's chunk in flight did not commit within TERM_GRACE (it waits on a row lock, say): a scheduler
+        # sends SIGKILL soon after, which would leave its server process running the chunk, and holding the
+        # column, as long as the lock is held (user trial hT16): cancelled and rolled back, as a second Ctrl-C;
+        # during a chunk's COMMIT, which may be done already, the run stops right after it as it would; and
+        # once the chunk is committed (or outside a chunk: between two, the run stopping), nothing: an alarm
+        # there called a committed chunk cancelled and rolled back (session 65)
+        if self.shielded or not self.flight or self.phase != "loop":
+            return
+        self.cancelled = True
+        self.conn.cancel()
+        raise KeyboardInterrupt
+
+    def on_term(self, signum, frame):
+        # on the command line (`cancel`), a SIGTERM (timeout, systemd, a scheduler's task timeout) as a first
+        # Ctrl-C: the chunk in flight commits, and the run stops where it can be resumed from; but only for
+        # TERM_GRACE seconds (on_alarm); outside the chunks as a Ctrl-C there
+        if self.phase != "loop":
+            self.on_int(signum, frame)
+            return
+        if signum not in self:  # (counted: the run exits STOPPED_EXIT)
+            self.append(signum)
+        if not self.timed:
+            self.timed = True
+            signal.signal(signal.SIGALRM, self.on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, TERM_GRACE)
+
+
+_Stop = Stop
+_WAITING = [False]  # _wait is in select(), waiting on the server (Stop.on_int's "stopping")
 
 
 TERM_GRACE = 3.0  # seconds a SIGTERM's chunk in flight has to commit before it is cancelled and rolled back
@@ -433,12 +517,16 @@ def _wait(conn, deadline=None):
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
             raise conn.OperationalError("no answer in time")
-        if state == ext.POLL_READ:
-            select.select([conn.fileno()], [], [], left)
-        elif state == ext.POLL_WRITE:
-            select.select([], [conn.fileno()], [], left)
-        else:
+        if state not in (ext.POLL_READ, ext.POLL_WRITE):
             raise conn.OperationalError(f"bad state from poll: {state}")
+        _WAITING[0] = True
+        try:
+            if state == ext.POLL_READ:
+                select.select([conn.fileno()], [], [], left)
+            else:
+                select.select([], [conn.fileno()], [], left)
+        finally:
+            _WAITING[0] = False
 
 
 def _hold_column(conn, table, into, shown=None):
