@@ -3832,6 +3832,59 @@ def test_score_sigterm_s_alarm_after_the_chunk_committed_does_not_call_it_rolled
     assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(7,)]
 
 
+def test_score_after_without_version_warns_where_another_version_scored_the_rows_before(db_url):
+    """A run given --after without --version (a resume line edited by hand) after the model's live version changed
+    scored the rest of the table with the new version, silently (session 65, D1). It warns, naming both versions
+    (the prediction log's for the --after key, and the one it scores with); not where --version is given, nor where
+    the same version scored that key."""
+    _scored_table(db_url)
+    r = _score(db_url, "--version", "1", "--quiet")  # every row scored and logged with v1
+    assert r.returncode == 0, r
+    registry.deploy(db_url, "m", LogisticRegression(max_iter=500, C=0.5).fit(X, Y), None, feature_names=NAMES)
+    r = _score(db_url, "--after", "c 007", "--quiet")
+    assert r.returncode == 0 and "scored 23 rows" in r.stdout, r
+    assert "pgscore: warning: --after='c 007' goes on from a run that scored the rows of k up to it with m v1 (the " \
+           "prediction log's row of that key), and no --version was given: this run scores the rest with v2, the " \
+           "live version now; to go on with v1, give --version 1 (as the resume line says)" in r.stderr, r.stderr
+    r = _score(db_url, "--after", "c 020", "--quiet")  # (c 020 was scored with v2 just now: the same version)
+    assert r.returncode == 0 and "scored 10 rows" in r.stdout and "warning" not in r.stderr, r
+    r = _score(db_url, "--after", "c 007", "--version", "1", "--quiet")
+    assert r.returncode == 0 and "scored 23 rows" in r.stdout and "warning" not in r.stderr, r
+
+
+def test_score_resume_line_names_the_pinned_version_before_a_chunk_scored_a_row(db_url):
+    """A run whose first chunk held no row for --where (committed, none scored) and whose next chunk was cancelled
+    after a SIGTERM printed `resume with: --after='c 007' --where=...` without --version: the resumed run scored
+    with whichever version was live at its own start (session 65, D1). The line names the version the run pinned."""
+    import signal
+    import sys
+
+    _scored_table(db_url)
+    app = psycopg2.connect(db_url)  # an application's transaction holds the row of 'c 010', in the second chunk
+    query(app, "UPDATE t SET age = age WHERE k = 'c 010'")
+    p = subprocess.Popen([sys.executable, "-m", "pgscore.cli", "score", "--model", "m", "--table", "t", "--key", "k",
+                          "--into", "s", "--chunk-size", "7", "--where", "k > 'c 007'", "--quiet", "--db", db_url],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    waiting = ("SELECT pid FROM pg_stat_activity WHERE application_name = 'pgscore score' "
+               "AND wait_event_type = 'Lock'")
+    try:
+        deadline = time.time() + 120  # (a bound for a hung run, not a speed)
+        while not query(db_url, waiting) and p.poll() is None:
+            assert time.time() < deadline, "the second chunk never waited on the row"
+            time.sleep(0.05)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+        app.rollback()
+        app.close()
+    assert p.returncode == 75, err
+    assert "0 rows were scored and committed before it; resume with: --after='c 007' --version 1 " \
+           "--where='k > '\"'\"'c 007'\"'\"''" in err, err
+
+
 def test_score_refused_by_a_run_waiting_on_a_lock_says_so_with_the_way_out_and_exits_75(db_url):
     """A retry refused because another run holds the column said `wait for it to finish, or stop it where it runs
     (Ctrl-C)`, exit 1, where the holder was the server process of a run a scheduler had killed, waiting on a row
@@ -4286,13 +4339,13 @@ def test_score_stop_after_chunks_that_scored_nothing_gives_the_resume_line(db_ur
     assert "nothing was written" not in r.stderr, r.stderr
     assert "pgscore: stopped at the row of k 'c 025', which the model cannot score (the error below says which " \
            "feature and why); 0 rows were scored and committed before the error; once it is fixed, resume with: " \
-           "--after='c 021' --where='k >= '\"'\"'c 022'\"'\"''; or add" in r.stderr, \
-        r.stderr  # (no version: no row was scored with one; --where repeated, as a shell reads it)
+           "--after='c 021' --version 1 --where='k >= '\"'\"'c 022'\"'\"''; or add" in r.stderr, \
+        r.stderr  # (the version the run pinned, though no row was scored with it; --where repeated, as a shell reads it)
     query(db_url, "UPDATE t SET age = NULL WHERE k <= 'c 012'")
     r = _score(db_url, "--skip-unscorable", "--max-skipped", "8", "--quiet")
     assert r.returncode == 1 and "error: more than 8 rows of t the model cannot score: stopped" in r.stderr, r
-    assert "0 rows were scored and committed before the error; once it is fixed, resume with: --after='c 007'" \
-        in r.stderr, r.stderr
+    assert "0 rows were scored and committed before the error; once it is fixed, resume with: --after='c 007' " \
+           "--version 1 --skip-unscorable --max-skipped 8" in r.stderr, r.stderr
 
 
 def test_score_where_is_evaluated_under_the_session_s_own_settings(db_url):

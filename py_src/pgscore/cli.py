@@ -2931,8 +2931,11 @@ def _resume(state, args=None) -> str:
         return f"{name}={shlex.quote(str(value))}"  # '=': a key or an expression may start with '-'
 
     said = [opt("--after", state["last_key"])]
-    if state.get("version") is not None:
-        said.append(f"--version {state['version']}")
+    # (the version the run pinned where no chunk has said one yet: a resumed run without it scored the rest with the
+    # live version of its own start, another where one was made live meanwhile)
+    version = state.get("version") if state.get("version") is not None else state.get("pinned")
+    if version is not None:
+        said.append(f"--version {version}")
     if args is None:
         return " ".join(said)
     if args.where is not None:

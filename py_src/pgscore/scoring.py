@@ -108,6 +108,10 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         # meanwhile scored the run, and rows were skipped by another version's errors); the first chunk to commit
         # puts it in the state (and the resume line), as before
         job.pinned = version if version is not None else _live_version(conn, model)
+        # (what a resume line says where no chunk has said a version yet: the first chunks' rows none --where held for)
+        state["pinned"] = job.pinned
+        if after is not None and version is None and job.pinned is not None:
+            _say_if_resumed_by_another(conn, model, after, job.pinned, shown_key)
         conn.commit()
         begun = time.time()  # tqdm's clock
         with contextlib.nullcontext(given) if given is not None else _stop_between_chunks(conn, cancel) as stop:
@@ -186,6 +190,33 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         if given is not None:
             psycopg2.extensions.set_wait_callback(waited)
     return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
+
+
+def _say_if_resumed_by_another(conn, model, after, pinned, shown_key):
+    """A warning on stderr where a run given --after without --version (a resume line edited by hand, or one a run
+    printed before it had committed a chunk) goes on from a key whose row the prediction log says another version
+    of the model scored: the rest of the table would be scored with `pinned`, the live version now, silently
+    (session 65). The log's newest batch row of that key and model (its entity_key index); nothing where the run's
+    role may not read the log, or nothing was logged (--no-log)."""
+    import psycopg2
+
+    _call(conn, "SAVEPOINT pgscore_resumed", None)
+    try:
+        rows = _call(conn, "SELECT m.version FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id "
+                           "OPERATOR(pg_catalog.=) l.model_id WHERE l.entity_key OPERATOR(pg_catalog.=) %s AND "
+                           "l.entity_key IS NOT NULL AND m.name OPERATOR(pg_catalog.=) %s AND l.source "
+                           "OPERATOR(pg_catalog.=) 'batch' ORDER BY l.logged_at DESC LIMIT 1", (after, model))
+    except (psycopg2.Error, PgscoreError):  # (a role that may not read the log: no warning)
+        _call(conn, "ROLLBACK TO SAVEPOINT pgscore_resumed", None)
+        return
+    _call(conn, "RELEASE SAVEPOINT pgscore_resumed", None)
+    if rows and rows[0][0] != pinned:
+        import shlex
+
+        print(f"pgscore: warning: --after={shlex.quote(after)} goes on from a run that scored the rows of {shown_key} up "
+              f"to it with {model} v{rows[0][0]} (the prediction log's row of that key), and no --version was given: "
+              f"this run scores the rest with v{pinned}, the live version now; to go on with v{rows[0][0]}, give "
+              f"--version {rows[0][0]} (as the resume line says)", file=sys.stderr, flush=True)
 
 
 def _live_version(conn, model):
