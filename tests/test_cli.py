@@ -3945,12 +3945,51 @@ def test_score_a_connection_refused_for_a_while_exits_75_a_bad_one_1(db_url):
     r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s",
                     "--db", db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_no_slots@"))
     assert r.returncode == 75, r
-    assert "the server refused the connection (53300 too_many_connections: max_connections, or a CONNECTION LIMIT, " \
-           "transient)" in r.stderr and 'too many connections for role "pgscore_t_no_slots"' in r.stderr, r.stderr
+    # (PostgreSQL says the same of a limit reached and of a limit 0, which no retry passes: what to check is said)
+    assert "pgscore: nothing was written: the server refused the connection (53300 too_many_connections: the role's " \
+           "CONNECTION LIMIT, transient; PostgreSQL says the same of a CONNECTION LIMIT 0, which refuses every try: " \
+           "where tries do not pass, read the role's rolconnlimit in pg_roles) before the first chunk was committed; " \
+           "once the role has a connection free, run it again as it was" in r.stderr, r.stderr
+    assert 'too many connections for role "pgscore_t_no_slots"' in r.stderr, r.stderr
     r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s",
                     "--db", re.sub(r"@/[^?]+\?", "@/pgscore_no_such_db?", db_url))
     assert r.returncode == 1 and 'database "pgscore_no_such_db" does not exist' in r.stderr, r
     assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(0,)]
+
+
+def test_score_a_database_s_connection_limit_says_what_to_check_allow_connections_false_exits_1(db_url):
+    """A database's CONNECTION LIMIT reached and a CONNECTION LIMIT 0 (which no retry passes) are the same 53300 in
+    the same words: 75, saying what to check where tries do not pass (session 65, D1; it said `max_connections, or a
+    CONNECTION LIMIT` and `once the server is back`). A database with ALLOW_CONNECTIONS false is a setting to change:
+    1."""
+    from helpers import ensure_role
+
+    ensure_role(db_url, "pgscore_t_d1_user", login=True)
+    made = ("pgscore_t_d1_closed", "pgscore_t_d1_off")
+    for name in made:
+        query(db_url, f"DROP DATABASE IF EXISTS {name}")
+        query(db_url, f"CREATE DATABASE {name}")
+    try:
+        query(db_url, "ALTER DATABASE pgscore_t_d1_closed CONNECTION LIMIT 0; "
+                      "ALTER DATABASE pgscore_t_d1_off ALLOW_CONNECTIONS false")
+        as_user = db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_d1_user@")
+        r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s",
+                        "--db", re.sub(r"@/[^?]+\?", "@/pgscore_t_d1_closed?", as_user))
+        assert r.returncode == 75, r
+        assert "pgscore: nothing was written: the server refused the connection (53300 too_many_connections: the " \
+               "database's CONNECTION LIMIT, transient; PostgreSQL says the same of a CONNECTION LIMIT 0, which refuses " \
+               "every try: where tries do not pass, read the database's datconnlimit in pg_database) before the first " \
+               "chunk was committed; once the database has a connection free, run it again as it was" in r.stderr, \
+            r.stderr
+        r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s",
+                        "--db", re.sub(r"@/[^?]+\?", "@/pgscore_t_d1_off?", as_user))
+        assert r.returncode == 1, r
+        assert 'database "pgscore_t_d1_off" is not currently accepting connections' in r.stderr, r.stderr
+        assert "refused the connection (" not in r.stderr, r.stderr
+    finally:
+        query(db_url, "ALTER DATABASE pgscore_t_d1_off ALLOW_CONNECTIONS true")
+        for name in made:
+            query(db_url, f"DROP DATABASE IF EXISTS {name}")
 
 
 def test_score_a_bad_url_after_a_host_refused_exits_1_not_75(db_url):

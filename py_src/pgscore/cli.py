@@ -2762,9 +2762,9 @@ def _not_connected(e):
     from pgscore.migrate import last_attempt
 
     text = last_attempt(str(e))
-    for words, what in NOT_CONNECTED:
+    for words, what, *when in NOT_CONNECTED:
         if words in text:
-            return f"the server refused the connection ({what}, transient)", "once the server is back, "
+            return f"the server refused the connection ({what})", (when or ["once the server is back, "])[0]
     return None
 
 
@@ -2774,15 +2774,26 @@ def _not_connected(e):
 # alone ("Hot standby mode is disabled"), which takes no connection for as long as it is a standby, nor the run's
 # writes after: a URL to fix, exit 1 (it exited 75, and a scheduler retried it for ever: review r6)
 NOT_CONNECTED = (
-    ("Connection refused", "08001: no server listening there, restarting or down"),
-    ("timeout expired", "08001: no answer within connect_timeout"),
-    ("the database system is starting up", "57P03: it is starting up"),
-    ("the database system is shutting down", "57P03: it is shutting down"),
-    ("the database system is in recovery mode", "57P03: it is in recovery"),
-    ("the database system is not yet accepting connections", "57P03: it is starting up"),
-    ("too many connections", "53300 too_many_connections: max_connections, or a CONNECTION LIMIT"),
-    ("sorry, too many clients already", "53300 too_many_connections: max_connections"),
-    ("remaining connection slots are reserved", "53300 too_many_connections: max_connections"),
+    ("Connection refused", "08001: no server listening there, restarting or down, transient"),
+    ("timeout expired", "08001: no answer within connect_timeout, transient"),
+    ("the database system is starting up", "57P03: it is starting up, transient"),
+    ("the database system is shutting down", "57P03: it is shutting down, transient"),
+    ("the database system is in recovery mode", "57P03: it is in recovery, transient"),
+    ("the database system is not yet accepting connections", "57P03: it is starting up, transient"),
+    # a role's or database's CONNECTION LIMIT reached, and a CONNECTION LIMIT 0, which refuses every try until it is
+    # raised: PostgreSQL says both in the same words, and the run can make no other connection as the role to ask
+    # (session 65): 75, with what to check where it does not pass
+    ("too many connections for role", "53300 too_many_connections: the role's CONNECTION LIMIT, transient; "
+                                      "PostgreSQL says the same of a CONNECTION LIMIT 0, which refuses every try: where "
+                                      "tries do not pass, read the role's rolconnlimit in pg_roles",
+     "once the role has a connection free, "),
+    ("too many connections for database", "53300 too_many_connections: the database's CONNECTION LIMIT, transient; "
+                                          "PostgreSQL says the same of a CONNECTION LIMIT 0, which refuses every try: "
+                                          "where tries do not pass, read the database's datconnlimit in pg_database",
+     "once the database has a connection free, "),
+    ("too many connections", "53300 too_many_connections: max_connections, or a CONNECTION LIMIT, transient"),
+    ("sorry, too many clients already", "53300 too_many_connections: max_connections, transient"),
+    ("remaining connection slots are reserved", "53300 too_many_connections: max_connections, transient"),
 )
 
 
