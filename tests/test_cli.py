@@ -3977,10 +3977,10 @@ def test_score_a_database_s_connection_limit_says_what_to_check_allow_connection
                         "--db", re.sub(r"@/[^?]+\?", "@/pgscore_t_d1_closed?", as_user))
         assert r.returncode == 75, r
         assert "pgscore: nothing was written: the server refused the connection (53300 too_many_connections: the " \
-               "database's CONNECTION LIMIT, transient; PostgreSQL says the same of a CONNECTION LIMIT 0, which refuses " \
-               "every try: where tries do not pass, read the database's datconnlimit in pg_database) before the first " \
-               "chunk was committed; once the database has a connection free, run it again as it was" in r.stderr, \
-            r.stderr
+               "database's CONNECTION LIMIT, transient; PostgreSQL says the same of a CONNECTION LIMIT 0, which " \
+               "refuses every try: where tries do not pass, read the database's datconnlimit in pg_database) before " \
+               "the first chunk was committed; once the database has a connection free, run it again as it was" \
+            in r.stderr, r.stderr
         r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s",
                         "--db", re.sub(r"@/[^?]+\?", "@/pgscore_t_d1_off?", as_user))
         assert r.returncode == 1, r
@@ -4379,7 +4379,7 @@ def test_score_stop_after_chunks_that_scored_nothing_gives_the_resume_line(db_ur
     assert "pgscore: stopped at the row of k 'c 025', which the model cannot score (the error below says which " \
            "feature and why); 0 rows were scored and committed before the error; once it is fixed, resume with: " \
            "--after='c 021' --version 1 --where='k >= '\"'\"'c 022'\"'\"''; or add" in r.stderr, \
-        r.stderr  # (the version the run pinned, though no row was scored with it; --where repeated, as a shell reads it)
+        r.stderr  # (the version the run pinned, though no row scored with it; --where repeated, as a shell reads it)
     query(db_url, "UPDATE t SET age = NULL WHERE k <= 'c 012'")
     r = _score(db_url, "--skip-unscorable", "--max-skipped", "8", "--quiet")
     assert r.returncode == 1 and "error: more than 8 rows of t the model cannot score: stopped" in r.stderr, r

@@ -2784,8 +2784,8 @@ NOT_CONNECTED = (
     # raised: PostgreSQL says both in the same words, and the run can make no other connection as the role to ask
     # (session 65): 75, with what to check where it does not pass
     ("too many connections for role", "53300 too_many_connections: the role's CONNECTION LIMIT, transient; "
-                                      "PostgreSQL says the same of a CONNECTION LIMIT 0, which refuses every try: where "
-                                      "tries do not pass, read the role's rolconnlimit in pg_roles",
+                                      "PostgreSQL says the same of a CONNECTION LIMIT 0, which refuses every try: "
+                                      "where tries do not pass, read the role's rolconnlimit in pg_roles",
      "once the role has a connection free, "),
     ("too many connections for database", "53300 too_many_connections: the database's CONNECTION LIMIT, transient; "
                                           "PostgreSQL says the same of a CONNECTION LIMIT 0, which refuses every try: "
