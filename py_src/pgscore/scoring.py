@@ -205,7 +205,7 @@ def _say_if_resumed_by_another(conn, model, after, pinned, shown_key):
         rows = _call(conn, "SELECT m.version FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id "
                            "OPERATOR(pg_catalog.=) l.model_id WHERE l.entity_key OPERATOR(pg_catalog.=) %s AND "
                            "l.entity_key IS NOT NULL AND m.name OPERATOR(pg_catalog.=) %s AND l.source "
-                           "OPERATOR(pg_catalog.=) 'batch' ORDER BY l.logged_at DESC LIMIT 1", (after, model))
+                           "OPERATOR(pg_catalog.=) 'batch' ORDER BY l.logged_at DESC LIMIT 1", (str(after), model))
     except (psycopg2.Error, PgscoreError):  # (a role that may not read the log: no warning)
         _call(conn, "ROLLBACK TO SAVEPOINT pgscore_resumed", None)
         return
@@ -213,7 +213,7 @@ def _say_if_resumed_by_another(conn, model, after, pinned, shown_key):
     if rows and rows[0][0] != pinned:
         import shlex
 
-        print(f"pgscore: warning: --after={shlex.quote(after)} goes on from a run that scored the rows of {shown_key} "
+        print(f"pgscore: warning: --after={shlex.quote(str(after))} goes on from a run that scored the rows of {shown_key} "
               f"up to it with {model} v{rows[0][0]} (the prediction log's row of that key), and no --version was "
               f"given: this run scores the rest with v{pinned}, the live version now; to go on with v{rows[0][0]}, "
               f"give --version {rows[0][0]} (as the resume line says)", file=sys.stderr, flush=True)
