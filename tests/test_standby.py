@@ -159,6 +159,40 @@ def test_commands_on_a_standby_read_and_those_that_write_say_where_to_run(replic
         assert f"run pgscore {args[0]} against the primary" in r.stderr, r.stderr
 
 
+def test_status_timed_out_on_a_standby_names_the_primarys_lock_not_the_recovery_process(replica):
+    """pgscore status --timeout on a standby (session 65): a lock a transaction of the primary holds on a table status
+    reads is replayed there by the standby's recovery (its startup process), which pg_stat_activity shows with no
+    role and no state. The hint said `locked (AccessExclusiveLock) by server process N (role None, None): end that
+    transaction (or SELECT pg_terminate_backend(PID))`: that process is the standby's recovery, and no session of
+    the standby holds the lock. It names the primary's transaction now (review r2). Waits 1 s."""
+    primary, standby = replica
+    holder = psycopg2.connect(primary)
+    try:
+        holder.cursor().execute("LOCK TABLE pgscore.alert_state IN ACCESS EXCLUSIVE MODE")
+        query(primary, "UPDATE customers SET s = NULL WHERE id = 1")  # (a commit flushes the lock's WAL record)
+        s = psycopg2.connect(standby)
+        try:
+            for _ in range(200):  # (replayed: the startup process holds it on the standby)
+                if query(s, "SELECT count(*) FROM pg_locks WHERE relation = 'pgscore.alert_state'::regclass "
+                            "AND mode = 'AccessExclusiveLock' AND granted") == [(1,)]:
+                    break
+                time.sleep(0.05)
+            else:
+                raise AssertionError("the standby did not replay the primary's lock in 10 s")
+            (startup,), = query(s, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'startup'")
+        finally:
+            s.close()
+        run = pgscore_cli("status", "--db", standby, "--timeout", "1s", timeout=60)
+    finally:
+        holder.close()
+    assert run.returncode == 1 and "(55P03, lock_timeout)" in run.stderr, (run.stdout, run.stderr)
+    assert "role None" not in run.stderr and "pg_terminate_backend" not in run.stderr, run.stderr
+    assert ("Hint: pgscore.alert_state is locked (AccessExclusiveLock) by a transaction on the primary, which this "
+            f"standby's recovery (server process {startup}) replays: end that transaction on the primary (its "
+            "pg_locks and pg_stat_activity name it) and run pgscore status again; --timeout sets how long each of "
+            "its waits lasts (0 for ever)") in run.stderr, run.stderr
+
+
 # a session of the primary whose transactions are read-only by default (PGOPTIONS, as a DBA's read-only login has it)
 READ_ONLY_SESSION = {"PGOPTIONS": "-c default_transaction_read_only=on"}
 

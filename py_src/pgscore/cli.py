@@ -459,10 +459,17 @@ def _status_timed_out(timeout, step, e, dsn) -> PgscoreError:
             holders = cur.fetchall()
     except psycopg2.Error:
         holders = []
-    held = "; ".join(f"{rel} is locked ({mode}) by server process {pid} (role {who}, {state}"
-                     + (f", in a transaction open since {since:%Y-%m-%d %H:%M:%S %Z}" if since else "") + ")"
-                     for rel, mode, pid, who, state, since in holders)
-    hint = ((f"{held}: end that transaction (or SELECT pg_terminate_backend(PID)) and run pgscore status again"
+    # (on a standby the lock is a transaction's of the primary, which this server's recovery (its startup process:
+    # no role, no state) replays: ending this server's process is no fix, session 65 review r2)
+    replayed = any(kind == "startup" for *_, kind in holders)
+    held = "; ".join((f"{rel} is locked ({mode}) by a transaction on the primary, which this standby's recovery "
+                      f"(server process {pid}) replays" if kind == "startup" else
+                      f"{rel} is locked ({mode}) by server process {pid} (role {who}, {state}"
+                      + (f", in a transaction open since {since:%Y-%m-%d %H:%M:%S %Z}" if since else "") + ")")
+                     for rel, mode, pid, who, state, since, kind in holders)
+    hint = ((f"{held}: end that transaction on the primary (its pg_locks and pg_stat_activity name it) and run "
+             "pgscore status again" if replayed else
+             f"{held}: end that transaction (or SELECT pg_terminate_backend(PID)) and run pgscore status again"
              if held else "a session holding a lock on a table pgscore status reads (a migration's, a LOCK TABLE "
              "left in an open transaction): see pg_locks and pg_stat_activity") if e.pgcode == "55P03" else
             "a server this busy is not healthy")
@@ -472,8 +479,9 @@ def _status_timed_out(timeout, step, e, dsn) -> PgscoreError:
 
 # the locks other sessions hold that a read waits for (ACCESS EXCLUSIVE: LOCK TABLE, ALTER, DROP, TRUNCATE, VACUUM
 # FULL, a migration's) on this database's tables, pgscore's first; a temporary table's (of no other session's use)
-# left out
-_LOCK_HOLDERS = """SELECT l.relation::pg_catalog.regclass::text, l.mode, a.pid, a.usename, a.state, a.xact_start
+# left out; on a standby, the primary's, which its recovery replays (backend_type startup)
+_LOCK_HOLDERS = """SELECT l.relation::pg_catalog.regclass::text, l.mode, a.pid, a.usename, a.state, a.xact_start,
+       a.backend_type
   FROM pg_catalog.pg_locks l
   JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid
   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) l.relation
