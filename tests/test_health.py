@@ -312,6 +312,38 @@ def test_status_blocked_by_a_lock_stops_in_its_timeout_naming_the_check_and_the_
     assert pgscore_cli("status", "--timeout", "5").returncode == 2  # (a duration with its unit, as health's)
 
 
+def test_status_stopped_by_a_timeout_of_the_sessions_own_says_so_not_that_its_timeout_ran_out(db_url):
+    """pgscore status gives every connection its --timeout's lock_timeout and pgscore.health() alone a
+    statement_timeout; a statement_timeout of the session's own (PGOPTIONS, the URL's options, ALTER ROLE ... SET: a
+    DBA's cap) or its lock_timeout under --timeout 0 that ran out was said as status's: `could not tell in 0`
+    (`in 10s`) `... (57014, statement_timeout)` with the hint `--timeout sets how long each of its waits lasts`,
+    which no --timeout changes (review r2 of session 65). Said as the session's own setting now. Waits 0.5 s."""
+    # a statement_timeout of 1 ms: validate_environment() (the server importing its Python) alone outlasts it
+    for timeout in ("0", "10s"):
+        run = pgscore_cli("status", "--db", db_url, "--timeout", timeout, env={"PGOPTIONS": "-c statement_timeout=1ms"},
+                          timeout=60)
+        assert run.returncode == 1 and "pgscore: error: pgscore status stopped: reading " in run.stderr, \
+            (run.stdout, run.stderr)
+        assert "canceling statement due to statement timeout (57014), not in its --timeout: status sets no " \
+               "statement_timeout on its own reads (only on pgscore.health()); a statement_timeout of the session's " \
+               "own (PGOPTIONS, " in run.stderr, run.stderr
+        assert "could not tell" not in run.stderr and "--timeout sets" not in run.stderr, run.stderr
+        assert "Hint: SHOW statement_timeout says the session's; run status with it lifted " \
+               "(PGOPTIONS='-c statement_timeout=0', " in run.stderr, run.stderr
+    holder = psycopg2.connect(db_url)
+    try:
+        holder.cursor().execute("LOCK TABLE pgscore.alert_state IN ACCESS EXCLUSIVE MODE")
+        run = pgscore_cli("status", "--db", db_url, "--timeout", "0", env={"PGOPTIONS": "-c lock_timeout=500ms"},
+                          timeout=60)
+    finally:
+        holder.close()
+    assert run.returncode == 1 and "pgscore status stopped: reading pgscore.health()" in run.stderr, \
+        (run.stdout, run.stderr)
+    assert "canceling statement due to lock timeout (55P03), not in its --timeout: status sets no lock_timeout " \
+           "with --timeout 0; a lock_timeout of the session's own" in run.stderr, run.stderr
+    assert "could not tell" not in run.stderr and "pg_cancel_backend" not in run.stderr, run.stderr
+
+
 def test_health_timeout_is_a_duration_with_its_unit():
     run = pgscore_cli("health", "--timeout", "5")
     assert run.returncode == 2, (run.stdout, run.stderr)

@@ -409,7 +409,29 @@ def cmd_status(args):
         cause = _timed_out(e)
         if cause is None:
             raise
-        raise _status_timed_out(args.timeout, step[0], cause, dsn) from None
+        # (status's own: its lock_timeout on every connection, its statement_timeout on pgscore.health() alone;
+        # else a setting of the session's (PGOPTIONS, the URL's options, ALTER ROLE ... SET) or a cancel)
+        if limit and (cause.pgcode == "55P03" or step[0].startswith("pgscore.health()")):
+            raise _status_timed_out(args.timeout, step[0], cause, dsn) from None
+        raise _status_stopped(step[0], cause) from None
+
+
+def _status_stopped(step, e) -> PgscoreError:
+    """pgscore status's error where a lock_timeout or statement_timeout that is not its --timeout's ran out (the
+    session's own setting: PGOPTIONS, the URL's options, ALTER ROLE or ALTER DATABASE ... SET), or a cancel: said
+    as such (review r2 of session 65: `could not tell in 0`, `in 10s`, for a role's statement_timeout of 300ms)."""
+    setting = "lock_timeout" if e.pgcode == "55P03" else "statement_timeout"
+    return PgscoreError(
+        f"pgscore status stopped: reading {step}, {server_message(e.diag.message_primary) or str(e).strip()} "
+        f"({e.pgcode}), not in its --timeout: status sets "
+        + ("no lock_timeout with --timeout 0" if e.pgcode == "55P03" else
+           "no statement_timeout on its own reads (only on pgscore.health())")
+        + f"; a {setting} of the session's own (PGOPTIONS, the URL's options, ALTER ROLE or ALTER DATABASE ... SET "
+        f"{setting})" + (" or another session's cancel (pg_cancel_backend)" if e.pgcode == "57014" else "")
+        + " stopped it", sqlstate=e.pgcode,
+        hint=f"SHOW {setting} says the session's; run status with it lifted (PGOPTIONS='-c {setting}=0', or "
+             "options=-c%20" + setting + "%3D0 in the URL)"
+             + (", or give --timeout a duration (status's own lock_timeout then)" if e.pgcode == "55P03" else ""))
 
 
 def _bounded_dsn(url: str, limit: float) -> str:
