@@ -8,6 +8,7 @@ import time
 
 import psycopg2
 import pytest
+from psycopg2 import sql
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -191,6 +192,38 @@ def test_status_timed_out_on_a_standby_names_the_primarys_lock_not_the_recovery_
             f"standby's recovery (server process {startup}) replays: end that transaction on the primary (its "
             "pg_locks and pg_stat_activity name it) and run pgscore status again; --timeout sets how long each of "
             "its waits lasts (0 for ever)") in run.stderr, run.stderr
+
+
+def test_status_on_a_standby_does_not_say_a_running_repairs_scratch_database_was_left_behind(replica):
+    """A pgscore install --repair holds its scratch database by an advisory lock of its session on the primary
+    (session 65); a standby's pg_locks hold none of the primary's. pgscore status on a standby said the scratch
+    database of a repair running on the primary was `interrupted (killed, or its connection lost), left on this
+    server, no repair running with it` (review r2). It says a repair there may still run with it now."""
+    primary, standby = replica
+    name = "pgscore_repair_1_0000abcd"
+    holder = psycopg2.connect(primary)
+    holder.autocommit = True
+    try:
+        with holder.cursor() as cur:  # (as migrate.repair makes it: its lock first, then the database, marked)
+            cur.execute("SELECT pg_advisory_lock(%s, %s)", (migrate.SCRATCH_LOCK, migrate._scratch_key(name)))
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            cur.execute(sql.SQL("COMMENT ON DATABASE {} IS %s").format(sql.Identifier(name)),
+                        (migrate.SCRATCH_MARK + " of database pgscore",))
+        replayed(primary, standby)
+        on_primary = pgscore_cli("--db", primary, "status", timeout=120)
+        on_standby = pgscore_cli("--db", standby, "status", timeout=120)
+        with holder.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        holder.close()
+    assert on_primary.returncode == 0 and name not in on_primary.stdout, on_primary.stdout  # (held: not said)
+    assert on_standby.returncode == 0, on_standby.stderr
+    said = " ".join(on_standby.stdout.split())
+    assert (f"WARNING: {name}: the scratch database of a pgscore install --repair on the primary, which may still "
+            "run with it (a standby sees none of the primary's locks: pgscore status on the primary tells); if none "
+            f"runs: the next pgscore --db PRIMARY_URL install drops {name}; or by hand on the primary: DROP DATABASE "
+            f"{name} WITH (FORCE)") in said, said
+    assert "no repair running with it" not in said, said
 
 
 # a session of the primary whose transactions are read-only by default (PGOPTIONS, as a DBA's read-only login has it)

@@ -550,15 +550,21 @@ def _status(url, dsn, step, limit):
         marked, unmarked = migrate.leftover_scratch(cur)
         if marked or unmarked:  # (status drops nothing: install does, session 65)
             every = marked + unmarked
+            # (a standby's pg_locks hold none of the primary's advisory locks: a repair running on the primary is
+            # not seen there, and its scratch database was said as one left behind: review r2 of session 65)
             _say_wrapped(
                 f"WARNING: {', '.join(every)}: the scratch database{'s' if len(every) > 1 else ''}"
-                " of a pgscore install --repair that was interrupted (killed, or its connection lost), left on this "
-                "server, no repair running with it: "
+                + (" of a pgscore install --repair on the primary, which may still run with "
+                   f"{'them' if len(every) > 1 else 'it'} (a standby sees none of the primary's locks: pgscore "
+                   "status on the primary tells); if none runs: " if standby else
+                   " of a pgscore install --repair that was interrupted (killed, or its connection lost), left on "
+                   "this server, no repair running with it: ")
                 + (f"the next {command('install')} drops {', '.join(marked)}" if marked else "")
                 + ("; " if marked and unmarked else "")
                 + (f"{', '.join(unmarked)} (not marked as one: an earlier pgscore's, or not one) is left to you"
                    if unmarked else "")
-                + "; or by hand: " + "; ".join(f"DROP DATABASE {n} WITH (FORCE)" for n in every))
+                + f"; or by hand{' on the primary' if standby else ''}: "
+                + "; ".join(f"DROP DATABASE {n} WITH (FORCE)" for n in every))
         step[0] = "the database's Python (pgscore.validate_environment())"
         cur.execute("SELECT pgscore.validate_environment()")
         env = cur.fetchone()[0]
