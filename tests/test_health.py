@@ -344,6 +344,32 @@ def test_status_stopped_by_a_timeout_of_the_sessions_own_says_so_not_that_its_ti
     assert "could not tell" not in run.stderr and "pg_cancel_backend" not in run.stderr, run.stderr
 
 
+def test_status_timeout_keeps_the_options_of_pgoptions_and_of_a_service_file(db_url, tmp_path):
+    """status --timeout gives the server its lock_timeout in the connection's options, which replace those libpq
+    would take otherwise: PGOPTIONS' (kept since 84d7a6d, checked by hand only) and a service file's (pg_service.conf,
+    `--db service=NAME`: dropped, review r2 of session 65). Each is kept now: a statement_timeout of 1 ms there stops
+    status (validate_environment() outlasts it), as it stops any of that session's queries."""
+    from psycopg2.extensions import parse_dsn
+
+    from pgscore import migrate
+
+    where = parse_dsn(migrate.libpq_dsn(db_url))
+    (tmp_path / "pg_service.conf").write_text(
+        "[r2svc]\n" + "".join(f"{k}={where[k]}\n" for k in ("host", "port", "user", "dbname") if k in where)
+        + "options=-c statement_timeout=1ms\n")
+    for args, env in ((["--db", "service=r2svc"], {"PGSERVICEFILE": str(tmp_path / "pg_service.conf")}),
+                      (["--db", db_url], {"PGOPTIONS": "-c statement_timeout=1ms"})):
+        run = pgscore_cli("status", *args, "--timeout", "10s", env=env, timeout=60)
+        assert run.returncode == 1 and "canceling statement due to statement timeout (57014)" in run.stderr, \
+            (args, run.stdout, run.stderr)
+    # (without the setting the service's status runs through)
+    (tmp_path / "pg_service.conf").write_text(
+        "[r2svc]\n" + "".join(f"{k}={where[k]}\n" for k in ("host", "port", "user", "dbname") if k in where))
+    run = pgscore_cli("status", "--db", "service=r2svc", "--timeout", "10s",
+                      env={"PGSERVICEFILE": str(tmp_path / "pg_service.conf")}, timeout=60)
+    assert run.returncode == 0 and "\nhealth: " in run.stdout, (run.stdout, run.stderr)
+
+
 def test_health_timeout_is_a_duration_with_its_unit():
     run = pgscore_cli("health", "--timeout", "5")
     assert run.returncode == 2, (run.stdout, run.stderr)

@@ -436,10 +436,12 @@ def _status_stopped(step, e) -> PgscoreError:
 
 def _bounded_dsn(url: str, limit: float) -> str:
     """The libpq string of `url` with `limit` (seconds; 0 for none) as its connect_timeout (whole seconds, at
-    least 2) and, in the options it gives the server (after the URL's own, else PGOPTIONS'), lock_timeout, as
-    pgscore health sets them."""
+    least 2) and, in the options it gives the server (after those a connection by `url` takes: the URL's, else
+    PGOPTIONS' or a service file's), lock_timeout, as pgscore health sets them."""
+    import contextlib
     import math
 
+    import psycopg2
     import psycopg2.extensions
 
     from pgscore import migrate
@@ -447,11 +449,17 @@ def _bounded_dsn(url: str, limit: float) -> str:
     dsn = migrate.libpq_dsn(url)
     if not limit:
         return dsn
-    given = psycopg2.extensions.parse_dsn(dsn)
-    # (an options given replaces libpq's PGOPTIONS: a user's settings there are kept, as the URL's own are)
-    options = " ".join(filter(None, [given.get("options") or os.environ.get("PGOPTIONS"),
-                                     f"-c lock_timeout={limit * 1000:.0f}"]))
-    return psycopg2.extensions.make_dsn(dsn, options=options, connect_timeout=max(2, math.ceil(limit)))
+    timeout = max(2, math.ceil(limit))
+    # an options given replaces all libpq would take: the URL's, PGOPTIONS' and a service file's (pg_service.conf:
+    # its options were dropped, review r2 of session 65); those a connection takes, kept (else, unreachable: the
+    # URL's or PGOPTIONS', and the error is require_installed's to say)
+    try:
+        with contextlib.closing(psycopg2.connect(dsn, connect_timeout=timeout)) as conn:
+            own = conn.get_dsn_parameters().get("options")
+    except psycopg2.Error:
+        own = psycopg2.extensions.parse_dsn(dsn).get("options") or os.environ.get("PGOPTIONS")
+    options = " ".join(filter(None, [own, f"-c lock_timeout={limit * 1000:.0f}"]))
+    return psycopg2.extensions.make_dsn(dsn, options=options, connect_timeout=timeout)
 
 
 def _timed_out(e):
