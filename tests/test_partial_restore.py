@@ -345,9 +345,14 @@ def test_a_scratch_database_an_interrupted_repair_left_is_named_by_status_and_dr
     query(admin, "CREATE DATABASE pgscore_repair_1_0badc0de")
     query(admin, "CREATE DATABASE pgscore_repair_2_00c0ffee")
     query(admin, f"COMMENT ON DATABASE pgscore_repair_2_00c0ffee IS '{migrate.SCRATCH_MARK} of database x'")
+    # (and one whose key is 2**31 or more, a negative int4 to pg_advisory_lock, an oid in pg_locks: half the names)
+    query(admin, "CREATE DATABASE pgscore_repair_3_80c0ffee")
+    query(admin, f"COMMENT ON DATABASE pgscore_repair_3_80c0ffee IS '{migrate.SCRATCH_MARK} of database x'")
     running = psycopg2.connect(admin)
     try:
         running.cursor().execute("SELECT pg_advisory_lock(%s, %s)", (migrate.SCRATCH_LOCK, 0x00c0ffee))
+        running.cursor().execute("SELECT pg_advisory_lock(%s, %s)", (migrate.SCRATCH_LOCK,
+                                                                     migrate._scratch_key("pgscore_repair_3_80c0ffee")))
         run = pgscore_cli("install", "--repair", "--db", db_url)
         assert run.returncode == 0 and "table pgscore.drift_rollup" in run.stdout, (run.stdout, run.stderr)
         assert f"pgscore: note: dropped database {left}, the scratch database of a pgscore install --repair that " \
@@ -357,8 +362,9 @@ def test_a_scratch_database_an_interrupted_repair_left_is_named_by_status_and_dr
                "database" in run.stderr and "DROP DATABASE pgscore_repair_1_0badc0de WITH (FORCE)" in run.stderr, \
             run.stderr
         assert "00c0ffee" not in run.stderr, run.stderr
-        assert scratches() == ["pgscore_repair_1_0badc0de", "pgscore_repair_2_00c0ffee"]
+        assert scratches() == ["pgscore_repair_1_0badc0de", "pgscore_repair_2_00c0ffee", "pgscore_repair_3_80c0ffee"]
         running.close()  # (the repair's end, without its drop: a leftover now)
+        query(admin, "DROP DATABASE pgscore_repair_3_80c0ffee")
         status = pgscore_cli("status", "--db", db_url)
         assert status.returncode == 0, status.stderr
         said = " ".join(status.stdout.split())
