@@ -160,6 +160,49 @@ def test_thresholds_and_silences_hold_it_each_named_with_its_step(chrun):
     assert dict(query(conn, "SELECT * FROM pgscore.delete_model('chrun')"))["pgscore.models"] == 2
 
 
+@pytest.mark.parametrize("write", ["query", "outcome"])
+def test_a_prediction_or_outcome_in_flight_is_waited_for_and_holds_it(chrun, db_url, trained, write):
+    """A transaction that scored the name (its audit rows buffered, not yet flushed) or recorded an outcome of it,
+    not yet committed: the delete saw no row, deleted every version, and the rows committed after it named a
+    version gone (a log row no model names; an outcome a redeploy of the name took as its own). It waits for it
+    now, and is refused as for rows committed before."""
+    X = trained[0]
+    a = psycopg2.connect(db_url)
+    b = psycopg2.connect(db_url)
+    b.autocommit = True
+    (pid,), = query(b, "SELECT pg_backend_pid()")
+    done = {}
+
+    def delete():
+        try:
+            done["rows"] = query(b, "SELECT * FROM pgscore.delete_model('chrun')")
+        except psycopg2.Error as e:
+            done["error"] = e
+
+    t = threading.Thread(target=delete, daemon=True)
+    try:
+        if write == "query":
+            query(a, "SELECT pgscore.score('chrun', %s::float8[], p_key => '7')", (X[0].tolist(),))
+        else:
+            query(a, "SELECT pgscore.record_outcome('chrun', '7', 1)")
+        t.start()
+        assert waits_on_a_lock(chrun, pid, t, seconds=60), done
+        a.commit()
+        t.join(timeout=120)
+        assert not t.is_alive(), done
+    finally:
+        a.rollback()
+        t.join(timeout=120)
+        a.close()
+        b.close()
+    assert isinstance(done.get("error"), errors.DependentObjectsStillExist), done
+    said = "logged predictions" if write == "query" else "outcomes were recorded"
+    assert said in done["error"].diag.message_primary, done["error"].diag.message_primary
+    assert _rows(chrun)[0] == 2
+    assert query(chrun, "SELECT count(*) FROM pgscore.prediction_log l WHERE NOT EXISTS "
+                        "(SELECT 1 FROM pgscore.models m WHERE m.model_id = l.model_id)") == [(0,)]
+
+
 def test_null_unknown_read_only_and_roles(chrun, db_url):
     conn = chrun
     with pytest.raises(errors.NullValueNotAllowed):

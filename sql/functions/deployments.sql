@@ -347,6 +347,12 @@ BEGIN
                               THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
                               ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
     END IF;
+    -- no prediction or outcome in flight: a transaction that scored the name (its audit rows buffered in
+    -- pgscore.log_pending, or written to pgscore.prediction_log and not yet committed) or recorded an outcome of it
+    -- is waited for, and none starts until this commits; else its rows, invisible to the checks below, committed
+    -- after the delete and named a version gone (rows of the log no model names). Taken before the name's lock, as
+    -- a transaction that scored and then deploys the name takes the log's before the name's
+    LOCK TABLE ONLY pgscore.log_pending, pgscore.prediction_log, pgscore.outcomes IN SHARE MODE;
     -- one change at a time per model, as register_model, activate, rollback, retire and the shadows take it: what
     -- is read below includes what a deploy or shadow of the name committed while this waited, and one that waits
     -- for this reads the name deleted
