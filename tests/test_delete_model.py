@@ -203,6 +203,25 @@ def test_a_prediction_or_outcome_in_flight_is_waited_for_and_holds_it(chrun, db_
                         "(SELECT 1 FROM pgscore.models m WHERE m.model_id = l.model_id)") == [(0,)]
 
 
+@pytest.mark.parametrize("level", ["REPEATABLE READ", "SERIALIZABLE"])
+def test_a_snapshot_older_than_its_wait_is_refused(chrun, db_url, level):
+    """In REPEATABLE READ or SERIALIZABLE the snapshot is taken before the lock that waits for a score in flight:
+    what that score committed would not be seen, and the delete went through. Refused (25000) now, nothing
+    deleted."""
+    conn = psycopg2.connect(db_url)
+    try:
+        query(conn, f"BEGIN ISOLATION LEVEL {level}")
+        with pytest.raises(errors.InvalidTransactionState) as e:
+            query(conn, "SELECT * FROM pgscore.delete_model('chrun')")
+        said = e.value.diag.message_primary
+        assert said == f"pgscore.delete_model must run in a READ COMMITTED transaction, not {level}", said
+        assert "autocommit" in e.value.diag.message_hint and "pgscore delete" in e.value.diag.message_hint
+    finally:
+        conn.rollback()
+        conn.close()
+    assert _rows(chrun)[0] == 2
+
+
 def test_null_unknown_read_only_and_roles(chrun, db_url):
     conn = chrun
     with pytest.raises(errors.NullValueNotAllowed):

@@ -352,6 +352,16 @@ BEGIN
     -- is waited for, and none starts until this commits; else its rows, invisible to the checks below, committed
     -- after the delete and named a version gone (rows of the log no model names). Taken before the name's lock, as
     -- a transaction that scored and then deploys the name takes the log's before the name's
+    -- (a REPEATABLE READ or SERIALIZABLE transaction reads as of its snapshot, taken before the lock: it would not
+    -- see what the transactions it waited for committed)
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'pgscore.delete_model must run in a READ COMMITTED transaction, not %',
+                        upper(current_setting('transaction_isolation'))
+            USING ERRCODE = 'invalid_transaction_state',
+                  HINT = 'it waits for the predictions and outcomes of the name in flight, then reads them: a '
+                         'snapshot taken before that cannot see them; call it on its own (autocommit) or in a '
+                         'transaction begun READ COMMITTED, as pgscore delete does';
+    END IF;
     LOCK TABLE ONLY pgscore.log_pending, pgscore.prediction_log, pgscore.outcomes IN SHARE MODE;
     -- one change at a time per model, as register_model, activate, rollback, retire and the shadows take it: what
     -- is read below includes what a deploy or shadow of the name committed while this waited, and one that waits
