@@ -3826,6 +3826,42 @@ def test_score_sigterm_after_the_last_chunk_committed_ends_the_run_as_it_would(d
     assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(30,)]
 
 
+def test_score_main_in_another_thread_meanwhile_leaves_the_main_thread_s_run_alone(db_url):
+    """pgscore.cli.main() of another command in another thread (a notebook's or a scheduler's worker: pgscore models)
+    begun while the main thread's pgscore score ran and ended after it: main()'s stack of early handlers was the
+    process's, each main() popped the other's, and the other thread released the run's handlers from outside the
+    main thread: ValueError (signal only works in main thread), its command failed (review r6 of session 65). Each
+    main() keeps to its own now: the other command exits 0, the run too."""
+    _scored_table(db_url)
+    r = _patched_score("import threading\n"
+                       "inside, go, got, threads = threading.Event(), threading.Event(), [], []\n"
+                       "real_models, real_main, real_live = cli.cmd_models, cli.main, scoring._live_version\n"
+                       "def models(args):\n"
+                       "    inside.set()\n"
+                       "    go.wait(60)\n"
+                       "    return real_models(args)\n"
+                       "def other():\n"
+                       "    try:\n"
+                       f"        got.append(real_main(['models', '--db', {db_url!r}]))\n"
+                       "    except BaseException as e:\n"
+                       "        got.append(repr(e))\n"
+                       "def live(*a):  # (the run under way: the other thread's main() begins)\n"
+                       "    cli.cmd_models = models\n"
+                       "    threads.append(threading.Thread(target=other))\n"
+                       "    threads[0].start()\n"
+                       "    inside.wait(60)\n"
+                       "    return real_live(*a)\n"
+                       "def main(argv=None):  # (the run's main() ends first, then the other thread's)\n"
+                       "    status = real_main(argv)\n"
+                       "    go.set()\n"
+                       "    threads[0].join(60)\n"
+                       "    print('other thread:', got, file=sys.stderr)\n"
+                       "    return status\n"
+                       "scoring._live_version, cli.main = live, main", "--quiet", "--db", db_url)
+    assert "other thread: [0]" in r.stderr, r.stderr
+    assert r.returncode == 0 and "scored 30 rows of t into s with m v1 in " in r.stdout, r
+
+
 def test_score_sigterm_s_alarm_after_the_chunk_committed_does_not_call_it_rolled_back(db_url):
     """The SIGALRM a SIGTERM sets (scoring.TERM_GRACE) firing after the chunk in flight had committed, before the run
     stopped (its progress line, say), cancelled nothing but said `the chunk in flight had not committed 3 s after a

@@ -2618,8 +2618,9 @@ def cmd_score(args):
     state = {}
     with scoring.handling(stop):
         try:
-            if _EARLY and _EARLY[-1].take():  # a signal since main() began: stop now, as it would have
-                stop.extend(_EARLY[-1])
+            early = _early()
+            if early is not None and early.take():  # a signal since main() began: stop now, as it would have
+                stop.extend(early)
                 stop.phase = "stopping"
                 raise KeyboardInterrupt
             url = resolve_db(args)
@@ -4121,15 +4122,27 @@ def threading_main() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-_EARLY = []  # main()'s _Early, for cmd_score
+_EARLY = []  # main()'s _Early, for cmd_score: the main thread's only (where it installed its handlers)
+
+
+def _early():
+    """The _Early of this main() call, in the main thread (only there are signals handled); None elsewhere: a
+    main() in another thread (a scheduler's worker, a notebook's) took the main thread's, whose pgscore score it
+    released (signal.signal outside the main thread: ValueError, the other command failed; review r6)."""
+    return _EARLY[-1] if _EARLY and threading_main() else None
 
 
 def main(argv=None) -> int:
-    _EARLY.append(_Early(argv))
+    early = _Early(argv)
+    mine = early.previous is not None  # (handlers installed: the main thread's pgscore score)
+    if mine:
+        _EARLY.append(early)
     try:
         return _main_of(argv)
     finally:
-        _EARLY.pop().release(ending=argv is None)
+        if mine:
+            _EARLY.pop()
+        early.release(ending=argv is None)
 
 
 def _main_of(argv=None) -> int:
@@ -4227,8 +4240,8 @@ def _main(argv=None) -> int:
     try:
         args = parser.parse_args(argv)
     finally:
-        if _EARLY and getattr(args, "command", None) != "score":
-            _EARLY[-1].release()  # (not pgscore score: Python's handlers again, as they were)
+        if _early() is not None and getattr(args, "command", None) != "score":
+            _early().release()  # (not pgscore score: Python's handlers again, as they were)
     # the usage errors found once parsed are the command's, as argparse's own of it are: its usage line
     usage = command_parser(parser, args)
     if args.db is not None and args.command in ("db", "demo"):
