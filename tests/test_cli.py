@@ -3904,6 +3904,29 @@ def test_score_after_without_version_warns_where_another_version_scored_the_rows
     assert r.returncode == 0 and "scored 23 rows" in r.stdout and "warning" not in r.stderr, r
 
 
+def test_score_after_without_version_reads_the_log_rows_of_pgscore_score_not_predict_batch_s(db_url):
+    """The warning read the newest `batch` row of the --after key, which pgscore.predict_batch's rows are too (an
+    application's call, an analyst's with p_version): a predict_batch call with the live version after a run
+    scored the table with v1 hid the warning the run needed (its rows v1, the rest scored with v2); one with
+    p_version => 1 after a run with v2 warned of a v1 no run had scored with (review r6 of session 65). It reads
+    score_table's rows (cause's via, as pgscore stale-scores does)."""
+    _scored_table(db_url)
+    r = _score(db_url, "--version", "1", "--quiet")  # every row scored and logged with v1
+    assert r.returncode == 0, r
+    registry.deploy(db_url, "m", LogisticRegression(max_iter=500, C=0.5).fit(X, Y), None, feature_names=NAMES)
+    some = f"SELECT k, {', '.join(NAMES)} FROM t WHERE k <= 'c 010'"
+    query(db_url, "SELECT count(*) FROM pgscore.predict_batch('m', %s)", (some,))  # (v2, logged)
+    r = _score(db_url, "--after", "c 007", "--quiet")
+    assert r.returncode == 0 and "scored 23 rows" in r.stdout, r
+    assert "pgscore: warning: --after='c 007' goes on from a run that scored the rows of k up to it with m v1" \
+           in r.stderr, r.stderr
+    r = _score(db_url, "--quiet")  # every row scored with v2 now by pgscore score; then an analyst's call with v1
+    assert r.returncode == 0 and "scored 30 rows" in r.stdout, r
+    query(db_url, "SELECT count(*) FROM pgscore.predict_batch('m', %s, p_version => 1)", (some,))
+    r = _score(db_url, "--after", "c 007", "--quiet")
+    assert r.returncode == 0 and "scored 23 rows" in r.stdout and "warning" not in r.stderr, r
+
+
 def test_score_resume_line_names_the_pinned_version_before_a_chunk_scored_a_row(db_url):
     """A run whose first chunk held no row for --where (committed, none scored) and whose next chunk was cancelled
     after a SIGTERM printed `resume with: --after='c 007' --where=...` without --version: the resumed run scored

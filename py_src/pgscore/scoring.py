@@ -196,8 +196,10 @@ def _say_if_resumed_by_another(conn, model, after, pinned, shown_key):
     """A warning on stderr where a run given --after without --version (a resume line edited by hand, or one a run
     printed before it had committed a chunk) goes on from a key whose row the prediction log says another version
     of the model scored: the rest of the table would be scored with `pinned`, the live version now, silently
-    (session 65). The log's newest batch row of that key and model (its entity_key index); nothing where the run's
-    role may not read the log, or nothing was logged (--no-log)."""
+    (session 65). The log's newest batch row of that key and model (its entity_key index) that score_table wrote
+    (cause's via: not a pgscore.predict_batch call's, whose version says nothing of a run's; review r6); nothing where
+    the run's role may not read the log, or nothing was logged (--no-log). The log does not name the table: a row of
+    another table sharing the key, scored with another version by a later run, warns all the same."""
     import psycopg2
 
     _call(conn, "SAVEPOINT pgscore_resumed", None)
@@ -205,7 +207,9 @@ def _say_if_resumed_by_another(conn, model, after, pinned, shown_key):
         rows = _call(conn, "SELECT m.version FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id "
                            "OPERATOR(pg_catalog.=) l.model_id WHERE l.entity_key OPERATOR(pg_catalog.=) %s AND "
                            "l.entity_key IS NOT NULL AND m.name OPERATOR(pg_catalog.=) %s AND l.source "
-                           "OPERATOR(pg_catalog.=) 'batch' ORDER BY l.logged_at DESC LIMIT 1", (str(after), model))
+                           "OPERATOR(pg_catalog.=) 'batch' AND (l.cause OPERATOR(pg_catalog.->>) 'via') "
+                           "OPERATOR(pg_catalog.=) 'score_table' ORDER BY l.logged_at DESC LIMIT 1",
+                     (str(after), model))
     except (psycopg2.Error, PgscoreError):  # (a role that may not read the log: no warning)
         _call(conn, "ROLLBACK TO SAVEPOINT pgscore_resumed", None)
         return
