@@ -217,10 +217,10 @@ def _say_if_resumed_by_another(conn, model, after, pinned, shown_key):
     if rows and rows[0][0] != pinned:
         import shlex
 
-        print(f"pgscore: warning: --after={shlex.quote(str(after))} goes on from a run that scored the rows of {shown_key} "
-              f"up to it with {model} v{rows[0][0]} (the prediction log's row of that key), and no --version was "
-              f"given: this run scores the rest with v{pinned}, the live version now; to go on with v{rows[0][0]}, "
-              f"give --version {rows[0][0]} (as the resume line says)", file=sys.stderr, flush=True)
+        print(f"pgscore: warning: --after={shlex.quote(str(after))} goes on from a run that scored the rows of "
+              f"{shown_key} up to it with {model} v{rows[0][0]} (the prediction log's row of that key), and no "
+              f"--version was given: this run scores the rest with v{pinned}, the live version now; to go on with "
+              f"v{rows[0][0]}, give --version {rows[0][0]} (as the resume line says)", file=sys.stderr, flush=True)
 
 
 def _live_version(conn, model):
