@@ -1062,6 +1062,28 @@ def test_a_column_transformer_selecting_by_name_deploys_by_position(db_url, tmp_
     assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'unconverted'") == [(0,)]
 
 
+def test_a_column_transformer_selecting_a_slice_of_names_deploys_by_position(db_url):
+    """slice('tenure_months', 'support_calls') (names, both ends included: scikit-learn takes it from a DataFrame)
+    is a selection by name: deploy raised TypeError ('slice indices must be integers'), a traceback, where
+    pgscore read it as positions (review r4). It deploys by position and scores as the model given; unconverted
+    (no _transformer_to_input_indices) it is refused naming the ends, as a list of names is."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+
+    frame = pd.DataFrame(X[:, :4], columns=NAMES[:4])
+    ct = ColumnTransformer([("n", StandardScaler(), slice(NAMES[0], NAMES[2]))], remainder="passthrough")
+    est = make_pipeline(ct, LogisticRegression(max_iter=500)).fit(frame, Y)
+    rec = registry.deploy(db_url, "sliced", est, frame)
+    assert rec["feature_names"] == NAMES[:4]
+    got = [query(db_url, "SELECT pgscore.score('sliced', %s::float8[])", (frame.iloc[i].tolist(),))[0][0]
+           for i in range(10)]
+    assert got == pytest.approx(est.predict_proba(frame.iloc[:10])[:, 1], abs=1e-12)
+    est[0].__dict__.pop("_transformer_to_input_indices")
+    with pytest.raises(InvalidModel, match=r"ColumnTransformer takes its columns by name \('tenure_months', "
+                                           r"'support_calls'"):
+        registry.deploy(db_url, "sliced_unconverted", est, None, feature_names=NAMES[:4])
+
+
 def test_a_version_of_another_task_or_classes_is_refused_unless_allowed(db_url, logit, tmp_path):
     """A regressor deployed under a classifier's name went live, and rescoring wrote its values into the
     probability column: refused (22023), naming both; allowed when asked. Classes that change (0/1 to

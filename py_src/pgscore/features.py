@@ -251,8 +251,11 @@ def _nested(est, cols=None, seen=None, within=None):
 
 def _positions(cols, n) -> list:
     """A ColumnTransformer's column selection as positions or names: a boolean mask, a slice, an int or a
-    name, or a list of either."""
+    name, or a list of either. A slice of names (slice('a', 'c'), which scikit-learn takes from a DataFrame,
+    both ends included) as the names at its ends: a selection by name (it raised TypeError, a traceback at deploy)."""
     if isinstance(cols, slice):
+        if any(isinstance(end, str) for end in (cols.start, cols.stop)):
+            return [end for end in (cols.start, cols.stop) if end is not None]
         return list(range(n))[cols]
     if isinstance(cols, (str, int, np.integer)):
         return [cols]
