@@ -1084,6 +1084,28 @@ def test_a_column_transformer_selecting_a_slice_of_names_deploys_by_position(db_
         registry.deploy(db_url, "sliced_unconverted", est, None, feature_names=NAMES[:4])
 
 
+def test_a_column_transformer_by_name_deployed_again_if_new_stores_nothing_and_leaves_the_model_as_given(db_url):
+    """The check of a ColumnTransformer converted to positions scored the model given and the converted one before
+    the converted one was serialised: a KNeighborsClassifier's KD-tree counts its queries, so the bytes stored
+    differed from one deploy to the next in one process (a notebook's deploy cell with if_new=True run again stored
+    version 2), and the caller's model was changed by deploy (review r4). The check scores copies."""
+    import pickle
+
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.neighbors import KNeighborsClassifier
+
+    frame = pd.DataFrame(X[:, :4], columns=NAMES[:4])
+    est = make_pipeline(ColumnTransformer([("n", StandardScaler(), NAMES[:4])]),
+                        KNeighborsClassifier(algorithm="kd_tree")).fit(frame, Y)
+    given = pickle.dumps(est)
+    first = registry.deploy(db_url, "knn_named", est, frame, if_new=True)
+    again = registry.deploy(db_url, "knn_named", est, frame, if_new=True)
+    assert (first["stored"], again["stored"], again["version"], again["sha256"]) == (True, False, 1, first["sha256"])
+    assert pickle.dumps(est) == given  # (the caller's model as it was)
+    assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'knn_named'") == [(1,)]
+
+
 def test_a_version_of_another_task_or_classes_is_refused_unless_allowed(db_url, logit, tmp_path):
     """A regressor deployed under a classifier's name went live, and rescoring wrote its values into the
     probability column: refused (22023), naming both; allowed when asked. Classes that change (0/1 to

@@ -409,7 +409,13 @@ def _check_by_position(given, converted, X) -> None:
     values as an array; else the refusal of a selection by name, as before."""
     if X is None or not hasattr(X, "iloc"):
         return  # (no DataFrame: the model given cannot score the data; the conversion keeps each part's columns)
+    import copy
     import warnings
+
+    # on copies: scoring changes some estimators' state (a KNeighborsClassifier's KD-tree counts its queries), and
+    # the converted model is serialised after this check: its bytes differed from one deploy to the next in the
+    # same process (deploy(if_new=True) run again stored a new version), and the caller's model was changed
+    given, converted = copy.deepcopy(given), copy.deepcopy(converted)
 
     rows = X.iloc[:VERIFY_ROWS]
     how = "predict_proba" if hasattr(given, "predict_proba") else "predict"
