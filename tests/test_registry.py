@@ -1106,6 +1106,25 @@ def test_a_column_transformer_by_name_deployed_again_if_new_stores_nothing_and_l
     assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'knn_named'") == [(1,)]
 
 
+def test_a_column_transformer_by_name_whose_step_reads_the_dataframe_is_refused_saying_so(db_url):
+    """A FunctionTransformer inside a ColumnTransformer by name whose function reads the DataFrame (d.assign, d['a'])
+    scores the DataFrame but not the array the converted model gets: it was refused as 'takes its columns by name',
+    hint 'select the columns by position', which deploy had just done (review r4). The refusal names the converted
+    model's error and the step that reads a DataFrame."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import FunctionTransformer
+
+    frame = pd.DataFrame(X[:, :2], columns=NAMES[:2])
+    ft = FunctionTransformer(lambda d: d.assign(ratio=d[NAMES[0]] / (1 + d[NAMES[1]].abs())))
+    est = make_pipeline(ColumnTransformer([("f", ft, NAMES[:2])]), LogisticRegression(max_iter=500)).fit(frame, Y)
+    with pytest.raises(InvalidModel, match=r"converted to select them by position, fails on the float array the "
+                                           r"database gives: AttributeError: .*'assign'") as e:
+        registry.deploy(db_url, "reads_frame", est, frame)
+    assert e.value.sqlstate == "22023" and "FunctionTransformer" in e.value.hint
+    assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'reads_frame'") == [(0,)]
+
+
 def test_a_version_of_another_task_or_classes_is_refused_unless_allowed(db_url, logit, tmp_path):
     """A regressor deployed under a classifier's name went live, and rescoring wrote its values into the
     probability column: refused (22023), naming both; allowed when asked. Classes that change (0/1 to

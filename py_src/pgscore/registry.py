@@ -419,16 +419,29 @@ def _check_by_position(given, converted, X) -> None:
 
     rows = X.iloc[:VERIFY_ROWS]
     how = "predict_proba" if hasattr(given, "predict_proba") else "predict"
+    failed = None  # (the converted model's error on the array, where the model given scores the DataFrame)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # (fitted on a DataFrame, given an array: as it is meant)
             want = np.asarray(getattr(given, how)(rows))
-            got = np.asarray(getattr(converted, how)(features.object_rows(rows)))
+            try:
+                got = np.asarray(getattr(converted, how)(features.object_rows(rows)))
+            except Exception as e:  # noqa: BLE001 - said below
+                failed = e
+                raise
         same = want.shape == got.shape and (
             np.allclose(want, got, rtol=0, atol=1e-12, equal_nan=True) if want.dtype.kind in "biuf"
             else bool(np.all(want == got)))
     except Exception:  # noqa: BLE001 - refused below, as a selection by name was before
         same = False
+    if failed is not None:  # (a step inside reading the DataFrame's columns by name: the refusal of a selection by
+        # name said to select by position, which deploy had just done)
+        raise InvalidModel(
+            "the model's ColumnTransformer selecting its columns by name, converted to select them by position, "
+            f"fails on the float array the database gives: {type(failed).__name__}: {failed}",
+            hint="a step inside it reads a pandas DataFrame (a FunctionTransformer's function taking columns by "
+                 "name, say), which the database never gives: make it take an array, its columns by position, "
+                 "and fit on X.to_numpy()") from failed
     if not same:
         problem = features.unservable(given, list(map(str, getattr(X, "columns", []))))
         raise problem or InvalidModel("the model's ColumnTransformer selecting its columns by name, converted to "
