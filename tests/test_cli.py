@@ -3736,7 +3736,7 @@ def _patched_score(script, *args, timeout=120):
     import sys
 
     code = ("import os, signal, sys, time\nimport pgscore.cli as cli\nfrom pgscore import scoring\n" + script
-            + "\nsys.exit(cli.main())")
+            + "\nsys.exit(cli.command())")
     return subprocess.run([sys.executable, "-c", code, "score", "--model", "m", "--table", "t", "--key", "k", "--into",
                            "s", "--chunk-size", "7", *args], capture_output=True, text=True, timeout=timeout)
 
@@ -3836,6 +3836,7 @@ def test_score_main_in_another_thread_meanwhile_leaves_the_main_thread_s_run_alo
     r = _patched_score("import threading\n"
                        "inside, go, got, threads = threading.Event(), threading.Event(), [], []\n"
                        "real_models, real_main, real_live = cli.cmd_models, cli.main, scoring._live_version\n"
+                       "real_command = cli.command\n"
                        "def models(args):\n"
                        "    inside.set()\n"
                        "    go.wait(60)\n"
@@ -3851,15 +3852,35 @@ def test_score_main_in_another_thread_meanwhile_leaves_the_main_thread_s_run_alo
                        "    threads[0].start()\n"
                        "    inside.wait(60)\n"
                        "    return real_live(*a)\n"
-                       "def main(argv=None):  # (the run's main() ends first, then the other thread's)\n"
-                       "    status = real_main(argv)\n"
+                       "def command():  # (the run's main() ends first, then the other thread's)\n"
+                       "    status = real_command()\n"
                        "    go.set()\n"
                        "    threads[0].join(60)\n"
                        "    print('other thread:', got, file=sys.stderr)\n"
                        "    return status\n"
-                       "scoring._live_version, cli.main = live, main", "--quiet", "--db", db_url)
+                       "scoring._live_version, cli.command = live, command", "--quiet", "--db", db_url)
     assert "other thread: [0]" in r.stderr, r.stderr
     assert r.returncode == 0 and "scored 30 rows of t into s with m v1 in " in r.stdout, r
+
+
+def test_score_by_a_wrapper_calling_main_leaves_its_signal_handlers_as_they_were(db_url):
+    """A Python wrapper that sets sys.argv and calls pgscore.cli.main() (then goes on: more work, a loop) had
+    SIGINT and SIGTERM ignored for the rest of its process after a pgscore score: main() took itself for the
+    `pgscore` command, whose exit follows (review r6 of session 65). The command is pgscore.cli.command now (the
+    console script's, python -m's), and main() gives the handlers back."""
+    import sys
+
+    _scored_table(db_url)
+    code = ("import signal, sys\nimport pgscore.cli as cli\n"
+            "mine = lambda signum, frame: None\nsignal.signal(signal.SIGTERM, mine)\n"
+            f"sys.argv = ['pgscore', 'score', '--model', 'm', '--table', 't', '--key', 'k', '--into', 's', '--db', "
+            f"{db_url!r}]\n"
+            "status = cli.main()\n"
+            "print('after:', status, signal.getsignal(signal.SIGTERM) is mine, "
+            "signal.getsignal(signal.SIGINT) is signal.default_int_handler)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "after: 0 True True" in r.stdout, r
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(30,)]
 
 
 def test_score_sigterm_s_alarm_after_the_chunk_committed_does_not_call_it_rolled_back(db_url):

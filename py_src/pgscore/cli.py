@@ -4133,6 +4133,19 @@ def _early():
 
 
 def main(argv=None) -> int:
+    """pgscore's commands, called from Python (`argv`, else sys.argv's): the process goes on after it, its signal
+    handlers as they were (a wrapper that set sys.argv and called main() had Ctrl-C and SIGTERM ignored after a
+    pgscore score; review r6 of session 65)."""
+    return _main_ending(argv, ending=False)
+
+
+def command() -> int:
+    """The `pgscore` command (its console script, and python -m pgscore.cli): main() of a process whose exit
+    follows, in which pgscore score's signals stay ignored once it has said how it ended."""
+    return _main_ending(None, ending=True)
+
+
+def _main_ending(argv, ending) -> int:
     early = _Early(argv)
     mine = early.previous is not None  # (handlers installed: the main thread's pgscore score)
     if mine:
@@ -4142,7 +4155,7 @@ def main(argv=None) -> int:
     finally:
         if mine:
             _EARLY.pop()
-        early.release(ending=argv is None)
+        early.release(ending=ending)
 
 
 def _main_of(argv=None) -> int:
@@ -4476,4 +4489,4 @@ def role_needed(command) -> str | None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(command())
