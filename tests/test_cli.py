@@ -3681,6 +3681,29 @@ def test_score_refused_by_another_role_s_lock_says_what_this_role_cannot_see(db_
     assert "another session is scoring" not in r.stderr, r.stderr
 
 
+def _score_waiting_on_a_lock(db_url, app, what):
+    """pgscore score of _scored_table's t in a subprocess (chunks of 7, unbuffered), and the pid of its server process
+    once it waits on a lock that connection `app` holds (`what`: the assertion's words where it never does, within a
+    bound for a hung run; the run killed and `app` closed then): (Popen, pid)."""
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-m", "pgscore.cli", "score", "--model", "m", "--table", "t", "--key", "k",
+                          "--into", "s", "--chunk-size", "7", "--db", db_url], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    waiting = ("SELECT pid FROM pg_stat_activity WHERE application_name = 'pgscore score' "
+               "AND wait_event_type = 'Lock'")
+    deadline = time.time() + 120  # (a bound for a hung run, not a speed)
+    while not query(db_url, waiting) and p.poll() is None:
+        if time.time() > deadline:
+            p.kill()
+            p.communicate()
+            app.close()
+            raise AssertionError(what)
+        time.sleep(0.05)
+    (pid,), = query(db_url, waiting)
+    return p, pid
+
+
 def test_score_sigterm_while_a_chunk_waits_on_a_row_lock_cancels_it_and_exits_75(db_url):
     """A scheduler's task timeout (SIGTERM, then SIGKILL a few seconds later) while a chunk waits on a row lock an
     application's transaction holds: the SIGTERM waited for the chunk to commit, which it could not; the SIGKILL then
@@ -3689,22 +3712,12 @@ def test_score_sigterm_while_a_chunk_waits_on_a_row_lock_cancels_it_and_exits_75
     scoring.TERM_GRACE seconds to commit, then it is cancelled and rolled back: the chunks committed before stay, the
     resume line is printed, exit 75, and no server process of the run is left."""
     import signal
-    import sys
 
     _scored_table(db_url)
     app = psycopg2.connect(db_url)  # an application's transaction holds the row of 'c 010', in the second chunk
     query(app, "UPDATE t SET age = age WHERE k = 'c 010'")
-    p = subprocess.Popen([sys.executable, "-m", "pgscore.cli", "score", "--model", "m", "--table", "t", "--key", "k",
-                          "--into", "s", "--chunk-size", "7", "--db", db_url], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    waiting = ("SELECT pid FROM pg_stat_activity WHERE application_name = 'pgscore score' "
-               "AND wait_event_type = 'Lock'")
+    p, pid = _score_waiting_on_a_lock(db_url, app, "the second chunk never waited on the row")
     try:
-        deadline = time.time() + 120  # (a bound for a hung run, not a speed)
-        while not query(db_url, waiting) and p.poll() is None:
-            assert time.time() < deadline, "the second chunk never waited on the row"
-            time.sleep(0.05)
-        (pid,), = query(db_url, waiting)
         p.send_signal(signal.SIGTERM)
         try:
             _, err = p.communicate(timeout=60)  # (before: it waited as long as the application's transaction)
@@ -3766,22 +3779,12 @@ def test_score_sigterm_while_it_waits_for_the_table_stops_at_once_and_exits_75(d
     The statement is cancelled, the run exits 75 saying nothing was written; a second SIGTERM and a Ctrl-C after it
     leave no traceback."""
     import signal
-    import sys
 
     _scored_table(db_url)
     app = psycopg2.connect(db_url)
     query(app, "LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
-    p = subprocess.Popen([sys.executable, "-m", "pgscore.cli", "score", "--model", "m", "--table", "t", "--key", "k",
-                          "--into", "s", "--chunk-size", "7", "--db", db_url], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    waiting = ("SELECT pid FROM pg_stat_activity WHERE application_name = 'pgscore score' "
-               "AND wait_event_type = 'Lock'")
+    p, pid = _score_waiting_on_a_lock(db_url, app, "the run never waited for the table")
     try:
-        deadline = time.time() + 120  # (a bound for a hung run, not a speed)
-        while not query(db_url, waiting) and p.poll() is None:
-            assert time.time() < deadline, "the run never waited for the table"
-            time.sleep(0.05)
-        (pid,), = query(db_url, waiting)
         p.send_signal(signal.SIGTERM)
         for again in (signal.SIGTERM, signal.SIGINT):  # (a scheduler's and a wrapper's, a Ctrl-C)
             time.sleep(0.01)
