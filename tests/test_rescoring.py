@@ -2847,6 +2847,41 @@ def test_a_dropped_tenants_queue_goes_with_its_wiring_not_to_the_next_tenant_of_
     assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'retry'") == [(0,)]
 
 
+def test_forget_rescoring_by_an_admin_without_usage_on_the_tenants_schema(shop):
+    """Session 65, review r3: forget_rescoring looked the profile table up with to_regclass, which raises 42501
+    (permission denied for schema tenant_c) for a caller without USAGE on its schema: a pgscore_admin not given
+    each tenant's schema could no longer forget a wiring whose event table alone was dropped (it could before
+    0157). It looks in the catalog: the queue of a profile table still there is kept, that of one gone deleted."""
+    query(shop, TENANT_TABLES)
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
+    query(shop, "UPDATE tenant_c.customers SET age = NULL")
+    rid = attach(shop, schema="tenant_c")
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    query(shop, "DROP TABLE tenant_c.complaints")  # the event table alone
+    admin = "pgscore_t_tenant_admin"
+    ensure_role(shop, admin)
+    query(shop, f"GRANT pgscore_admin TO {admin}")
+    query(shop, f"SET ROLE {admin}")
+    try:
+        with pytest.raises(errors.InsufficientPrivilege):  # (the admin may not use the tenant's schema)
+            query(shop, "SELECT count(*) FROM tenant_c.customers")
+        query(shop, "SELECT pgscore.forget_rescoring(%s)", (rid,))
+    finally:
+        query(shop, "RESET ROLE")
+    assert query(shop, "SELECT profile_table, entity_key, rescoring_id FROM pgscore.error_queue ORDER BY 2") == [
+        ("tenant_c.customers", "70", None), ("tenant_c.customers", "71", None)]
+    # its profile table dropped too, after a wiring again: forgotten by that admin, the queue goes
+    query(shop, "CREATE TABLE tenant_c.complaints (LIKE public.complaints INCLUDING ALL)")
+    rid = attach(shop, schema="tenant_c")
+    query(shop, "DROP SCHEMA tenant_c CASCADE")
+    query(shop, f"SET ROLE {admin}")
+    try:
+        query(shop, "SELECT pgscore.forget_rescoring(%s)", (rid,))
+    finally:
+        query(shop, "RESET ROLE")
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
 def test_status_names_the_queue_of_a_profile_table_that_is_gone(shop):
     """Queued errors of no wiring whose profile table no longer exists (a detach, then the table dropped; or left by
     a forget_rescoring before migration 0157): pgscore status said the next attach_rescoring to their profile table

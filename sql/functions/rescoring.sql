@@ -150,6 +150,7 @@ DECLARE
     v_trigger name;
     v_replication_trigger name;
     v_gone bigint;
+    v_name text[];
 BEGIN
     IF p_rescoring_id IS NULL THEN
         RAISE EXCEPTION 'pgscore.forget_rescoring: the rescoring_id is NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -176,7 +177,12 @@ BEGIN
     -- that name any more (its event table is gone already: a DROP SCHEMA ... CASCADE of a tenant): nothing would
     -- rescore them but a table made later under that name (another tenant's), which took over keys never its own.
     -- (detach_rescoring keeps them: the profile table alone renamed, and named back, is the commoner case there)
-    IF to_regclass(v_profile) IS NULL THEN
+    -- (looked up in the catalog, not by to_regclass: that raised 42501 for a caller without USAGE on the table's
+    -- schema, a pgscore_admin not given each tenant's schema, and forget_rescoring failed where the table was there)
+    v_name := parse_ident(v_profile);
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                    WHERE c.relname = v_name[cardinality(v_name)]
+                      AND (cardinality(v_name) = 1 OR n.nspname = v_name[cardinality(v_name) - 1])) THEN
         WITH d AS (DELETE FROM pgscore.error_queue q WHERE q.profile_table = v_profile AND q.rescoring_id IS NULL
                    RETURNING 1)
         SELECT count(*) INTO v_gone FROM d;
