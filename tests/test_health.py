@@ -101,6 +101,42 @@ def test_the_checks_of_some_models_alone(shop_template, clone_of):
     assert run.returncode == 2 and "no model named 'nope'" in run.stderr, (run.stdout, run.stderr)
 
 
+def test_the_error_queue_check_says_what_rescores_which_queued_profile(shop_template, clone_of):
+    """Session 65, review r3 (trial T18 finding 4): the error_queue check said `pgscore retry rescores them` of every
+    queued profile, those of no wiring too (retry does not: it exits 1, they belong to no wiring) and those of a
+    tenant's profile table dropped with its schema (nothing ever will: pgscore status gives the DELETE). It says
+    which: retry those of a wiring, an attach_rescoring those of no wiring, nothing those of a table that is gone."""
+    url = clone_of(shop_template)
+    tail = "SELECT * FROM pgscore.error_queue for why; "
+    query(url, "UPDATE customers SET age = NULL WHERE id IN (3, 4, 5, 6)")
+    query(url, "INSERT INTO complaints (customer_id) VALUES (3), (4)")  # queued (age is NULL), of wiring 1
+    detail = health(url)["error_queue"][2]
+    assert detail.startswith("2 profile(s) wait, ") and detail.endswith(tail + "pgscore retry rescores them"), detail
+    query(url, "CREATE SCHEMA tenant_c; CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL); "
+               "CREATE TABLE tenant_c.complaints (LIKE public.complaints INCLUDING ALL); "
+               "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (5, 6)")
+    query(url, "SELECT pgscore.attach_rescoring('tenant_c.complaints', 'tenant_c.customers', 'customer_id', 'churn', "
+               "'churn_score', '{\"support_calls\": \"count\"}', p_profile_key => 'id')")
+    query(url, "INSERT INTO tenant_c.complaints (customer_id) VALUES (5), (6)")
+    query(url, "SELECT pgscore.detach_rescoring('tenant_c.complaints')")
+    state, value, detail = health(url)["error_queue"]
+    assert (state, value) == ("warn", 4), (state, value, detail)
+    assert detail.endswith(", 2 of no wiring: " + tail + "pgscore retry rescores those of a wiring; 2 of no wiring "
+                           "wait for the next attach_rescoring of their profile table"), detail
+    query(url, "DROP SCHEMA tenant_c CASCADE")
+    detail = health(url)["error_queue"][2]
+    assert detail.endswith(", 2 of no wiring: " + tail + "pgscore retry rescores those of a wiring; 2 of no wiring "
+                           "name a profile table that no longer exists: nothing can rescore them, pgscore status "
+                           "gives the DELETE that clears them"), detail
+    query(url, "DELETE FROM pgscore.error_queue WHERE rescoring_id IS NOT NULL")
+    detail = health(url)["error_queue"][2]
+    assert detail.endswith(", 2 of no wiring: " + tail + "2 of no wiring name a profile table that no longer exists: "
+                           "nothing can rescore them, pgscore status gives the DELETE that clears them"), detail
+    query(url, "DELETE FROM pgscore.error_queue WHERE rescoring_id IS NULL AND pg_catalog.to_regclass(profile_table) "
+               "IS NULL")  # as pgscore status prints it
+    assert health(url)["error_queue"][:2] == ("ok", 0)
+
+
 def test_each_check_warns_and_fails_and_the_command_exits_1(shop_template, clone_of):
     url = clone_of(shop_template)
     query(url, "SELECT * FROM pgscore.refresh_monitoring()")

@@ -27,6 +27,7 @@ DECLARE
     v_oldest timestamptz;
     v_tries integer;
     v_unowned bigint;
+    v_gone bigint;
     v_list text;
     v_last date;
     v_has_today boolean;
@@ -74,8 +75,11 @@ BEGIN
     RETURN NEXT;
 
     -- profiles the rescoring trigger could not score: their events committed, their scores wait for a retry
-    SELECT count(*), min(q.first_failed_at), max(q.attempts), count(*) FILTER (WHERE q.rescoring_id IS NULL)
-      INTO v_n, v_oldest, v_tries, v_unowned FROM pgscore.error_queue q
+    -- (0157) those of no wiring wait for an attach_rescoring of their profile table, and those whose profile table
+    -- is gone (a tenant's schema dropped) for nothing: retry rescores neither, as the detail said of them all
+    SELECT count(*), min(q.first_failed_at), max(q.attempts), count(*) FILTER (WHERE q.rescoring_id IS NULL),
+           count(*) FILTER (WHERE q.rescoring_id IS NULL AND to_regclass(q.profile_table) IS NULL)
+      INTO v_n, v_oldest, v_tries, v_unowned, v_gone FROM pgscore.error_queue q
      WHERE p_models IS NULL
         OR EXISTS (SELECT 1 FROM pgscore.rescoring r
                     WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models));
@@ -84,10 +88,20 @@ BEGIN
     state := CASE WHEN v_n = 0 THEN 'ok' WHEN v_now - v_oldest > interval '1 hour' THEN 'fail' ELSE 'warn' END;
     detail := CASE WHEN v_n = 0 THEN 'no profile waits'
                    ELSE format('%s profile(s) wait, the oldest since %s (%s ago), the most tried %s time(s)%s: '
-                               'SELECT * FROM pgscore.error_queue for why; pgscore retry rescores them', v_n,
+                               'SELECT * FROM pgscore.error_queue for why; %s', v_n,
                                to_char(v_oldest AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'),
                                date_trunc('second', v_now - v_oldest), v_tries,
-                               CASE WHEN v_unowned > 0 THEN format(', %s of no wiring', v_unowned) ELSE '' END) END;
+                               CASE WHEN v_unowned > 0 THEN format(', %s of no wiring', v_unowned) ELSE '' END,
+                               CASE WHEN v_unowned = 0 THEN 'pgscore retry rescores them'
+                                    ELSE concat_ws('; ',
+                                        CASE WHEN v_n > v_unowned THEN 'pgscore retry rescores those of a wiring' END,
+                                        CASE WHEN v_unowned > v_gone THEN format(
+                                            '%s of no wiring wait for the next attach_rescoring of their profile '
+                                            'table', v_unowned - v_gone) END,
+                                        CASE WHEN v_gone > 0 THEN format(
+                                            '%s of no wiring name a profile table that no longer exists: nothing can '
+                                            'rescore them, pgscore status gives the DELETE that clears them', v_gone)
+                                            END) END) END;
     RETURN NEXT;
 
     -- wirings that do not rescore: no live version of their model, a table or the trigger gone or disabled
