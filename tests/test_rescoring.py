@@ -2926,12 +2926,31 @@ def test_attach_names_a_profile_table_of_another_schema(shop):
     assert said == ["NOTICE:  pgscore: tenant_f.complaints is wired to public.customers, a table of another schema "
                     "(public): its events update and rescore the profiles of public.customers\nHINT:  a table named "
                     "without its schema is the first of that name in the search_path; to wire another, detach this "
-                    "wiring (SELECT pgscore.detach_rescoring('tenant_f.complaints')) and attach again naming each "
-                    "table as 'schema.table'\n"], shop.notices
+                    "wiring (SELECT pgscore.detach_rescoring('tenant_f.complaints', 'public.customers')) and attach again "
+                    "naming each table as 'schema.table'\n"], shop.notices
     query(shop, "RESET search_path")
     del shop.notices[:]
     attach(shop)  # public.complaints -> public.customers
     assert not [n for n in shop.notices if "another schema" in n], shop.notices
+
+
+def test_the_other_schema_notice_detaches_that_wiring_alone(shop):
+    """Session 65, review r3: the NOTICE of a profile table of another schema gave detach_rescoring('events') as the
+    call that undoes the wiring: without its profile table that call removes every wiring of the event table, here
+    the tenant's own one to tenant_f.customers as well. It names the profile table too."""
+    query(shop, "CREATE SCHEMA tenant_f; CREATE TABLE tenant_f.complaints (LIKE public.complaints INCLUDING ALL); "
+                "CREATE TABLE tenant_f.customers (LIKE public.customers INCLUDING ALL)")
+    query(shop, "SET search_path TO tenant_f, public")
+    query(shop, ATTACH, GOOD)  # tenant_f.complaints -> tenant_f.customers
+    del shop.notices[:]
+    query(shop, ATTACH, dict(GOOD, profiles="public.customers"))
+    query(shop, "RESET search_path")
+    said = [n for n in shop.notices if "a table of another schema" in n]
+    assert len(said) == 1, shop.notices
+    call = said[0][said[0].index("(SELECT pgscore.detach_rescoring(") + 1:said[0].index(") and attach again")]
+    assert query(shop, call) == [(1,)], call
+    assert query(shop, "SELECT event_table, profile_table FROM pgscore.rescoring") == [
+        ("tenant_f.complaints", "tenant_f.customers")]
 
 
 def test_a_table_dropped_and_created_again_can_be_attached_again(shop):

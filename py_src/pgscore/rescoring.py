@@ -4365,7 +4365,8 @@ def _note_other_schema(plpy, events: Table, profiles: Table):
                     f"({r['profiles']}): its events update and rescore the profiles of {profiles.name}",
                     hint="a table named without its schema is the first of that name in the search_path; to wire "
                          "another, detach this wiring (SELECT pgscore.detach_rescoring("
-                         f"{quote_literal(plpy, events.name)})) and attach again naming each table as 'schema.table'")
+                         f"{quote_literal(plpy, events.name)}, {quote_literal(plpy, profiles.name)})) and attach "
+                         "again naming each table as 'schema.table'")
 
 
 def _warn_profile_children(plpy, profiles: Table, missing_profile):
