@@ -3749,7 +3749,7 @@ def _patched_score(script, *args, timeout=120):
     import sys
 
     code = ("import os, signal, sys, time\nimport pgscore.cli as cli\nfrom pgscore import scoring\n" + script
-            + "\nsys.exit(cli.command())")
+            + "\nsys.exit(cli.console())")
     return subprocess.run([sys.executable, "-c", code, "score", "--model", "m", "--table", "t", "--key", "k", "--into",
                            "s", "--chunk-size", "7", *args], capture_output=True, text=True, timeout=timeout)
 
@@ -3839,7 +3839,7 @@ def test_score_main_in_another_thread_meanwhile_leaves_the_main_thread_s_run_alo
     r = _patched_score("import threading\n"
                        "inside, go, got, threads = threading.Event(), threading.Event(), [], []\n"
                        "real_models, real_main, real_live = cli.cmd_models, cli.main, scoring._live_version\n"
-                       "real_command = cli.command\n"
+                       "real_console = cli.console\n"
                        "def models(args):\n"
                        "    inside.set()\n"
                        "    go.wait(60)\n"
@@ -3855,13 +3855,13 @@ def test_score_main_in_another_thread_meanwhile_leaves_the_main_thread_s_run_alo
                        "    threads[0].start()\n"
                        "    inside.wait(60)\n"
                        "    return real_live(*a)\n"
-                       "def command():  # (the run's main() ends first, then the other thread's)\n"
-                       "    status = real_command()\n"
+                       "def console():  # (the run's main() ends first, then the other thread's)\n"
+                       "    status = real_console()\n"
                        "    go.set()\n"
                        "    threads[0].join(60)\n"
                        "    print('other thread:', got, file=sys.stderr)\n"
                        "    return status\n"
-                       "scoring._live_version, cli.command = live, command", "--quiet", "--db", db_url)
+                       "scoring._live_version, cli.console = live, console", "--quiet", "--db", db_url)
     assert "other thread: [0]" in r.stderr, r.stderr
     assert r.returncode == 0 and "scored 30 rows of t into s with m v1 in " in r.stdout, r
 
@@ -3869,7 +3869,7 @@ def test_score_main_in_another_thread_meanwhile_leaves_the_main_thread_s_run_alo
 def test_score_by_a_wrapper_calling_main_leaves_its_signal_handlers_as_they_were(db_url):
     """A Python wrapper that sets sys.argv and calls pgscore.cli.main() (then goes on: more work, a loop) had
     SIGINT and SIGTERM ignored for the rest of its process after a pgscore score: main() took itself for the
-    `pgscore` command, whose exit follows (review r6 of session 65). The command is pgscore.cli.command now (the
+    `pgscore` command, whose exit follows (review r6 of session 65). The command is pgscore.cli.console now (the
     console script's, python -m's), and main() gives the handlers back."""
     import sys
 

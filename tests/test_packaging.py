@@ -48,7 +48,7 @@ def test_ci_runs_the_readme_test_command():
 
 def test_console_script_and_python_floor():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["scripts"]["pgscore"] == "pgscore.cli:command"
+    assert project["scripts"]["pgscore"] == "pgscore.cli:console"
     assert project["requires-python"] == ">=3.11"
 
 

@@ -4139,7 +4139,7 @@ def main(argv=None) -> int:
     return _main_ending(argv, ending=False)
 
 
-def command() -> int:
+def console() -> int:
     """The `pgscore` command (its console script, and python -m pgscore.cli): main() of a process whose exit
     follows, in which pgscore score's signals stay ignored once it has said how it ended."""
     return _main_ending(None, ending=True)
@@ -4489,4 +4489,4 @@ def role_needed(command) -> str | None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(command())
+    raise SystemExit(console())
