@@ -310,6 +310,10 @@ SQL_CASES = [
     ("retire injection", "SELECT pgscore.retire(%s)", (INJECT,), "42704", "DROP TABLE"),
     ("retire NULL", "SELECT pgscore.retire(NULL)", (), "22004", "must not be NULL"),
     ("retire unknown model", "SELECT pgscore.retire('nope')", (), "42704", "there is no model 'nope'"),
+    ("delete_model injection", "SELECT * FROM pgscore.delete_model(%s)", (INJECT,), "42704", "DROP TABLE"),
+    ("delete_model NULL", "SELECT * FROM pgscore.delete_model(NULL)", (), "22004", "must not be NULL"),
+    ("delete_model unknown model", "SELECT * FROM pgscore.delete_model('nope')", (), "42704",
+     "there is no model 'nope'"),
     # a model or version that is not there: the hint says where the models are listed (they had none)
     ("activate unknown model: the hint", "SELECT pgscore.activate('nope', 1)", (), "42704",
      "there is no model 'nope'\nHINT:  list models with: SELECT * FROM pgscore.model_versions"),
