@@ -495,7 +495,6 @@ class Stop(list):
             signal.setitimer(signal.ITIMER_REAL, TERM_GRACE)
 
 
-_Stop = Stop
 _WAITING = [False]  # _wait is in select(), waiting on the server (Stop.on_int's "stopping")
 
 
