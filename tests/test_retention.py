@@ -404,6 +404,55 @@ def test_erasure_scrubs_the_free_text_that_names_the_key(churn, logins):
     assert query(churn, "SELECT count(*) FROM pgscore.error_queue WHERE reason = 'x'") == [(1,)]
 
 
+# keys that are substrings and superstrings of each other, with LIKE's and regular expressions' metacharacters,
+# quotes, backslashes and letters beyond ASCII
+TOKEN_KEYS = ["12", "123", "4125", "c_1", "c%1", "c_1%", "%", "_", ".", "a.b", "a.b.c", "\\", "a\\b", "it", "it's",
+              "ключ", "ключи", "café", "cafés", "(x)", "x"]
+# the other keys' reasons a key's erasure replaces too: where that key holds it between punctuation ('x' in
+# `(key '(x)')`), or in text pgscore did not write, where it goes on with punctuation ('a.b' in `profile a.b.c`)
+OVER = {"c_1": ["c_1%-free"], "a.b": ["a.b.c-free"], "x": ["(x)", "(x)-free"]}
+
+
+def test_erasure_scrubs_the_key_as_a_whole_token_not_inside_other_keys(churn, logins):
+    """(session 66, h6) erase_entity replaced every reason holding the key as a substring: erasing key '12' rewrote
+    the queued reasons of keys '123' and '4125', '%' those of 'c%1', 'it' that of 'it''s'; and it missed its own
+    key in pgscore's format where quoting changes it ('it''s', E'a\\\\b'). A reason names a key as batch.key_text
+    writes it (quote_literal's: `(key '12')`), or as text pgscore did not write (a model's own error: `profile 12
+    failed`): each is matched whole now, the other keys' reasons left as they were."""
+    from pgscore.batch import key_text
+    holders = {k: f"holder-{i}" for i, k in enumerate(TOKEN_KEYS)}
+    # each holder's reason names one key: in pgscore's form (quoted) and, for another holder, in free text
+    rows = []
+    for k, h in holders.items():
+        rows.append((h, f"model churn v1: feature 'tenure' is infinite (key {key_text(k)} and 2 more in this chunk)"))
+        rows.append((h + "-free", f"the model raised: profile {k} has no tenure"))
+    for k in TOKEN_KEYS:  # (each erasure in a transaction rolled back)
+        c = psycopg2.connect(churn.dsn)
+        try:
+            cur = c.cursor()
+            cur.execute("DELETE FROM pgscore.error_queue")
+            cur.executemany("INSERT INTO pgscore.error_queue (model_name, profile_table, entity_key, reason) "
+                            "VALUES ('churn', 'public.customers', %s, %s)", rows)
+            cur.execute("SELECT table_name, rows FROM pgscore.erase_entity(%s, 'churn')", (k,))
+            got = dict(cur.fetchall())
+            cur.execute("SELECT entity_key FROM pgscore.error_queue WHERE reason LIKE '(erased:%%' ORDER BY 1")
+            scrubbed = [r[0] for r in cur.fetchall()]
+        finally:
+            c.rollback()
+            c.close()
+        # (a key is bounded by anything but a letter, digit, _ or ': OVER, the side an erasure errs on)
+        over = [holders[o.removesuffix("-free")] + ("-free" if o.endswith("-free") else "") for o in OVER.get(k, [])]
+        assert scrubbed == sorted([holders[k], holders[k] + "-free"] + over), (k, scrubbed)
+        assert got["pgscore.error_queue (reason)"] == 2 + len(over), (k, got)
+    # a shadow's last failure message likewise
+    query(churn, "INSERT INTO pgscore.shadow_failures SELECT m.model_id, 'public.customers', '22023', 1, 1, 1, now(), "
+                 "now(), 'model churn v1: feature ''tenure'' is infinite (key ''123'')' FROM pgscore.models m")
+    got = dict(query(logins["admin"], "SELECT table_name, rows FROM pgscore.erase_entity('12', 'churn')"))
+    assert got["pgscore.shadow_failures"] == 0, got
+    got = dict(query(logins["admin"], "SELECT table_name, rows FROM pgscore.erase_entity('123', 'churn')"))
+    assert got["pgscore.shadow_failures"] == 1, got
+
+
 def test_erasure_reads_the_error_queue_once(db_url, churn, logins):
     """(session 65, D2) erase_entity read all of pgscore.error_queue twice, a DELETE of the key's rows (no index
     leads with entity_key) and an UPDATE of the reasons naming the key (a substring: every reason is read): two

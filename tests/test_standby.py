@@ -396,3 +396,93 @@ def test_the_standby_check_of_a_restarted_standby_of_an_idle_primary_is_caught_u
         pytest.skip("the receive LSN of a restarted standby equalled its replay LSN 5 times: nothing to check")
     # (seen here: received 0/3002000, replayed 0/3001FC0: the rest of the page, which holds no record)
     assert (state, value) == ("ok", 0) and "caught up" in detail, (state, value, detail)
+
+
+# every VOLATILE pgscore function (a trigger's aside) that writes, with a call that reaches its write; the rest
+# named with why a read-only transaction does not refuse them. A new function is in neither: the test fails until
+# it is put in one (and a writer says where to run it, as these do)
+WRITERS = {
+    "activate": "SELECT pgscore.activate('churn', 1, 'r')",
+    "attach_rescoring": "SELECT pgscore.attach_rescoring('shop.h6_events'::regclass, 'shop.customers'::regclass, "
+                        "'customer_id', 'churn', 'churn_score', p_profile_key => 'id')",
+    "backfill_rescoring": "SELECT pgscore.backfill_rescoring('shop.complaints')",
+    "clear_shadow": "SELECT pgscore.clear_shadow('churn')",
+    "clear_thresholds": "SELECT pgscore.clear_thresholds('churn', 'psi')",
+    "create_log_partitions": "SELECT pgscore.create_log_partitions(1, current_date + 400)",
+    "delete_model": "SELECT * FROM pgscore.delete_model('churn')",
+    "detach_rescoring": "SELECT pgscore.detach_rescoring('shop.complaints')",
+    "drop_log_partitions": "SELECT pgscore.drop_log_partitions('90 days')",
+    "erase_entity": "SELECT * FROM pgscore.erase_entity('7')",
+    "forget_rescoring": "SELECT pgscore.forget_rescoring(1)",
+    "lift_silence": "SELECT pgscore.lift_silence(1)",
+    "match_outcomes": "SELECT pgscore.match_outcomes(now())",
+    "record_outcome": "SELECT pgscore.record_outcome('churn', '7', true)",
+    "redact_log_features": "SELECT pgscore.redact_log_features('90 days')",
+    "refresh_monitoring": "SELECT * FROM pgscore.refresh_monitoring()",
+    "refresh_windows": "SELECT * FROM pgscore.refresh_windows('shop.complaints')",
+    "register_model": "SELECT pgscore.register_model('h6_x', '\\x00'::bytea, encode(sha256('\\x00'::bytea), 'hex'), "
+                      "'{}', '{}')",
+    "rescore_profiles": "SELECT * FROM pgscore.rescore_profiles('shop.complaints')",
+    "retire": "SELECT pgscore.retire('churn')",
+    "retry_failed": "SELECT * FROM pgscore.retry_failed()",
+    "rollback": "SELECT pgscore.rollback('churn')",
+    "score_chunk": "SELECT * FROM pgscore.score_chunk('churn', 'shop.customers', 'id', 'churn_score')",
+    "score_table": "CALL pgscore.score_table('churn', 'shop.customers', 'id', 'churn_score')",
+    "set_shadow": "SELECT pgscore.set_shadow('churn', 1)",
+    "set_thresholds": "SELECT pgscore.set_thresholds('churn', 'psi', 0.1, 0.2)",
+    "silence_alerts": "SELECT pgscore.silence_alerts('churn', '1 day', 'r')",
+}
+RESCORING = ("backfill_rescoring", "refresh_windows", "rescore_profiles", "retry_failed")
+NOT_REFUSED = {
+    "predict": "scores: unlogged, with a WARNING, where the transaction is read-only",
+    "predict_proba": "scores, as predict", "score": "scores, as predict",
+    "predict_batch": "scores, as predict", "batch_chunks": "predict_batch's", "batch_sql": "predict_batch's",
+    "load_model": "fills this backend's cache", "load_or_refuse": "load_model's",
+    "count_shadow_failure": "internal (its owner's): rescoring's, which refuses first",
+    "score_table_commit": "score_table's, which refuses first",
+    "resign_models": "writes only the signatures it finds to re-sign (none here): errors' writing() as retry_failed",
+}
+
+
+@pytest.mark.parametrize("where", ["standby", "read-only session"])
+def test_every_writer_says_where_to_run_it(wired, where):
+    """(session 66, h6) activate, rollback, retire, set_shadow, clear_shadow, set_thresholds, clear_thresholds,
+    silence_alerts, lift_silence, detach_rescoring, forget_rescoring, drop_log_partitions, redact_log_features,
+    match_outcomes, create_log_partitions, register_model and attach_rescoring gave PostgreSQL's bare 25006 on a
+    standby (`cannot execute INSERT in a read-only transaction`, no hint) where record_outcome, refresh_monitoring,
+    erase_entity and delete_model named themselves and where to run them. Every writer does now; a VOLATILE
+    function in neither list fails here."""
+    primary, standby = wired
+    query(primary, "CREATE TABLE IF NOT EXISTS shop.h6_events (customer_id bigint)")
+    replayed(primary, standby)
+    volatile = {r[0] for r in query(primary, "SELECT DISTINCT p.proname FROM pg_proc p WHERE p.pronamespace = "
+                                             "'pgscore'::regnamespace AND p.provolatile = 'v' "
+                                             "AND p.prorettype <> 'trigger'::regtype")}
+    assert volatile == set(WRITERS) | set(NOT_REFUSED), (volatile - set(WRITERS) - set(NOT_REFUSED),
+                                                         (set(WRITERS) | set(NOT_REFUSED)) - volatile)
+    bad = {}
+    for name, call in WRITERS.items():
+        c = psycopg2.connect(standby if where == "standby" else primary,
+                             options=None if where == "standby" else "-c default_transaction_read_only=on")
+        c.autocommit = True
+        try:
+            with pytest.raises(psycopg2.Error) as e:
+                query(c, call)
+        finally:
+            c.close()
+        diag = e.value.diag
+        said = "not on a standby, whose transactions are all read-only" if where == "standby" else \
+            "not in a read-only transaction"
+        hint = STANDBY_HINT if where == "standby" else READ_ONLY_HINT
+        if name in ("score_table", "score_chunk"):  # (their own hint: predict_batch scores read-only)
+            hint = diag.message_hint if diag.message_hint and "predict_batch" in diag.message_hint else "?"
+        # (a superuser's rescoring names the wiring it met first, whose profiles it writes; once "pgscore: pgscore:")
+        named = (f"pgscore.{name} " in diag.message_primary
+                 or name in RESCORING and diag.message_primary.startswith(
+                     "pgscore: rescoring wiring 1 (shop.complaints to shop.customers) writes shop.customers: ")
+                 or name in ("score_table", "score_chunk")
+                 and "score_table and score_chunk write each score" in diag.message_primary)
+        if e.value.pgcode != "25006" or not named or said not in diag.message_primary \
+                or diag.message_hint != hint:
+            bad[name] = (e.value.pgcode, diag.message_primary, diag.message_hint)
+    assert not bad, bad

@@ -57,7 +57,7 @@ def raising_sql_errors(fn):
 
 def writing(what):
     """A rescoring function called in SQL (the app role's retry_failed, refresh_windows, backfill_rescoring,
-    rescore_profiles) on a standby or in a read-only transaction: pgscore's 25006 naming `what` it writes, a standby
+    rescore_profiles; and since session 66 register_model, attach_rescoring, resign_models) on a standby or in a read-only transaction: pgscore's 25006 naming `what` it writes, a standby
     where it is one, with the hint to run it on the primary (errors.read_only_refusal), where PostgreSQL's bare one
     said 'cannot execute INSERT in a read-only transaction' (or SELECT FOR NO KEY UPDATE), no hint; a superuser's
     CLI already had pgscore's from counter_code, a PgscoreError with its hint, which passes (review r5 of
@@ -316,6 +316,7 @@ def _first(plpy, sql, args):
 
 
 @raising_sql_errors
+@writing("pgscore.register_model writes the registry")
 def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, reason, evaluator=None,
                    evaluator_meta=None):
     from pgscore import artifacts, schema, serving
@@ -402,6 +403,7 @@ def fifteen_digits(x):
 
 
 @raising_sql_errors
+@writing("pgscore.attach_rescoring writes the wiring (pgscore.rescoring and its triggers)")
 def attach_rescoring(plpy, GD, *args):
     from pgscore import rescoring
 
@@ -484,6 +486,7 @@ _RESIGN = {  # only the signature changes, and only from the first scheme's (the
 
 
 @raising_sql_errors
+@writing("pgscore.resign_models writes the models' signatures")
 def resign_models(plpy, GD):
     """pgscore.resign_models: every artifact and evaluator signed under the first scheme (the HMAC of its bytes
     alone), whose signature verifies with the server's key, signed again bound to its model and version. Those

@@ -3478,7 +3478,8 @@ def counter_code(plpy, w: Wiring) -> dict:
             if _state(e) == READ_ONLY:  # a standby, or a read-only transaction: the write cannot be made either
                 # (taken for code it could not read, it skipped the wiring with a security WARNING and exited 0:
                 # trial hT17 of session 64)
-                raise read_only_refusal(plpy, f"pgscore: rescoring wiring {w.id} ({w.events.name} to "
+                # (no "pgscore: " of its own: PL/Python puts it before the message; it read "pgscore: pgscore: ")
+                raise read_only_refusal(plpy, f"rescoring wiring {w.id} ({w.events.name} to "
                                               f"{w.profiles.name}) writes {w.profiles.name}") from None
             return {"unread": f"the functions its counters call, which could not be read ({_message(e)})"}
     w.counter_code = found

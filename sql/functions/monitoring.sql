@@ -310,6 +310,17 @@ DECLARE
     v_rows bigint;
     v_chunk bigint;
 BEGIN
+    -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
+    -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
+    IF current_setting('transaction_read_only') = 'on' THEN
+        RAISE EXCEPTION 'pgscore.match_outcomes writes pgscore.outcome_version_matches: not %',
+            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
+                 ELSE 'in a read-only transaction' END
+            USING ERRCODE = 'read_only_sql_transaction',
+                  HINT = CASE WHEN pg_is_in_recovery()
+                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
+                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+    END IF;
     IF p_since IS NULL THEN
         RAISE EXCEPTION 'pgscore.match_outcomes: p_since must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
@@ -580,6 +591,17 @@ AS $fn$
 DECLARE
     v_id bigint;
 BEGIN
+    -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
+    -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
+    IF current_setting('transaction_read_only') = 'on' THEN
+        RAISE EXCEPTION 'pgscore.silence_alerts writes pgscore.alert_silences: not %',
+            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
+                 ELSE 'in a read-only transaction' END
+            USING ERRCODE = 'read_only_sql_transaction',
+                  HINT = CASE WHEN pg_is_in_recovery()
+                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
+                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+    END IF;
     IF p_model IS NULL OR p_for IS NULL OR p_reason IS NULL OR p_starts_at IS NULL THEN
         RAISE EXCEPTION 'pgscore.silence_alerts: p_model, p_for, p_reason and p_starts_at must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
@@ -654,6 +676,17 @@ AS $fn$
 DECLARE
     v_row pgscore.alert_silences;
 BEGIN
+    -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
+    -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
+    IF current_setting('transaction_read_only') = 'on' THEN
+        RAISE EXCEPTION 'pgscore.lift_silence writes pgscore.alert_silences: not %',
+            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
+                 ELSE 'in a read-only transaction' END
+            USING ERRCODE = 'read_only_sql_transaction',
+                  HINT = CASE WHEN pg_is_in_recovery()
+                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
+                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+    END IF;
     IF p_id IS NULL THEN
         RAISE EXCEPTION 'pgscore.lift_silence: p_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
@@ -729,6 +762,17 @@ DECLARE
     v_warn  float8;
     v_alert float8;
 BEGIN
+    -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
+    -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
+    IF current_setting('transaction_read_only') = 'on' THEN
+        RAISE EXCEPTION 'pgscore.set_thresholds writes pgscore.drift_threshold_overrides: not %',
+            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
+                 ELSE 'in a read-only transaction' END
+            USING ERRCODE = 'read_only_sql_transaction',
+                  HINT = CASE WHEN pg_is_in_recovery()
+                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
+                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+    END IF;
     IF p_model IS NULL OR p_metric IS NULL THEN
         RAISE EXCEPTION 'pgscore.set_thresholds: p_model and p_metric must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
@@ -836,6 +880,17 @@ AS $fn$
 DECLARE
     v_n integer;
 BEGIN
+    -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
+    -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
+    IF current_setting('transaction_read_only') = 'on' THEN
+        RAISE EXCEPTION 'pgscore.clear_thresholds writes pgscore.drift_threshold_overrides: not %',
+            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
+                 ELSE 'in a read-only transaction' END
+            USING ERRCODE = 'read_only_sql_transaction',
+                  HINT = CASE WHEN pg_is_in_recovery()
+                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
+                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+    END IF;
     IF p_model IS NULL THEN
         RAISE EXCEPTION 'pgscore.clear_thresholds: p_model must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;

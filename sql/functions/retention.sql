@@ -26,6 +26,17 @@ DECLARE
     v_parts integer := 0;
     v_part record;
 BEGIN
+    -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
+    -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
+    IF current_setting('transaction_read_only') = 'on' THEN
+        RAISE EXCEPTION 'pgscore.redact_log_features writes pgscore.prediction_log: not %',
+            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
+                 ELSE 'in a read-only transaction' END
+            USING ERRCODE = 'read_only_sql_transaction',
+                  HINT = CASE WHEN pg_is_in_recovery()
+                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
+                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+    END IF;
     -- a part of each sign (session 64): compared as an interval, a month is 30 days, and '-1 mon 31 days' (1 day
     -- to the comparison below) is none in a month of 31 days, its cut today's midnight
     IF extract(year FROM p_older_than) < 0 OR extract(month FROM p_older_than) < 0
@@ -122,8 +133,9 @@ COMMENT ON FUNCTION pgscore.redact_log_features(interval, integer, boolean) IS '
  * queue and the replicated events held back. Recorded in pgscore.log_retention with the key's SHA-256, never the
  * key. The drift rollups hold counts alone: the next refresh_monitoring re-reads the buckets whose rows went. The
  * entity's rows in the user's own tables (profiles, events) are the user's to delete.
- * Free text pgscore keeps that may name the key (session 64) is replaced where it holds the key (a substring: a
- * short key's erasure replaces more): a shadow's last failure message (pgscore.shadow_failures.last_message, an
+ * Free text pgscore keeps that may name the key (session 64) is replaced where it holds the key (a whole token since
+ * session 66: quoted as pgscore names a key, or bounded by no letter, digit, _ or quote): a shadow's last failure
+ * message (pgscore.shadow_failures.last_message, an
  * error of the scoring, which may name the profile and its values) and the reason of another key's queued
  * rescoring (pgscore.error_queue.reason). Text people wrote (a deployment's, shadow's, silence's reason, a
  * model's description) is not read: an operator's to edit, where the append-only tables let them.
@@ -154,6 +166,14 @@ DECLARE
     v_named bigint[];
     v_fitted text;
     v_erased constant text := '(erased: the text named an erased entity key)';
+    -- (session 66) the key as a whole token, not a substring (erasing '12' replaced the reasons naming '123' and
+    -- '4125'): as pgscore's messages name a key (batch.key_text: quote_literal's, `(key '12')`, E'a\\b'), or in
+    -- text pgscore did not write (a model's own error) where no letter, digit, _ or ' is next to it
+    -- (quote_literal's form not inside a longer literal: 'it' is in 'it''s', a doubled quote on either side)
+    v_quoted text := quote_literal(p_key);
+    v_token text := '(?<![[:alnum:]_''\u0080-\U0010ffff])' || regexp_replace(p_key, '([.^$*+?()[\]{}|\\])', '\\\1', 'g')
+                    || '(?![[:alnum:]_''\u0080-\U0010ffff])|(?<!'')'
+                    || regexp_replace(quote_literal(p_key), '([.^$*+?()[\]{}|\\])', '\\\1', 'g') || '(?!'')';
 BEGIN
     IF p_key IS NULL THEN
         RAISE EXCEPTION 'pgscore.erase_entity: p_key, the entity key to erase, must not be NULL'
@@ -192,18 +212,22 @@ BEGIN
     SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM m) INTO v_outcomes, v_matches;
     -- the queue read once (0155): its key's rows and the other keys' rows whose reason names it (an empty key is in
     -- every text: no reason is read), each then by its primary key. Before, a DELETE by the key and an UPDATE of
-    -- the reasons each read the whole queue: no index leads with entity_key, and a substring needs every reason
-    -- read anyway, so one scan finds both (an index on the key would spare nothing more)
+    -- the reasons each read the whole queue: no index leads with entity_key, and a token needs every reason
+    -- read anyway, so one scan finds both (an index on the key would spare nothing more); strpos first, the
+    -- regular expression only for the reasons that hold the key at all
     SELECT array_agg(e.error_id) FILTER (WHERE e.entity_key = p_key),
            array_agg(e.error_id) FILTER (WHERE e.entity_key <> p_key)
       INTO v_gone, v_named
       FROM pgscore.error_queue e
-     WHERE (e.entity_key = p_key OR (p_key <> '' AND strpos(e.reason, p_key) > 0))
+     WHERE (e.entity_key = p_key OR (p_key <> '' AND (strpos(e.reason, p_key) > 0 OR strpos(e.reason, v_quoted) > 0)
+                                         AND e.reason ~ v_token))
        AND (p_model IS NULL OR e.model_name = p_model OR (e.model_name IS NULL AND e.rescoring_id = ANY (v_wirings)));
     -- (each condition again: a row a concurrent retry changed since is judged as it is now)
     DELETE FROM pgscore.error_queue e WHERE e.error_id = ANY (v_gone) AND e.entity_key = p_key;
     GET DIAGNOSTICS v_errors = ROW_COUNT;
-    UPDATE pgscore.error_queue e SET reason = v_erased WHERE e.error_id = ANY (v_named) AND strpos(e.reason, p_key) > 0;
+    UPDATE pgscore.error_queue e SET reason = v_erased
+     WHERE e.error_id = ANY (v_named)
+       AND (strpos(e.reason, p_key) > 0 OR strpos(e.reason, v_quoted) > 0) AND e.reason ~ v_token;
     GET DIAGNOSTICS v_reasons = ROW_COUNT;
     DELETE FROM pgscore.replicated_pending r
      WHERE r.entity_key = p_key AND (p_model IS NULL OR r.rescoring_id = ANY (v_wirings));
@@ -211,7 +235,8 @@ BEGIN
     -- free text that names the key (an empty key is in every text: none is read)
     IF p_key <> '' THEN
         UPDATE pgscore.shadow_failures f SET last_message = v_erased
-         WHERE strpos(f.last_message, p_key) > 0 AND (v_ids IS NULL OR f.model_id = ANY (v_ids));
+         WHERE (strpos(f.last_message, p_key) > 0 OR strpos(f.last_message, v_quoted) > 0) AND f.last_message ~ v_token
+           AND (v_ids IS NULL OR f.model_id = ANY (v_ids));
         GET DIAGNOSTICS v_messages = ROW_COUNT;
         -- (0155) a version fitted on the key as a text feature's word holds it in its words (text_categories) and its
         -- artifact, whose codes it scores with: not changed by an erasure, said, for the operator to retrain
