@@ -821,6 +821,17 @@ _REACHED = {
                             "BEGIN ATOMIC SELECT public.spy_b($1); END; "
                             "CREATE DOMAIN public.spied_time AS timestamptz CHECK (public.dba_b(0)); "
                             "ALTER TABLE customers ALTER COLUMN last_complaint_at TYPE public.spied_time", 3),
+    # (session 66, h6: "the types a body casts to", left by session 64) a superuser's BEGIN ATOMIC body that casts to
+    # the app's domain (whose owner may add a CHECK at any time: here one that calls the app's function), and to a
+    # superuser's domain whose CHECK calls the app's function: the walk reached the type, named no owner of it and
+    # did not read its CHECKs
+    "atomic_cast_apps_domain": ("CREATE FUNCTION public.dba_b(float8) RETURNS boolean LANGUAGE sql IMMUTABLE "
+                                "BEGIN ATOMIC SELECT ($1::public.apps_num)::float8 IS NOT DISTINCT FROM $1; END; "
+                                "ALTER TABLE customers ADD CONSTRAINT spied CHECK (public.dba_b(churn_score))", 3),
+    "atomic_cast_domain_check": ("CREATE DOMAIN public.dba_num AS float8 CHECK (public.spy_b(VALUE)); "
+                                 "CREATE FUNCTION public.dba_b(float8) RETURNS boolean LANGUAGE sql IMMUTABLE "
+                                 "BEGIN ATOMIC SELECT ($1::public.dba_num)::float8 IS NOT DISTINCT FROM $1; END; "
+                                 "ALTER TABLE customers ADD CONSTRAINT spied CHECK (public.dba_b(churn_score))", 3),
     # an index of a superuser's operator class (CREATE OPERATOR CLASS takes one) whose support function is the app's:
     # each index entry the write adds is compared by it (the scores set first: NULLs are compared by no function)
     "opclass": ("UPDATE customers SET churn_score = 0.5; CREATE OPERATOR CLASS public.spied_ops FOR TYPE float8 "
@@ -872,6 +883,7 @@ def test_a_superusers_insert_runs_no_code_of_another_role_reached_from_its_profi
                     "$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN true; END $$")
         cur.execute("CREATE OPERATOR public.=== (FUNCTION = public.spy_eq, LEFTARG = float8, RIGHTARG = float8)")
         cur.execute("CREATE DOMAIN public.apps_time AS timestamptz")
+        cur.execute("CREATE DOMAIN public.apps_num AS float8 CHECK (public.spy_b(VALUE))")
         cur.execute("CREATE FUNCTION public.spy_cmp(float8, float8) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS "
                     "$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN btfloat8cmp($1, $2); END $$")
     with connect(db_url).cursor() as cur:

@@ -115,6 +115,12 @@ _CODE = (
                      "UNION ALL SELECT x.refclassid, x.refobjid FROM pg_catalog.pg_depend x "
                      "WHERE x.classid OPERATOR(pg_catalog.=) 1247 AND x.objid OPERATOR(pg_catalog.=) ANY (g.nt) "
                      "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617,2616,1247}'::pg_catalog.oid[]) "
+                     # a domain's CHECKs' functions (a domain reached by the walk: one a BEGIN ATOMIC body casts to;
+                     # session 66, h6: those of the columns' domains alone were read, in d)
+                     "UNION ALL SELECT x.refclassid, x.refobjid FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_depend x "
+                     "ON x.classid OPERATOR(pg_catalog.=) 2606 AND x.objid OPERATOR(pg_catalog.=) k.oid "
+                     "WHERE k.contypid OPERATOR(pg_catalog.=) ANY (g.nt) "
+                     "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617,2616,1247}'::pg_catalog.oid[]) "
                      # a composite type's attributes' types (its relation's columns')
                      "UNION ALL SELECT x.refclassid, x.refobjid FROM pg_catalog.pg_type y JOIN pg_catalog.pg_depend x "
                      "ON x.classid OPERATOR(pg_catalog.=) 1259 AND x.objid OPERATOR(pg_catalog.=) y.typrelid "
@@ -138,6 +144,9 @@ _CODE = (
     "AND r.relkind OPERATOR(pg_catalog.<>) ALL ('{r,p,m,S}'::pg_catalog.\"char\"[]) "
     "UNION ALL SELECT c.relowner, NULL FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY ({rels}) "
     "UNION ALL SELECT d.owner, NULL FROM d "
+    # the owners of the domains the walk reached, who may add a CHECK to one (session 66, h6)
+    "UNION ALL SELECT t.typowner, NULL FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) "
+    "ANY (ARRAY(SELECT pg_catalog.unnest(g.nt) FROM g)) AND t.typtype OPERATOR(pg_catalog.=) 'd' "
     "UNION ALL SELECT t.typowner, NULL FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) ANY ({types}) "
     "OR t.oid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT x.refobjid FROM pg_catalog.pg_depend x "
     "WHERE x.classid OPERATOR(pg_catalog.=) 1259 AND x.objid OPERATOR(pg_catalog.=) ANY (@) "
