@@ -389,3 +389,26 @@ def test_cli_names_the_role_it_needs(chrun, db_url):
     assert "permission denied for function delete_model (SQLSTATE 42501)" in r.stderr, r.stderr
     assert "\nHint: pgscore delete needs a role granted pgscore_admin" in r.stderr, r.stderr
     assert _rows(conn)[0] == 2
+
+
+def test_cli_checks_on_the_server_before_it_asks_or_wants_yes(chrun, db_url):
+    """Session 66: the terminal's prompt came before the server's checks (a user answered y, then was told the model
+    cannot be deleted), and `pgscore delete nosuch` without a terminal said `add --yes`, not that there is no such
+    model. The command now asks the server first (pgscore.delete_model run and rolled back), then asks the user."""
+    conn = chrun
+    query(conn, "SELECT pgscore.record_outcome('chrun', '7', 1)")
+    code, out, err = _on_a_terminal(db_url, "y")
+    assert code == 1 and out == "", (code, out, err)
+    assert "[y/N]" not in err, err  # (refused before anything was asked)
+    assert "model 'chrun' cannot be deleted: outcomes were recorded for it (pgscore.outcomes) (SQLSTATE 2BP01)" \
+        in err, err
+    assert _rows(conn)[0] == 2
+    r = pgscore_cli("--db", db_url, "delete", "nosuch")  # (no terminal, no --yes)
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    assert "there is no model 'nosuch' (SQLSTATE 42704)" in r.stderr and "add --yes" not in r.stderr, r.stderr
+    r = pgscore_cli("--db", db_url, "delete", "chrun")  # (refused by the server: said so, not `add --yes`)
+    assert r.returncode == 1 and "cannot be deleted: outcomes were recorded" in r.stderr, r.stderr
+    assert "add --yes" not in r.stderr, r.stderr
+    # the dry run left nothing behind: no row of pgscore.model_locks for a name that never was
+    assert query(conn, "SELECT count(*) FROM pgscore.model_locks WHERE name = 'nosuch'") == [(0,)]
+    assert _rows(conn)[0] == 2

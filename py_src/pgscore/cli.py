@@ -2530,13 +2530,17 @@ def cmd_delete(args):
 
     import psycopg2
 
-    if not args.yes and not sys.stdin.isatty():  # (nothing read or connected to: a script's run says what it lacks)
-        raise UsageError(f"pgscore delete deletes model {args.name} and every version of it for good, and there is "
-                         "no terminal to ask on: add --yes (to stop scoring it and keep its versions: "
-                         f"{command('retire ' + shlex.quote(args.name))})")
     url = resolve_db(args)
     require_installed(url)
     if not args.yes:
+        # the server's checks first (pgscore.delete_model run and rolled back): a model that cannot be deleted, or
+        # none of that name, is said before anything is asked, and a script's run without --yes is told that, not
+        # to add --yes (session 66)
+        registry.delete_model(url, args.name, dry_run=True)
+        if not sys.stdin.isatty():
+            raise UsageError(f"pgscore delete deletes model {args.name} and every version of it for good, and there "
+                             "is no terminal to ask on: add --yes (to stop scoring it and keep its versions: "
+                             f"{command('retire ' + shlex.quote(args.name))})")
         conn = psycopg2.connect(url)
         try:
             with conn, conn.cursor() as cur:

@@ -932,13 +932,23 @@ def retire(db, name, reason=None) -> None:
         _call(conn, "SELECT pgscore.retire(%s, %s)", (name, reason))
 
 
-def delete_model(db, name) -> dict:
+def delete_model(db, name, *, dry_run=False) -> dict:
     """Delete model `name` with all its versions (pgscore.delete_model, migration 0156: under the name's lock, as
     lock_name takes it; refused, 2BP01, where anything depends on it: predictions, outcomes, a wiring, a shadow,
-    thresholds or silences of its own). Returns the rows deleted per table, {'pgscore.models': 2, ...}."""
+    thresholds or silences of its own). Returns the rows deleted per table, {'pgscore.models': 2, ...}. With
+    `dry_run`, the server's checks and counts alone: the call is rolled back (its own transaction, or a savepoint
+    of the caller's), so that `pgscore delete` says a refusal before it asks (session 66)."""
     with connection(db) as conn:
         check_writable(conn, f"deleting model {name}")
-        return dict(_call(conn, "SELECT d.table_name, d.rows FROM pgscore.delete_model(%s) AS d", (name,)))
+        sql = "SELECT d.table_name, d.rows FROM pgscore.delete_model(%s) AS d"
+        if not dry_run:
+            return dict(_call(conn, sql, (name,)))
+        own = bool(getattr(conn, "autocommit", False))
+        _call(conn, "BEGIN" if own else "SAVEPOINT pgscore_delete_model_dry_run", None)
+        try:
+            return dict(_call(conn, sql, (name,)))
+        finally:
+            _call(conn, "ROLLBACK" if own else "ROLLBACK TO SAVEPOINT pgscore_delete_model_dry_run", None)
 
 
 def set_shadow(db, name, version, reason=None, force=False) -> dict:
