@@ -1,0 +1,26 @@
+"""Session 66: pgscore.delete_model kept the pgscore.error_queue rows of a wiring of the model detached before
+(queued profiles naming a model gone, which the next wiring of their profile table took over) and the rollups of
+its versions (pgscore.drift_rollup, drift_rollup_day) where erase_entity had taken all their log rows (rows of a
+model_id no model has, until retention took their days). It deletes them with the model and counts them in its
+result (rows 'pgscore.error_queue', 'pgscore.drift_rollup', 'pgscore.drift_rollup_day'). The downgrade restores
+the function as 0156 left it.
+
+Revision ID: 0162
+Revises: 0157
+Create Date: 2026-12-07
+"""
+
+from pgscore.migrate import run_frozen
+
+revision = "0162"
+down_revision = "0157"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    run_frozen(__file__, "upgrade.sql")
+
+
+def downgrade():
+    run_frozen(__file__, "downgrade.sql")
