@@ -379,3 +379,66 @@ def test_a_scratch_database_an_interrupted_repair_left_is_named_by_status_and_dr
         running.close()
         for name in scratches():
             query(admin, f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def test_two_install_repairs_at_once_the_second_waits_and_finds_nothing_to_repair(db_url):
+    """Session 66: two `pgscore install --repair` of one database at once (a DBA's and a deploy job's) both found
+    the table missing, both made a scratch database, and the second's psql then failed on what the first had made:
+    `relation "drift_rollup" already exists`, nothing more said. The second now waits for the first (an advisory
+    lock of the database, said on stderr), then finds nothing to repair."""
+    import time
+
+    from helpers import PGSCORE
+
+    query(db_url, "DROP TABLE pgscore.drift_rollup CASCADE")
+    procs = [subprocess.Popen([*PGSCORE, "install", "--repair", "--db", db_url], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)]
+    time.sleep(0.3)
+    procs.append(subprocess.Popen([*PGSCORE, "install", "--repair", "--db", db_url], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True))
+    runs = [(p.wait(timeout=300), *p.communicate()) for p in procs]
+    assert [code for code, _, _ in runs] == [0, 0], runs
+    said = sorted(out for _, out, _ in runs)
+    assert said[0].startswith("made again as a new install at revision ") and "table pgscore.drift_rollup" in said[0], \
+        runs
+    assert said[1].startswith("nothing to repair: "), runs
+    waited = [err for _, out, err in runs if out.startswith("nothing to repair: ")][0]
+    assert "pgscore: note: another pgscore install --repair of this database runs (server process " in waited, runs
+    assert migrate.missing_objects(db_url) == []
+
+
+def test_a_scratch_database_left_before_its_mark_is_dropped_where_nobody_is_connected_to_it(db_url, cluster):
+    """Session 66: a repair killed between creating its scratch database and marking it (its comment) left one that
+    no later install dropped (unmarked: `an earlier pgscore's, or not one`). The scratch database's name now says it
+    is a repair's (pgscore_repair_scratch_PID_HEX): one of that name that no repair holds (its advisory lock) and
+    nobody is connected to is dropped, marked or not; an unmarked one somebody is connected to is only named."""
+    admin = cluster.url("postgres")
+
+    def scratches():
+        return [r[0] for r in query(admin, "SELECT datname FROM pg_database WHERE datname LIKE 'pgscore_repair%' "
+                                           "ORDER BY 1")]
+
+    query(admin, "CREATE DATABASE pgscore_repair_scratch_1_0000beef")  # (killed before its COMMENT)
+    query(admin, "CREATE DATABASE pgscore_repair_scratch_2_0000cafe")
+    held = psycopg2.connect(cluster.url("pgscore_repair_scratch_2_0000cafe"))
+    try:
+        run = pgscore_cli("install", "--db", db_url)
+        assert run.returncode == 0, run.stderr
+        assert "pgscore: note: dropped database pgscore_repair_scratch_1_0000beef, the scratch database of a " \
+               "pgscore install --repair that was interrupted" in run.stderr, run.stderr
+        assert "database pgscore_repair_scratch_2_0000cafe is named as the scratch database" in run.stderr \
+               and "somebody is connected to it" in run.stderr, run.stderr
+        assert scratches() == ["pgscore_repair_scratch_2_0000cafe"]
+        held.close()
+        import time
+        deadline = time.monotonic() + 30  # (its server process ends as it sees the connection gone)
+        while query(admin, "SELECT count(*) FROM pg_stat_activity WHERE datname = 'pgscore_repair_scratch_2_0000cafe'"
+                    ) != [(0,)] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        run = pgscore_cli("install", "--db", db_url)
+        assert "dropped database pgscore_repair_scratch_2_0000cafe" in run.stderr, run.stderr
+        assert scratches() == []
+    finally:
+        held.close()
+        for name in scratches():
+            query(admin, f"DROP DATABASE {name} WITH (FORCE)")

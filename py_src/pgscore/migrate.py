@@ -420,9 +420,18 @@ _CONSTRAINTS = """SELECT c.relname, k.conname,
 # repair's session (an advisory lock of class SCRATCH_LOCK, keyed by the name's 8 hex digits). One a repair left
 # behind (killed, its connection lost) is marked and no longer locked: the next install drops it
 # (drop_leftover_scratch)
+# (session 66) A repair killed between its CREATE DATABASE and its COMMENT left one unmarked, which no install
+# dropped: the name says it is a repair's since (SCRATCH_NAMED, pgscore_repair_scratch_PID_HEX), and one of that name
+# no repair holds is dropped marked or not, unmarked only where nobody is connected to it. The older name
+# (SCRATCH_NAME: session 65's, or an earlier pgscore's) is dropped only marked, as before.
 SCRATCH_NAME = re.compile(r"pgscore_repair_[0-9]+_[0-9a-f]{8}")
+SCRATCH_NAMED = re.compile(r"pgscore_repair_scratch_[0-9]+_[0-9a-f]{8}")
 SCRATCH_MARK = "pgscore install --repair: scratch database"
 SCRATCH_LOCK = 0x70677363  # 'pgsc'
+# (session 66) held by a repair of a database (an advisory lock of that database) from before it reads what is
+# missing to its end: a second repair of it at once waits, then finds nothing missing (its psql failed with
+# `relation ... already exists` on what the first had made)
+REPAIR_LOCK = 0x70677364  # 'pgsd'
 
 
 def _scratch_key(name: str) -> int:
@@ -435,8 +444,14 @@ def leftover_scratch(cur) -> tuple[list[str], list[str]]:
     """The scratch databases of pgscore install --repair left on this server: (marked as a repair's and held by no
     running repair: safe to drop; named as one but not marked, an earlier pgscore's or someone else's, and held by
     none: only to be named, with how to drop it if it is a repair's)."""
-    cur.execute("SELECT d.datname, pg_catalog.shobj_description(d.oid, 'pg_database') FROM pg_catalog.pg_database d "
-                "WHERE d.datname OPERATOR(pg_catalog.~) '^pgscore_repair_[0-9]+_[0-9a-f]{8}$' ORDER BY 1")
+    return tuple([n for n, _ in names] for names in _leftover_scratch(cur))
+
+
+def _leftover_scratch(cur) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """leftover_scratch's lists, each name with why: (name, why) of those to drop, and of those only to name."""
+    cur.execute("SELECT d.datname, pg_catalog.shobj_description(d.oid, 'pg_database'), EXISTS (SELECT 1 FROM "
+                "pg_catalog.pg_stat_activity a WHERE a.datid OPERATOR(pg_catalog.=) d.oid) FROM pg_catalog.pg_database "
+                "d WHERE d.datname OPERATOR(pg_catalog.~) '^pgscore_repair_(scratch_)?[0-9]+_[0-9a-f]{8}$' ORDER BY 1")
     found = cur.fetchall()
     if not found:
         return [], []
@@ -444,10 +459,20 @@ def leftover_scratch(cur) -> tuple[list[str], list[str]]:
                 "'advisory' AND l.classid OPERATOR(pg_catalog.=) %s::pg_catalog.oid AND l.objsubid "
                 "OPERATOR(pg_catalog.=) 2", (SCRATCH_LOCK,))
     held = {int(r[0]) for r in cur.fetchall()}
-    free = [(name, note) for name, note in found
-            if SCRATCH_NAME.fullmatch(name) and _scratch_key(name) % 2**32 not in held]
-    return ([n for n, note in free if (note or "").startswith(SCRATCH_MARK)],
-            [n for n, note in free if not (note or "").startswith(SCRATCH_MARK)])
+    drop, name = [], []
+    for db, note, connected in found:
+        if _scratch_key(db) % 2**32 in held:
+            continue
+        if (note or "").startswith(SCRATCH_MARK):
+            drop.append((db, "marked"))
+        elif SCRATCH_NAMED.fullmatch(db) and not connected:
+            drop.append((db, "named as a repair's, made before its mark"))
+        elif SCRATCH_NAMED.fullmatch(db):
+            name.append((db, "not marked (its repair killed before it marked it, or not one), and somebody is "
+                             "connected to it"))
+        else:
+            name.append((db, "not marked as a repair's scratch database (an earlier pgscore's, or not one)"))
+    return drop, name
 
 
 def drop_leftover_scratch(url: str) -> tuple[list[str], list[tuple[str, str]]]:
@@ -462,10 +487,8 @@ def drop_leftover_scratch(url: str) -> tuple[list[str], list[tuple[str, str]]]:
     with contextlib.closing(psycopg2.connect(libpq_dsn(url))) as conn:
         conn.autocommit = True
         with conn.cursor() as cur:
-            marked, unmarked = leftover_scratch(cur)
-            left += [(n, "not marked as a repair's scratch database (an earlier pgscore's, or not one)")
-                     for n in unmarked]
-            for name in marked:
+            marked, left = _leftover_scratch(cur)
+            for name, _ in marked:
                 try:  # (FORCE: a pg_dump the killed repair started may still be connected to it)
                     cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
                     dropped.append(name)
@@ -493,13 +516,12 @@ def repair(url: str) -> list[tuple[str, str]]:
 
     from pgscore.localdb import sigterm_as_ctrl_c
 
-    missing = missing_objects(url)
-    if not missing:
+    if not missing_objects(url):
         return []
-    functions = [n for k, n in missing if k == "function"]
     dsn = libpq_dsn(url)
 
-    scratch = f"pgscore_repair_{os.getpid()}_{secrets.token_hex(4)}"  # (not another client's of the same PID)
+    # (the name says it is a repair's scratch database, before its comment marks it: session 66)
+    scratch = f"pgscore_repair_scratch_{os.getpid()}_{secrets.token_hex(4)}"  # (not another client's of the PID)
     admin = psycopg2.connect(dsn)
     admin.autocommit = True
     # a SIGTERM (a scheduler's stop) unwinds as Ctrl-C does, so that the scratch database is dropped below (it was
@@ -507,6 +529,11 @@ def repair(url: str) -> list[tuple[str, str]]:
     terms = sigterm_as_ctrl_c() if threading.current_thread() is threading.main_thread() else contextlib.nullcontext()
     try:
         with terms:
+            _one_repair_at_a_time(admin)
+            missing = missing_objects(url)  # (again: a repair that ran meanwhile made them)
+            if not missing:
+                return []
+            functions = [n for k, n in missing if k == "function"]
             with admin.cursor() as cur:
                 # held by this session while the scratch database lives: a leftover is one no session holds it for
                 cur.execute("SELECT pg_catalog.pg_advisory_lock(%s, %s)", (SCRATCH_LOCK, _scratch_key(scratch)))
@@ -522,6 +549,31 @@ def repair(url: str) -> list[tuple[str, str]]:
     finally:
         admin.close()
     return missing
+
+
+def _one_repair_at_a_time(admin) -> None:
+    """Take this database's REPAIR_LOCK for `admin`'s session (held to its end); where another repair holds it,
+    say so on stderr and wait, polling, so that Ctrl-C and a SIGTERM stop the wait (session 66)."""
+    import time
+
+    with admin.cursor() as cur:
+        said = False
+        while True:
+            cur.execute("SELECT pg_catalog.pg_try_advisory_lock(%s, 0)", (REPAIR_LOCK,))
+            if cur.fetchone()[0]:
+                return
+            if not said:
+                cur.execute("SELECT string_agg(l.pid::text, ', ') FROM pg_catalog.pg_locks l WHERE l.locktype "
+                            "OPERATOR(pg_catalog.=) 'advisory' AND l.classid OPERATOR(pg_catalog.=) %s::pg_catalog.oid "
+                            "AND l.objid OPERATOR(pg_catalog.=) 0 AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid "
+                            "FROM pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) "
+                            "pg_catalog.current_database()) AND l.granted", (REPAIR_LOCK,))
+                pids = cur.fetchone()[0] or "?"
+                print(f"pgscore: note: another pgscore install --repair of this database runs (server process "
+                      f"{pids}); waiting for it to end, then repairing what is still missing", file=sys.stderr,
+                      flush=True)
+                said = True
+            time.sleep(0.2)
 
 
 def _repair_in(scratch, mark, dsn, admin, missing, functions) -> None:
