@@ -3743,6 +3743,51 @@ def test_score_sigterm_while_a_chunk_waits_on_a_row_lock_cancels_it_and_exits_75
     assert r.returncode == 0 and "scored 23 rows" in r.stdout, r
 
 
+def test_score_sigterm_while_a_chunk_s_commit_waits_cancels_it_and_exits_75(db_url):
+    """A SIGTERM while a chunk's COMMIT did not end (a deferred trigger waiting on a lock here; a synchronous standby
+    gone is another case): the COMMIT is shielded from a signal (the server may have committed already), and the
+    SIGTERM's grace (scoring.TERM_GRACE) did nothing there, so the run waited until a SIGKILL, which left its server
+    process waiting (session 66). The COMMIT is now cancelled after the grace and the chunk said as it ended (here
+    rolled back: the cancel aborted it): the chunks committed before stay, the resume line, exit 75, no server
+    process of the run left."""
+    import signal
+
+    _scored_table(db_url)
+    query(db_url, "CREATE FUNCTION wait_at_commit() RETURNS trigger LANGUAGE plpgsql AS "
+                  "$$BEGIN PERFORM pg_advisory_xact_lock(4242); RETURN NULL; END$$")
+    query(db_url, "CREATE CONSTRAINT TRIGGER t_wait_at_commit AFTER UPDATE ON t DEFERRABLE INITIALLY DEFERRED "
+                  "FOR EACH ROW WHEN (NEW.k = 'c 010') EXECUTE FUNCTION wait_at_commit()")
+    app = psycopg2.connect(db_url)  # (holds the lock the second chunk's COMMIT waits for)
+    app.autocommit = True
+    query(app, "SELECT pg_advisory_lock(4242)")
+    p, pid = _score_waiting_on_a_lock(db_url, app, "the second chunk's COMMIT never waited on the lock")
+    try:
+        assert query(db_url, "SELECT query FROM pg_stat_activity WHERE pid = %s", (pid,)) == [("COMMIT",)]
+        p.send_signal(signal.SIGTERM)
+        try:
+            _, err = p.communicate(timeout=30)  # (before: it waited as long as the lock was held)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the SIGTERM did not stop a chunk whose COMMIT waited") from None
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+        app.close()
+    assert p.returncode == 75, err
+    assert "pgscore: stopped: the chunk in flight had not committed 3 s after a SIGTERM" in err and \
+           "it was cancelled and rolled back; 7 rows were scored and committed before it; resume with: " \
+           "--after='c 007' --version 1" in err, err
+    assert "Traceback" not in err, err
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(7,)]
+    deadline = time.time() + 30  # its server process ends with its client (a bound, not a speed)
+    while query(db_url, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)) != [(0,)]:
+        assert time.time() < deadline, "the run's server process stays"
+        time.sleep(0.05)
+    query(db_url, "DROP TRIGGER t_wait_at_commit ON t")
+    r = _score(db_url, "--after", "c 007", "--version", "1")  # the resume line goes on
+    assert r.returncode == 0 and "scored 23 rows" in r.stdout, r
+
+
 def _patched_score(script, *args, timeout=120):
     """pgscore score in a subprocess whose pgscore.cli and pgscore.scoring `script` patches first (a signal at a chosen
     point), run as the console script runs it (main() of the process): CompletedProcess."""

@@ -41,6 +41,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     _stop_between_chunks' around the chunks: from the connection on, its statements wait in _wait (a signal stops
     one at once before the first chunk), and its phase says where the run is."""
     import psycopg2
+    import psycopg2.errors
     import psycopg2.extensions
 
     # the audit rows' cause names the application: this one, unless the URL names another
@@ -51,11 +52,10 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         raise
     if notices is not None:
         conn.notices = notices
-    waited = psycopg2.extensions.get_wait_callback()
+    waits = contextlib.ExitStack()  # (waiting(): _wait as the wait callback, the one before given back at the end)
     if stop is not None:  # (before, a SIGTERM while a statement before the chunks waited, on a lock say, waited too)
         stop.conn, stop.cancel = conn, cancel
-        if cancel:
-            psycopg2.extensions.set_wait_callback(_wait)
+        waits.enter_context(waiting(cancel))
     # a second connection's parameters (the --where check's, the in-doubt COMMIT's question), read while the
     # caller's connection is open: a closed one has none to give
     again = _dsn_of(db)
@@ -136,6 +136,11 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                         state.update(counted)
                     except (KeyboardInterrupt, psycopg2.OperationalError) as e:
                         if not isinstance(e, KeyboardInterrupt) and not conn.closed:
+                            if stop.commit_cancelled and isinstance(e, psycopg2.errors.QueryCanceled):
+                                # a SIGTERM's grace ran out in the COMMIT, which Stop.on_alarm cancelled: the
+                                # chunk is rolled back, said as one cancelled in flight (session 66)
+                                stop.cancelled = True
+                                raise KeyboardInterrupt from None
                             raise  # the server answered: the chunk is rolled back
                         # no answer: whether the chunk committed is asked on a new connection; in doubt until
                         # it answers (so whatever stops the asking, the resume lines say both)
@@ -187,8 +192,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
             _unname_the_run(conn)
         if isinstance(db, str):
             conn.close()  # (a lock not let go above goes with the session, where nothing pools it)
-        if given is not None:
-            psycopg2.extensions.set_wait_callback(waited)
+        waits.close()
     return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
 
 
@@ -428,6 +432,7 @@ class Stop(list):
     held = 0
     timed = False  # a SIGTERM came: the chunk in flight has TERM_GRACE seconds to commit
     cancelled = False  # it did not, and was cancelled
+    commit_cancelled = False  # the grace ran out in the chunk's COMMIT, which was cancelled (session 66)
     flight = False  # a chunk's statements run, not yet committed (what a SIGTERM's SIGALRM may cancel)
     conn = None  # the run's connection, once made
     cancel = True  # a signal that stops at once cancels the statement in flight on the server
@@ -473,8 +478,21 @@ class Stop(list):
         # column, as long as the lock is held (user trial hT16): cancelled and rolled back, as a second Ctrl-C;
         # during a chunk's COMMIT, which may be done already, the run stops right after it as it would; and
         # once the chunk is committed (or outside a chunk: between two, the run stopping), nothing: an alarm
-        # there called a committed chunk cancelled and rolled back (session 65)
-        if self.shielded or not self.flight or self.phase != "loop":
+        # there called a committed chunk cancelled and rolled back (session 65).
+        # A COMMIT that has not ended (a deferred trigger waiting on a lock, a synchronous standby gone) was left to
+        # run until the SIGKILL (session 66): it is cancelled (a commit waiting for a standby is then committed here,
+        # with the server's WARNING; one waiting on a lock is rolled back: score_table says which); where the server
+        # does not answer the cancel in TERM_GRACE more, the run stops out of it as a third Ctrl-C does (whether the
+        # chunk committed is asked on a new connection)
+        if not self.flight or self.phase != "loop":
+            return
+        if self.shielded:
+            if self.commit_cancelled:
+                raise KeyboardInterrupt
+            self.commit_cancelled = True
+            if self.conn is not None and not self.conn.closed:
+                self.conn.cancel()
+            signal.setitimer(signal.ITIMER_REAL, TERM_GRACE)
             return
         self.cancelled = True
         self.conn.cancel()
