@@ -8,14 +8,14 @@ create_log_partitions) say where to run them, as record_outcome since 0154. The 
 text.
 
 Revision ID: 0163
-Revises: 0157
+Revises: 0162
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0163"
-down_revision = "0157"
+down_revision = "0162"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
--- 0163 to 0157: 0157's erase_entity (0155's) and the writers as they were, with no refusal of their own
+-- 0163 to 0162: 0157's erase_entity (0155's) and the writers as they were, with no refusal of their own
 
 CREATE OR REPLACE FUNCTION pgscore.erase_entity(p_key text, p_model text DEFAULT NULL)
 RETURNS TABLE (table_name text, rows bigint)

@@ -1,4 +1,4 @@
--- 0157 to 0163 (session 66, h6): erase_entity replaces the free text that names the key as a whole token, not a
+-- 0162 to 0163 (session 66, h6): erase_entity replaces the free text that names the key as a whole token, not a
 -- substring (erasing '12' rewrote the queued reasons of keys '123' and '4125'; and missed its own key where quoting
 -- changes it: 'it''s', E'a\\b'); the writers that gave PostgreSQL's bare 25006 on a standby or in a read-only
 -- transaction say where to run them, as record_outcome since 0154
