@@ -1229,20 +1229,80 @@ def test_predict_batch_names_the_word_of_the_row_refused_without_running_the_que
 
 
 
-def test_histgradientboosting_encoding_its_own_categories_is_refused_saying_so(db_url):
-    """HistGradientBoostingClassifier fitted on a DataFrame with a pandas category column (its default
-    categorical_features='from_dtype' encodes the words itself, inside the model): refused, as before, but naming
-    what it is (it said "feature 'region' holds 'east', which is not a number", with a hint about encoders the
-    model has none of); nothing stored. The hint's way (an OrdinalEncoder of the column before it, by name, and
-    categorical_features) deploys, and SQL scores its words as the model scores the DataFrame."""
+def native_frame(missing=True):
+    """words_data as a pandas DataFrame whose region is a category column (declaring a word no row holds), for a
+    HistGradientBoosting model that encodes it itself (categorical_features='from_dtype', its default)."""
+    import pandas as pd
+
+    X, y = words_data()
+    region = X[:, 1] if missing else np.where(pd.isna(X[:, 1]), "east", X[:, 1])
+    frame = pd.DataFrame({"age": X[:, 0].astype(float),
+                          "region": pd.Categorical(region, categories=["west", "south", "north", "east", "mars"])})
+    return frame, y
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_histgradientboosting_encoding_its_own_categories_deploys_scoring_the_words_as_on_the_frame(db_url, kind):
+    """HistGradientBoosting fitted on a DataFrame with a pandas category column (categorical_features='from_dtype',
+    its default: it encodes the words itself, in its own preprocessor's OrdinalEncoder) deploys as trained (session
+    66; it was refused, "the model's HistGradientBoostingClassifier encodes the text categories of 'region' itself
+    ... which pgscore does not convert"): its words stored in the order of the model's own codes, and SQL scores
+    every word, NULL and an unknown word as the model scores the DataFrame, by name and by position
+    (category_code)."""
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    frame, y = native_frame()
+    cls = HistGradientBoostingClassifier if kind == "classifier" else HistGradientBoostingRegressor
+    model = cls(max_iter=15, random_state=0).fit(frame, y if kind == "classifier" else y + frame["age"].fillna(0))
+    words = [w for w in model._preprocessor.named_transformers_["encoder"].categories_[0].tolist() if w == w]
+    rec = registry.deploy(db_url, "native", model, frame, y if kind == "classifier" else None)
+    assert rec["text_categories"] == {"region": words} and rec["feature_types"] == ["float8", "text"], rec
+    rows = [(1, 35.0, "east"), (2, None, "west"), (3, 52.5, None), (4, 41.0, "north"), (5, 29.0, "mars"),
+            (6, 60.0, "south"), (7, None, None), (8, 44.0, "venus")]
+    values = "(VALUES " + ", ".join(["(%s, %s::float8, %s)"] * len(rows)) + ") v(i, a, r)"
+    params = [v for row in rows for v in row]
+    by_name = query(db_url, f"SELECT pgscore.score('native', jsonb_build_object('age', a, 'region', r)) FROM {values} "
+                            "ORDER BY i", params)
+    by_position = query(db_url, "SELECT pgscore.score('native', ARRAY[a, pgscore.category_code('native', 'region', r)]) "
+                                f"FROM {values} ORDER BY i", params)
+    given = pd.DataFrame({"age": [np.nan if a is None else a for _, a, _ in rows],
+                          "region": pd.Series([r for _, _, r in rows], dtype=object).astype("category")})
+    want = model.predict_proba(given)[:, 1] if kind == "classifier" else model.predict(given)
+    assert [s for (s,) in by_name] == pytest.approx(want, abs=1e-12)
+    assert [s for (s,) in by_position] == pytest.approx(want, abs=1e-12)
+
+
+def test_the_check_of_a_conversion_tries_the_model_given_on_its_dataframe():
+    """Given the training DataFrame, the check of a converted model compares it with the model given scoring that
+    DataFrame too (what a notebook sees), not only its rows as an object array: a model scoring the two otherwise is
+    refused, naming the DataFrame."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    frame, y = native_frame()
+    model = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(frame, y)
+    converted, vocab = features.text_conversion(model, NAMES[:2])
+    coded = features.code_words(frame, NAMES[:2], vocab)
+    features.check_text_conversion(model, converted, "binary", vocab, NAMES[:2], frame, coded)
+    scores = model.predict_proba
+    model.predict_proba = lambda X: scores(X) + (1e-6 if hasattr(X, "iloc") else 0)
+    with pytest.raises(InvalidModel, match="on the training data as the DataFrame given"):
+        features.check_text_conversion(model, converted, "binary", vocab, NAMES[:2], frame, coded)
+
+
+def test_histgradientboosting_encoding_its_own_categories_after_another_step_is_refused_saying_so(db_url):
+    """HistGradientBoostingClassifier encoding a pandas category column itself, after a step of the Pipeline (a
+    FunctionTransformer passing the DataFrame on): pgscore cannot tell which feature its encoder reads, so it is
+    refused, naming what it is (it said "feature 'region' holds 'east', which is not a number", with a hint about
+    encoders the model has none of); nothing stored. The hint's way (an OrdinalEncoder of the column before it, by
+    name, and categorical_features) deploys, and SQL scores its words as the model scores the DataFrame."""
     import pandas as pd
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.preprocessing import OrdinalEncoder
 
-    X, y = words_data()
-    frame = pd.DataFrame({"age": X[:, 0].astype(float),
-                          "region": pd.Series(np.where(pd.isna(X[:, 1]), "east", X[:, 1])).astype("category")})
-    native = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(frame, y)
+    frame, y = native_frame(missing=False)
+    native = Pipeline([("f", FunctionTransformer()), ("hgb", HistGradientBoostingClassifier(max_iter=10, random_state=0))])
+    native.fit(frame, y)
     with pytest.raises(InvalidModel) as e:
         registry.deploy(db_url, "native", native, frame, y)
     assert e.value.message.startswith("the model's HistGradientBoostingClassifier encodes the text categories of "

@@ -638,6 +638,15 @@ class _Walk:
                 else:
                     self._use(p, "a SimpleImputer of numbers")
             return
+        # a HistGradientBoosting model that encodes its categorical features itself (categorical_features, from a
+        # pandas category dtype by default): its own preprocessor, a ColumnTransformer of an OrdinalEncoder of those
+        # columns (unknown and missing words NaN) and the numbers passed on, reads the features; its trees read the
+        # codes that encoder makes, which the converted encoder makes of the words' codes alike (session 66; refused
+        # before: native_categories)
+        if getattr(est, "is_categorical_", None) is not None and type(getattr(est, "_preprocessor", None)) \
+                is ColumnTransformer:
+            self.walk(est._preprocessor, positions)
+            return
         # a search saved whole (its best_estimator_ predicts) and a calibrated classifier (each fold's estimator):
         # fed the model's own columns, as a Pipeline's first step is
         if hasattr(est, "best_estimator_") and hasattr(est, "cv_results_"):
@@ -774,6 +783,7 @@ def check_text_conversion(original, converted, task, vocab, names, words_X=None,
     import warnings
 
     positions = {names.index(f): words for f, words in vocab.items()}
+    frame = words_X if hasattr(words_X, "iloc") else None  # (a DataFrame: the model given is also tried on it)
     if coded is not None and len(coded):
         base_codes = np.asarray(coded[0], dtype=float)
     else:
@@ -833,6 +843,14 @@ def check_text_conversion(original, converted, task, vocab, names, words_X=None,
                    + ": a SimpleImputer of NaN leaves None, which the encoder takes as a category of its own, where "
                    "the database gives a NULL as a missing value (NaN); fit on the data with None as NaN "
                    "(X.fillna(np.nan))" if held else "")
+        # the training DataFrame itself, as the model given scores it in the notebook (a HistGradientBoosting model
+        # reading a pandas category dtype's words, session 66): where it scores the frame, the converted model on
+        # the codes gives the same (a model that refuses its own frame is tried on its rows above alone)
+        if frame is not None:
+            mine = outcome(original, frame.iloc[:VERIFY_TEXT_ROWS])
+            if not isinstance(mine[0], type) and not same(
+                    mine, outcome(converted, np.asarray(coded, dtype=float)[:VERIFY_TEXT_ROWS])):
+                refuse("the training data as the DataFrame given")
     # the rows of known words at once (a feature of thousands of words: as many calls of a big forest took minutes),
     # one at a time where either model refuses that batch; the rows of a NULL or an unknown word one at a time
     # (a strict encoder refuses one row, not the batch)
