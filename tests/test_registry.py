@@ -1125,6 +1125,46 @@ def test_a_column_transformer_by_name_whose_step_reads_the_dataframe_is_refused_
     assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'reads_frame'") == [(0,)]
 
 
+def test_a_column_transformer_by_name_deployed_with_an_array_is_checked_as_a_dataframe_of_its_names(db_url,
+                                                                                                  monkeypatch):
+    """A ColumnTransformer selecting by name, deployed with its training data as a numpy array (train=X.to_numpy(),
+    and pgscore deploy's --train CSV, read as an array in the names' order): its conversion to positions was not
+    checked at all (only a DataFrame was), so a conversion that swapped two columns deployed and scored each value
+    as the other's, silently (trial T19). The array is now tried as a DataFrame of the model's feature names: a
+    right conversion deploys and scores as the model given; a wrong one (two parts' positions swapped here) is
+    refused, nothing stored."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+
+    from pgscore import features
+
+    frame = pd.DataFrame(X[:, :4], columns=NAMES[:4])
+    ct = ColumnTransformer([("a", StandardScaler(), [NAMES[0]]), ("b", StandardScaler(with_mean=False), [NAMES[1]]),
+                            ("c", "passthrough", NAMES[2:4])])
+    est = make_pipeline(ct, LogisticRegression(max_iter=500)).fit(frame, Y)
+    rec = registry.deploy(db_url, "named_array", est, frame.to_numpy(), Y)
+    assert rec["feature_names"] == NAMES[:4]
+    got = [query(db_url, "SELECT pgscore.score('named_array', %s::float8[])", (frame.iloc[i].tolist(),))[0][0]
+           for i in range(10)]
+    assert got == pytest.approx(est.predict_proba(frame.iloc[:10])[:, 1], abs=1e-12)
+    right = features.by_position
+
+    def swapped(model):  # a conversion gone wrong: parts a and b each given the other's column
+        twin, converted = right(model)
+        part = twin[0]
+        cols = [c for _, _, c in part.transformers_]
+        cols[0], cols[1] = cols[1], cols[0]
+        part.transformers_ = [(n, t, c) for (n, t, _), c in zip(part.transformers_, cols)]
+        return twin, converted
+    monkeypatch.setattr(features, "by_position", swapped)
+    with pytest.raises(InvalidModel, match=r"converted to select them by position, does not give what it gives on "
+                                           r"the training data \(an array, given the model's feature names "
+                                           r"'tenure_months', 'monthly_charges'") as e:
+        registry.deploy(db_url, "swapped_array", est, frame.to_numpy(), Y)
+    assert "select the columns by position" in e.value.hint
+    assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'swapped_array'") == [(0,)]
+
+
 def test_a_version_of_another_task_or_classes_is_refused_unless_allowed(db_url, logit, tmp_path):
     """A regressor deployed under a classifier's name went live, and rescoring wrote its values into the
     probability column: refused (22023), naming both; allowed when asked. Classes that change (0/1 to

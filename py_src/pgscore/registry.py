@@ -406,11 +406,28 @@ def _check_by_position(given, converted, X) -> None:
     """The model converted to select its columns by position (features.by_position) gives what the model given
     gives on the training data, where that is a DataFrame (the one such a model takes): predict_proba (predict
     where it has none) of up to VERIFY_ROWS rows, the given model on the DataFrame, the converted one on its
-    values as an array; else the refusal of a selection by name, as before."""
-    if X is None or not hasattr(X, "iloc"):
-        return  # (no DataFrame: the model given cannot score the data; the conversion keeps each part's columns)
+    values as an array; else the refusal of a selection by name, as before. Training data given as an array (a
+    numpy X, pgscore deploy's --train CSV, whose columns it reads by the names the model was fitted with) is tried
+    as a DataFrame of those names, where pandas is installed (session 66: it was not checked at all); where the
+    model given cannot score even that, as before (unchecked: the conversion keeps each part's columns)."""
+    if X is None:
+        return  # (no data: the conversion keeps each part's columns)
     import copy
     import warnings
+
+    built = not hasattr(X, "iloc")
+    if built:
+        names = features.fitted_names(given)
+        try:
+            import pandas as pd
+        except ImportError:
+            return
+        arr = np.asarray(X)
+        if names is None or arr.ndim != 2 or arr.shape[1] != len(names):
+            return
+        X = pd.DataFrame(arr[:VERIFY_ROWS], columns=names)
+        if arr.dtype == object:  # (numbers among words, as read from a CSV: each column as pandas infers it)
+            X = X.infer_objects()
 
     # on copies: scoring changes some estimators' state (a KNeighborsClassifier's KD-tree counts its queries), and
     # the converted model is serialised after this check: its bytes differed from one deploy to the next in the
@@ -433,6 +450,8 @@ def _check_by_position(given, converted, X) -> None:
             np.allclose(want, got, rtol=0, atol=1e-12, equal_nan=True) if want.dtype.kind in "biuf"
             else bool(np.all(want == got)))
     except Exception:  # noqa: BLE001 - refused below, as a selection by name was before
+        if built and failed is None:
+            return  # (the model given refuses the DataFrame made of the array: not checked, as before)
         same = False
     if failed is not None:  # (a step inside reading the DataFrame's columns by name: the refusal of a selection by
         # name said to select by position, which deploy had just done)
@@ -443,6 +462,13 @@ def _check_by_position(given, converted, X) -> None:
                  "name, say), which the database never gives: make it take an array, its columns by position, "
                  "and fit on X.to_numpy()") from failed
     if not same:
+        if built:
+            raise InvalidModel(
+                "the model's ColumnTransformer selecting its columns by name, converted to select them by position, "
+                "does not give what it gives on the training data (an array, given the model's feature names "
+                f"{', '.join(map(literal, X.columns[:6]))}{', ...' if len(X.columns) > 6 else ''} as a DataFrame)",
+                hint="select the columns by position: ColumnTransformer([(..., [0, 2]), ...]) with the positions in "
+                     "the feature names, and train on X.to_numpy(); or deploy with the training DataFrame")
         problem = features.unservable(given, list(map(str, getattr(X, "columns", []))))
         raise problem or InvalidModel("the model's ColumnTransformer selecting its columns by name, converted to "
                                       "select them by position, does not give what it gives on the training data")
