@@ -1341,3 +1341,35 @@ def test_none_among_the_training_words_that_an_imputer_of_nan_leaves_is_named_in
     X[::17, 1] = np.nan
     model.fit(X, y)
     assert registry.deploy(db_url, "nones", model, X, y, feature_names=["age", "plan"])["text_categories"]["plan"] == PLANS
+
+
+def test_a_string_dtype_column_holding_na_deploys_its_na_as_missing(db_url):
+    """A DataFrame whose column of words is pandas' `string` dtype holding <NA> (convert_dtypes(), a read_sql with
+    dtype_backend='numpy_nullable'): scikit-learn's own fit fails on it (`boolean value of NA is ambiguous`; docs/guide.md
+    says to fit on X.astype({'plan': 'str'})), and deploying the model so fitted with the `string` frame was refused
+    as 'takes its columns by name ... select the columns by position' (the model given failed on <NA> in the check),
+    with its to_numpy() as 'holds the number <NA>' (trial T19). Its <NA> is now missing, as a NULL: both deploy, and
+    SQL scores as the model scores the frame it was fitted on; the caller's DataFrame is left as it was."""
+    import pandas as pd
+
+    X, y = words_data()
+    plan = pd.array(X[:, 2], dtype="string")  # (NaN read as <NA>)
+    frame = pd.DataFrame({"age": np.nan_to_num(X[:, 0].astype(float), nan=40.0), "plan": plan})
+    assert frame["plan"].isna().sum() > 0 and frame["plan"].dtype == "string"
+    model = Pipeline([("ct", ColumnTransformer([("c", Pipeline([("i", SimpleImputer(strategy="most_frequent")),
+                                                                 ("o", OneHotEncoder(handle_unknown="ignore"))]),
+                                                 ["plan"])], remainder="passthrough")),
+                      ("lr", LogisticRegression())])
+    with pytest.raises(TypeError):  # (scikit-learn's own fit, as the guide says)
+        model.fit(frame, y)
+    fitted_on = frame.astype({"plan": "str"})
+    model.fit(fitted_on, y)
+    for name, given in (("strframe", frame), ("strarray", frame.to_numpy())):
+        rec = registry.deploy(db_url, name, model, given, y)
+        assert rec["text_categories"] == {"plan": PLANS}, name
+        got = [s for (s,) in query(db_url, "SELECT pgscore.score(%s, jsonb_build_object('age', a, 'plan', p)) FROM "
+                                           "(VALUES (1, 35.0, 'pro'), (2, 50.0, NULL), (3, 28.0, 'basic')) v(i, a, p) "
+                                           "ORDER BY i", (name,))]
+        want = model.predict_proba(pd.DataFrame({"age": [35.0, 50.0, 28.0], "plan": ["pro", np.nan, "basic"]}))[:, 1]
+        assert got == pytest.approx(want, abs=1e-12), name
+    assert frame["plan"].dtype == "string" and frame["plan"].isna().sum() > 0

@@ -554,7 +554,37 @@ def _texts(cats) -> bool:
 
 
 def _missing_value(c) -> bool:
-    return c is None or (isinstance(c, float) and c != c)
+    return c is None or (isinstance(c, float) and c != c) or _is_pandas_na(c)
+
+
+def _is_pandas_na(v) -> bool:
+    """pandas' <NA> (pd.NA), without importing pandas (not a dependency of pgscore's)."""
+    return type(v).__name__ == "NAType" and type(v).__module__.startswith("pandas")
+
+
+def na_as_nan(X):
+    """Training data X with pandas' <NA> in its columns of words (the `string` dtype's missing value, which
+    `convert_dtypes()` and `dtype_backend='numpy_nullable'` make, or an object column holding it) as NaN, the missing
+    value the database gives for a NULL and the one scikit-learn's imputers and encoders take (they fail on <NA>:
+    `TypeError: boolean value of NA is ambiguous`); an object array's <NA> (a DataFrame's to_numpy()) likewise. X as
+    it is otherwise (the nullable number dtypes' <NA> are read as missing where they are read)."""
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        fixed = {}
+        for c, dtype in zip(X.columns, X.dtypes):
+            if getattr(dtype, "na_value", None) is not None and _is_pandas_na(dtype.na_value) and \
+                    getattr(dtype, "kind", None) in ("O", "U"):  # (the `string` dtype: Int64's na_value is <NA> too)
+                fixed[c] = X[c].astype(object).where(X[c].notna(), np.nan)
+            elif dtype == object and any(_is_pandas_na(v) for v in X[c].tolist()):
+                fixed[c] = X[c].where(X[c].notna(), np.nan)
+        if fixed:
+            X = X.copy()  # (the caller's DataFrame as it was)
+            for c, col in fixed.items():
+                X[c] = col
+        return X
+    if isinstance(X, np.ndarray) and X.dtype == object and any(_is_pandas_na(v) for v in X.ravel().tolist()):
+        X = X.copy()
+        X[np.vectorize(_is_pandas_na, otypes=[bool])(X)] = np.nan
+    return X
 
 
 def _vocabulary(est, i, feature) -> list[str]:

@@ -270,6 +270,9 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     """
     say = progress or (lambda _: None)
     features.check_fitted(estimator)
+    # pandas' <NA> in a column of words (the `string` dtype's) as NaN, as a NULL reaches the model (session 66: such a
+    # DataFrame was refused as 'takes its columns by name', or 'holds the number <NA>')
+    X = features.na_as_nan(X)
     # serialised as given, before anything below calls it: scoring changes some estimators' state (a
     # KNeighborsClassifier's KD-tree counts its queries), and the bytes stored, and their sha256, were then those
     # of the estimator after this deploy's checks, other with --train than without
