@@ -1165,6 +1165,26 @@ def test_a_column_transformer_by_name_deployed_with_an_array_is_checked_as_a_dat
     assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'swapped_array'") == [(0,)]
 
 
+def test_deploy_takes_a_notebooks_sqlalchemy_engine_its_url_or_that_url_as_text(db_url):
+    """A notebook holds an SQLAlchemy engine (postgresql+psycopg://..., SQLAlchemy 2.1's driver): registry.deploy
+    given its URL as text failed with psycopg2's `invalid dsn: invalid connection option
+    "postgresql+psycopg://..."` (trial T19's notebook flow), and given the engine or engine.url with an
+    AttributeError. Each is taken as its URL now, and show reads it back the same way."""
+    from sqlalchemy import create_engine
+
+    text_url = db_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    assert text_url != db_url
+    engine = create_engine(text_url)
+    try:
+        est = LogisticRegression(max_iter=500).fit(X, Y)
+        for k, db in enumerate((text_url, engine.url, engine)):
+            rec = registry.deploy(db, "from_engine", est, X, Y, feature_names=NAMES)
+            assert rec["version"] == k + 1
+        assert registry.show(engine, "from_engine")["version"] == 3
+    finally:
+        engine.dispose()
+
+
 def test_a_version_of_another_task_or_classes_is_refused_unless_allowed(db_url, logit, tmp_path):
     """A regressor deployed under a classifier's name went live, and rescoring wrote its values into the
     probability column: refused (22023), naming both; allowed when asked. Classes that change (0/1 to

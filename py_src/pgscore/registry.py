@@ -32,10 +32,17 @@ FIT_PSI = 0.1
 @contextlib.contextmanager
 def connection(db):
     """Yield a psycopg2 connection: for a URL, opened and committed here; a given connection's
-    transaction belongs to the caller (so an alembic revision can deploy inside its own)."""
+    transaction belongs to the caller (so an alembic revision can deploy inside its own). A notebook's SQLAlchemy
+    engine, its `engine.url`, or that URL as text (`postgresql+psycopg://...`, which psycopg2 refused as `invalid
+    dsn: invalid connection option "postgresql+psycopg://..."`, session 66) is taken as its URL."""
     import psycopg2
 
+    if hasattr(getattr(db, "url", None), "render_as_string") and hasattr(db, "connect"):  # an SQLAlchemy Engine
+        db = db.url
+    if hasattr(db, "render_as_string") and hasattr(db, "drivername"):  # an SQLAlchemy URL
+        db = db.render_as_string(hide_password=False)
     if isinstance(db, str):
+        db = re.sub(r"^(postgres(?:ql)?)\+\w+://", r"\1://", db)  # (SQLAlchemy's driver, which libpq does not know)
         conn = psycopg2.connect(db)
         try:
             with conn:
