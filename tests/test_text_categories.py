@@ -1295,7 +1295,8 @@ def test_histgradientboosting_encoding_its_own_categories_after_another_step_is_
     FunctionTransformer passing the DataFrame on): pgscore cannot tell which feature its encoder reads, so it is
     refused, naming what it is (it said "feature 'region' holds 'east', which is not a number", with a hint about
     encoders the model has none of); nothing stored. The hint's way (an OrdinalEncoder of the column before it, by
-    name, and categorical_features) deploys, and SQL scores its words as the model scores the DataFrame."""
+    name, and categorical_features), given as code (session 66), deploys as written, and SQL scores its words as the
+    model scores the DataFrame."""
     import pandas as pd
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.preprocessing import OrdinalEncoder
@@ -1307,11 +1308,15 @@ def test_histgradientboosting_encoding_its_own_categories_after_another_step_is_
         registry.deploy(db_url, "native", native, frame, y)
     assert e.value.message.startswith("the model's HistGradientBoostingClassifier encodes the text categories of "
                                       "'region' itself ('east', 'north', 'south', 'west'"), e.value.message
-    assert "OrdinalEncoder" in e.value.hint and "categorical_features" in e.value.hint
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
-    model = Pipeline([("ct", ColumnTransformer([("o", OrdinalEncoder(), ["region"])], remainder="passthrough")),
-                      ("hgb", HistGradientBoostingClassifier(max_iter=10, random_state=0, categorical_features=[0]))])
-    model.fit(frame, y)
+    code = ("make_pipeline(ColumnTransformer([('cat', OrdinalEncoder(handle_unknown='use_encoded_value', "
+            "unknown_value=np.nan), ['region'])], remainder='passthrough'), HistGradientBoostingClassifier("
+            "categorical_features=[0], max_iter=10, random_state=0))")
+    assert e.value.hint.endswith(": " + code), e.value.hint
+    from sklearn.pipeline import make_pipeline  # (the hint's code, as written, deploys)
+    model = eval(code, {"make_pipeline": make_pipeline, "ColumnTransformer": ColumnTransformer, "np": np,
+                        "OrdinalEncoder": OrdinalEncoder,
+                        "HistGradientBoostingClassifier": HistGradientBoostingClassifier}).fit(frame, y)
     assert registry.deploy(db_url, "native", model, frame, y)["text_categories"] == {"region": sorted(REGIONS)}
     got = [s for (s,) in query(db_url, "SELECT pgscore.score('native', jsonb_build_object('age', a, 'region', r)) "
                                        "FROM (VALUES (1, 35.0, 'east'), (2, 50.0, 'south'), (3, 28.0, 'north')) "

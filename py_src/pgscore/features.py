@@ -330,10 +330,25 @@ def native_categories(estimator, names) -> InvalidModel | None:
             f"the model's {type(est).__name__} encodes the text categories of {', '.join(map(literal, which))} "
             f"itself ({', '.join(map(repr, words[:5]))}: categorical_features, from a pandas category dtype or "
             "given), which pgscore does not convert; the database gives every feature as a number",
-            hint="put an OrdinalEncoder of those columns before it (a ColumnTransformer, by name or by position) and "
-                 "give it categorical_features with their places in its input: pgscore codes the words such an "
-                 "encoder reads (docs/cli.md, Text categories)")
+            hint="put an OrdinalEncoder of those columns before it, as the first step, and give it categorical_features "
+                 "with their places in its input, which pgscore codes (docs/cli.md, Text categories): "
+                 + native_alternative(type(est).__name__, which, est))
     return None
+
+
+def native_alternative(kind, which, est=None) -> str:
+    """The Pipeline that deploys in place of a HistGradientBoosting model encoding the text categories `which` itself
+    (native_categories' hint), as code: an OrdinalEncoder of them by name (unknown words missing, as the model's own
+    encoder makes them), the other columns passed on after them, and the model told they are its first ones."""
+    params = ""
+    if est is not None:  # (the model's own settings that differ from the defaults, but categorical_features)
+        given = est.get_params(deep=False)
+        default = type(est)().get_params(deep=False)
+        params = "".join(f", {k}={v!r}" for k, v in given.items()
+                         if k != "categorical_features" and repr(v) != repr(default.get(k)))
+    return ("make_pipeline(ColumnTransformer([('cat', OrdinalEncoder(handle_unknown='use_encoded_value', "
+            f"unknown_value=np.nan), {list(which)!r})], remainder='passthrough'), "
+            f"{kind}(categorical_features={list(range(len(which)))!r}{params}))")
 
 
 def unservable(estimator, names) -> InvalidModel | None:
