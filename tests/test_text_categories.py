@@ -1378,3 +1378,25 @@ def test_a_string_dtype_column_holding_na_deploys_its_na_as_missing(db_url):
         want = model.predict_proba(pd.DataFrame({"age": [35.0, 50.0, 28.0], "plan": ["pro", np.nan, "basic"]}))[:, 1]
         assert got == pytest.approx(want, abs=1e-12), name
     assert frame["plan"].dtype == "string" and frame["plan"].isna().sum() > 0
+
+
+def test_histgradientboosting_encoding_its_own_categories_deploys_by_cli_from_a_csv(db_url, tmp_path):
+    """pgscore deploy --train CSV --target of a HistGradientBoostingClassifier fitted on a DataFrame with a pandas
+    category column: the CSV is read as an array, on which the copy refit for the hold-out found no category column
+    and failed (`cannot measure the hold-out metrics: ... could not convert string to float: 'north'`). The copy is
+    refit on a DataFrame whose columns the model took as categories are of that dtype again: it deploys with its
+    hold-out metrics, and SQL scores a row as the model scores it."""
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    frame, y = native_frame()
+    model = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(frame, y)
+    joblib.dump(model, tmp_path / "hgb.joblib")
+    frame.assign(churned=y).to_csv(tmp_path / "train.csv", index=False)
+    out = pgscore_cli("deploy", str(tmp_path / "hgb.joblib"), "--name", "native_cli", "--train",
+                      str(tmp_path / "train.csv"), "--target", "churned", "--db", db_url)
+    assert out.returncode == 0, out.stderr
+    assert "text categories: region (4 words)" in out.stdout and "hold-out: auc" in out.stdout, out.stdout
+    (s,), = query(db_url, "SELECT pgscore.score('native_cli', jsonb_build_object('age', 44.0, 'region', 'north'))")
+    want = model.predict_proba(pd.DataFrame({"age": [44.0], "region": pd.Categorical(["north"])}))[0, 1]
+    assert s == pytest.approx(want, abs=1e-12)

@@ -336,6 +336,31 @@ def native_categories(estimator, names) -> InvalidModel | None:
     return None
 
 
+def with_native_categories(estimator, X, names):
+    """Training data X given as an array (pgscore deploy's --train CSV, a numpy X) as a DataFrame of `names` whose
+    columns a HistGradientBoosting model of the estimator took as a pandas category dtype (its categorical_features
+    'from_dtype', fitted on the features' own DataFrame) are of that dtype again: what a copy refit for the hold-out
+    needs (on the array it finds no categorical column and fails, `could not convert string to float: 'north'`). X
+    as it is where it is a DataFrame, pandas is not installed, or no such model reads it."""
+    if X is None or hasattr(X, "iloc"):
+        return X
+    cats = set()
+    for est, _, _ in _nested(estimator):
+        marks = getattr(est, "is_categorical_", None)
+        if marks is not None and getattr(est, "categorical_features", None) == "from_dtype" and \
+                fitted_names(est) == list(names):
+            cats |= {names[i] for i in np.flatnonzero(np.asarray(marks))}
+    if not cats:
+        return X
+    try:
+        import pandas as pd
+    except ImportError:
+        return X
+    frame = pd.DataFrame(np.asarray(X, dtype=object), columns=names)
+    return frame.assign(**{n: (pd.Categorical(frame[n].where(frame[n].notna(), np.nan)) if n in cats else
+                               pd.to_numeric(frame[n])) for n in names})
+
+
 def native_alternative(kind, which, est=None) -> str:
     """The Pipeline that deploys in place of a HistGradientBoosting model encoding the text categories `which` itself
     (native_categories' hint), as code: an OrdinalEncoder of them by name (unknown words missing, as the model's own

@@ -371,7 +371,8 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         try:
             # (a model fitted on words: its copy refit on the words, as the original was, and scoring them)
             meta["metrics"], held, held_classes, fit = (
-                metrics.holdout(original, X, y, task, matrix=features.object_rows(X)) if vocab else
+                metrics.holdout(original, features.with_native_categories(original, X, names), y, task,
+                                matrix=features.object_rows(X)) if vocab else
                 metrics.holdout(estimator, X, y, task, matrix=matrix))
         except metrics.HoldoutError as e:  # (a traceback before; errors of pgscore's own code still are)
             raise InvalidModel(
