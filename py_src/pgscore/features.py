@@ -357,8 +357,18 @@ def with_native_categories(estimator, X, names):
     except ImportError:
         return X
     frame = pd.DataFrame(np.asarray(X, dtype=object), columns=names)
-    return frame.assign(**{n: (pd.Categorical(frame[n].where(frame[n].notna(), np.nan)) if n in cats else
-                               pd.to_numeric(frame[n])) for n in names})
+
+    def column(n):
+        if n in cats:
+            return pd.Categorical(frame[n].where(frame[n].notna(), np.nan))
+        try:
+            return pd.to_numeric(frame[n])
+        except (TypeError, ValueError):  # (words another encoder reads: as they are)
+            return frame[n]
+    frame = frame.copy()
+    for n in names:
+        frame[n] = column(n)
+    return frame
 
 
 def native_alternative(kind, which, est=None) -> str:
