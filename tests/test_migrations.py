@@ -1364,3 +1364,25 @@ def test_0155_names_a_drift_window_with_a_negative_part_before_it_adds_its_check
     with pytest.raises(psycopg2.Error) as e:
         query(db_url, "UPDATE pgscore.drift_windows SET length = '30' WHERE window_name = 'a month'")
     assert e.value.pgcode == "23514"
+
+
+PREV_0160 = "0157"  # the revision before 0160 (the session may rechain it)
+
+
+def test_0160_stamps_the_rows_queued_before_with_the_table_their_name_finds(db_url):
+    """0160 keeps each queued profile's table OID (pgscore.error_queue.profile_oid): the rows queued before it are
+    given the OID of the table their name finds (a schema-qualified name, one that needs quoting, none for a table
+    that is gone), and the downgrade drops the columns again."""
+    migrate.downgrade(db_url, PREV_0160)
+    query(db_url, 'CREATE SCHEMA "Tenant A"; CREATE TABLE "Tenant A".customers (id int PRIMARY KEY); '
+                  "CREATE TABLE public.profiles_t (id int PRIMARY KEY)")
+    query(db_url, "INSERT INTO pgscore.error_queue (model_name, profile_table, entity_key, reason) VALUES "
+                  "('m', '\"Tenant A\".customers', '1', 'r'), ('m', 'public.profiles_t', '2', 'r'), "
+                  "('m', 'gone.customers', '3', 'r')")
+    migrate.upgrade(db_url)
+    assert query(db_url, "SELECT entity_key, profile_oid::regclass::text, "
+                         "queue_oid = 'pgscore.error_queue'::regclass FROM pgscore.error_queue ORDER BY 1") == [
+        ("1", '"Tenant A".customers', True), ("2", "profiles_t", True), ("3", None, True)]
+    migrate.downgrade(db_url, PREV_0160)
+    assert query(db_url, "SELECT count(*) FROM pg_attribute WHERE attrelid = 'pgscore.error_queue'::regclass "
+                         "AND attname IN ('profile_oid', 'queue_oid') AND NOT attisdropped") == [(0,)]

@@ -2847,6 +2847,93 @@ def test_a_dropped_tenants_queue_goes_with_its_wiring_not_to_the_next_tenant_of_
     assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'retry'") == [(0,)]
 
 
+def test_a_tenant_dropped_and_made_again_before_forget_does_not_take_over_the_old_queue(shop):
+    """Session 66 (trial T18's leftover): the queue kept its profile table's name alone, so a tenant's schema
+    dropped and made again under its name *before* forget_rescoring ran handed the dropped table's queued errors to
+    the next attach_rescoring of that name (which forgets the old wiring itself): retry_failed rescored the new
+    tenant's unrelated customer 70 and logged the dropped table's events as its cause. A queue row keeps its
+    profile table's OID (migration 0160): attach takes over only those of the table it wires, and deletes, with a
+    WARNING, those of a profile table that no longer exists."""
+    query(shop, TENANT_TABLES)
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
+    query(shop, "UPDATE tenant_c.customers SET age = NULL")
+    rid = attach(shop, schema="tenant_c")
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    query(shop, "DROP SCHEMA tenant_c CASCADE")
+    query(shop, TENANT_TABLES)  # a new tenant under the name, before anyone forgets the old wiring
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id = 70")
+    del shop.notices[:]
+    new = attach(shop, schema="tenant_c")
+    assert new != rid
+    assert not [n for n in shop.notices if "queued by an earlier wiring" in n], shop.notices
+    warned = [n for n in shop.notices if n.startswith("WARNING") and "no longer exists" in n]
+    assert warned == ["WARNING:  pgscore.attach_rescoring: 2 queued rescoring(s) of tenant_c.customers were deleted: "
+                      "they were queued for a table of that name that no longer exists (dropped, and "
+                      "tenant_c.customers made again since), so nothing could rescore them\nHINT:  they are not "
+                      "tenant_c.customers's profiles: its own are rescored by their next event, or by "
+                      "pgscore.rescore_profiles\n"], shop.notices
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == []
+    assert query(shop, "SELECT churn_score FROM tenant_c.customers") == [(None,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'retry'") == [(0,)]
+
+
+def test_a_profile_table_dropped_and_made_again_under_a_live_wiring_is_not_retried_with_the_old_queue(shop):
+    """Session 66: the profile table alone dropped and made again under its name (the event table and its
+    trigger still there, so the wiring lives on by name): retry_failed rescored the new table's customer 70 for the
+    dropped table's queued error, its audit row naming the dropped table's events as its cause. The queue row's
+    profile table OID is checked: such rows are deleted, with a WARNING, and nothing is rescored for them."""
+    query(shop, TENANT_TABLES)
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
+    query(shop, "UPDATE tenant_c.customers SET age = NULL")
+    rid = attach(shop, schema="tenant_c")
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    query(shop, "DROP TABLE tenant_c.customers")
+    query(shop, "CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL)")
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id = 70")
+    del shop.notices[:]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 0)]
+    warned = [n for n in shop.notices if n.startswith("WARNING") and "no longer exists" in n]
+    assert len(warned) == 1 and warned[0].startswith(
+        "WARNING:  pgscore.retry_failed: 2 queued rescoring(s) of tenant_c.customers were deleted"), shop.notices
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    assert query(shop, "SELECT churn_score FROM tenant_c.customers") == [(None,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'retry'") == [(0,)]
+    # the new table's own failures are queued and retried as ever
+    query(shop, "UPDATE tenant_c.customers SET age = NULL")
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70)")
+    query(shop, "UPDATE tenant_c.customers SET age = 40")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+
+
+def test_a_queue_restored_from_a_dump_is_retried_though_every_oid_is_new(shop, empty_db_url):
+    """Session 66: a queue row keeps its profile table's OID (migration 0160), which a dump restored into another
+    database (docs/sql.md, "Moving a database") makes anew for every table: the restored rows are matched by their
+    profile table's name (their queue_oid is the dumped database's pgscore.error_queue's), rescored by retry_failed
+    there, and stamped with the restored table's OID."""
+    query(shop, TENANT_TABLES)
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
+    query(shop, "UPDATE tenant_c.customers SET age = NULL")
+    rid = attach(shop, schema="tenant_c")
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    assert query(shop, "SELECT profile_oid = 'tenant_c.customers'::regclass FROM pgscore.error_queue") == [(True,)] * 2
+    dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), "-Fc", "-d", shop.dsn], capture_output=True,
+                          check=True).stdout
+    restore = subprocess.run([str(pg_bin_dir() / "pg_restore"), "-d", empty_db_url], input=dump, capture_output=True)
+    assert restore.returncode == 0, restore.stderr
+    moved = query(empty_db_url, "SELECT bool_and(profile_oid <> 'tenant_c.customers'::regclass), "
+                                "bool_and(queue_oid <> 'pgscore.error_queue'::regclass) FROM pgscore.error_queue")
+    assert moved == [(True, True)]  # (every OID new: what the test is about)
+    query(empty_db_url, "UPDATE tenant_c.customers SET age = 40")
+    assert query(empty_db_url, "SELECT * FROM pgscore.retry_failed()") == [(rid, 2, 0)]
+    assert query(empty_db_url, "SELECT count(*) FROM tenant_c.customers WHERE churn_score IS NULL") == [(0,)]
+    # a row queued there after the restore is stamped as that database's
+    query(empty_db_url, "UPDATE tenant_c.customers SET age = NULL WHERE id = 71")
+    query(empty_db_url, "INSERT INTO tenant_c.complaints (customer_id) VALUES (71)")
+    assert query(empty_db_url, "SELECT profile_oid = 'tenant_c.customers'::regclass, "
+                               "queue_oid = 'pgscore.error_queue'::regclass FROM pgscore.error_queue") == [(True, True)]
+
+
 def test_forget_rescoring_by_an_admin_without_usage_on_the_tenants_schema(shop):
     """Session 65, review r3: forget_rescoring looked the profile table up with to_regclass, which raises 42501
     (permission denied for schema tenant_c) for a caller without USAGE on its schema: a pgscore_admin not given

@@ -211,3 +211,14 @@ def in_server_encoding(plpy):
     if got is None or got[0] is not plpy:
         got = _wrapped[id(plpy)] = (plpy, _InEncoding(plpy))
     return got[1]
+
+
+def oid_of(name) -> str:
+    """The OID of the relation named `name` (SQL text, a name as regclass prints it), NULL where there is none; looked
+    up in the catalog, which needs no privilege (to_regclass raises 42501 without USAGE on its schema)."""
+    last = "i.x[pg_catalog.cardinality(i.x)]"
+    return ("(SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) "
+            f"c.relnamespace, pg_catalog.parse_ident({name}) AS i(x) WHERE c.relname OPERATOR(pg_catalog.=) {last} "
+            "AND CASE WHEN pg_catalog.cardinality(i.x) OPERATOR(pg_catalog.=) 1 THEN c.oid OPERATOR(pg_catalog.=) "
+            f"pg_catalog.to_regclass({name})::pg_catalog.oid ELSE n.nspname OPERATOR(pg_catalog.=) "
+            "i.x[pg_catalog.cardinality(i.x) OPERATOR(pg_catalog.-) 1] END)")

@@ -47,7 +47,7 @@ from functools import partial
 from pgscore import auditlog, batch, pgarray, shadowing, superuser
 from pgscore.errors import (LOCK_NOT_AVAILABLE, READ_ONLY, InvalidModel, PgscoreError, UnknownModel, check_relation,
                             literal, of_the_transaction, read_only_refusal, server_message, spi_fields, spi_objects)
-from pgscore.quoting import quote_ident, quote_literal
+from pgscore.quoting import oid_of, quote_ident, quote_literal
 
 NEW = "pgscore_new_events"  # the transition table's name inside the trigger
 CACHE = "pgscore.rescoring"  # GD's wirings, by rescoring_id: the statement trigger's, retry's, refresh's
@@ -312,6 +312,8 @@ class Wiring:
         # whether the schema has shadow scoring (pgscore.shadows): the server's code newer than its schema (restarted
         # with a new release, pgscore install not run yet) rescores as before, naming no table the schema lacks
         self.shadowable = plpy.execute(_SHADOWABLE)[0]["ok"]
+        # whether its queue rows keep their profile table's OID (a schema before migration 0160: by name alone)
+        self.queue_oids = plpy.execute(_QUEUE_OIDS)[0]["ok"]
         self.shadow_plans: dict = {}  # model_id -> ShadowPlans, or the Failure its load or plans raised (and when)
         self.shadow_labels: dict = {}  # model_id -> 'name vN', for the WARNINGs
         self.seen_as = None  # (schema, name) of the trigger's table, once found to be the one named here
@@ -425,6 +427,13 @@ _SUBSCRIPTION = ("SELECT (SELECT s.subname::pg_catalog.text FROM pg_catalog.pg_s
                  "AND w.relid IS NULL AND s.subtwophasestate OPERATOR(pg_catalog.=) 'e'::pg_catalog.\"char\") AS two_phase")
 _EXISTS = "SELECT pg_catalog.to_regclass($1) IS NOT NULL AS e"
 _SHADOWABLE = "SELECT pg_catalog.to_regclass('pgscore.shadows') IS NOT NULL AS ok"
+# whether the schema keeps each queued profile's table OID (migration 0160: pgscore.error_queue.profile_oid)
+_QUEUE_OIDS = ("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) "
+               "'pgscore.error_queue'::pg_catalog.regclass AND a.attname OPERATOR(pg_catalog.=) 'profile_oid' "
+               "AND NOT a.attisdropped) AS ok")
+# a queue row queued in this database (not restored from a dump, where every OID is new): its profile_oid means
+# a table of this database
+THIS_QUEUE = "q.queue_oid OPERATOR(pg_catalog.=) 'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid"
 
 
 def staged_setting(rescoring_id) -> str:
@@ -1059,7 +1068,8 @@ class Sql:
         """queue_sql() for the trigger: each queued profile's row names the ids of the statement's events for
         it (a key queued as the profile key's text, or as the event key's for a missing profile: ids_sql
         gives both)."""
-        return queue_sql(ids_sql(self.ek, self.q(self.w.event_id_column), self.src, self.P, self.pk))
+        return queue_sql(ids_sql(self.ek, self.q(self.w.event_id_column), self.src, self.P, self.pk),
+                         oids=self.w.queue_oids)
 
     def unlockable(self) -> str:
         """The keys (as text) of the profiles the events name that the inserting role may read but not lock:
@@ -1605,9 +1615,10 @@ _WITHOUT_UNCOUNTED = ("q.cause OPERATOR(pg_catalog.-) 'uncounted_event_ids'::pg_
 _COUNTED = "AND NOT COALESCE(q.cause OPERATOR(pg_catalog.?) 'uncounted_event_ids', false) "
 
 
-def queue_sql(ids=None) -> str:
+def queue_sql(ids=None, oids=False) -> str:
     """The error queue's INSERT: $1 rescoring_id, $2 model, $3 profile table, $4 keys, $5 reasons, $6
-    SQLSTATEs (text[] each), $7 the cause. `ids` (ids_sql): for the trigger, the ids of the statement's
+    SQLSTATEs (text[] each), $7 the cause; with `oids` (a schema of migration 0160 on), the OID of the table
+    named $3 now in profile_oid. `ids` (ids_sql): for the trigger, the ids of the statement's
     events for each key, kept in the cause as event_ids; a row queued again keeps those it held and adds the
     new ones (QUEUED_IDS at most), whatever queues it again (a retry too)."""
     own = (f"CASE WHEN i.ids IS NULL THEN $7::pg_catalog.jsonb ELSE $7::pg_catalog.jsonb {_JSONB_CAT} "
@@ -1623,17 +1634,25 @@ def queue_sql(ids=None) -> str:
               f"OPERATOR(pg_catalog.!~) {_NULL_IDS_SAID} THEN EXCLUDED.reason OPERATOR(pg_catalog.||) '; ' "
               f"OPERATOR(pg_catalog.||) pg_catalog.substring(q.reason, {_NULL_IDS_SAID}) ELSE EXCLUDED.reason END")
     return ("INSERT INTO pgscore.error_queue AS q (rescoring_id, model_name, profile_table, entity_key, reason, "
-            f"sqlstate, cause) SELECT $1, $2, $3, u.k, u.r, u.s, {own} "
+            f"sqlstate, cause{', profile_oid' if oids else ''}) SELECT $1, $2, $3, u.k, u.r, u.s, {own}"
+            f"{', ' + oid_of('$3::pg_catalog.text') if oids else ''} "
             "FROM ROWS FROM (pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[]), "
             "pg_catalog.unnest($6::pg_catalog.text[])) AS u(k, r, s) "
             + (f"LEFT JOIN ({ids}) AS i ON i.t {EQ} u.k " if ids else "") + "ORDER BY u.k "
             "ON CONFLICT (rescoring_id, entity_key) WHERE rescoring_id IS NOT NULL DO UPDATE SET "
             f"attempts = q.attempts OPERATOR(pg_catalog.+) 1, reason = {reason}, sqlstate = EXCLUDED.sqlstate, "
             f"model_name = EXCLUDED.model_name, cause = EXCLUDED.cause {_JSONB_CAT} COALESCE({merged}, "
-            f"'{{}}'::pg_catalog.jsonb) {_JSONB_CAT} {_KEEP_UNCOUNTED}, last_failed_at = pg_catalog.now()")
+            f"'{{}}'::pg_catalog.jsonb) {_JSONB_CAT} {_KEEP_UNCOUNTED}, last_failed_at = pg_catalog.now()"
+            + (", profile_oid = EXCLUDED.profile_oid, queue_oid = EXCLUDED.queue_oid" if oids else ""))
 
 
 _QUEUE = queue_sql()
+_QUEUE_OID = queue_sql(oids=True)
+
+
+def queue_text(w) -> str:
+    """The error queue's INSERT (queue_sql, no event ids) for the schema of wiring w."""
+    return _QUEUE_OID if w.queue_oids else _QUEUE
 _QUEUE_TYPES = ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.text", "pg_catalog.text[]", "pg_catalog.text[]",
                 "pg_catalog.text[]", "pg_catalog.text"]
 _FAST_TYPES = ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.int8"]
@@ -1734,7 +1753,7 @@ class Plans:
             self.keyed_sql = {clear: sql.write(clear=clear, counters=not w.computed, keyed=True)
                               for clear in (False, True)}
         self.keyed_writes = {}  # prepared at their first use
-        self.queue = prep(sql.queue() if w.event_id_column else _QUEUE, _QUEUE_TYPES)
+        self.queue = prep(sql.queue() if w.event_id_column else queue_text(w), _QUEUE_TYPES)
         self.plpy = plpy
         self.apply = prep(sql.apply()) if model is not None and w.computed and w.counters else None
         self.reread = None  # sql.reread(), prepared when apply fails
@@ -1783,7 +1802,7 @@ class RetryPlans:
 
     def __init__(self, plpy, w: Wiring, model, error=None):
         self.model, self.error = model, error
-        self.queue = plpy.prepare(_QUEUE, _QUEUE_TYPES)
+        self.queue = plpy.prepare(queue_text(w), _QUEUE_TYPES)
         self.fmt = batch.features_format(plpy)
         if model is not None:
             sql = self.sql = Sql(plpy, w, model, source=w.events.name)
@@ -1806,7 +1825,7 @@ class RefreshPlans:
 
     def __init__(self, plpy, w: Wiring, model, error=None):
         self.model, self.error = model, error
-        self.queue = plpy.prepare(_QUEUE, _QUEUE_TYPES)
+        self.queue = plpy.prepare(queue_text(w), _QUEUE_TYPES)
         self.fmt = batch.features_format(plpy)
         sql = self.sql = Sql(plpy, w, model, source=w.events.name)
         self.recount = plpy.prepare(sql.backfill() if self.backfill else sql.refresh_recount(), ["pg_catalog.text[]"])
@@ -1831,7 +1850,7 @@ class RescorePlans:
 
     def __init__(self, plpy, w: Wiring, model, error=None):
         self.model, self.error = model, error
-        self.queue = plpy.prepare(_QUEUE, _QUEUE_TYPES)
+        self.queue = plpy.prepare(queue_text(w), _QUEUE_TYPES)
         self.fmt = batch.features_format(plpy)
         sql = self.sql = Sql(plpy, w, model, source=w.events.name)
         self.bare = None  # (as RefreshPlans': prepared when the read fails for some rows' values)
@@ -2103,8 +2122,8 @@ def _broken(plpy, GD, w: Wiring, e, hint=None, again=False):
     if keys:
         named = (w.event_id_column is not None and w.event_id_column in w.events.columns)  # the events, by key
         plan = plpy.prepare(queue_sql(ids_sql(quote_ident(plpy, w.event_key), quote_ident(plpy, w.event_id_column),
-                                              w.source))
-                            if named else _QUEUE, _QUEUE_TYPES)
+                                              w.source), oids=w.queue_oids)
+                            if named else queue_text(w), _QUEUE_TYPES)
         queue(plpy, w, plan, [Failure(keys, _with_recount(plpy, f"{message}; no counter changed", w, named), _state(e),
                                       uncounted=named)], via="trigger", hint=hint)
     else:
@@ -3155,6 +3174,18 @@ _QUEUED_COUNT = ("SELECT pg_catalog.count(*)::pg_catalog.int4 AS n FROM pgscore.
                  "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1")
 _QUEUED_KEYS = ("SELECT pg_catalog.array_agg(s.k) AS keys FROM (SELECT q.entity_key AS k FROM pgscore.error_queue q "
                 "WHERE q.rescoring_id = $1 ORDER BY q.entity_key LIMIT $2) AS s")
+# (a schema of migration 0160 on) those queued for its profile table as it is now ($3, its OID): not those of a
+# table of its name that was renamed since (another took the name, which the wiring's statements now name)
+_QUEUED_KEYS_OID = _QUEUED_KEYS.replace("WHERE q.rescoring_id = $1 ",
+                                        "WHERE q.rescoring_id = $1 AND q.profile_oid = $3 ")
+# rows without a profile table OID of this database (queued before migration 0160, or restored from a dump, where
+# every OID is new): taken as queued for the table their name finds now ($2), as before 0160, and stamped so
+_RESTAMP = ("UPDATE pgscore.error_queue AS q SET profile_oid = $2, queue_oid = DEFAULT WHERE q.rescoring_id "
+            f"OPERATOR(pg_catalog.=) $1 AND (q.profile_oid IS NULL OR {THIS_QUEUE} IS NOT TRUE)")
+# those left of a table of its name that was renamed since (not $2), not rescored
+_ELSEWHERE = ("SELECT pg_catalog.count(*)::pg_catalog.int4 AS n, pg_catalog.min(q.profile_oid::pg_catalog.regclass::"
+              "pg_catalog.text) AS name FROM pgscore.error_queue q WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 "
+              "AND q.profile_oid OPERATOR(pg_catalog.<>) $2")
 # of those, what is queued still, read after their profiles' locks (a statement of its own, so a snapshot
 # of its own): another retry that held them has rescored and cleared them by then
 _STILL_QUEUED = ("SELECT pg_catalog.array_agg(q.entity_key ORDER BY q.entity_key) AS keys FROM pgscore.error_queue q "
@@ -3293,8 +3324,22 @@ def retry(plpy, GD, model_name=None, limit=None):
                               f"; its {n} queued profile(s) and their reasons are left as they were")
             out.append((w.id, 0, n))
             continue
-        keys = plpy.execute(plpy.prepare(_QUEUED_KEYS, ["pg_catalog.int8", "pg_catalog.int8"]),
-                            [w.id, limit])[0]["keys"] or []
+        if w.queue_oids:  # only those queued for its profile table as it is now
+            gone_queued(plpy, w.id, w.profiles, "retry_failed")
+            plpy.execute(plpy.prepare(_RESTAMP, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.profiles.oid])
+            other = plpy.execute(plpy.prepare(_ELSEWHERE, ["pg_catalog.int8", "pg_catalog.oid"]),
+                                 [w.id, w.profiles.oid])[0]
+            if other["n"]:
+                plpy.warning(f"pgscore: retry_failed left {other['n']} queued profile(s) of wiring {w.id}: they were "
+                             f"queued for the table now named {other['name']}, not for {w.profiles.name} (renamed, "
+                             "and another made under its name), whose wiring cannot rescore them",
+                             hint=f"attach_rescoring of {other['name']} (after detaching wiring {w.id}) takes them "
+                                  "over")
+            plan = plpy.prepare(_QUEUED_KEYS_OID, ["pg_catalog.int8", "pg_catalog.int8", "pg_catalog.oid"])
+            keys = plpy.execute(plan, [w.id, limit, w.profiles.oid])[0]["keys"] or []
+        else:
+            keys = plpy.execute(plpy.prepare(_QUEUED_KEYS, ["pg_catalog.int8", "pg_catalog.int8"]),
+                                [w.id, limit])[0]["keys"] or []
         plans = _plans(plpy, GD, w, retry=True)
         model = plans.model
         if model is None:
@@ -3931,6 +3976,41 @@ _ADOPT = (f"UPDATE pgscore.error_queue AS q SET rescoring_id = $1, cause = {_WIT
           "WHERE r.rescoring_id OPERATOR(pg_catalog.=) o.rescoring_id) "
           "ORDER BY o.entity_key, o.last_failed_at DESC, o.error_id DESC) "
           "RETURNING q.error_id")
+# (a schema of migration 0160 on) only those queued for this table ($3, its OID), or for a table of this name in
+# another database (a dump restored: every OID new; or queued before 0160 where no table had the name): queued for a
+# table that was dropped and made again under its name, they are another table's profiles (a tenant's schema dropped
+# and made again). Those taken over are stamped as this table's
+_ADOPT_OID = (_ADOPT.replace("SET rescoring_id = $1, ",
+                             "SET rescoring_id = $1, profile_oid = $3, queue_oid = DEFAULT, ")
+              .replace("AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring AS r JOIN",
+                       "AND (o.profile_oid IS NULL OR o.profile_oid OPERATOR(pg_catalog.=) $3 OR "
+                       f"{THIS_QUEUE.replace('q.', 'o.')} IS NOT TRUE) "
+                       "AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring AS r JOIN"))
+# the queued profiles of the profile table named $2 that no wiring owns (as _ADOPT: none, or one whose trigger is
+# gone; or, $1, one whose profile table is not $3) queued in this database for a table that no longer exists (dropped,
+# and another made under its name since): nothing can rescore them; deleted, counted
+_GONE_QUEUED = ("WITH d AS (DELETE FROM pgscore.error_queue AS q WHERE q.profile_table OPERATOR(pg_catalog.=) $2 "
+                f"AND q.profile_oid IS NOT NULL AND q.profile_oid OPERATOR(pg_catalog.<>) $3 AND {THIS_QUEUE} "
+                "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) q.profile_oid) "
+                "AND (q.rescoring_id IS NULL OR q.rescoring_id OPERATOR(pg_catalog.=) $1 OR NOT EXISTS (SELECT 1 FROM "
+                "pgscore.rescoring AS r JOIN pg_catalog.pg_trigger AS t ON t.tgname OPERATOR(pg_catalog.=) "
+                "r.trigger_name AND NOT t.tgisinternal WHERE r.rescoring_id OPERATOR(pg_catalog.=) q.rescoring_id)) "
+                "RETURNING 1) "
+                "SELECT pg_catalog.count(*)::pg_catalog.int4 AS n FROM d")
+
+
+def gone_queued(plpy, rescoring_id, profiles: "Table", by: str) -> int:
+    """Deletes the queued profiles _GONE_QUEUED finds, with a WARNING where there are any (`by`: the function
+    that does it); returns how many."""
+    n = plpy.execute(plpy.prepare(_GONE_QUEUED, ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.oid"]),
+                     [rescoring_id, profiles.name, profiles.oid])[0]["n"]
+    if n:
+        plpy.warning(f"pgscore.{by}: {n} queued rescoring(s) of {profiles.name} were deleted: they were queued for "
+                     f"a table of that name that no longer exists (dropped, and {profiles.name} made again since), so "
+                     "nothing could rescore them",
+                     hint=f"they are not {profiles.name}'s profiles: its own are rescored by their next event, or by "
+                          "pgscore.rescore_profiles")
+    return n
 # two types, each a domain's base type where it is one, by name, and whether each is a composite type (a row)
 _BASE_TYPES = ("SELECT pg_catalog.format_type(sb.oid, NULL) AS src, pg_catalog.format_type(db.oid, NULL) AS dst, "
                "sb.typtype OPERATOR(pg_catalog.=) 'c' AS src_row, db.typtype OPERATOR(pg_catalog.=) 'c' AS dst_row "
@@ -4099,7 +4179,8 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     if old is not None and old["on_oid"] is None:  # its table was dropped (and this one created by its name)
         plpy.execute(plpy.prepare(_FORGET, ["pg_catalog.int8"]), [old["rescoring_id"]])
         plpy.notice(f"pgscore: wiring {old['rescoring_id']} wired a table named {events.name} that no longer "
-                    "exists (its trigger is gone); it was removed, its queued errors kept")
+                    "exists (its trigger is gone); it was removed, its queued errors of this profile table kept "
+                    "for this wiring")
     elif old is not None and old["on_oid"] != events.oid:  # renamed, and a new table took the name
         where = old["on_name"]
         raise WiringError(f"{events.name} was wired to {profiles.name} by wiring {old['rescoring_id']}, whose "
@@ -4163,7 +4244,12 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
                      "different TimeZones name one profile by different keys",
                      hint="insert its events, and record its outcomes, from sessions of one TimeZone; or key the "
                           "profiles by another column")
-    adopted = plpy.execute(plpy.prepare(_ADOPT, ["pg_catalog.int8", "pg_catalog.text"]), [w.id, profiles.name])
+    if w.queue_oids:
+        gone_queued(plpy, w.id, profiles, "attach_rescoring")
+        adopted = plpy.execute(plpy.prepare(_ADOPT_OID, ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.oid"]),
+                               [w.id, profiles.name, profiles.oid])
+    else:
+        adopted = plpy.execute(plpy.prepare(_ADOPT, ["pg_catalog.int8", "pg_catalog.text"]), [w.id, profiles.name])
     if adopted:
         plpy.notice(f"pgscore: {len(adopted)} profile(s) of {profiles.name} queued by an earlier wiring (detached, or "
                     f"its event table dropped) are now queued for this one: pgscore.retry_failed() rescores them")

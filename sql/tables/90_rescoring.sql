@@ -39,3 +39,13 @@ ALTER TABLE pgscore.error_queue
     ADD COLUMN rescoring_id bigint REFERENCES pgscore.rescoring (rescoring_id) ON DELETE SET NULL;
 CREATE UNIQUE INDEX error_queue_rescoring_entity_idx ON pgscore.error_queue (rescoring_id, entity_key)
     WHERE rescoring_id IS NOT NULL;
+
+-- (migration 0160) which table a queued profile belongs to, by OID: the name alone handed a dropped table's queue
+-- to a table made again under its name (a tenant's schema dropped and made again), whose unrelated profiles
+-- retry_failed then rescored. queue_oid tells a row of this database from one restored from a dump, where every OID
+-- is new: such a row's profile_oid means nothing here, and the row is matched by its profile table's name.
+ALTER TABLE pgscore.error_queue
+    ADD COLUMN profile_oid oid,
+    ADD COLUMN queue_oid oid NOT NULL DEFAULT 'pgscore.error_queue'::pg_catalog.regclass;
+COMMENT ON COLUMN pgscore.error_queue.profile_oid IS 'The OID of the profile table the row was queued for (NULL: none found by its name then); retry_failed and attach_rescoring pass the row on only to that table, not to another made later under its name';
+COMMENT ON COLUMN pgscore.error_queue.queue_oid IS 'The OID of pgscore.error_queue where the row was queued: another (a dump restored, whose OIDs are all new) means profile_oid is of another database, and the row is matched by its profile table''s name';
