@@ -496,6 +496,39 @@ def test_status_lists_the_admin_among_those_who_may_write_models(urls, db_url):
         assert run.returncode == 1 and phrase in run.stderr and "Traceback" not in run.stderr, (args, run.stderr)
 
 
+def test_status_by_an_admin_without_usage_on_a_wired_tenants_schema_says_what_it_could_not_read(urls, db_url):
+    """Session 66 (trial T18's leftover): pgscore status run by a pgscore_admin that was not given USAGE on a wired
+    tenant's schema failed as a whole, hinting that it needs a role granted pgscore_admin (which it has). It reports
+    what it can, and names what it could not read and the GRANT that lets it."""
+    from helpers import pgscore_cli
+
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    query(db_url, "CREATE SCHEMA tenant_s; CREATE TABLE tenant_s.customers (LIKE public.customers INCLUDING ALL); "
+                  "CREATE TABLE tenant_s.complaints (LIKE public.complaints INCLUDING ALL); "
+                  "INSERT INTO tenant_s.customers SELECT * FROM public.customers WHERE id IN (1, 2); "
+                  "UPDATE tenant_s.customers SET age = NULL WHERE id = 2")
+    conn = connect(db_url)
+    with conn.cursor() as cur:
+        rid = sample.rescore_complaints(cur, schema="tenant_s")
+        cur.execute("INSERT INTO tenant_s.complaints (customer_id) VALUES (2)")  # queued: age is NULL
+    conn.close()
+    run = pgscore_cli("status", "--db", urls["admin"])
+    assert run.returncode == 0, run.stderr
+    assert "needs a role" not in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert f"wiring {rid}: tenant_s.complaints -> tenant_s.customers.churn_score, model churn (live version 1)" \
+        in run.stdout, run.stdout
+    assert (f"note: {LOGINS['admin']} may not use schema tenant_s (no USAGE): status read this wiring from the "
+            "catalog alone") in run.stdout, run.stdout
+    assert f"GRANT USAGE ON SCHEMA tenant_s TO {LOGINS['admin']};" in run.stdout, run.stdout
+    assert "error queue: 1 profile" in run.stdout, run.stdout
+    # given USAGE (and SELECT), the note goes
+    query(db_url, f"GRANT USAGE ON SCHEMA tenant_s TO {LOGINS['admin']}; "
+                  f"GRANT SELECT ON ALL TABLES IN SCHEMA tenant_s TO {LOGINS['admin']}")
+    run = pgscore_cli("status", "--db", urls["admin"])
+    assert run.returncode == 0 and "may not use schema" not in run.stdout, run.stdout + run.stderr
+
+
 def test_a_downgrade_elsewhere_leaves_this_databases_roles_alone(db_url, empty_db_url):
     """Roles and their memberships are global to the cluster: pgscore grants rights per database only, so
     uninstalling pgscore from another database takes nothing from the roles here."""

@@ -1278,7 +1278,12 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
        -- the label column (attach_rescoring's p_label_column; through the row as jsonb: a schema before migration
        -- 0119 has none)
        pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'label_column' AS label_column,
-       pg_catalog.quote_ident(pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'label_column') AS label_quoted
+       pg_catalog.quote_ident(pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'label_column') AS label_quoted,
+       -- the schemas of its tables this role may not use (a pgscore_admin not given a tenant's schema): what status
+       -- reads of them it reads from the catalog, and the checks that read the tables themselves are skipped
+       (SELECT pg_catalog.array_agg(pg_catalog.quote_ident(n.nspname) ORDER BY n.nspname) FROM pg_catalog.pg_namespace n
+         WHERE n.oid IN (e.relnamespace, p.relnamespace)
+           AND NOT pg_catalog.has_schema_privilege(n.oid, 'USAGE')) AS no_usage
   FROM pgscore.rescoring r
   LEFT JOIN pg_catalog.pg_class e ON e.oid = pg_catalog.to_regclass(r.event_table)
   LEFT JOIN pg_catalog.pg_class p ON p.oid = pg_catalog.to_regclass(r.profile_table)
@@ -1287,6 +1292,17 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
                       ORDER BY t.tgrelid = e.oid DESC LIMIT 1) AS t ON true
   LEFT JOIN pgscore.live_models l ON l.name = r.model_name
  ORDER BY r.rescoring_id"""
+
+def _by_catalog(text: str) -> str:
+    """`text` with each pg_catalog.to_regclass(r.x) of a wired table's name looked up in the catalog instead
+    (quoting.oid_of): to_regclass raises 42501 without USAGE on the table's schema, and status failed as a whole
+    for a pgscore_admin not given a tenant's schema (session 66)."""
+    from pgscore.quoting import oid_of
+
+    return re.sub(r"pg_catalog\.to_regclass\(([a-z]\.[a-z_]+)\)", lambda m: oid_of(m.group(1)), text)
+
+
+_WIRINGS = _by_catalog(_WIRINGS)
 
 # the same against a schema before the row trigger for replicated rows (the server's code newer than its schema:
 # pgscore install not run yet), whose wirings have none
@@ -1318,6 +1334,7 @@ SELECT t.tgrelid::pg_catalog.regclass::pg_catalog.text, pg_catalog.quote_ident(t
                                                 WHERE o.tgrelid = pg_catalog.to_regclass(r.event_table)
                                                   AND o.tgname = r.trigger_name))))
  ORDER BY 1, 2"""
+_ORPHAN_TRIGGERS = _by_catalog(_ORPHAN_TRIGGERS)
 
 # the queue, and how much of it no wiring can retry: detached, or its event table gone (by its name)
 _QUEUED = """
@@ -1330,6 +1347,7 @@ SELECT pg_catalog.count(*),
        (pg_catalog.array_agg(DISTINCT q.profile_table)
          FILTER (WHERE q.rescoring_id IS NULL AND pg_catalog.to_regclass(q.profile_table) IS NULL))
   FROM pgscore.error_queue q LEFT JOIN pgscore.rescoring w ON w.rescoring_id = q.rescoring_id"""
+_QUEUED = _by_catalog(_QUEUED)
 
 # the replicated events held back (rescoring.hold_back): how many, of how many profiles, since when
 _HELD_BACK = """
@@ -1417,6 +1435,8 @@ def _rescoring_status(cur):
     cur.execute("SELECT pg_catalog.to_regprocedure('pgscore.rescore_replicated()') IS NOT NULL")
     cur.execute(_WIRINGS if cur.fetchone()[0] else _WIRINGS_BEFORE_REPLICATED)
     wirings = cur.fetchall()
+    cur.execute("SELECT current_user, pg_catalog.quote_ident(current_user)")
+    user, user_quoted = cur.fetchone()
     if not wirings:
         _say("rescoring: nothing attached (SELECT pgscore.attach_rescoring(...), docs/sql.md)")
     else:
@@ -1512,6 +1532,13 @@ def _rescoring_status(cur):
                      "counted or rescored; detach with SELECT "
                      f"pgscore.detach_rescoring({lit(events)}) and attach it again with p_replicated => true "
                      "(docs/sql.md, 'Events from logical replication')")
+        if wiring[9]:  # (the note goes on: the rest of status is said)
+            schemas = ", ".join(wiring[9])
+            line += (f"\n     note: {user} may not use schema {schemas} (no USAGE): status read this wiring from the "
+                     f"catalog alone, and the checks that read its tables were skipped ({command('retry')} and "
+                     f"refresh-windows run as {user} fail on them too); "
+                     + " ".join(f"GRANT USAGE ON SCHEMA {n} TO {user_quoted};" for n in wiring[9])
+                     + " lets it read them (with SELECT on the tables; retry needs UPDATE of the profiles too)")
         aging = _aging_counters(cur, wiring[2])
         if aging and stop not in line:  # stale in every profile no event reaches (issue 5's 30 days)
             line += (f"\n     {', '.join(aging)} change{'s' if len(aging) == 1 else ''} as time passes (a window, or "
