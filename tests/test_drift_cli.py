@@ -179,6 +179,28 @@ def test_unknown_model_exits_2(churn):
         r.stderr
 
 
+def test_a_pattern_names_the_live_models_it_matches(churn, trained):
+    """Session 66 (trial T18: a model per tenant, churn_tenant_a ...): pgscore drift took names alone, so a fleet
+    of 50 was named one by one ('churn_*' said "there is no model 'churn_*'"). A NAME with *, ? or [...] is a
+    shell-style pattern of the live models' names; one that matches none is a usage error (exit 2) naming it."""
+    X, y, names, model = trained
+    for name in ("churn_tenant_a", "churn_tenant_b", "upsell_tenant_a"):
+        registry.deploy(churn, name, model, X, y, feature_names=names)
+    r = drift(churn, "churn_*")
+    assert r.returncode == 0, r.stdout + r.stderr
+    shown = re.findall(r"^== (\S+) v1 \(binary\)", r.stdout, re.M)
+    assert shown == ["churn_tenant_a", "churn_tenant_b"], r.stdout
+    r = drift(churn, "*_tenant_[a]", "churn")  # patterns and names together, each model once
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert sorted(re.findall(r"^== (\S+) v1 \(binary\)", r.stdout, re.M)) == ["churn", "churn_tenant_a",
+                                                                            "upsell_tenant_a"], r.stdout
+    r = drift(churn, "nope_*")
+    assert r.returncode == 2 and r.stdout == "", r
+    assert r.stderr.startswith("usage: pgscore drift "), r.stderr
+    assert "pgscore drift: error: no live model matches 'nope_*'" in r.stderr, r.stderr
+    assert "live models: churn, churn_tenant_a, churn_tenant_b, upsell_tenant_a" in r.stderr, r.stderr
+
+
 def test_unknown_window_exits_2_and_lists_the_windows(churn):
     r = drift(churn, "--window", "2 days")
     assert r.returncode == 2

@@ -3148,8 +3148,8 @@ def cmd_bench(args):
 # -- monitoring --------------------------------------------------------------
 def cmd_drift(args):
     """Drift, realised performance and alerts of the live models; exit 1 when an alert fires, 2 for an
-    unknown model or window, 3 when the check itself fails or its report cannot be written (so that cron
-    can tell a failed check from an alert)."""
+    unknown model or window (or a pattern matching no live model), 3 when the check itself fails or its report
+    cannot be written (so that cron can tell a failed check from an alert)."""
     names = getattr(args, "name", None) or []
     return _exit_3_on_failure(_drift, args, "drift", names[0] if len(names) == 1 else None)
 
@@ -3173,14 +3173,15 @@ def _drift(args):
     window = report.DEFAULT_WINDOW if args.window is None else args.window
     conn = psycopg2.connect(url)
     try:
+        names = _drift_names(conn, args.name)
         try:
-            for name in args.name or [None]:  # (several: each checked, the first unknown said)
+            for name in names or [None]:  # (several: each checked, the first unknown said)
                 windows = report.check_args(conn, name, window)
         except (UnknownModel, report.UnknownWindow) as e:  # a usage error (exit 2), with drift's usage line as
             # the CLI's other usage errors print it (before: the error line alone, without the usage line)
             raise UsageError(e.message, detail=e.detail, hint=e.hint, sqlstate=e.sqlstate) from None
         refreshed = None if args.no_refresh else report.refresh(conn)
-        data = report.collect(conn, args.name or None, window, windows, refreshed=refreshed,
+        data = report.collect(conn, names or None, window, windows, refreshed=refreshed,
                               charts=bool(args.html))
         # with --window, the result line and the exit code count that window's alerts alone (before, an alert in
         # any window exited 1: a cron job paging on '5 minutes' paged for 7 days after one bad hour)
@@ -3198,6 +3199,33 @@ def _drift(args):
             raise PgscoreError(f"cannot write the report to {args.html}: {e.strerror}") from None
         _say(f"wrote {args.html}")
     return report.exit_code(data)
+
+
+_PATTERN_CHARS = frozenset("*?[")  # (no model name holds one: serving.check_name)
+
+
+def _drift_names(conn, given) -> list:
+    """pgscore drift's NAMEs with each pattern (a NAME holding *, ? or [...], shell-style, case-sensitive) replaced
+    by the live models it matches, in order of name; a pattern that matches none is a usage error (exit 2), as an
+    unknown model is. (Session 66: a fleet of a model per tenant, churn_tenant_a ..., is checked as 'churn_*'.)"""
+    import fnmatch
+
+    if not any(_PATTERN_CHARS & set(n) for n in given or []):
+        return list(given or [])
+    with conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT name FROM pgscore.model_versions WHERE live ORDER BY name")
+        live = [r[0] for r in cur.fetchall()]
+    names = []
+    for n in given:
+        found = [m for m in live if fnmatch.fnmatchcase(m, n)] if _PATTERN_CHARS & set(n) else [n]
+        if not found:
+            raise UsageError(f"no live model matches {literal(n)}",
+                             detail=f"live models: {', '.join(live)}" if live else "no model is live",
+                             hint="a NAME with *, ? or [...] is a pattern of live models' names (quote it, "
+                                  "'churn_*', so that the shell leaves it alone); " + command("models")
+                                  + " lists the models and their live versions")
+        names += [m for m in found if m not in names]
+    return names
 
 
 # -- silences (migration 0126) -------------------------------------------------
@@ -3934,7 +3962,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_maintain)
 
     sp = sub.add_parser("drift", help="drift, realised performance and alerts of the live models (exit 1 on alert)")
-    sp.add_argument("name", nargs="*", metavar="NAME", help="the models (default: every live model)")
+    sp.add_argument("name", nargs="*", metavar="NAME",
+                    help="the models (default: every live model); a NAME with *, ? or [...] is a shell-style "
+                    "pattern of live models' names, quoted: 'churn_*' (none matching: exit 2)")
     sp.add_argument("--alerting", action="store_true",
                     help="the text's sections of the models at warn or alert alone (the summary at the top lists "
                     "every model, and the result line and the exit code count them all as before)")
