@@ -2934,6 +2934,27 @@ def test_a_queue_restored_from_a_dump_is_retried_though_every_oid_is_new(shop, e
                                "queue_oid = 'pgscore.error_queue'::regclass FROM pgscore.error_queue") == [(True, True)]
 
 
+def test_attach_says_when_its_model_rescores_another_profile_table_too(shop):
+    """Session 66 (trial T18: a model shared by tenants): the prediction log keys a prediction by its profile key
+    alone, so record_outcome('churn', '70', ...) judged the other tenant's newest prediction of key 70 and
+    erase_entity('70', 'churn') erased both tenants' rows, with no word at the wiring. attach_rescoring says so in a
+    NOTICE when its model already rescores another profile table (not for a second event table of the same one)."""
+    attach(shop)
+    query(shop, TENANT_TABLES)
+    del shop.notices[:]
+    attach(shop, schema="tenant_c")
+    said = [n for n in shop.notices if "also rescores" in n]
+    assert said == ["NOTICE:  pgscore: model churn also rescores public.customers: the prediction log keys each "
+                    "prediction by its profile key alone, so a key that tenant_c.customers shares with it is one "
+                    "entity to record_outcome and erase_entity\nHINT:  key a model's profiles by a key unique across "
+                    "its tables (docs/sql.md, 'A model shared by tenants'), or give each table a model of its own\n"], \
+        shop.notices
+    query(shop, "CREATE TABLE tenant_c.visits (LIKE public.complaints INCLUDING ALL)")
+    del shop.notices[:]
+    attach(shop, schema="tenant_c", complaints="visits", customers="customers")
+    assert [n for n in shop.notices if "also rescores" in n] == said, shop.notices
+
+
 def test_forget_rescoring_by_an_admin_without_usage_on_the_tenants_schema(shop):
     """Session 65, review r3: forget_rescoring looked the profile table up with to_regclass, which raises 42501
     (permission denied for schema tenant_c) for a caller without USAGE on its schema: a pgscore_admin not given

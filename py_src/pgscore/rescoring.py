@@ -4229,6 +4229,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
         _warn_subscribed(plpy, events, subscriptions)
     _warn_profile_children(plpy, profiles, missing_profile)
     _note_other_schema(plpy, events, profiles)
+    _note_shared_model(plpy, w)
     if missing_profile == "create":
         _warn_uncreatable(plpy, profiles, profile_key)
     if scored_at_column is not None and profiles.types[scored_at_column] == "timestamp without time zone":
@@ -4454,6 +4455,26 @@ def _note_other_schema(plpy, events: Table, profiles: Table):
                          "another, detach this wiring (SELECT pgscore.detach_rescoring("
                          f"{quote_literal(plpy, events.name)}, {quote_literal(plpy, profiles.name)})) and attach "
                          "again naming each table as 'schema.table'")
+
+
+# the other profile tables wiring(s) of model $1 rescore than $2, the one wiring $3 rescores
+_SHARED_MODEL = ("SELECT pg_catalog.array_agg(DISTINCT r.profile_table ORDER BY r.profile_table) AS tables "
+                 "FROM pgscore.rescoring r WHERE r.model_name OPERATOR(pg_catalog.=) $1 "
+                 "AND r.profile_table OPERATOR(pg_catalog.<>) $2 AND r.rescoring_id OPERATOR(pg_catalog.<>) $3")
+
+
+def _note_shared_model(plpy, w: "Wiring"):
+    """A NOTICE when the wiring's model rescores another profile table too (session 66, trial T18: a model shared by
+    tenants): the audit log names a profile by its key alone, so two tables' customer 1 are one entity to
+    record_outcome and erase_entity; the docs' advice (a key unique across the tables) made concrete."""
+    others = plpy.execute(plpy.prepare(_SHARED_MODEL, ["pg_catalog.text", "pg_catalog.text", "pg_catalog.int8"]),
+                          [w.model_name, w.profiles.name, w.id])[0]["tables"]
+    if others:
+        plpy.notice(f"pgscore: model {w.model_name} also rescores {', '.join(others)}: the prediction log keys each "
+                    f"prediction by its profile key alone, so a key that {w.profiles.name} shares with "
+                    f"{'it' if len(others) == 1 else 'them'} is one entity to record_outcome and erase_entity",
+                    hint="key a model's profiles by a key unique across its tables (docs/sql.md, 'A model shared "
+                         "by tenants'), or give each table a model of its own")
 
 
 def _warn_profile_children(plpy, profiles: Table, missing_profile):
