@@ -2906,6 +2906,24 @@ def test_a_profile_table_dropped_and_made_again_under_a_live_wiring_is_not_retri
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
 
 
+def test_an_event_of_a_profile_table_made_again_does_not_name_the_dropped_tables_events(shop):
+    """Session 66: the profile table alone dropped and made again under a live wiring, an event for the new table's
+    customer 70 before any retry_failed cleared the dropped table's queue row of key 70 and its audit row named that
+    row's events as queued_event_ids (the dropped table's). The row is cleared, its events not named."""
+    query(shop, TENANT_TABLES)
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id = 70")
+    query(shop, "UPDATE tenant_c.customers SET age = NULL")
+    attach(shop, schema="tenant_c")
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70)")  # queued: age is NULL
+    query(shop, "DROP TABLE tenant_c.customers")
+    query(shop, "CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL)")
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id = 70")
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70)")
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    causes = query(shop, "SELECT cause FROM pgscore.prediction_log WHERE source = 'trigger' AND entity_key = '70'")
+    assert len(causes) == 1 and "queued_event_ids" not in causes[0][0], causes
+
+
 def test_a_queue_restored_from_a_dump_is_retried_though_every_oid_is_new(shop, empty_db_url):
     """Session 66: a queue row keeps its profile table's OID (migration 0160), which a dump restored into another
     database (docs/sql.md, "Moving a database") makes anew for every table: the restored rows are matched by their

@@ -1064,6 +1064,17 @@ class Sql:
                 if missing_only else "")
         return keys_sql(self.ek, self.src, cond)
 
+    def cleared(self) -> str:
+        """_CLEARED, with the event ids (and count) of a row queued for another table of the profile table's name
+        left out (migration 0160: a table dropped and made again; its row is cleared, but its events are not the
+        profile's to name in its audit row)."""
+        if not self.w.queue_oids:
+            return _CLEARED
+        mine = (f"(q.profile_oid IS NULL OR {THIS_QUEUE} IS NOT TRUE OR q.profile_oid OPERATOR(pg_catalog.=) "
+                f"{oid_of(quote_literal(self.plpy, self.w.profiles.name) + '::pg_catalog.text')})")
+        return (f"RETURNING q.entity_key AS k, CASE WHEN {mine} THEN q.cause OPERATOR(pg_catalog.->) 'event_ids' END "
+                f"AS ids, CASE WHEN {mine} THEN {events_of('q.cause')} END AS n")
+
     def queue(self) -> str:
         """queue_sql() for the trigger: each queued profile's row names the ids of the statement's events for
         it (a key queued as the profile key's text, or as the event key's for a missing profile: ids_sql
@@ -1180,7 +1191,7 @@ class Sql:
                        else ("refresh", "refresh_windows") if refresh
                        else ("retry", "retry_failed") if retry else ("trigger", w.via))
         clear_queue = (f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $3 "
-                       f"AND q.entity_key {EQ} u.q AND u.score IS NOT NULL {_COUNTED}{_CLEARED}) " if clear else "")
+                       f"AND q.entity_key {EQ} u.q AND u.score IS NOT NULL {_COUNTED}{self.cleared()}) " if clear else "")
         cause = self.cause(via, "$3", "$4", events=not retry) + (_QUEUED_IDS if clear else "")
         return (head +
                 f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM {frm} WHERE {where} "
@@ -1276,7 +1287,7 @@ class Sql:
                 # of the queue's index for each profile written, as the general path's write, told by its read)
                 f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $1 "
                 f"AND q.entity_key {EQ} u.k {_COUNTED}AND EXISTS (SELECT 1 FROM pgscore.error_queue AS q0 "
-                f"WHERE q0.rescoring_id {EQ} $1) {_CLEARED}), "
+                f"WHERE q0.rescoring_id {EQ} $1) {self.cleared()}), "
                 "l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
                 f"SELECT $3, u.k, u.f, u.score, 'trigger', {self.cause(w.via, '$1', '$2', events=True)}"
                 f"{_QUEUED_IDS} FROM {_with_cleared('u.k')}) ")
