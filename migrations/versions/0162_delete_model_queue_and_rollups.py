@@ -6,14 +6,14 @@ result (rows 'pgscore.error_queue', 'pgscore.drift_rollup', 'pgscore.drift_rollu
 the function as 0156 left it.
 
 Revision ID: 0162
-Revises: 0157
+Revises: 0160
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0162"
-down_revision = "0157"
+down_revision = "0160"
 branch_labels = None
 depends_on = None
 

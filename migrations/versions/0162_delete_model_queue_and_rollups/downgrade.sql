@@ -1,4 +1,4 @@
--- 0162 to 0157: pgscore.delete_model as 0156 left it (the queue of a detached wiring and the rollups kept)
+-- 0162 to 0160: pgscore.delete_model as 0156 left it (the queue of a detached wiring and the rollups kept)
 
 CREATE OR REPLACE FUNCTION pgscore.delete_model(p_name text)
 RETURNS TABLE (table_name text, rows bigint)

@@ -1,4 +1,4 @@
--- 0157 to 0162: pgscore.delete_model also deletes the queued rescorings of the model's detached wirings
+-- 0160 to 0162: pgscore.delete_model also deletes the queued rescorings of the model's detached wirings
 -- (pgscore.error_queue rows of no wiring naming it) and its versions' rollups (pgscore.drift_rollup,
 -- drift_rollup_day), and counts them; its signature, owner and grants are unchanged
 
