@@ -546,3 +546,15 @@ def test_a_period_or_a_floor_reaching_before_4713_bc_is_named_not_a_bare_timesta
     assert query(churn, "SELECT count(*), count(*) FILTER (WHERE cardinality(features) > 0) "
                         "FROM pgscore.prediction_log") == [(2, 2)]
     assert query(churn, "SELECT count(*) FROM pgscore.log_retention") == [(0,)]
+
+
+@pytest.mark.parametrize("style", ["iso_8601", "postgres_verbose", "sql_standard"])
+def test_maintain_keep_runs_under_every_interval_style(db_url, style):
+    """Session 66's trial T21 (finding 1): `pgscore maintain --keep` checked its period with `SELECT %s::interval`,
+    whose value psycopg2 reads only as IntervalStyle 'postgres' prints it: under a role's or PGOPTIONS'
+    'iso_8601' it stopped, `pgscore: error: iso_8601 intervalstyle currently not supported` (exit 1, no hint),
+    and retention did not run."""
+    r = pgscore_cli("maintain", "--keep", "200 days", "--keep-features", "190 days", "--db", db_url,
+                    env={"PGOPTIONS": f"-c IntervalStyle={style}"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "retention '200 days', before " in r.stdout and "features kept '190 days'" in r.stdout, r.stdout

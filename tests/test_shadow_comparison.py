@@ -337,3 +337,26 @@ def test_a_shadow_row_whose_cause_is_no_time_or_no_version_breaks_no_comparison(
     assert query(shop, "SELECT pairs FROM pgscore.shadow_comparison WHERE model = 'churn' AND shadow_version = 2") \
         == [(before + 2,)]
     assert query(shop, "SELECT count(*) FROM pgscore.shadow_pairs WHERE entity_key = '21'") == [(2,)]
+
+
+@pytest.mark.parametrize("style", ["iso_8601", "postgres_verbose", "sql_standard", "postgres"])
+def test_the_cli_prints_how_far_behind_under_every_interval_style(shop, db_url, style):
+    """Session 66's trial T21 (finding 1): `pgscore shadows` read realised_against_live.max_behind_live, an
+    interval, through psycopg2, which reads only IntervalStyle 'postgres': under a role's or PGOPTIONS'
+    'iso_8601' it stopped with `pgscore: error: iso_8601 intervalstyle currently not supported`, under
+    'postgres_verbose' with a traceback (ValueError: invalid literal for int() ... '@ 2.29 secs'), and
+    'sql_standard' misread a day and hours. It reads the seconds now."""
+    insert_ = "INSERT INTO complaints (customer_id, kind) VALUES (%s, 'billing')"
+    query(shop, insert_, (14,))  # v1 and v2 in one statement
+    query(shop, "SELECT pgscore.clear_shadow('churn')")
+    query(shop, "SELECT pg_sleep(0.05)")
+    query(shop, insert_, (14,))  # v1 alone: v2's prediction of 14 is older now
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    query(shop, "SELECT pgscore.record_outcome('churn', '14', '0', now() + interval '1 second')")
+    (behind,), = query(shop, "SELECT max_behind_live FROM pgscore.realised_against_live")
+    assert 0 < behind.total_seconds() < 60
+    run = pgscore_cli("shadows", "churn", "--db", db_url, env={"PGOPTIONS": f"-c IntervalStyle={style}"})
+    assert run.returncode == 0, run.stdout + run.stderr
+    secs = int(round(behind.total_seconds()))
+    assert f"1 judge a prediction of v2 older than v1's (by up to 00:00:{secs:02d}, on older features)" \
+        in run.stdout, run.stdout

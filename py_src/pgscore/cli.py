@@ -3357,7 +3357,12 @@ def cmd_shadows(args):
         cur.execute("SELECT * FROM pgscore.shadow_comparison WHERE shadow_model_id = ANY(%s) "
                     "ORDER BY model, shadow_version, live_version", ([r["model_id"] for r in shadows],))
         pairs = cur.fetchall()
-        cur.execute("SELECT * FROM pgscore.realised_against_live WHERE model_id = ANY(%s)",
+        # (its intervals as seconds: psycopg2 reads an interval only as IntervalStyle 'postgres' prints it, and a
+        # role's or PGOPTIONS' 'iso_8601' stopped the command, 'postgres_verbose' with a traceback; session 66, T21)
+        cur.execute("SELECT r.model_id, r.live_version, r.outcomes, r.same_transaction, r.older_than_live, "
+                    "pg_catalog.date_part('epoch', r.max_behind_live) AS max_behind_secs, r.newer_than_live, "
+                    "r.accuracy, r.live_accuracy, r.brier, r.live_brier, r.mae, r.live_mae "
+                    "FROM pgscore.realised_against_live r WHERE r.model_id = ANY(%s)",
                     ([r["model_id"] for r in shadows],))
         realised = {r["model_id"]: r for r in cur.fetchall()}
     conn.close()
@@ -3394,7 +3399,7 @@ def cmd_shadows(args):
             _say(f"  outcomes: none judges a prediction of both v{s['version']} and {live}")
             continue
         behind = (f", {r['older_than_live']} judge a prediction of v{s['version']} older than v{r['live_version']}'s "
-                  f"(by up to {_interval(r['max_behind_live'])}, on older features)" if r["older_than_live"] else "")
+                  f"(by up to {_interval(datetime.timedelta(seconds=r['max_behind_secs']))}, on older features)" if r["older_than_live"] else "")
         _say(f"  outcomes judging both: {r['outcomes']}, {r['same_transaction']} of them predictions of the same "
              f"transaction{behind}")
         if r["same_transaction"]:

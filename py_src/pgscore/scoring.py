@@ -1317,7 +1317,9 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT, he
         try:
             if keep is not None:  # read first: a --keep refused changes nothing, and waits for no lock
                 try:
-                    _call(conn, "SELECT %s::interval", (keep,))
+                    # (true, not the interval: psycopg2 reads one only as IntervalStyle 'postgres' prints it, and
+                    # under a role's or PGOPTIONS' 'iso_8601' maintain stopped here; session 66, T21)
+                    _call(conn, "SELECT %s::pg_catalog.interval IS NOT NULL", (keep,))
                 except psycopg2.DataError as e:
                     if e.pgcode not in ("22007", "22008", "22015"):  # not an interval, or out of range
                         raise
