@@ -1,6 +1,7 @@
 """pgscore.health() and pgscore health: a cheap check for a probe, one row (and line) per check."""
 
 import datetime
+import re
 
 import psycopg2
 import pytest
@@ -410,3 +411,29 @@ def test_health_timeout_is_a_duration_with_its_unit():
     run = pgscore_cli("health", "--timeout", "5")
     assert run.returncode == 2, (run.stdout, run.stderr)
     assert "pgscore health: error: argument --timeout: give '5' a unit: 5s or 5min" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("style", ["iso_8601", "postgres_verbose", "sql_standard"])
+def test_the_checks_say_their_ages_alike_under_every_interval_style(shop_template, clone_of, style):
+    """Session 66's trial T21 (finding 3): the refresh's and the error queue's ages were printed in the caller's
+    IntervalStyle (a role's, PGOPTIONS'): `last refresh PT1M21S ago` under iso_8601, `@ 13 secs ago` under
+    postgres_verbose, where a probe reading the text (and the docs) had `00:00:25 ago`. They read alike now."""
+    url = clone_of(shop_template)
+    query(url, "SELECT * FROM pgscore.refresh_monitoring()")
+    query(url, "UPDATE pgscore.monitoring_state SET refreshed_at = now() - interval '1 day 2 hours 3 minutes'")
+    query(url, "UPDATE customers SET age = NULL WHERE id = 3")
+    query(url, "INSERT INTO complaints (customer_id) VALUES (3)")  # queued (age is NULL)
+    query(url, "UPDATE pgscore.error_queue SET first_failed_at = now() - interval '2 hours'")
+    conn = psycopg2.connect(url)
+    try:
+        conn.autocommit = True
+        query(conn, f"SET IntervalStyle = {style}")
+        got = dict(query(conn, "SELECT check_name, detail FROM pgscore.health() "
+                               "WHERE check_name IN ('monitoring_refresh', 'error_queue')"))
+    finally:
+        conn.close()
+    # (the seconds: the statements' own, a second or two after the UPDATEs)
+    assert re.match(r"last refresh 1 day 02:03:0\d ago \(", got["monitoring_refresh"]), got
+    assert re.search(r" \(02:00:0\d ago\)", got["error_queue"]), got
+    run = pgscore_cli("health", "--db", url, env={"PGOPTIONS": f"-c IntervalStyle={style}"})
+    assert re.search(r"last refresh 1 day 02:03:0\d ago \(", run.stdout), run.stdout + run.stderr

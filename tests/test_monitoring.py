@@ -1178,7 +1178,7 @@ def test_outcomes_judge_the_predictions_0115_judged(churn):
 def test_an_outcome_observed_at_no_point_in_time_is_refused_and_one_days_ahead_noted(churn):
     """observed_at 'infinity' (a sentinel date) is refused: such an outcome judged each newer prediction of
     its entity in turn, for ever, whichever version made it (migration 0035); one days ahead is kept, with a
-    NOTICE that it pairs with the predictions logged until then."""
+    NOTICE that it pairs with the predictions logged until then (since migration 0159 one an hour ahead too)."""
     conn, model_id = churn
     log_rows(conn, model_id, np.ones((1, 12)), [0.9], ago=["2 hours"], keys=["c1"])
     for when in ("infinity", "-infinity"):
@@ -1192,10 +1192,33 @@ def test_an_outcome_observed_at_no_point_in_time_is_refused_and_one_days_ahead_n
             cur.execute("SELECT pgscore.record_outcome('churn', 'c1', 1, now() + interval '3 days')")
             cur.execute("SELECT pgscore.record_outcome('churn', 'c1', 0, now() + interval '1 hour')")
         future = [n for n in c.notices if "is in the future" in n]
-        assert len(future) == 1 and "judges the newest prediction of the entity logged by then" in future[0], c.notices
+        # (an hour ahead is noted too since migration 0159: a `timestamp` of another zone, read in the session's)
+        assert len(future) == 2 and all("judges the newest prediction of the entity logged by then" in n
+                                        for n in future), c.notices
     finally:
         c.close()
     assert query(conn, "SELECT count(*) FROM pgscore.outcomes") == [(2,)]
+
+
+def test_an_outcome_observed_hours_ahead_by_a_time_in_no_zone_is_noted_naming_the_sessions_zone(churn):
+    """Session 66's trial T21 (finding 2): events' `created_at` is `timestamp` (no zone) in UTC; given to
+    record_outcome from a New York session it is read as New York's wall clock, 5 hours ahead of when it was, and
+    the outcome judged the predictions logged up to 5 hours after it, silently (a NOTICE only beyond a day). An
+    outcome observed more than 15 minutes ahead is noted now, the hint naming the session's TimeZone."""
+    conn, model_id = churn
+    log_rows(conn, model_id, np.ones((1, 12)), [0.9], ago=["1 hour"], keys=["c9"])
+    c = psycopg2.connect(conn.dsn)
+    try:
+        c.autocommit = True
+        with c.cursor() as cur:
+            cur.execute("SET TimeZone = 'America/New_York'")
+            cur.execute("SELECT pgscore.record_outcome('churn', 'c9', 1, (now() AT TIME ZONE 'UTC')::timestamp)")
+            cur.execute("SELECT pgscore.record_outcome('churn', 'c9', 1, now() + interval '5 minutes')")
+        future = [n for n in c.notices if "is in the future" in n]
+        assert len(future) == 1, c.notices
+        assert "America/New_York" in future[0] and "AT TIME ZONE" in future[0], future
+    finally:
+        c.close()
 
 
 def test_outcomes_keep_their_prediction_and_find_one_logged_after_them(churn):

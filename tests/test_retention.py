@@ -558,3 +558,25 @@ def test_maintain_keep_runs_under_every_interval_style(db_url, style):
                     env={"PGOPTIONS": f"-c IntervalStyle={style}"})
     assert r.returncode == 0, r.stdout + r.stderr
     assert "retention '200 days', before " in r.stdout and "features kept '190 days'" in r.stdout, r.stdout
+
+
+def test_retentions_notices_say_their_cut_in_utc_whatever_the_sessions_zone_and_datestyle(db_url):
+    """Session 66's trial T21 (finding 4): retention cuts at a UTC midnight, and its NOTICEs printed the cut in the
+    caller's TimeZone and DateStyle: from New York `pgscore maintain --keep 200d` said `before 2026-05-20
+    20:00:00-04` (read there as 20:00 local), psql under DateStyle German `20.05.2026 20:00:00 EDT`. They say it
+    in UTC now, as create_log_partitions does its days."""
+    conn = connect(db_url)
+    try:
+        query(conn, "SET TimeZone = 'America/New_York'; SET DateStyle = 'German'")
+        (cut,), = query(conn, "SELECT to_char(date_trunc('day', (now() AT TIME ZONE 'UTC') - interval '200 days'), "
+                              "'YYYY-MM-DD') || ' 00:00:00+00'")
+        query(conn, "SELECT pgscore.drop_log_partitions('200 days')")
+        query(conn, "SELECT pgscore.redact_log_features('200 days')")
+        said = [n for n in conn.notices if ": before " in n]
+        assert len(said) == 2 and all(f": before {cut}: " in n for n in said), conn.notices
+    finally:
+        conn.close()
+    r = pgscore_cli("maintain", "--keep", "200 days", "--keep-features", "200 days", "--db", db_url,
+                    env={"PGOPTIONS": "-c TimeZone=America/New_York"})
+    assert r.returncode == 0 and f"retention '200 days', before {cut}: " in r.stdout, r.stdout + r.stderr
+    assert f"(before {cut}: 0 row(s) redacted" in r.stdout, r.stdout

@@ -11,6 +11,9 @@ RETURNS TABLE (check_name text, state text, value float8, detail text)
 LANGUAGE plpgsql
 STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- (0159) the ages in its details in one style, a probe's text whatever the caller's IntervalStyle: they said
+-- 'last refresh PT1M21S ago' under a role's iso_8601, '@ 13 secs ago' under postgres_verbose (trial T21)
+SET IntervalStyle = 'postgres'
 AS $fn$
 DECLARE
     v_unknown text;

@@ -69,9 +69,13 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'give when the outcome was observed (now() when it is not known); an outcome observed at infinity would judge every newer prediction of the entity in turn';
     END IF;
-    IF p_observed_at > now() + interval '1 day' THEN
+    -- (0159) more than 15 minutes ahead, not a day: a `timestamp` in UTC (an event's created_at) given from a
+    -- session west of UTC is read as its wall clock, hours ahead, and judged the predictions logged until then,
+    -- silently (trial T21); the hint names the session's zone
+    IF p_observed_at > now() + interval '15 minutes' THEN
         RAISE NOTICE 'pgscore.record_outcome: observed_at % is in the future', p_observed_at
-            USING DETAIL = 'The outcome judges the newest prediction of the entity logged by then: until then each refresh_monitoring pairs it with any newer one, of whichever version is live.';
+            USING DETAIL = 'The outcome judges the newest prediction of the entity logged by then: until then each refresh_monitoring pairs it with any newer one, of whichever version is live.',
+                  HINT = format('a timestamp without time zone is read in this session''s TimeZone (%s): give one in UTC as created_at AT TIME ZONE ''UTC'' (the zone its values are in)', current_setting('TimeZone'));
     END IF;
     -- the live version decides what an outcome must look like; a retired model, its newest version
     SELECT m.task, m.classes INTO v_task, v_classes

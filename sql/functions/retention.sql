@@ -13,6 +13,9 @@ RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- (0159) its NOTICE's cut, a UTC midnight, said in UTC and ISO, as drop_log_partitions' (trial T21)
+SET DateStyle = 'ISO, YMD'
+SET TimeZone = 'UTC'
 AS $fn$
 DECLARE
     v_floor interval;
