@@ -5081,3 +5081,18 @@ def test_the_worse_metric_note_shows_small_values_with_their_digits():
     assert "hold-out auc 0.763, under the 0.784 of version 1" in cli.worse_than_live_note(rec)
     rec["worse_than_live"] = {"metric": "r2", "value": -0.0123, "live_value": 0.05, "live_version": 1}
     assert "hold-out r2 -0.0123, under the 0.05 of version 1" in cli.worse_than_live_note(rec)
+
+
+def test_status_says_its_times_in_utc_whatever_the_sessions_time_zone(db_url):
+    """Session 66's trial T21 (finding 5): `pgscore status` printed its times in the session's TimeZone (a role's,
+    PGTZ, PGOPTIONS'), `monitoring: last refresh 2026-12-07 13:57:10 UTC+11:00` from Sydney, where `health`,
+    `drift`, `models`, `silences` and `shadows` print UTC: the same instant read two ways in one runbook. It
+    prints UTC now."""
+    query(db_url, "SELECT * FROM pgscore.refresh_monitoring()")
+    (refreshed, rolled), = query(db_url, "SELECT to_char(refreshed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), "
+                                         "to_char(rolled_until AT TIME ZONE 'UTC', 'HH24:MI') "
+                                         "FROM pgscore.monitoring_state")
+    for zone in ("Australia/Sydney", "America/New_York", "UTC"):
+        run = pgscore_cli("status", "--db", db_url, env={"PGOPTIONS": f"-c TimeZone={zone}"})
+        assert f"monitoring: last refresh {refreshed} UTC, rollups until {rolled} UTC" in run.stdout, \
+            (zone, run.stdout)

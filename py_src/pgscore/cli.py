@@ -495,7 +495,7 @@ def _status_timed_out(timeout, step, e, dsn) -> PgscoreError:
     held = "; ".join((f"{rel} is locked ({mode}) by a transaction on the primary, which this standby's recovery "
                       f"(server process {pid}) replays" if kind == "startup" else
                       f"{rel} is locked ({mode}) by server process {pid} (role {who}, {state}"
-                      + (f", in a transaction open since {since:%Y-%m-%d %H:%M:%S %Z}" if since else "") + ")")
+                      + (f", in a transaction open since {_in_utc(since):%Y-%m-%d %H:%M:%S %Z}" if since else "") + ")")
                      for rel, mode, pid, who, state, since, kind in holders)
     hint = ((f"{held}: end that transaction on the primary (its pg_locks and pg_stat_activity name it) and run "
              "pgscore status again" if replayed else
@@ -542,7 +542,7 @@ def _status(url, dsn, step, limit):
         if standby:  # a read replica: what follows is the primary's, as far as replayed; nothing here writes
             _say_wrapped(
                 "server: a hot standby (a read replica), replayed up to "
-                + (f"a transaction of {replayed:%Y-%m-%d %H:%M:%S %Z}" if replayed
+                + (f"a transaction of {_in_utc(replayed):%Y-%m-%d %H:%M:%S %Z}" if replayed
                    else "where it started (no transaction replayed since)")
                 + ": scoring here works and is not logged (docs/sql.md, 'On a standby'); deploy, rollback, "
                 "retire, maintain, retry, refresh-windows and the monitoring refresh run against the primary, "
@@ -684,7 +684,8 @@ def _status(url, dsn, step, limit):
         cur.execute("SELECT rolled_until, refreshed_at FROM pgscore.monitoring_state")
         state = cur.fetchone()
         rolled, refreshed = state or (None, None)
-        _say("monitoring: " + (f"last refresh {refreshed:%Y-%m-%d %H:%M:%S %Z}, rollups until {rolled:%H:%M %Z}"
+        _say("monitoring: " + (f"last refresh {_in_utc(refreshed):%Y-%m-%d %H:%M:%S %Z}, "
+                                f"rollups until {_in_utc(rolled):%H:%M %Z}"
                                 if refreshed else "never refreshed (SELECT * FROM pgscore.refresh_monitoring())"
                                 if state else
                                 # (a partial restore that left it empty: status failed, cannot unpack None; 0145)
@@ -1002,15 +1003,15 @@ def _say_shadows(cur):
             failures.setdefault(model_id, []).append(rest)
     for name, version, model_id, live, since, by, reason in shadows:
         next_to = f"next to v{live}" if live is not None else "no live version: scores nothing until one is made live"
-        _say(f"shadow: {name} v{version}, {next_to}, since {since:%Y-%m-%d %H:%M %Z} by {by}"
+        _say(f"shadow: {name} v{version}, {next_to}, since {_in_utc(since):%Y-%m-%d %H:%M %Z} by {by}"
              + (f": {reason}" if reason else "") + (", no failure counted" if counted and model_id not in failures
                                                      else ""))
         for relation, state, statements, profiles, last, message in failures.get(model_id, []):
             _say_wrapped(
                 f"WARNING: shadow {name} v{version}: {statements:,} statement(s) or chunk(s) of {relation} in which it "
                 f"did not score ({profiles:,} profile(s) or row(s)), SQLSTATE {state}, the last at "
-                f"{last:%Y-%m-%d %H:%M:%S %Z}: {message}; the live version's scores were written: fix the cause, or "
-                f"stop the shadow: {command(f'shadow {name} {version} --off')}")
+                f"{_in_utc(last):%Y-%m-%d %H:%M:%S %Z}: {message}; the live version's scores were written: fix the "
+                f"cause, or stop the shadow: {command(f'shadow {name} {version} --off')}")
 
 
 def _counted_conditions(by_model: dict, silenced: dict | None = None) -> str:
@@ -1558,7 +1559,8 @@ def _rescoring_status(cur):
     queued, orphans, oldest, attempts, gone, gone_tables = cur.fetchone()
     if queued:
         waiting = (f"error queue: {queued} profile{'' if queued == 1 else 's'} waiting to be rescored, the oldest "
-                   f"failed {oldest:%Y-%m-%d %H:%M %Z}, {'tried' if queued == 1 else 'the most tried'} {attempts} "
+                   f"failed {_in_utc(oldest):%Y-%m-%d %H:%M %Z}, "
+                   f"{'tried' if queued == 1 else 'the most tried'} {attempts} "
                    f"time{'' if attempts == 1 else 's'}; "  # (attempts so far, not a limit: "up to N" read as one)
                    "see SELECT * FROM pgscore.error_queue")
         if queued > orphans:
@@ -1584,7 +1586,7 @@ def _rescoring_status(cur):
         held, profiles, oldest = cur.fetchone()
         if held:
             _say(f"{held} replicated event{'' if held == 1 else 's'} of {profiles} profile{'' if profiles == 1 else 's'} "
-                 f"held back, not counted yet, the oldest since {oldest:%Y-%m-%d %H:%M %Z} (a transaction prepared on "
+                 f"held back, not counted yet, the oldest since {_in_utc(oldest):%Y-%m-%d %H:%M %Z} (a transaction prepared on "
                  "this server held or created the profile: see pg_prepared_xacts); counted by the next transaction a two_phase "
                  f"subscription applies to the table, or by {command('retry')}; see SELECT * FROM "
                  "pgscore.replicated_pending")
@@ -3314,6 +3316,12 @@ def cmd_silences(args):
                 if args.all else []) for r in rows]
     _say("\n".join(_table(headers, table, (0,), indent="")))
     return 0
+
+
+def _in_utc(ts):
+    """A timestamptz read back in UTC (its %Z then prints `UTC`): status printed its times in the session's TimeZone
+    (`UTC+11:00` from Sydney), where health, drift, models, silences and shadows print UTC (session 66, T21)."""
+    return ts.astimezone(datetime.timezone.utc) if getattr(ts, "tzinfo", None) is not None else ts
 
 
 def _interval(td) -> str:
