@@ -5096,3 +5096,20 @@ def test_status_says_its_times_in_utc_whatever_the_sessions_time_zone(db_url):
         run = pgscore_cli("status", "--db", db_url, env={"PGOPTIONS": f"-c TimeZone={zone}"})
         assert f"monitoring: last refresh {refreshed} UTC, rollups until {rolled} UTC" in run.stdout, \
             (zone, run.stdout)
+
+
+def test_show_says_its_times_in_utc_whatever_the_sessions_time_zone(db_url, model_file):
+    """Session 66's trial T21: `pgscore show`'s history printed each deployment's time bare in the session's
+    TimeZone (`2026-12-07 13:57:04 deploy v1` from Sydney, `02:57:04` from UTC, nothing saying which), where `models`
+    prints the versions' creation in UTC. The whole page reads the same from every zone now, its times in UTC."""
+    r = pgscore_cli("deploy", str(model_file), "--features", ",".join(NAMES), "--db", db_url, "--name", "m")
+    assert r.returncode == 0, r.stdout + r.stderr
+    (at, created), = query(db_url, "SELECT to_char(d.deployed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), "
+                                   "to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
+                                   "FROM pgscore.deployments d JOIN pgscore.models m USING (model_id)")
+    utc = pgscore_cli("show", "m", "--db", db_url, env={"PGOPTIONS": "-c TimeZone=UTC"})
+    assert utc.returncode == 0 and f"\n    {at} deploy   v1 by " in utc.stdout, utc.stdout + utc.stderr
+    assert f"\n  created_at: {created}." in utc.stdout and "+00:00\n" in utc.stdout, utc.stdout
+    for zone in ("Australia/Sydney", "America/New_York"):
+        run = pgscore_cli("show", "m", "--db", db_url, env={"PGOPTIONS": f"-c TimeZone={zone}"})
+        assert run.stdout == utc.stdout, (zone, run.stdout)

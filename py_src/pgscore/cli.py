@@ -2343,7 +2343,8 @@ def cmd_show(args):
     _say(f"{r['name']} version {r['version']} (model_id {r['model_id']}){state}")
     for k in ("task", "estimator", "classes", "n_train", "description", "created_at", "created_by", "sha256",
               "signed", "engine", "engine_note"):
-        _say(f"  {k}: {'-' if r[k] is None or r[k] == '' else r[k]}")  # '-' for what was not recorded
+        # '-' for what was not recorded; created_at in UTC, as the history's times (session 66, T21)
+        _say(f"  {k}: {'-' if r[k] is None or r[k] == '' else _in_utc(r[k]) if k == 'created_at' else r[k]}")
     _say("  features: " + ", ".join(f"{n} {t}" for n, t in zip(r["feature_names"], r["feature_types"])))
     for f in (n for n in r["feature_names"] if n in (r.get("text_categories") or {})):  # (0123: each one's words)
         words = r["text_categories"][f]
@@ -2358,7 +2359,8 @@ def cmd_show(args):
         # (activated: an 'activate', or before 0121 a 'deploy' of a version live before; live False: a version
         # stored without being made live, deploy --no-activate)
         action = "activate" if h.get("activated") else h["action"]
-        _say(f"    {h['deployed_at']:%Y-%m-%d %H:%M:%S} {action:<8} v{h['version']} by {h['deployed_by']}"
+        # (in UTC: it printed the session's TimeZone's wall clock, bare, `13:57:04` from Sydney for `02:57:04`)
+        _say(f"    {_in_utc(h['deployed_at']):%Y-%m-%d %H:%M:%S} {action:<8} v{h['version']} by {h['deployed_by']}"
              + (", not made live" if h.get("live") is False else "") + (f": {h['reason']}" if h["reason"] else ""))
     return 0
 
@@ -2540,7 +2542,8 @@ def cmd_retire(args):
     finally:
         conn.close()
     if retired is not None:
-        _say(f"{args.name} has no live version already (retired {retired:%Y-%m-%d %H:%M:%S}): nothing was changed")
+        _say(f"{args.name} has no live version already (retired {_in_utc(retired):%Y-%m-%d %H:%M:%S %Z}): nothing was "
+             "changed")
         return 0
     registry.retire(url, args.name, args.reason)
     _say(f"{args.name} has no live version: scoring it fails, and rescoring on INSERT queues its profiles (fails "
