@@ -4051,7 +4051,10 @@ def test_score_refused_by_a_run_waiting_on_a_lock_says_so_with_the_way_out_and_e
             assert time.time() < deadline, "the second chunk never waited on the row"
             time.sleep(0.05)
         (pid,), = query(db_url, waiting)
-        r = _score(db_url)
+        (started,), = query(db_url, "SELECT to_char(backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
+                                    "FROM pg_stat_activity WHERE pid = %s", (pid,))
+        # (from Sydney: the holder's start said in UTC, not as that session's bare wall clock; session 66, T21)
+        r = _score(db_url, env={"PGOPTIONS": "-c TimeZone=Australia/Sydney"})
     finally:
         p.kill()
         p.communicate()
@@ -4059,7 +4062,7 @@ def test_score_refused_by_a_run_waiting_on_a_lock_says_so_with_the_way_out_and_e
         app.close()
     assert r.returncode == 75, r
     assert f"pgscore: error: another session is scoring t.s (process {pid}, pgscore score, connected since " \
-           in r.stderr, r.stderr
+           f"{started} UTC)" in r.stderr, r.stderr
     assert "; it waits on a lock another transaction holds, in a statement running for " in r.stderr, r.stderr
     assert "Hint: wait for it to finish, or stop it where it runs (Ctrl-C) and go on with the --after that it " \
            "prints; where its client is gone (a killed job), its server process goes on until its statement ends " \

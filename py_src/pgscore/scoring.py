@@ -4,6 +4,7 @@ the prediction log's day partitions (pgscore maintain)."""
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import re
 import select
@@ -626,7 +627,7 @@ def _hold_column(conn, table, into, shown=None):
         # never ends; nothing in the server tells them apart (its lock, its session, its name are the same). It said
         # `held by an idle session, not a run at work` of a live run paused 5 s (session 64)
         raise PgscoreError(f"the lock on {column} is held by process {pid}" + (f" ({app})" if app else "")
-                           + f", idle since {changed:%Y-%m-%d %H:%M:%S} ({idle:,.0f} s): a run scoring the column "
+                           + f", idle since {_in_utc(changed)} ({idle:,.0f} s): a run scoring the column "
                            "between two chunks whose client has paused (stopped, slow) goes on when its client "
                            "does; a session that a run through a pooler in transaction mode left holding the lock "
                            "keeps it until it ends; nothing was scored",
@@ -636,6 +637,13 @@ def _hold_column(conn, table, into, shown=None):
                                 "line to resume with)")
     raise _column_busy(conn, table, shown or into, pid, app, since)
 
+def _in_utc(ts) -> str:
+    """A holder's time in UTC, said so: it was the session's TimeZone's wall clock, bare (session 66, T21)."""
+    if getattr(ts, "tzinfo", None) is not None:
+        return f"{ts.astimezone(datetime.timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
+    return f"{ts:%Y-%m-%d %H:%M:%S}"
+
+
 class ColumnBusy(PgscoreError):
     """Another run holds the column (pgscore score exits 75 for it: a scheduler tries again later)."""
 
@@ -644,7 +652,7 @@ def _column_busy(conn, table, into, pid, app, since) -> ColumnBusy:
     """The refusal of a run whose column another session holds: its process, application, since when, and, where it
     waits on a lock or has run one statement for long, so (its client may be gone: a scheduler's SIGKILL left its
     server process finishing a chunk it will never commit, user trial hT16), with the way to end it."""
-    by = (f" (process {pid}" + (f", {app}" if app else "") + (f", connected since {since:%Y-%m-%d %H:%M:%S}"
+    by = (f" (process {pid}" + (f", {app}" if app else "") + (f", connected since {_in_utc(since)}"
                                                                 if since else "") + ")") if pid else ""
     doing = _call(conn, "SELECT wait_event_type = 'Lock', EXTRACT(epoch FROM now() - query_start)::float8 "
                         "FROM pg_stat_activity WHERE pid = %s AND state = 'active'", (pid,)) if pid else []
