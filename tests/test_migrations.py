@@ -1366,7 +1366,7 @@ def test_0155_names_a_drift_window_with_a_negative_part_before_it_adds_its_check
     assert e.value.pgcode == "23514"
 
 
-PREV_0160 = "0157"  # the revision before 0160 (the session may rechain it)
+PREV_0160 = "0159"  # the revision before 0160 (the session may rechain it)
 
 
 def test_0160_stamps_the_rows_queued_before_with_the_table_their_name_finds(db_url):

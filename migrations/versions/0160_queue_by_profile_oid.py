@@ -6,14 +6,14 @@ retry_failed rescored the new table's unrelated profiles, logging the dropped ta
 already queued are given the OID of the table their name finds now. The downgrade drops both columns.
 
 Revision ID: 0160
-Revises: 0157
+Revises: 0159
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0160"
-down_revision = "0157"
+down_revision = "0159"
 branch_labels = None
 depends_on = None
 

@@ -999,6 +999,10 @@ RETURNS integer
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- (0159) its NOTICE's cut, a UTC midnight, said in UTC and ISO: it printed the caller's, 'before 2026-05-20
+-- 20:00:00-04' from New York, '20.05.2026 20:00:00 EDT' under DateStyle German (trial T21)
+SET DateStyle = 'ISO, YMD'
+SET TimeZone = 'UTC'
 AS $fn$
 DECLARE
     v_cut timestamptz;
@@ -1122,6 +1126,9 @@ RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- (0159) its NOTICE's cut, a UTC midnight, said in UTC and ISO, as drop_log_partitions' (trial T21)
+SET DateStyle = 'ISO, YMD'
+SET TimeZone = 'UTC'
 AS $fn$
 DECLARE
     v_floor interval;
