@@ -244,6 +244,64 @@ def test_a_wired_table_that_a_subscription_writes_is_reported(shop, db_url, empt
     assert "NOT RESCORING" not in pgscore_cli("status", "--db", url).stdout
 
 
+def health_row(conn, name):
+    """pgscore.health()'s check `name`: (state, value, detail)."""
+    return query(conn, "SELECT state, value, detail FROM pgscore.health() WHERE check_name = %s", (name,))[0]
+
+
+def test_health_sees_a_subscription_that_does_not_apply_a_wired_table(shop, db_url, empty_db_url):
+    """pgscore health (and status's summary of it) said `OK rescoring ... each rescoring` while the subscription that
+    writes a wired event table was disabled, or its apply worker failed at every try (a duplicate key on the
+    subscriber, a column the publisher added first), or a table's initial copy never ended: its events were not
+    applied, the scores went stale, a probe saw nothing (trial T20). Its check `subscriptions` warns, naming the
+    subscription and why; `rescoring` fails where the wiring's triggers for replicated rows are disabled (status
+    said NOT RESCORING, health ok) or missing where a subscription writes the table. The subscription is made
+    without a slot (its worker, once enabled, fails at each start: the slot does not exist)."""
+    pub = psycopg2.connect(empty_db_url)
+    pub.autocommit = True
+    query(pub, "CREATE TABLE complaints (complaint_id bigint PRIMARY KEY, customer_id bigint, kind text, "
+               "created_at timestamptz); CREATE PUBLICATION pgscore_test_pub FOR TABLE complaints")
+    p = pub.get_dsn_parameters()
+    conninfo = f"host={p['host']} port={p['port']} dbname={p['dbname']} user={p['user']}"
+    assert health_row(shop, "subscriptions") == ("ok", 0, "no subscription writes a wired table or pgscore's")
+    rewire_replicated(shop)
+    try:
+        query(shop, f"CREATE SUBSCRIPTION pgscore_test_sub CONNECTION '{conninfo}' PUBLICATION pgscore_test_pub "
+                    "WITH (enabled = false, create_slot = false, slot_name = 'pgscore_test_sub_none')")
+        state, value, detail = health_row(shop, "subscriptions")
+        assert (state, value) == ("warn", 1), detail
+        assert detail.startswith("subscription pgscore_test_sub: disabled: nothing it publishes is applied (ALTER "
+                                 "SUBSCRIPTION pgscore_test_sub ENABLE); the initial copy of public.complaints (not "
+                                 "started) is not done (0 copy errors counted): their rows are not applied"), detail
+        assert health_row(shop, "rescoring")[0] == "ok"
+        run = pgscore_cli("health", "--db", db_url)
+        assert run.returncode == 1 and "WARN subscriptions 1: subscription pgscore_test_sub: disabled" in run.stdout, \
+            run.stdout
+        assert "subscriptions warn" in pgscore_cli("status", "--db", db_url).stdout
+        query(shop, "ALTER SUBSCRIPTION pgscore_test_sub ENABLE")  # its worker fails at each start: no such slot
+        assert polled(shop, "SELECT state, position('enabled, but its apply worker is not running' IN detail) > 0 "
+                            "FROM pgscore.health() WHERE check_name = 'subscriptions'", [("warn", True)]), \
+            health_row(shop, "subscriptions")
+        query(shop, "ALTER SUBSCRIPTION pgscore_test_sub DISABLE")
+        query(shop, "ALTER TABLE complaints DISABLE TRIGGER pgscore_replicated_%s" % query(
+            shop, "SELECT rescoring_id FROM pgscore.rescoring")[0][0])
+        state, value, detail = health_row(shop, "rescoring")
+        assert (state, value) == ("fail", 1) and "its row trigger for replicated rows is dropped, disabled or " \
+            "enabled for local sessions" in detail, detail
+        query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+        query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                    "'churn_score', p_profile_key => 'id', p_replicated => false)")
+        state, value, detail = health_row(shop, "rescoring")
+        assert (state, value) == ("fail", 1) and "a subscription writes its event table and it has no trigger for " \
+            "replicated rows" in detail, detail
+    finally:
+        query(shop, "ALTER SUBSCRIPTION pgscore_test_sub DISABLE")
+        query(shop, "ALTER SUBSCRIPTION pgscore_test_sub SET (slot_name = NONE)")
+        query(shop, "DROP SUBSCRIPTION pgscore_test_sub")
+        pub.close()
+    assert health_row(shop, "subscriptions") == ("ok", 0, "no subscription writes a wired table or pgscore's")
+
+
 def test_replicated_rows_are_rescored_once_per_transaction(shop, trained):
     """The rows a session of the replica role (as a subscription's apply worker is) inserts, each a statement of
     its own as the worker applies them, are staged by the wiring's row trigger and rescored once, at the commit,

@@ -14,8 +14,8 @@ from helpers import ensure_role, hinted, make_shop, pgscore_cli, query
 from pgscore import datasets
 from pgscore.cli import build_parser
 
-CHECKS = ["monitoring_refresh", "error_queue", "rescoring", "shadow_failures", "log_partitions", "alerts",
-          "standby"]
+CHECKS = ["monitoring_refresh", "error_queue", "rescoring", "subscriptions", "shadow_failures", "log_partitions",
+          "alerts", "standby"]
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_a_fresh_install_is_healthy_and_the_command_exits_0(db_url):
     run = pgscore_cli("health", "--db", db_url)
     assert run.returncode == 0, (run.stdout, run.stderr)
     lines = run.stdout.splitlines()
-    assert lines[0] == "pgscore health: OK (0 fail, 0 warn, 7 ok)", run.stdout
+    assert lines[0] == "pgscore health: OK (0 fail, 0 warn, 8 ok)", run.stdout
     assert [ln.split()[:2] for ln in lines[1:]] == [["OK", c] for c in CHECKS], run.stdout
     assert "OK error_queue 0: no profile waits" in lines, run.stdout
     assert "OK monitoring_refresh -: never refreshed (no live model)" in lines, run.stdout
@@ -87,7 +87,7 @@ def test_the_checks_of_some_models_alone(shop_template, clone_of):
     assert mine["alerts"] == ("fail", 1) and mine["rescoring"] == ("ok", 0), mine
     query(url, "DELETE FROM pgscore.alert_state WHERE model = 'churn'")
     run = pgscore_cli("health", "churn", "--db", url)
-    assert run.returncode == 0 and run.stdout.startswith("pgscore health: OK (0 fail, 0 warn, 7 ok)\n"), run.stdout
+    assert run.returncode == 0 and run.stdout.startswith("pgscore health: OK (0 fail, 0 warn, 8 ok)\n"), run.stdout
     run = pgscore_cli("health", "--db", url)  # every model: 'other''s alert
     assert run.returncode == 1 and "\nFAIL alerts 1: " in run.stdout and "other: 1 at alert" in run.stdout, run.stdout
     # names of no model
@@ -163,7 +163,7 @@ def test_each_check_warns_and_fails_and_the_command_exits_1(shop_template, clone
     assert states(url)["error_queue"] == "fail"
     run = pgscore_cli("health", "--db", url)
     assert run.returncode == 1, (run.stdout, run.stderr)
-    assert run.stdout.startswith("pgscore health: FAIL (2 fail, 0 warn, 5 ok)\n"), run.stdout
+    assert run.stdout.startswith("pgscore health: FAIL (2 fail, 0 warn, 6 ok)\n"), run.stdout
     assert "\nFAIL rescoring 1: wiring 1: public.complaints -> public.customers: " in run.stdout, run.stdout
     assert "\nFAIL error_queue 2: 2 profile(s) wait" in run.stdout, run.stdout
     # pgscore status reports and exits 0 (it ran); its last line gives the checks that are not ok
@@ -208,7 +208,7 @@ def test_each_check_warns_and_fails_and_the_command_exits_1(shop_template, clone
     query(url, "SELECT pgscore.silence_alerts('churn', '1 hour', 'INC-1', p_metric => 'ks')")
     assert health(url)["alerts"][:2] == ("warn", 0)
     run = pgscore_cli("health", "--db", url)
-    assert run.returncode == 1 and run.stdout.startswith("pgscore health: WARN (0 fail, 1 warn, 6 ok)\n"), run.stdout
+    assert run.returncode == 1 and run.stdout.startswith("pgscore health: WARN (0 fail, 1 warn, 7 ok)\n"), run.stdout
 
 
 def test_it_reads_no_log_and_a_reader_may_run_it(shop_template, clone_of):
