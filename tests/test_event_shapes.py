@@ -302,6 +302,52 @@ def test_health_sees_a_subscription_that_does_not_apply_a_wired_table(shop, db_u
     assert health_row(shop, "subscriptions") == ("ok", 0, "no subscription writes a wired table or pgscore's")
 
 
+def test_a_registry_that_a_subscription_writes_refuses_a_deploy_here(shop, db_url, empty_db_url, trained):
+    """pgscore.models and pgscore.deployments published from another database (one deploy, two clusters): a deploy
+    on the subscriber took ids from its own identity sequences, which replication does not advance, and failed with a
+    bare `duplicate key value violates unique constraint "models_pkey" (SQLSTATE 23505)` (each retry burnt an id);
+    once one passed, the publisher's next deploy stopped the subscription at every try and the subscriber kept the
+    old live version (trial T20). Deploy, activate, rollback, retire and delete are refused there first (55000),
+    naming the subscription, with the hint to run them on the publisher; nothing is written. The subscription is
+    made disabled, without a slot (nothing is replicated: pg_subscription_rel lists the tables)."""
+    from pgscore import registry
+    from pgscore.errors import PgscoreError
+
+    model, X, y = trained
+    pub = psycopg2.connect(empty_db_url)
+    pub.autocommit = True
+    query(pub, "CREATE SCHEMA pgscore; CREATE TABLE pgscore.models (model_id bigint PRIMARY KEY); "
+               "CREATE TABLE pgscore.deployments (deployment_id bigint PRIMARY KEY); "
+               "CREATE PUBLICATION pgscore_test_reg FOR TABLE pgscore.models, pgscore.deployments")
+    p = pub.get_dsn_parameters()
+    conninfo = f"host={p['host']} port={p['port']} dbname={p['dbname']} user={p['user']}"
+    history = "SELECT count(*) FROM pgscore.deployments"
+    (before,), = query(shop, history)
+    try:
+        query(shop, f"CREATE SUBSCRIPTION pgscore_test_reg_sub CONNECTION '{conninfo}' PUBLICATION pgscore_test_reg "
+                    "WITH (enabled = false, create_slot = false, slot_name = 'pgscore_test_reg_none')")
+        with pytest.raises(PgscoreError) as e:
+            registry.deploy(db_url, "churn", model, X, y, feature_names=CHURN_FEATURES)
+        assert e.value.sqlstate == "55000", e.value
+        assert e.value.message == ("deploying model churn writes the registry, which subscription pgscore_test_reg_sub "
+                                   "writes here (logical replication of pgscore.models and pgscore.deployments from "
+                                   "another database)"), e.value
+        assert e.value.hint.startswith("deploy, activate, roll back, retire and delete in the publisher's database"), \
+            e.value
+        for args in (("activate", "churn", "1"), ("rollback", "churn"), ("retire", "churn"),
+                     ("delete", "churn", "--yes")):
+            run = pgscore_cli(*args, "--db", db_url)
+            assert run.returncode == 1 and "writes the registry, which subscription pgscore_test_reg_sub writes here" \
+                in run.stderr and "(SQLSTATE 55000)" in run.stderr, (args, run.stderr)
+        assert query(shop, history) == [(before,)]
+        assert query(shop, "SELECT count(*) FROM pgscore.models") == [(1,)]
+    finally:
+        query(shop, "ALTER SUBSCRIPTION pgscore_test_reg_sub SET (slot_name = NONE)")
+        query(shop, "DROP SUBSCRIPTION pgscore_test_reg_sub")
+        pub.close()
+    assert registry.deploy(db_url, "churn", model, X, y, feature_names=CHURN_FEATURES)["version"] == 2
+
+
 def test_replicated_rows_are_rescored_once_per_transaction(shop, trained):
     """The rows a session of the replica role (as a subscription's apply worker is) inserts, each a statement of
     its own as the worker applies them, are staged by the wiring's row trigger and rescored once, at the commit,

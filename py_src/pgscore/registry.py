@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from pgscore import artifacts, baseline, features, metrics
-from pgscore.errors import ArtifactError, InvalidModel, UnknownModel, literal, typo_hint
+from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel, literal, typo_hint
 
 MODEL_COLUMNS = ("model_id", "name", "version", "task", "estimator", "feature_names", "feature_types",
                  "classes", "env", "metrics", "n_train", "description", "created_at", "created_by",
@@ -648,6 +648,37 @@ def check_writable(conn, what) -> None:
         e = read_only_error(f"{what} writes the registry", standby)
         e.sqlstate_said = True  # (the CLI prints it, as the server's refusals say theirs)
         raise e
+    check_not_subscribed(conn, what)
+
+
+# the subscriptions of logical replication that write this database's registry (pgscore.models or deployments
+# published from another database: one deploy, two clusters)
+_REGISTRY_SUBSCRIBED = (
+    "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(s.subname), ', ') "
+    "FROM pg_catalog.pg_subscription_rel r JOIN pg_catalog.pg_subscription s ON s.oid OPERATOR(pg_catalog.=) r.srsubid "
+    "WHERE r.srrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('pgscore.models'), "
+    "pg_catalog.to_regclass('pgscore.deployments')])")
+
+
+def check_not_subscribed(conn, what) -> None:
+    """A 55000 PgscoreError where a subscription of logical replication writes this database's registry
+    (pgscore.models or pgscore.deployments published from another database): a deploy, go-live, retire or delete
+    here takes ids from this database's own identity sequences, which replication does not advance. It failed with
+    a bare 23505 on models_pkey or deployments_pkey (a retry burnt an id each), and once one passed, the publisher's
+    next deploy of that id stopped the subscription at every try, this database keeping the old live version
+    (trial T20 of session 66)."""
+    (subs,), = _call(conn, _REGISTRY_SUBSCRIBED, None)
+    if subs:
+        e = PgscoreError(
+            f"{what} writes the registry, which subscription {subs} writes here (logical replication of "
+            "pgscore.models and pgscore.deployments from another database)",
+            sqlstate="55000",
+            detail="ids taken here would collide with the ones the publisher sends: the write fails (23505), or the "
+                   "subscription stops at the publisher's next one",
+            hint="deploy, activate, roll back, retire and delete in the publisher's database, whose changes reach "
+                 "this one (docs/operations.md, 'A fleet: events by logical replication')")
+        e.sqlstate_said = True
+        raise e
 
 
 @contextlib.contextmanager
@@ -899,6 +930,7 @@ def rollback(db, name, to_version=None, reason=None, force=False, from_version=N
                          (name, from_version))[0][0]:
                 return {**show(conn, name), "warnings": [], "already": False, "not_live": True,
                         "shadows_ended": []}
+        check_not_subscribed(conn, f"rolling back model {name}")
         said = []  # (the server's notices: psycopg2's or psycopg 3's, an alembic revision's say)
         shadows = shadow_versions(conn, name)
         # (typed: psycopg 3 binds a None as a parameter of no type, which the call cannot resolve)
@@ -917,6 +949,7 @@ def activate(db, name, version, reason=None, force=False) -> dict:
     the call took the name's lock, is its, not this call's). The NOTICE alone was missed where the session's
     client_min_messages is warning or above (a user's setting, PGOPTIONS), and `is live` was said."""
     with connection(db) as conn:
+        check_not_subscribed(conn, f"activating model {name}")
         shadows = shadow_versions(conn, name)
         already = _appended_nothing(
             conn, _LAST_DEPLOYMENT, name,
@@ -966,6 +999,7 @@ def _appended_nothing(conn, last, name, call, params, notice, notices=None) -> b
 def retire(db, name, reason=None) -> None:
     """Leave `name` with no live version (append a retire row)."""
     with connection(db) as conn:
+        check_not_subscribed(conn, f"retiring model {name}")
         _call(conn, "SELECT pgscore.retire(%s, %s)", (name, reason))
 
 
