@@ -302,6 +302,38 @@ def test_health_sees_a_subscription_that_does_not_apply_a_wired_table(shop, db_u
     assert health_row(shop, "subscriptions") == ("ok", 0, "no subscription writes a wired table or pgscore's")
 
 
+def test_health_says_the_events_were_copied_before_their_profiles(shop, empty_db_url):
+    """Profiles and events in one subscription: where the events' initial copy ends first, its rescoring creates the
+    missing profiles (p_missing_profile 'create'), and the profiles' copy fails on their keys at every retry, for
+    ever (trial T20: 9,958 empty profiles queued, customers_pkey refused the copy). health's subscriptions check says
+    so, with the way out. The two copies' states are set in pg_subscription_rel (as a superuser may): the
+    subscription is made disabled, without a slot, and copies nothing."""
+    pub = psycopg2.connect(empty_db_url)
+    pub.autocommit = True
+    query(pub, "CREATE TABLE complaints (complaint_id bigint PRIMARY KEY, customer_id bigint, kind text, "
+               "created_at timestamptz); CREATE TABLE customers (id bigint PRIMARY KEY); "
+               "CREATE PUBLICATION pgscore_test_pub FOR TABLE complaints, customers")
+    p = pub.get_dsn_parameters()
+    conninfo = f"host={p['host']} port={p['port']} dbname={p['dbname']} user={p['user']}"
+    rewire_replicated(shop)
+    try:
+        query(shop, f"CREATE SUBSCRIPTION pgscore_test_sub CONNECTION '{conninfo}' PUBLICATION pgscore_test_pub "
+                    "WITH (enabled = false, create_slot = false, slot_name = 'pgscore_test_sub_none')")
+        assert "copied first" not in health_row(shop, "subscriptions")[2]  # (both not started)
+        query(shop, "UPDATE pg_subscription_rel SET srsubstate = CASE srrelid WHEN 'complaints'::regclass THEN 'r' "
+                    "ELSE 'd' END")
+        state, value, detail = health_row(shop, "subscriptions")
+        assert (state, value) == ("warn", 1), detail
+        assert ("the initial copy of public.customers (copying) is not done (0 copy errors counted); the events were "
+                "copied first (public.complaints before public.customers): their rescoring created the missing "
+                "profiles, on whose keys the profiles' copy fails at every retry; DROP SUBSCRIPTION pgscore_test_sub, "
+                "TRUNCATE both tables and subscribe to the profiles first") in detail, detail
+    finally:
+        query(shop, "ALTER SUBSCRIPTION pgscore_test_sub SET (slot_name = NONE)")
+        query(shop, "DROP SUBSCRIPTION pgscore_test_sub")
+        pub.close()
+
+
 def test_a_registry_that_a_subscription_writes_refuses_a_deploy_here(shop, db_url, empty_db_url, trained):
     """pgscore.models and pgscore.deployments published from another database (one deploy, two clusters): a deploy
     on the subscriber took ids from its own identity sequences, which replication does not advance, and failed with a

@@ -183,7 +183,19 @@ BEGIN
                   FROM pg_catalog.pg_subscription_rel sr
                  WHERE sr.srsubid = s.oid AND sr.srsubstate <> 'r' AND sr.srrelid IN (SELECT rel.rel FROM rel))
                    AS copying,
-               coalesce(st.apply_error_count, 0) AS apply_errors, coalesce(st.sync_error_count, 0) AS sync_errors
+               coalesce(st.apply_error_count, 0) AS apply_errors, coalesce(st.sync_error_count, 0) AS sync_errors,
+               -- a wired profile table still being copied while its events' copy is done: that copy's rescoring
+               -- created the missing profiles (p_missing_profile 'create'), on whose keys the profiles' copy fails
+               -- at every retry (a copy running beside it is waited for, not overtaken)
+               (SELECT string_agg(DISTINCT format('%s before %s', to_regclass(r.event_table),
+                                                  to_regclass(r.profile_table)), ', ')
+                  FROM pgscore.rescoring r
+                  JOIN pg_catalog.pg_subscription_rel sp
+                    ON sp.srsubid = s.oid AND sp.srrelid = to_regclass(r.profile_table) AND sp.srsubstate <> 'r'
+                  JOIN pg_catalog.pg_subscription_rel se
+                    ON se.srrelid = to_regclass(r.event_table) AND se.srsubstate = 'r'
+                 WHERE r.missing_profile = 'create' AND (p_models IS NULL OR r.model_name = ANY (p_models)))
+                   AS events_first
           FROM pg_catalog.pg_subscription s
           LEFT JOIN pg_catalog.pg_stat_subscription_stats st ON st.subid = s.oid
          WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())
@@ -202,7 +214,12 @@ BEGIN
                                     sub.apply_errors, sub.sync_errors) END,
                    CASE WHEN sub.copying IS NOT NULL
                         THEN format('the initial copy of %s is not done (%s copy errors counted)', sub.copying,
-                                    sub.sync_errors) END) AS reason
+                                    sub.sync_errors) END,
+                   CASE WHEN sub.events_first IS NOT NULL
+                        THEN format('the events were copied first (%s): their rescoring created the missing '
+                                    'profiles, on whose keys the profiles'' copy fails at every retry; DROP '
+                                    'SUBSCRIPTION %I, TRUNCATE both tables and subscribe to the profiles first',
+                                    sub.events_first, sub.subname) END) AS reason
           FROM sub)
     SELECT count(*) FILTER (WHERE why.reason <> ''), count(*),
            string_agg(format('subscription %I: %s', why.subname, why.reason), '; ' ORDER BY why.subname)
