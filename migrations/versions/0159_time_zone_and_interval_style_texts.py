@@ -7,14 +7,14 @@ hint naming the session's TimeZone (an event's UTC `timestamp` given from New Yo
 the predictions logged until then, silently). The downgrade restores the four as 0157 left them.
 
 Revision ID: 0159
-Revises: 0157
+Revises: 0158
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0159"
-down_revision = "0157"
+down_revision = "0158"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
--- 0157 to 0159: texts that read alike from every session (trial T21 of session 66, a team across time zones):
+-- 0158 to 0159: texts that read alike from every session (trial T21 of session 66, a team across time zones):
 -- pgscore.health() says its ages under IntervalStyle postgres whatever the caller's (they said 'PT1M21S' under
 -- iso_8601); drop_log_partitions' and redact_log_features' NOTICEs say their cut, a UTC midnight, in UTC and ISO
 -- (they said the caller's zone and DateStyle: 'before 2026-05-20 20:00:00-04' from New York); record_outcome notes
@@ -30,6 +30,7 @@ DECLARE
     v_tries integer;
     v_unowned bigint;
     v_gone bigint;
+    v_subs bigint;
     v_list text;
     v_last date;
     v_has_today boolean;
@@ -111,7 +112,7 @@ BEGIN
         SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.strict,
                to_regclass(r.event_table) AS events, to_regclass(r.profile_table) AS profiles,
                NOT EXISTS (SELECT 1 FROM pgscore.live_models l WHERE l.name = r.model_name) AS no_live,
-               r.trigger_name
+               r.trigger_name, r.replication_trigger
           FROM pgscore.rescoring r
          WHERE p_models IS NULL OR r.model_name = ANY (p_models)),
     why AS (
@@ -123,7 +124,29 @@ BEGIN
                             SELECT 1 FROM pg_catalog.pg_trigger t
                              WHERE t.tgrelid = w.events AND t.tgname = w.trigger_name AND t.tgenabled IN ('O', 'A'))
                         THEN 'its trigger is dropped or disabled' END,
-                   CASE WHEN w.no_live THEN format('model %s has no live version', quote_literal(w.model_name)) END)
+                   CASE WHEN w.no_live THEN format('model %s has no live version', quote_literal(w.model_name)) END,
+                   -- (0158) the rows a subscription applies fire the wiring's triggers for replicated rows alone,
+                   -- enabled REPLICA (pgscore status said NOT RESCORING where this check said ok)
+                   CASE WHEN w.events IS NOT NULL AND w.replication_trigger IS NOT NULL AND NOT EXISTS (
+                            SELECT 1 FROM pg_catalog.pg_trigger t
+                             WHERE t.tgrelid = w.events AND t.tgname = w.replication_trigger AND t.tgenabled = 'R'
+                               AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure)
+                        THEN 'its row trigger for replicated rows is dropped, disabled or enabled for local sessions'
+                        END,
+                   CASE WHEN w.events IS NOT NULL AND EXISTS (
+                            SELECT 1 FROM pg_catalog.pg_trigger t
+                             WHERE t.tgrelid = w.events AND t.tgname = w.replication_trigger AND t.tgnargs > 1
+                               AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure)
+                         AND NOT EXISTS (
+                            SELECT 1 FROM pg_catalog.pg_trigger t
+                             WHERE t.tgrelid = w.events AND t.tgname = w.replication_trigger || '_commit'
+                               AND t.tgenabled = 'R' AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure)
+                        THEN 'its commit trigger for replicated rows is dropped, disabled or enabled for local '
+                             'sessions (the rows staged are not rescored)' END,
+                   CASE WHEN w.events IS NOT NULL AND w.replication_trigger IS NULL AND EXISTS (
+                            SELECT 1 FROM pg_catalog.pg_subscription_rel sr WHERE sr.srrelid = w.events)
+                        THEN 'a subscription writes its event table and it has no trigger for replicated rows (the '
+                             'rows replication applies fire no statement trigger)' END)
                    AS reason
           FROM w)
     SELECT count(*),
@@ -139,6 +162,83 @@ BEGIN
                                                                           WHERE p_models IS NULL
                                                                              OR r.model_name = ANY (p_models)))
                    ELSE v_list || ' (events are kept and their profiles queued; pgscore status says what fixes it)' END;
+    RETURN NEXT;
+
+    -- (0158) the subscriptions of logical replication that write a wired table (of these models) or one of
+    -- pgscore's own (a registry published from another database): disabled, their apply worker not running (it
+    -- exits at each error, a duplicate key or a column missing here, and the launcher starts it again after
+    -- wal_retrieve_retry_interval), or such a table's initial copy not done. Their events are not applied, so
+    -- their profiles are not rescored: the scores go stale with every check above ok
+    WITH rel AS (
+        SELECT to_regclass(r.event_table) AS rel FROM pgscore.rescoring r
+         WHERE p_models IS NULL OR r.model_name = ANY (p_models)
+        UNION
+        SELECT to_regclass(r.profile_table) FROM pgscore.rescoring r
+         WHERE p_models IS NULL OR r.model_name = ANY (p_models)
+        UNION
+        SELECT c.oid FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = 'pgscore'::regnamespace AND c.relkind IN ('r', 'p')),
+    sub AS (
+        SELECT s.subname, s.subenabled,
+               EXISTS (SELECT 1 FROM pg_catalog.pg_stat_subscription a
+                        WHERE a.subid = s.oid AND a.relid IS NULL AND a.pid IS NOT NULL) AS applying,
+               (SELECT string_agg(format('%s (%s)', sr.srrelid::regclass,
+                                         CASE sr.srsubstate WHEN 'i' THEN 'not started' WHEN 'd' THEN 'copying'
+                                              ELSE 'catching up' END), ', ' ORDER BY sr.srrelid::regclass::text)
+                  FROM pg_catalog.pg_subscription_rel sr
+                 WHERE sr.srsubid = s.oid AND sr.srsubstate <> 'r' AND sr.srrelid IN (SELECT rel.rel FROM rel))
+                   AS copying,
+               coalesce(st.apply_error_count, 0) AS apply_errors, coalesce(st.sync_error_count, 0) AS sync_errors,
+               -- a wired profile table still being copied while its events' copy is done: that copy's rescoring
+               -- created the missing profiles (p_missing_profile 'create'), on whose keys the profiles' copy fails
+               -- at every retry (a copy running beside it is waited for, not overtaken)
+               (SELECT string_agg(DISTINCT format('%s before %s', to_regclass(r.event_table),
+                                                  to_regclass(r.profile_table)), ', ')
+                  FROM pgscore.rescoring r
+                  JOIN pg_catalog.pg_subscription_rel sp
+                    ON sp.srsubid = s.oid AND sp.srrelid = to_regclass(r.profile_table) AND sp.srsubstate <> 'r'
+                  JOIN pg_catalog.pg_subscription_rel se
+                    ON se.srrelid = to_regclass(r.event_table) AND se.srsubstate = 'r'
+                 WHERE r.missing_profile = 'create' AND (p_models IS NULL OR r.model_name = ANY (p_models)))
+                   AS events_first
+          FROM pg_catalog.pg_subscription s
+          LEFT JOIN pg_catalog.pg_stat_subscription_stats st ON st.subid = s.oid
+         WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())
+           AND EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr
+                        WHERE sr.srsubid = s.oid AND sr.srrelid IN (SELECT rel.rel FROM rel))),
+    why AS (
+        SELECT sub.subname,
+               concat_ws('; ',
+                   CASE WHEN NOT sub.subenabled
+                        THEN format('disabled: nothing it publishes is applied (ALTER SUBSCRIPTION %I ENABLE)',
+                                    sub.subname)
+                        WHEN NOT sub.applying
+                        THEN format('enabled, but its apply worker is not running: it stops at each error and '
+                                    'starts again (%s apply and %s copy errors counted in '
+                                    'pg_stat_subscription_stats; the server log says why)',
+                                    sub.apply_errors, sub.sync_errors) END,
+                   CASE WHEN sub.copying IS NOT NULL
+                        THEN format('the initial copy of %s is not done (%s copy errors counted)', sub.copying,
+                                    sub.sync_errors) END,
+                   CASE WHEN sub.events_first IS NOT NULL
+                        THEN format('the events were copied first (%s): their rescoring created the missing '
+                                    'profiles, on whose keys the profiles'' copy fails at every retry; DROP '
+                                    'SUBSCRIPTION %I, TRUNCATE both tables and subscribe to the profiles first',
+                                    sub.events_first, sub.subname) END) AS reason
+          FROM sub)
+    SELECT count(*) FILTER (WHERE why.reason <> ''), count(*),
+           string_agg(format('subscription %I: %s', why.subname, why.reason), '; ' ORDER BY why.subname)
+               FILTER (WHERE why.reason <> '')
+      INTO v_n, v_subs, v_list
+      FROM why;
+    check_name := 'subscriptions';
+    value := v_n;
+    state := CASE WHEN v_n = 0 THEN 'ok' ELSE 'warn' END;
+    detail := CASE WHEN v_subs = 0 THEN 'no subscription writes a wired table or pgscore''s'
+                   WHEN v_n = 0 THEN format('%s subscription(s) write wired tables or pgscore''s, each applying',
+                                            v_subs)
+                   ELSE v_list || ': their rows are not applied, so their profiles are not rescored '
+                                  '(docs/operations.md, ''A fleet: events by logical replication'')' END;
     RETURN NEXT;
 
     -- versions scored in shadow that failed to score in the last day (counted since the shadow was set)
