@@ -25,12 +25,33 @@ DECLARE
     v_erased constant text := '(erased: the text named an erased entity key)';
     -- (session 66) the key as a whole token, not a substring (erasing '12' replaced the reasons naming '123' and
     -- '4125'): as pgscore's messages name a key (batch.key_text: quote_literal's, `(key '12')`, E'a\\b'), or in
-    -- text pgscore did not write (a model's own error) where no letter, digit, _ or ' is next to it
-    -- (quote_literal's form not inside a longer literal: 'it' is in 'it''s', a doubled quote on either side)
+    -- text pgscore did not write (a model's own error) where no letter, digit or _ is next to it, nor ' before it,
+    -- nor ' after it but as an apostrophe ('s) (quote_literal's form not inside a longer literal: 'it' is in
+    -- 'it''s', a doubled quote on either side)
+    -- (review r1 of session 66) what continues a word beyond ASCII: the letters, marks and digits of the
+    -- alphabets' blocks; not the punctuation, spaces and symbols of Latin-1's block, of U+2000-U+2BFF (curly quotes,
+    -- dashes, no-break spaces, currency, arrows), the CJK and fullwidth punctuation, nor emoji (every character
+    -- beyond ASCII counted as a letter, and ' after the key: a key in «12», “12”, 12— or 12's was not found). E''
+    -- strings throughout: a session with standard_conforming_strings off read '\\' as one backslash (`(x)` was a
+    -- group)
+    v_word constant text :=
+        E'[:alnum:]_'
+        || E'\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u037D\\u037F-\\u0386\\u0388-\\u0559\\u0560-\\u0588'
+        || E'\\u058B-\\u05BD\\u05BF\\u05C1-\\u05C2\\u05C4-\\u05C5\\u05C7-\\u05F2\\u05F5-\\u060B'
+        || E'\\u060E-\\u061A\\u061C\\u0620-\\u0669\\u066E-\\u06D3\\u06D5-\\u0963\\u0966-\\u096F'
+        || E'\\u0971-\\u0E4E\\u0E50-\\u0E59\\u0E5C-\\u10FA\\u10FC-\\u135F\\u1369-\\u167F\\u1681-\\u16EA'
+        || E'\\u16EE-\\u17D3\\u17DB-\\u17FF\\u180B-\\u1FFF\\u2C00-\\u2DFF\\u2E80-\\u2FEF\\u3005-\\u3007'
+        || E'\\u3021-\\u302F\\u3031-\\u303C\\u3040-\\u309F\\u30A1-\\u30FA\\u30FC-\\uD7FF\\uF900-\\uFD3D'
+        || E'\\uFD40-\\uFE0F\\uFE20-\\uFE2F\\uFE70-\\uFEFE\\uFF10-\\uFF19\\uFF21-\\uFF3A\\uFF41-\\uFF5A'
+        || E'\\uFF66-\\uFFDF\\U00010000-\\U0001EFFF\\U0001FC00-\\U000DFFFF\\U000E0080-\\U000EFFFF';
     v_quoted text := quote_literal(p_key);
-    v_token text := '(?<![[:alnum:]_''\u0080-\U0010ffff])' || regexp_replace(p_key, '([.^$*+?()[\]{}|\\])', '\\\1', 'g')
-                    || '(?![[:alnum:]_''\u0080-\U0010ffff])|(?<!'')'
-                    || regexp_replace(quote_literal(p_key), '([.^$*+?()[\]{}|\\])', '\\\1', 'g') || '(?!'')';
+    -- a key longer than 1,000 characters as a substring (the side an erasure errs on): as a regular expression, one
+    -- of 100,000 was refused as too complex (2201B), one of 20,000 took 8.5 s to compile
+    v_token text := CASE WHEN length(p_key) <= 1000 THEN
+        '(?<![' || v_word || '''])'
+        || regexp_replace(p_key, E'([.^$*+?()[\\]{}|\\\\])', E'\\\\\\1', 'g')
+        || '(?![' || v_word || '])(?!''[^' || v_word || ']|''$)|(?<!'')'
+        || regexp_replace(quote_literal(p_key), E'([.^$*+?()[\\]{}|\\\\])', E'\\\\\\1', 'g') || '(?!'')' END;
 BEGIN
     IF p_key IS NULL THEN
         RAISE EXCEPTION 'pgscore.erase_entity: p_key, the entity key to erase, must not be NULL'
@@ -77,14 +98,14 @@ BEGIN
       INTO v_gone, v_named
       FROM pgscore.error_queue e
      WHERE (e.entity_key = p_key OR (p_key <> '' AND (strpos(e.reason, p_key) > 0 OR strpos(e.reason, v_quoted) > 0)
-                                         AND e.reason ~ v_token))
+                                         AND (v_token IS NULL OR e.reason ~ v_token)))
        AND (p_model IS NULL OR e.model_name = p_model OR (e.model_name IS NULL AND e.rescoring_id = ANY (v_wirings)));
     -- (each condition again: a row a concurrent retry changed since is judged as it is now)
     DELETE FROM pgscore.error_queue e WHERE e.error_id = ANY (v_gone) AND e.entity_key = p_key;
     GET DIAGNOSTICS v_errors = ROW_COUNT;
     UPDATE pgscore.error_queue e SET reason = v_erased
      WHERE e.error_id = ANY (v_named)
-       AND (strpos(e.reason, p_key) > 0 OR strpos(e.reason, v_quoted) > 0) AND e.reason ~ v_token;
+       AND (strpos(e.reason, p_key) > 0 OR strpos(e.reason, v_quoted) > 0) AND (v_token IS NULL OR e.reason ~ v_token);
     GET DIAGNOSTICS v_reasons = ROW_COUNT;
     DELETE FROM pgscore.replicated_pending r
      WHERE r.entity_key = p_key AND (p_model IS NULL OR r.rescoring_id = ANY (v_wirings));
@@ -92,7 +113,7 @@ BEGIN
     -- free text that names the key (an empty key is in every text: none is read)
     IF p_key <> '' THEN
         UPDATE pgscore.shadow_failures f SET last_message = v_erased
-         WHERE (strpos(f.last_message, p_key) > 0 OR strpos(f.last_message, v_quoted) > 0) AND f.last_message ~ v_token
+         WHERE (strpos(f.last_message, p_key) > 0 OR strpos(f.last_message, v_quoted) > 0) AND (v_token IS NULL OR f.last_message ~ v_token)
            AND (v_ids IS NULL OR f.model_id = ANY (v_ids));
         GET DIAGNOSTICS v_messages = ROW_COUNT;
         -- (0155) a version fitted on the key as a text feature's word holds it in its words (text_categories) and its
