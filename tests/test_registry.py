@@ -1484,6 +1484,16 @@ def test_first_scheme_signatures_verify_until_pgscore_resign_binds_them(signed_d
             err = sql_error(conn, sql, (sig, mid))
             assert err.pgcode == "42501" and "rows are immutable" in err.pgerror, err.pgerror
 
+        # (session 66, review r1: h6's pl.writing on resign_models, called by no test) in a read-only transaction it
+        # is refused at the first signature it would write, naming itself, with where to run it; nothing signed
+        ro = psycopg2.connect(db_url, options="-c default_transaction_read_only=on")
+        try:
+            err = sql_error(ro, "SELECT * FROM pgscore.resign_models()")
+        finally:
+            ro.close()
+        assert err.pgcode == "25006" and ("pgscore.resign_models writes the models' signatures: not in a read-only "
+                                          "transaction") in err.diag.message_primary, err.pgerror
+        assert err.diag.message_hint.startswith("run it in a transaction that may write"), err.diag.message_hint
         run = pgscore_cli("resign", "--db", db_url)
         out = " ".join(run.stdout.split())
         assert run.returncode == 1, (run.stdout, run.stderr)  # legacy_moved's did not verify
