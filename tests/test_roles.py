@@ -865,6 +865,18 @@ _REACHED = {
                                  "CREATE FUNCTION public.dba_b(float8) RETURNS boolean LANGUAGE sql IMMUTABLE "
                                  "BEGIN ATOMIC SELECT ($1::public.dba_num)::float8 IS NOT DISTINCT FROM $1; END; "
                                  "ALTER TABLE customers ADD CONSTRAINT spied CHECK (public.dba_b(churn_score))", 3),
+    # (review r1 of session 66) the same reached through an array of the app's domain, and through a superuser's
+    # domain over the app's domain (whose CHECK a cast to the outer one runs)
+    "atomic_cast_apps_domain_array": ("CREATE FUNCTION public.dba_b(float8) RETURNS boolean LANGUAGE sql IMMUTABLE "
+                                      "BEGIN ATOMIC SELECT ((ARRAY[$1]::public.apps_num[])[1])::float8 "
+                                      "IS NOT DISTINCT FROM $1; END; "
+                                      "ALTER TABLE customers ADD CONSTRAINT spied CHECK (public.dba_b(churn_score))", 3),
+    "atomic_cast_domain_over_apps_domain": ("CREATE DOMAIN public.dba_num AS public.apps_num; "
+                                            "CREATE FUNCTION public.dba_b(float8) RETURNS boolean LANGUAGE sql "
+                                            "IMMUTABLE BEGIN ATOMIC SELECT ($1::public.dba_num)::float8 "
+                                            "IS NOT DISTINCT FROM $1; END; "
+                                            "ALTER TABLE customers ADD CONSTRAINT spied CHECK "
+                                            "(public.dba_b(churn_score))", 3),
     # an index of a superuser's operator class (CREATE OPERATOR CLASS takes one) whose support function is the app's:
     # each index entry the write adds is compared by it (the scores set first: NULLs are compared by no function)
     "opclass": ("UPDATE customers SET churn_score = 0.5; CREATE OPERATOR CLASS public.spied_ops FOR TYPE float8 "
