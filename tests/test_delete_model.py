@@ -75,7 +75,7 @@ def test_delete_model_deletes_every_version_and_the_name_deploys_again_as_versio
     deleted = dict(query(conn, "SELECT * FROM pgscore.delete_model('chrun')"))
     assert deleted == {"pgscore.models": 2, "pgscore.artifacts": 2, "pgscore.evaluators": before[2],
                        "pgscore.baselines": before[3], "pgscore.deployments": 1, "pgscore.shadows": 2,
-                       "pgscore.shadow_failures": 0, "pgscore.alert_state": 1, "pgscore.error_queue": 0,
+                       "pgscore.shadow_failures": 0, "pgscore.alert_state": 1,
                        "pgscore.drift_rollup": 0, "pgscore.drift_rollup_day": 0}, deleted
     assert _rows(conn) == [0] * 6
     assert query(conn, "SELECT count(*) FROM pgscore.models WHERE name = 'chrun'") == [(0,)]
@@ -415,23 +415,24 @@ def test_cli_checks_on_the_server_before_it_asks_or_wants_yes(chrun, db_url):
     assert _rows(conn)[0] == 2
 
 
-def test_the_queue_of_a_detached_wiring_and_the_rollups_of_an_erased_log_go_with_it(chrun, trained):
-    """Session 66 (migration 0162): delete_model kept the pgscore.error_queue rows of a detached wiring of the model
-    (queued profiles naming a model gone, which the next wiring of the profile table took over) and the rollups
-    (pgscore.drift_rollup, drift_rollup_day) of its versions whose log rows were all erased (erase_entity): rows
-    naming a model_id no model has, until retention. They are deleted with it, and counted; another model's and
-    the queue of a wiring stay."""
+def test_the_rollups_of_an_erased_log_go_with_it_and_a_detached_wiring_s_queue_stays_for_the_next_wiring(
+        chrun, trained):
+    """Session 66 (migration 0162): delete_model kept the rollups (pgscore.drift_rollup, drift_rollup_day) of its
+    versions whose log rows were all erased (erase_entity): rows naming a model_id no model has, until retention.
+    They are deleted with it, and counted; another model's stay. The pgscore.error_queue rows of a detached wiring
+    of the model stay (review r2 of session 66: 0162 as first written deleted them): they are the profiles whose
+    rescoring failed, which the next wiring of their profile table takes over (attach_rescoring, whatever its
+    model) and pgscore.retry_failed rescores; deleted, those profiles kept a stale score with no word."""
     conn = chrun
     X = trained[0]
     with conn.cursor() as cur:
         sample.create_tables(cur)
+        sample.load_customers(cur, X[:12])
         sample.rescore_complaints(cur, model="chrun")
     (wiring,), = query(conn, "SELECT rescoring_id FROM pgscore.rescoring WHERE model_name = 'chrun'")
     for key in ("8", "10"):  # (not 7: erase_entity below takes its queued row)
         query(conn, "INSERT INTO pgscore.error_queue (rescoring_id, model_name, profile_table, entity_key, reason) "
                     "VALUES (%s, 'chrun', 'public.customers', %s, 'failed')", (wiring, key))
-    query(conn, "INSERT INTO pgscore.error_queue (model_name, profile_table, entity_key, reason) "
-                "VALUES ('churn', 'public.customers', '9', 'failed')")
     query(conn, "SELECT pgscore.detach_rescoring('public.complaints')")
     assert query(conn, "SELECT count(*) FROM pgscore.error_queue WHERE model_name = 'chrun' "
                        "AND rescoring_id IS NULL") == [(2,)]
@@ -447,9 +448,17 @@ def test_the_queue_of_a_detached_wiring_and_the_rollups_of_an_erased_log_go_with
     assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
     deleted = dict(query(conn, "SELECT * FROM pgscore.delete_model('chrun')"))
     assert deleted["pgscore.models"] == 2, deleted
-    assert deleted["pgscore.error_queue"] == 2, deleted
     assert deleted["pgscore.drift_rollup"] == 2 and deleted["pgscore.drift_rollup_day"] == 2, deleted
-    assert query(conn, "SELECT count(*) FROM pgscore.error_queue WHERE model_name = 'chrun'") == [(0,)]
+    assert "pgscore.error_queue" not in deleted, deleted
     assert query(conn, "SELECT model_id FROM pgscore.drift_rollup") == [(ids[2],)]
     assert query(conn, "SELECT model_id FROM pgscore.drift_rollup_day") == [(ids[2],)]
-    assert query(conn, "SELECT model_name FROM pgscore.error_queue") == [("churn",)]
+    # the queue stays, and the next wiring of the profile table (churn's) takes it over and rescores it
+    assert query(conn, "SELECT entity_key FROM pgscore.error_queue WHERE rescoring_id IS NULL ORDER BY 1") == \
+        [("10",), ("8",)]
+    with conn.cursor() as cur:
+        again = sample.rescore_complaints(cur, model="churn")
+    assert query(conn, "SELECT entity_key FROM pgscore.error_queue WHERE rescoring_id = %s ORDER BY 1", (again,)) \
+        == [("10",), ("8",)]
+    assert query(conn, "SELECT * FROM pgscore.retry_failed()") == [(again, 2, 0)]
+    assert query(conn, "SELECT count(*) FROM public.customers WHERE id IN (8, 10) AND churn_score IS NOT NULL") \
+        == [(2,)]

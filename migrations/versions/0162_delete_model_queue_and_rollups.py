@@ -1,9 +1,9 @@
-"""Session 66: pgscore.delete_model kept the pgscore.error_queue rows of a wiring of the model detached before
-(queued profiles naming a model gone, which the next wiring of their profile table took over) and the rollups of
-its versions (pgscore.drift_rollup, drift_rollup_day) where erase_entity had taken all their log rows (rows of a
-model_id no model has, until retention took their days). It deletes them with the model and counts them in its
-result (rows 'pgscore.error_queue', 'pgscore.drift_rollup', 'pgscore.drift_rollup_day'). The downgrade restores
-the function as 0156 left it.
+"""Session 66: pgscore.delete_model kept the rollups of its versions (pgscore.drift_rollup, drift_rollup_day) where
+erase_entity had taken all their log rows (rows of a model_id no model has, until retention took their days). It
+deletes them with the model and counts them in its result (rows 'pgscore.drift_rollup', 'pgscore.drift_rollup_day').
+(As first written it also deleted the pgscore.error_queue rows of a detached wiring of the model, which the next
+wiring of their profile table takes over and rescores: edited in place by review r2 before it landed, they stay;
+the name kept.) The downgrade restores the function as 0156 left it.
 
 Revision ID: 0162
 Revises: 0160

@@ -344,9 +344,9 @@ COMMENT ON FUNCTION pgscore.retire(text, text) IS 'Leave a model with no live ve
  * then reads no version of it (a deploy stores version 1). Runs as its owner (pgscore_admin inserts into the
  * registry's tables and deletes from none); granted to pgscore_admin alone. Silences that ended or were lifted
  * stay, with the name: its next first version drops them (pgscore.forget_deleted_namesake). Since migration 0162
- * the queued rescorings of its wirings detached before (pgscore.error_queue of no wiring, naming it) and the rollups
- * of its versions (pgscore.drift_rollup, drift_rollup_day: left where erase_entity took all their log rows) go
- * with it.
+ * the rollups of its versions (pgscore.drift_rollup, drift_rollup_day: left where erase_entity took all their log
+ * rows) go with it. The queued rescorings of a wiring of it detached before (pgscore.error_queue of no wiring)
+ * stay: the next wiring of their profile table takes them over, whatever its model, and retry_failed rescores them.
  */
 CREATE FUNCTION pgscore.delete_model(p_name text)
 RETURNS TABLE (table_name text, rows bigint)
@@ -369,7 +369,6 @@ DECLARE
     v_shadows bigint;
     v_failures bigint;
     v_states bigint;
-    v_queued bigint;
     v_rollups bigint;
     v_rollup_days bigint;
 BEGIN
@@ -485,11 +484,9 @@ BEGIN
     GET DIAGNOSTICS v_models = ROW_COUNT;
     DELETE FROM pgscore.alert_state a WHERE a.model = p_name;
     GET DIAGNOSTICS v_states = ROW_COUNT;
-    -- (migration 0162) the queued rescorings of a wiring of it detached before (no wiring holds them: a wiring
-    -- there is refused the delete above), which named a model gone and which the next wiring of their profile table
-    -- took over; a queued row of a wiring stays, its wiring's model rescores it
-    DELETE FROM pgscore.error_queue q WHERE q.model_name = p_name AND q.rescoring_id IS NULL;
-    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    -- (the queued rescorings of a wiring of it detached before, pgscore.error_queue of no wiring, stay: they are
+    -- profiles whose score is stale, which the next wiring of their profile table takes over, whatever its model,
+    -- and retry_failed rescores; review r2 of session 66)
     -- (migration 0162) the rollups of its versions, left where their log rows were all erased (erase_entity):
     -- rows of a model_id no model has, read by nothing, until retention took their days
     DELETE FROM pgscore.drift_rollup r WHERE r.model_id = ANY (v_ids);
@@ -500,11 +497,10 @@ BEGIN
                         ('pgscore.evaluators', v_evaluators), ('pgscore.baselines', v_baselines),
                         ('pgscore.deployments', v_deployments), ('pgscore.shadows', v_shadows),
                         ('pgscore.shadow_failures', v_failures), ('pgscore.alert_state', v_states),
-                        ('pgscore.error_queue', v_queued), ('pgscore.drift_rollup', v_rollups),
-                        ('pgscore.drift_rollup_day', v_rollup_days);
+                        ('pgscore.drift_rollup', v_rollups), ('pgscore.drift_rollup_day', v_rollup_days);
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.delete_model(text) IS 'Delete a model name deployed by mistake with all its versions (artifacts, evaluators, baselines, deployments, shadow history, alert state; since 0162 the queued rescorings of its detached wirings and its versions'' rollups), under the name''s lock; refused (2BP01, naming what holds it; hint: retire it) where a version logged predictions, outcomes were recorded, a table is wired to it, a version is a shadow, or it has thresholds or silences in force; returns the rows deleted per table (migration 0156)';
+COMMENT ON FUNCTION pgscore.delete_model(text) IS 'Delete a model name deployed by mistake with all its versions (artifacts, evaluators, baselines, deployments, shadow history, alert state; since 0162 its versions'' rollups), under the name''s lock; refused (2BP01, naming what holds it; hint: retire it) where a version logged predictions, outcomes were recorded, a table is wired to it, a version is a shadow, or it has thresholds or silences in force; returns the rows deleted per table (migration 0156)';
 
 /*
  * Whether this server signs and verifies model artifacts: a signing key in

@@ -1,6 +1,6 @@
--- 0160 to 0162: pgscore.delete_model also deletes the queued rescorings of the model's detached wirings
--- (pgscore.error_queue rows of no wiring naming it) and its versions' rollups (pgscore.drift_rollup,
--- drift_rollup_day), and counts them; its signature, owner and grants are unchanged
+-- 0160 to 0162: pgscore.delete_model also deletes its versions' rollups (pgscore.drift_rollup, drift_rollup_day)
+-- and counts them; the queued rescorings of its detached wirings stay (review r2 of session 66); its signature,
+-- owner and grants are unchanged
 
 CREATE OR REPLACE FUNCTION pgscore.delete_model(p_name text)
 RETURNS TABLE (table_name text, rows bigint)
@@ -23,7 +23,6 @@ DECLARE
     v_shadows bigint;
     v_failures bigint;
     v_states bigint;
-    v_queued bigint;
     v_rollups bigint;
     v_rollup_days bigint;
 BEGIN
@@ -139,11 +138,9 @@ BEGIN
     GET DIAGNOSTICS v_models = ROW_COUNT;
     DELETE FROM pgscore.alert_state a WHERE a.model = p_name;
     GET DIAGNOSTICS v_states = ROW_COUNT;
-    -- (migration 0162) the queued rescorings of a wiring of it detached before (no wiring holds them: a wiring
-    -- there is refused the delete above), which named a model gone and which the next wiring of their profile table
-    -- took over; a queued row of a wiring stays, its wiring's model rescores it
-    DELETE FROM pgscore.error_queue q WHERE q.model_name = p_name AND q.rescoring_id IS NULL;
-    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    -- (the queued rescorings of a wiring of it detached before, pgscore.error_queue of no wiring, stay: they are
+    -- profiles whose score is stale, which the next wiring of their profile table takes over, whatever its model,
+    -- and retry_failed rescores; review r2 of session 66)
     -- (migration 0162) the rollups of its versions, left where their log rows were all erased (erase_entity):
     -- rows of a model_id no model has, read by nothing, until retention took their days
     DELETE FROM pgscore.drift_rollup r WHERE r.model_id = ANY (v_ids);
@@ -154,8 +151,7 @@ BEGIN
                         ('pgscore.evaluators', v_evaluators), ('pgscore.baselines', v_baselines),
                         ('pgscore.deployments', v_deployments), ('pgscore.shadows', v_shadows),
                         ('pgscore.shadow_failures', v_failures), ('pgscore.alert_state', v_states),
-                        ('pgscore.error_queue', v_queued), ('pgscore.drift_rollup', v_rollups),
-                        ('pgscore.drift_rollup_day', v_rollup_days);
+                        ('pgscore.drift_rollup', v_rollups), ('pgscore.drift_rollup_day', v_rollup_days);
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.delete_model(text) IS 'Delete a model name deployed by mistake with all its versions (artifacts, evaluators, baselines, deployments, shadow history, alert state; since 0162 the queued rescorings of its detached wirings and its versions'' rollups), under the name''s lock; refused (2BP01, naming what holds it; hint: retire it) where a version logged predictions, outcomes were recorded, a table is wired to it, a version is a shadow, or it has thresholds or silences in force; returns the rows deleted per table (migration 0156)';
+COMMENT ON FUNCTION pgscore.delete_model(text) IS 'Delete a model name deployed by mistake with all its versions (artifacts, evaluators, baselines, deployments, shadow history, alert state; since 0162 its versions'' rollups), under the name''s lock; refused (2BP01, naming what holds it; hint: retire it) where a version logged predictions, outcomes were recorded, a table is wired to it, a version is a shadow, or it has thresholds or silences in force; returns the rows deleted per table (migration 0156)';
