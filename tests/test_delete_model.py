@@ -351,14 +351,19 @@ def test_cli_json_and_refusals(chrun, db_url):
     assert query(conn, "SELECT count(*) FROM pgscore.models WHERE name = 'churn'") == [(1,)]
 
 
-def _on_a_terminal(db_url, answer):
+def _on_a_terminal(db_url, answer, timeout=120):
     """pgscore delete chrun with stdin a terminal on which `answer` is typed; (exit code, stdout, stderr)."""
     master, slave = pty.openpty()
     try:
         p = subprocess.Popen([*PGSCORE, "--db", db_url, "delete", "chrun"], stdin=slave, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         os.write(master, answer.encode() + b"\n")
-        out, err = p.communicate(timeout=120)
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            raise
         return p.returncode, out, err
     finally:
         os.close(master)
@@ -462,3 +467,35 @@ def test_the_rollups_of_an_erased_log_go_with_it_and_a_detached_wiring_s_queue_s
     assert query(conn, "SELECT * FROM pgscore.retry_failed()") == [(again, 2, 0)]
     assert query(conn, "SELECT count(*) FROM public.customers WHERE id IN (8, 10) AND churn_score IS NOT NULL") \
         == [(2,)]
+
+
+def test_cli_s_check_before_it_asks_does_not_wait_for_scoring_in_flight(chrun, db_url, trained):
+    """Review r2 of session 66: the check before the prompt (pgscore.delete_model run and rolled back) takes
+    delete_model's SHARE lock on the log, so it waited for every transaction in flight that had scored (any model)
+    and every score after it waited for it: on the demo, `pgscore delete chrun` without --yes and no terminal (a
+    usage error at once before session 66) waited 18.9 s for a transaction that had scored churn and stayed open
+    20 s, while another session's score of churn waited 16.3 s; on a terminal, before the prompt, also where the
+    answer was no. The check waits for its locks DELETE_CHECK_LOCK_WAIT at most; where it would wait longer, the
+    server's checks are left to the delete after the answer, as before."""
+    X = trained[0]
+    app = psycopg2.connect(db_url)  # a transaction that scored churn (another model), left open
+    try:
+        query(app, "SELECT pgscore.score('churn', %s::float8[], p_key => '1')", (X[0].tolist(),))
+        try:
+            r = pgscore_cli("--db", db_url, "delete", "chrun", timeout=60)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("pgscore delete without --yes waited for a transaction that scored") from None
+        assert r.returncode == 2 and "there is no terminal to ask on: add --yes" in r.stderr, r
+        try:
+            code, out, err = _on_a_terminal(db_url, "n", timeout=60)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("pgscore delete on a terminal waited for a transaction that scored") from None
+        assert code == 1 and "[y/N]" in err and "nothing was deleted: chrun is as it was" in err, (code, out, err)
+        assert _rows(chrun)[0] == 2
+    finally:
+        app.rollback()
+        app.close()
+    # and with nothing in flight the check is made before the prompt, as before
+    query(chrun, "SELECT pgscore.record_outcome('chrun', '7', 1)")
+    code, out, err = _on_a_terminal(db_url, "y")
+    assert code == 1 and "[y/N]" not in err and "cannot be deleted: outcomes were recorded" in err, err

@@ -1003,12 +1003,18 @@ def retire(db, name, reason=None) -> None:
         _call(conn, "SELECT pgscore.retire(%s, %s)", (name, reason))
 
 
+DELETE_CHECK_LOCK_WAIT = 100  # ms a dry run of delete_model waits for a lock at most (review r2 of session 66)
+
+
 def delete_model(db, name, *, dry_run=False) -> dict:
     """Delete model `name` with all its versions (pgscore.delete_model, migration 0156: under the name's lock, as
     lock_name takes it; refused, 2BP01, where anything depends on it: predictions, outcomes, a wiring, a shadow,
     thresholds or silences of its own). Returns the rows deleted per table, {'pgscore.models': 2, ...}. With
     `dry_run`, the server's checks and counts alone: the call is rolled back (its own transaction, or a savepoint
-    of the caller's), so that `pgscore delete` says a refusal before it asks (session 66)."""
+    of the caller's), so that `pgscore delete` says a refusal before it asks (session 66). A dry run waits
+    DELETE_CHECK_LOCK_WAIT ms at most for a lock (the function's SHARE lock on the log waits for every transaction
+    in flight that scored, and every score after it waits for it; the name's lock, for a change of the model):
+    55P03 (the driver's LockNotAvailable) where it would wait longer (review r2 of session 66)."""
     with connection(db) as conn:
         check_writable(conn, f"deleting model {name}")
         sql = "SELECT d.table_name, d.rows FROM pgscore.delete_model(%s) AS d"
@@ -1017,6 +1023,12 @@ def delete_model(db, name, *, dry_run=False) -> dict:
         own = bool(getattr(conn, "autocommit", False))
         _call(conn, "BEGIN" if own else "SAVEPOINT pgscore_delete_model_dry_run", None)
         try:
+            # (local to the transaction, or undone with the savepoint; a shorter lock_timeout of the session's kept)
+            _call(conn, "SELECT pg_catalog.set_config('lock_timeout', CASE WHEN s.setting::pg_catalog.int8 "
+                        "OPERATOR(pg_catalog.>) 0 AND s.setting::pg_catalog.int8 OPERATOR(pg_catalog.<) %s "
+                        "THEN s.setting ELSE %s::pg_catalog.text END, true) FROM pg_catalog.pg_settings s "
+                        "WHERE s.name OPERATOR(pg_catalog.=) 'lock_timeout'",
+                  (DELETE_CHECK_LOCK_WAIT, DELETE_CHECK_LOCK_WAIT))
             return dict(_call(conn, sql, (name,)))
         finally:
             _call(conn, "ROLLBACK" if own else "ROLLBACK TO SAVEPOINT pgscore_delete_model_dry_run", None)
