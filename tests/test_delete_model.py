@@ -19,6 +19,7 @@ from psycopg2 import errors
 
 from helpers import PGSCORE, ensure_role, pgscore_cli, query, waits_on_a_lock
 from pgscore import datasets, registry, sample
+from pgscore.errors import UnknownModel
 
 REGISTRY = ("models", "artifacts", "evaluators", "baselines")
 
@@ -499,3 +500,36 @@ def test_cli_s_check_before_it_asks_does_not_wait_for_scoring_in_flight(chrun, d
     query(chrun, "SELECT pgscore.record_outcome('chrun', '7', 1)")
     code, out, err = _on_a_terminal(db_url, "y")
     assert code == 1 and "[y/N]" not in err and "cannot be deleted: outcomes were recorded" in err, err
+
+
+def test_cli_in_a_session_whose_transactions_default_to_repeatable_read(chrun, db_url):
+    """Review r2 of session 66: a role or database whose transactions default to REPEATABLE READ or SERIALIZABLE (a
+    DBA's ALTER ROLE ... SET default_transaction_isolation): pgscore delete, its check before the prompt too, was
+    refused by pgscore.delete_model (25000, `must run in a READ COMMITTED transaction`) with the hint to call it `as
+    pgscore delete does`, which it did not. registry.delete_model's own transactions are begun READ COMMITTED."""
+    env = {"PGOPTIONS": r"-c default_transaction_isolation=repeatable\ read"}
+    r = pgscore_cli("--db", db_url, "delete", "nosuch", env=env)
+    assert r.returncode == 1 and "there is no model 'nosuch' (SQLSTATE 42704)" in r.stderr, r.stderr
+    r = pgscore_cli("--db", db_url, "delete", "chrun", env=env)
+    assert r.returncode == 2 and "add --yes" in r.stderr, r.stderr
+    r = pgscore_cli("--db", db_url, "delete", "chrun", "--yes", "--json",
+                    env={"PGOPTIONS": "-c default_transaction_isolation=serializable"})
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["deleted"]["pgscore.models"] == 2, r.stdout
+    assert _rows(chrun) == [0] * 6
+    # registry.delete_model on a caller's connection: in autocommit, its own transaction is READ COMMITTED; in the
+    # caller's REPEATABLE READ transaction, the function's refusal stands (the caller's transaction, left as it is)
+    conn = psycopg2.connect(db_url)
+    try:
+        conn.autocommit = True
+        query(conn, "SET default_transaction_isolation = 'repeatable read'")
+        with pytest.raises(UnknownModel):
+            registry.delete_model(conn, "nosuch", dry_run=True)
+        with pytest.raises(UnknownModel):
+            registry.delete_model(conn, "nosuch")
+        conn.autocommit = False
+        with pytest.raises(errors.InvalidTransactionState):
+            registry.delete_model(conn, "churn", dry_run=True)
+        conn.rollback()
+    finally:
+        conn.close()

@@ -1014,14 +1014,28 @@ def delete_model(db, name, *, dry_run=False) -> dict:
     of the caller's), so that `pgscore delete` says a refusal before it asks (session 66). A dry run waits
     DELETE_CHECK_LOCK_WAIT ms at most for a lock (the function's SHARE lock on the log waits for every transaction
     in flight that scored, and every score after it waits for it; the name's lock, for a change of the model):
-    55P03 (the driver's LockNotAvailable) where it would wait longer (review r2 of session 66)."""
+    55P03 (the driver's LockNotAvailable) where it would wait longer (review r2 of session 66).
+    Its own transactions (a URL's connection, or a connection in autocommit) are begun READ COMMITTED, which
+    pgscore.delete_model needs: a role or database whose transactions default to REPEATABLE READ was refused (25000,
+    review r2 of session 66); a caller's transaction is the caller's."""
     with connection(db) as conn:
+        if isinstance(db, str):
+            conn.set_session(isolation_level="READ COMMITTED")
         check_writable(conn, f"deleting model {name}")
         sql = "SELECT d.table_name, d.rows FROM pgscore.delete_model(%s) AS d"
-        if not dry_run:
-            return dict(_call(conn, sql, (name,)))
         own = bool(getattr(conn, "autocommit", False))
-        _call(conn, "BEGIN" if own else "SAVEPOINT pgscore_delete_model_dry_run", None)
+        if not dry_run and not own:
+            return dict(_call(conn, sql, (name,)))
+        _call(conn, "BEGIN ISOLATION LEVEL READ COMMITTED" if own else "SAVEPOINT pgscore_delete_model_dry_run", None)
+        if not dry_run:
+            try:
+                deleted = dict(_call(conn, sql, (name,)))
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    _call(conn, "ROLLBACK", None)
+                raise
+            _call(conn, "COMMIT", None)
+            return deleted
         try:
             # (local to the transaction, or undone with the savepoint; a shorter lock_timeout of the session's kept)
             _call(conn, "SELECT pg_catalog.set_config('lock_timeout', CASE WHEN s.setting::pg_catalog.int8 "
