@@ -442,3 +442,25 @@ def test_a_scratch_database_left_before_its_mark_is_dropped_where_nobody_is_conn
         held.close()
         for name in scratches():
             query(admin, f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def test_an_unmarked_scratch_database_somebody_connects_to_before_the_drop_is_left(db_url, cluster, monkeypatch):
+    """Review r2 of session 66: an unmarked pgscore_repair_scratch_* database is dropped only where nobody is
+    connected to it, and the drop was WITH (FORCE), as a marked one's is: whoever connected between the check and
+    the drop (a database of that name that is not a repair's) was cut off and the database dropped. It is dropped
+    without FORCE: such a connection makes the drop fail, and the database is named, with why. (The window is made
+    here by answering the check as it would have been before the connection.)"""
+    admin = cluster.url("postgres")
+    name = "pgscore_repair_scratch_3_0000f00d"
+    query(admin, f"CREATE DATABASE {name}")
+    someone = psycopg2.connect(cluster.url(name))
+    try:
+        monkeypatch.setattr(migrate, "_leftover_scratch",
+                            lambda cur: ([(name, "named as a repair's, made before its mark")], []))
+        dropped, left = migrate.drop_leftover_scratch(db_url)
+        assert dropped == [] and [n for n, _ in left] == [name], (dropped, left)
+        assert "55006" in left[0][1] and "is being accessed by other users" in left[0][1], left
+        assert query(someone, "SELECT 1") == [(1,)]  # (not cut off)
+    finally:
+        someone.close()
+        query(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -488,9 +488,13 @@ def drop_leftover_scratch(url: str) -> tuple[list[str], list[tuple[str, str]]]:
         conn.autocommit = True
         with conn.cursor() as cur:
             marked, left = _leftover_scratch(cur)
-            for name, _ in marked:
-                try:  # (FORCE: a pg_dump the killed repair started may still be connected to it)
-                    cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            for name, why in marked:
+                # (FORCE for a marked one: a pg_dump the killed repair started may still be connected to it; not
+                # for one only named so, dropped because nobody was connected to it: whoever connected since makes
+                # the drop fail, and is not cut off: review r2 of session 66)
+                force = sql.SQL(" WITH (FORCE)" if why == "marked" else "")
+                try:
+                    cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}{}").format(sql.Identifier(name), force))
                     dropped.append(name)
                 except psycopg2.Error as e:
                     left.append((name, f"{e.pgcode}: {str(e).strip().splitlines()[0]}"))
