@@ -1400,3 +1400,41 @@ def test_histgradientboosting_encoding_its_own_categories_deploys_by_cli_from_a_
     (s,), = query(db_url, "SELECT pgscore.score('native_cli', jsonb_build_object('age', 44.0, 'region', 'north'))")
     want = model.predict_proba(pd.DataFrame({"age": [44.0], "region": pd.Categorical(["north"])}))[0, 1]
     assert s == pytest.approx(want, abs=1e-12)
+
+
+@pytest.mark.parametrize("how", ["integer_categories", "categorical_features_by_name"])
+def test_histgradientboosting_categories_deployed_by_cli_measure_the_hold_out_of_the_model_itself(db_url, tmp_path,
+                                                                                                  how):
+    """pgscore deploy --train CSV --target of a HistGradientBoostingClassifier encoding a column itself, where the
+    copy refit for the hold-out is given the CSV as an array: a pandas category column of integers (zone codes) was
+    refit as a number, another model (no categorical feature), whose AUC was stored as the model's (0.865 where the
+    model's own refit gives 0.879); categorical_features=['zone'], by name, failed the refit (`categorical_features
+    should be passed as an array of integers or as a boolean mask when the model is fitted on data without feature
+    names`). The copy is refit on a DataFrame of the model's feature names, its category columns of that dtype: the
+    hold-out metrics are those of the model refit on its own training DataFrame."""
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from pgscore import metrics
+
+    rng = np.random.default_rng(1)
+    n = 1500
+    age = rng.normal(40, 10, n)
+    zone = rng.integers(0, 12, n)
+    y = (np.isin(zone, [2, 5, 7, 11]) ^ (rng.random(n) < .1)).astype(int)
+    if how == "integer_categories":
+        frame = pd.DataFrame({"age": age, "zone": pd.Categorical(zone)})
+        model = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(frame, y)
+    else:
+        frame = pd.DataFrame({"age": age, "zone": np.array([f"z{z}" for z in zone], dtype=object)})
+        model = HistGradientBoostingClassifier(max_iter=10, random_state=0, categorical_features=["zone"]).fit(frame, y)
+    assert model.is_categorical_.tolist() == [False, True]
+    joblib.dump(model, tmp_path / "hgb.joblib")
+    frame.assign(churned=y).to_csv(tmp_path / "train.csv", index=False)
+    out = pgscore_cli("deploy", str(tmp_path / "hgb.joblib"), "--name", "hgb_cli", "--train",
+                      str(tmp_path / "train.csv"), "--target", "churned", "--db", db_url)
+    assert out.returncode == 0, out.stderr
+    own = metrics.holdout(model, frame, y, "binary")[0]
+    shown = registry.show(db_url, "hgb_cli")["metrics"]
+    assert shown["auc"] == pytest.approx(own["auc"], abs=1e-12), (shown, own)
+    assert shown["log_loss"] == pytest.approx(own["log_loss"], abs=1e-9)

@@ -340,17 +340,25 @@ def with_native_categories(estimator, X, names):
     """Training data X given as an array (pgscore deploy's --train CSV, a numpy X) as a DataFrame of `names` whose
     columns a HistGradientBoosting model of the estimator took as a pandas category dtype (its categorical_features
     'from_dtype', fitted on the features' own DataFrame) are of that dtype again: what a copy refit for the hold-out
-    needs (on the array it finds no categorical column and fails, `could not convert string to float: 'north'`). X
+    needs (on the array it finds no categorical column and fails, `could not convert string to float: 'north'`; a
+    category column of integers it refit as numbers, another model, and measured that one's metrics, session 66 r3);
+    a DataFrame of `names` alike for a model given categorical_features by name (on an array its refit failed). X
     as it is where it is a DataFrame, pandas is not installed, or no such model reads it."""
     if X is None or hasattr(X, "iloc"):
         return X
     cats = set()
+    named = False  # (categorical_features given as names: a refit on an array fails, `categorical_features should
+    # be passed as an array of integers or as a boolean mask when the model is fitted on data without feature names`)
     for est, _, _ in _nested(estimator):
         marks = getattr(est, "is_categorical_", None)
-        if marks is not None and getattr(est, "categorical_features", None) == "from_dtype" and \
-                fitted_names(est) == list(names):
+        if marks is None or fitted_names(est) != list(names):
+            continue
+        given = getattr(est, "categorical_features", None)
+        if isinstance(given, str) and given == "from_dtype":
             cats |= {names[i] for i in np.flatnonzero(np.asarray(marks))}
-    if not cats:
+        elif given is not None and any(isinstance(c, str) for c in np.asarray(given, dtype=object).ravel().tolist()):
+            named = True
+    if not cats and not named:
         return X
     try:
         import pandas as pd
@@ -360,7 +368,10 @@ def with_native_categories(estimator, X, names):
 
     def column(n):
         if n in cats:
-            return pd.Categorical(frame[n].where(frame[n].notna(), np.nan))
+            col = frame[n].where(frame[n].notna(), np.nan)
+            if not any(isinstance(v, str) for v in col.tolist()):  # (integer categories, read as floats: of a float
+                col = col.astype(float)  # dtype, as an object one the refit copy's encoder fails on, 'isnan')
+            return pd.Categorical(col)
         try:
             return pd.to_numeric(frame[n])
         except (TypeError, ValueError):  # (words another encoder reads: as they are)

@@ -373,7 +373,8 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
             meta["metrics"], held, held_classes, fit = (
                 metrics.holdout(original, features.with_native_categories(original, X, names), y, task,
                                 matrix=features.object_rows(X)) if vocab else
-                metrics.holdout(estimator, X, y, task, matrix=matrix))
+                metrics.holdout(estimator, features.with_native_categories(estimator, X, names), y, task,
+                                matrix=matrix))
         except metrics.HoldoutError as e:  # (a traceback before; errors of pgscore's own code still are)
             raise InvalidModel(
                 f"cannot measure the hold-out metrics: a copy of {_estimator_name(estimator)} refit on 80% of the "
