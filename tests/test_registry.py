@@ -1185,6 +1185,32 @@ def test_deploy_takes_a_notebooks_sqlalchemy_engine_its_url_or_that_url_as_text(
         engine.dispose()
 
 
+def test_an_sqlalchemy_connection_or_another_databases_engine_is_refused_saying_so(db_url):
+    """A notebook's SQLAlchemy Connection (`with engine.begin() as conn`) given as db failed with `AttributeError:
+    'Connection' object has no attribute 'cursor'`, and an engine of another database (sqlite) with psycopg2's
+    `invalid dsn: missing "=" after "sqlite:///..."`: each is refused (22023) naming what it is, with the way that
+    works in the hint (which works, inside the connection's transaction); a password is not shown."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from pgscore.errors import UsageError
+
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg2://", 1))
+    try:
+        with engine.begin() as conn:
+            with pytest.raises(UsageError, match="db is an SQLAlchemy Connection, which pgscore does not use") as e:
+                registry.list_models(conn)
+            assert e.value.sqlstate == "22023" and "conn.connection.dbapi_connection" in e.value.hint
+            assert registry.list_models(conn.connection.dbapi_connection) == []
+    finally:
+        engine.dispose()
+    for url, backend in (("sqlite:///notebook.db", "sqlite"), ("mysql+pymysql://ann:s3cret@db.example/x", "mysql")):
+        for db in (make_url(url), create_engine(url) if backend == "sqlite" else make_url(url)):
+            with pytest.raises(UsageError, match=f"db is an SQLAlchemy URL of '{backend}', not of PostgreSQL") as e:
+                registry.list_models(db)
+            assert "s3cret" not in str(e.value) and "postgresql://" in e.value.hint
+
+
 def test_a_version_of_another_task_or_classes_is_refused_unless_allowed(db_url, logit, tmp_path):
     """A regressor deployed under a classifier's name went live, and rescoring wrote its values into the
     probability column: refused (22023), naming both; allowed when asked. Classes that change (0/1 to

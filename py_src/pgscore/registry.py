@@ -37,9 +37,21 @@ def connection(db):
     dsn: invalid connection option "postgresql+psycopg://..."`, session 66) is taken as its URL."""
     import psycopg2
 
+    if hasattr(getattr(db, "engine", None), "url") and hasattr(db, "exec_driver_sql"):  # an SQLAlchemy Connection
+        # (it failed, `AttributeError: 'Connection' object has no attribute 'cursor'`; opening another connection of
+        # its engine's would leave its transaction out, which a given connection's is not)
+        raise UsageError("db is an SQLAlchemy Connection, which pgscore does not use: pgscore takes a psycopg2 "
+                         "connection, a URL, or an SQLAlchemy engine",
+                         hint="pass the engine (conn.engine) or its URL; or, inside that connection's transaction "
+                              "where its driver is psycopg2 (postgresql+psycopg2://), conn.connection.dbapi_connection")
     if hasattr(getattr(db, "url", None), "render_as_string") and hasattr(db, "connect"):  # an SQLAlchemy Engine
         db = db.url
     if hasattr(db, "render_as_string") and hasattr(db, "drivername"):  # an SQLAlchemy URL
+        if db.get_backend_name() != "postgresql":  # (psycopg2's `invalid dsn: missing "=" after "sqlite:///..."`)
+            raise UsageError(f"db is an SQLAlchemy URL of {db.get_backend_name()!r}, not of PostgreSQL "
+                             f"({db.render_as_string()}): pgscore is in a PostgreSQL database",
+                             hint="pass the engine or URL of the PostgreSQL database pgscore is installed in "
+                                  "(postgresql://... or postgresql+<driver>://...)")
         db = db.render_as_string(hide_password=False)
     if isinstance(db, str):
         db = re.sub(r"^(postgres(?:ql)?)\+\w+://", r"\1://", db)  # (SQLAlchemy's driver, which libpq does not know)
