@@ -1438,3 +1438,32 @@ def test_histgradientboosting_categories_deployed_by_cli_measure_the_hold_out_of
     shown = registry.show(db_url, "hgb_cli")["metrics"]
     assert shown["auc"] == pytest.approx(own["auc"], abs=1e-12), (shown, own)
     assert shown["log_loss"] == pytest.approx(own["log_loss"], abs=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["one_hot", "native"])
+def test_a_pipeline_step_passthrough_before_the_encoder_of_words_deploys(db_url, kind):
+    """A Pipeline step set to 'passthrough' (a grid search's way of leaving a step out) before the encoder of the words:
+    it hands the words on unchanged, yet the walk took it for another use of every feature (a ColumnTransformer's
+    remainder passthrough), so the model was refused, "feature 'region' holds 'west', which is not a number" (a
+    OneHotEncoder's) or "the model's HistGradientBoostingClassifier encodes the text categories of 'region' itself"
+    (a HistGradientBoosting encoding a category column). It deploys, SQL scoring the words as the model does."""
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    frame, y = native_frame()
+    if kind == "one_hot":
+        frame = frame.assign(region=frame["region"].astype(object))
+        last = [("ct", ColumnTransformer([("o", OneHotEncoder(handle_unknown="ignore"), ["region"])],
+                                         remainder=SimpleImputer())), ("lr", LogisticRegression())]
+    else:
+        last = [("hgb", HistGradientBoostingClassifier(max_iter=10, random_state=0))]
+    model = Pipeline([("reduce", "passthrough"), *last]).fit(frame, y)
+    rec = registry.deploy(db_url, "after_passthrough", model, frame, y)
+    assert rec["text_categories"] == {"region": sorted(REGIONS)}, rec
+    got = [s for (s,) in query(db_url, "SELECT pgscore.score('after_passthrough', jsonb_build_object('age', a, 'region', "
+                                       "r)) FROM (VALUES (1, 35.0, 'east'), (2, 50.0, NULL), (3, 28.0, 'venus')) "
+                                       "v(i, a, r) ORDER BY i")]
+    given = pd.DataFrame({"age": [35.0, 50.0, 28.0], "region": ["east", np.nan, "venus"]})
+    if kind == "native":
+        given["region"] = given["region"].astype("category")
+    assert got == pytest.approx(model.predict_proba(given)[:, 1], abs=1e-12)

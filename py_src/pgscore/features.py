@@ -684,6 +684,8 @@ class _Walk:
         if type(est) is Pipeline:
             current = positions
             for _, step in est.steps:
+                if isinstance(step, str) or step is None:  # ('passthrough', None: a step left out hands the columns
+                    continue  # on as they are; walked as a remainder's 'passthrough', every feature seemed used by it)
                 self.walk(step, current)
                 if not (isinstance(step, SimpleImputer) and not step.add_indicator
                         or isinstance(step, str) or step is None):
