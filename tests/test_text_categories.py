@@ -1467,3 +1467,30 @@ def test_a_pipeline_step_passthrough_before_the_encoder_of_words_deploys(db_url,
     if kind == "native":
         given["region"] = given["region"].astype("category")
     assert got == pytest.approx(model.predict_proba(given)[:, 1], abs=1e-12)
+
+
+def test_the_hint_for_a_histgradientboosting_encoding_its_own_categories_keeps_each_constraint_on_its_column():
+    """The refusal's hint gives the Pipeline that deploys as code, its OrdinalEncoder's columns first: the model's
+    monotonic_cst and interaction_cst, by a column's place, were copied as they were, so in the hint's Pipeline the
+    constraint on income (third column, after region moved first) fell on age, another model. They follow their
+    columns now: the hint's Pipeline, fitted, constrains the same columns."""
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    frame, y = native_frame(missing=False)
+    frame = pd.DataFrame({"age": frame["age"].fillna(40.0), "income": np.linspace(1, 2, len(frame)),
+                          "region": frame["region"]})
+    model = Pipeline([("f", FunctionTransformer()), ("hgb", HistGradientBoostingClassifier(
+        max_iter=5, random_state=0, monotonic_cst=[0, 1, 0], interaction_cst=[[0, 2], [1]]))]).fit(frame, y)
+    problem = features.native_categories(model, ["age", "income", "region"])
+    code = problem.hint.rsplit(": ", 1)[1]
+    assert "monotonic_cst=[0, 0, 1]" in code and "interaction_cst=[[0, 1], [2]]" in code, code
+    hinted = eval(code, {"make_pipeline": make_pipeline, "ColumnTransformer": ColumnTransformer, "np": np,
+                         "OrdinalEncoder": OrdinalEncoder, "HistGradientBoostingClassifier": HistGradientBoostingClassifier})
+    hinted.fit(frame, y)
+    out = hinted[0].get_feature_names_out().tolist()
+    hgb = hinted[-1]
+    assert [out[i].split("__")[-1] for i in np.flatnonzero(hgb.monotonic_cst)] == ["income"]
+    assert sorted(sorted(out[i].split("__")[-1] for i in g) for g in hgb.interaction_cst) == [["age", "region"], ["income"]]

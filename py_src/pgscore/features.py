@@ -332,7 +332,7 @@ def native_categories(estimator, names) -> InvalidModel | None:
             "given), which pgscore does not convert; the database gives every feature as a number",
             hint="put an OrdinalEncoder of those columns before it, as the first step, and give it categorical_features "
                  "with their places in its input, which pgscore codes (docs/cli.md, Text categories): "
-                 + native_alternative(type(est).__name__, which, est))
+                 + native_alternative(type(est).__name__, which, est, names))
     return None
 
 
@@ -382,14 +382,26 @@ def with_native_categories(estimator, X, names):
     return frame
 
 
-def native_alternative(kind, which, est=None) -> str:
+def native_alternative(kind, which, est=None, names=None) -> str:
     """The Pipeline that deploys in place of a HistGradientBoosting model encoding the text categories `which` itself
     (native_categories' hint), as code: an OrdinalEncoder of them by name (unknown words missing, as the model's own
-    encoder makes them), the other columns passed on after them, and the model told they are its first ones."""
+    encoder makes them), the other columns passed on after them, and the model told they are its first ones. Its
+    settings by a column's place (monotonic_cst, interaction_cst) follow their columns to their new places (given
+    as they were, a constraint of the third column fell on the second: another model, session 66 r3)."""
     params = ""
     if est is not None:  # (the model's own settings that differ from the defaults, but categorical_features)
         given = est.get_params(deep=False)
         default = type(est)().get_params(deep=False)
+        inputs = fitted_names(est) or (list(names) if names is not None else None)
+        if inputs is not None and all(w in inputs for w in which):
+            order = [inputs.index(w) for w in which] + [i for i, n in enumerate(inputs) if n not in which]
+            place = {old: new for new, old in enumerate(order)}  # (a column's place in the input -> after the encoder)
+            cst = given.get("monotonic_cst")
+            if cst is not None and not isinstance(cst, dict) and len(cst) == len(inputs):
+                given["monotonic_cst"] = [np.asarray(cst).tolist()[old] for old in order]
+            groups = given.get("interaction_cst")
+            if groups is not None and not isinstance(groups, str):
+                given["interaction_cst"] = [sorted(place.get(int(i), int(i)) for i in g) for g in groups]
         params = "".join(f", {k}={v!r}" for k, v in given.items()
                          if k != "categorical_features" and repr(v) != repr(default.get(k)))
     return ("make_pipeline(ColumnTransformer([('cat', OrdinalEncoder(handle_unknown='use_encoded_value', "
