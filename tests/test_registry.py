@@ -1189,7 +1189,8 @@ def test_an_sqlalchemy_connection_or_another_databases_engine_is_refused_saying_
     """A notebook's SQLAlchemy Connection (`with engine.begin() as conn`) given as db failed with `AttributeError:
     'Connection' object has no attribute 'cursor'`, and an engine of another database (sqlite) with psycopg2's
     `invalid dsn: missing "=" after "sqlite:///..."`: each is refused (22023) naming what it is, with the way that
-    works in the hint (which works, inside the connection's transaction); a password is not shown."""
+    works in the hint (which works, inside the connection's transaction); a password is not shown. A URL of a
+    driver's holding that driver's own query parameter (asyncpg's ssl=require) is refused naming the driver."""
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
@@ -1209,6 +1210,15 @@ def test_an_sqlalchemy_connection_or_another_databases_engine_is_refused_saying_
             with pytest.raises(UsageError, match=f"db is an SQLAlchemy URL of '{backend}', not of PostgreSQL") as e:
                 registry.list_models(db)
             assert "s3cret" not in str(e.value) and "postgresql://" in e.value.hint
+    # a URL of asyncpg's holding its own ssl=require: psycopg2's `invalid dsn: invalid URI query parameter: "ssl"`
+    # before, naming no driver; the URL without it connects (the driver itself is libpq's to replace)
+    asyncpg = db_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    with pytest.raises(UsageError, match=r"db is a URL for SQLAlchemy's asyncpg driver that libpq, which pgscore "
+                                         r"connects with, does not take \(invalid dsn: invalid URI query parameter: "
+                                         r"\"ssl\"\)") as e:
+        registry.list_models(asyncpg + ("&" if "?" in asyncpg else "?") + "ssl=require")
+    assert "sslmode=require" in e.value.hint
+    assert registry.list_models(asyncpg) == []
 
 
 def test_a_version_of_another_task_or_classes_is_refused_unless_allowed(db_url, logit, tmp_path):

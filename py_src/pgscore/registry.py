@@ -54,8 +54,19 @@ def connection(db):
                                   "(postgresql://... or postgresql+<driver>://...)")
         db = db.render_as_string(hide_password=False)
     if isinstance(db, str):
+        driver = re.match(r"\s*postgres(?:ql)?\+(\w+)://", db)
         db = re.sub(r"^(postgres(?:ql)?)\+\w+://", r"\1://", db)  # (SQLAlchemy's driver, which libpq does not know)
-        conn = psycopg2.connect(db)
+        try:
+            conn = psycopg2.connect(db)
+        except psycopg2.ProgrammingError as e:  # (a driver's own query parameter, asyncpg's ssl=require say: psycopg2's
+            if driver is None:  # `invalid dsn: invalid URI query parameter: "ssl"`, naming no driver)
+                raise
+            why = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", str(e).strip())
+            raise UsageError(f"db is a URL for SQLAlchemy's {driver.group(1)} driver that libpq, which pgscore "
+                             f"connects with, does not take ({why})",
+                             hint="give the URL libpq's connection parameters: sslmode=require for asyncpg's "
+                                  "ssl=require, and none of a driver's own (prepared_statement_cache_size...); "
+                                  "docs/cli.md, Deploying from Python") from None
         try:
             with conn:
                 yield conn
