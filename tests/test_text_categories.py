@@ -1460,9 +1460,9 @@ def test_a_pipeline_step_passthrough_before_the_encoder_of_words_deploys(db_url,
     model = Pipeline([("reduce", "passthrough"), *last]).fit(frame, y)
     rec = registry.deploy(db_url, "after_passthrough", model, frame, y)
     assert rec["text_categories"] == {"region": sorted(REGIONS)}, rec
-    got = [s for (s,) in query(db_url, "SELECT pgscore.score('after_passthrough', jsonb_build_object('age', a, 'region', "
-                                       "r)) FROM (VALUES (1, 35.0, 'east'), (2, 50.0, NULL), (3, 28.0, 'venus')) "
-                                       "v(i, a, r) ORDER BY i")]
+    got = [s for (s,) in query(db_url, "SELECT pgscore.score('after_passthrough', jsonb_build_object('age', a, "
+                                       "'region', r)) FROM (VALUES (1, 35.0, 'east'), (2, 50.0, NULL), "
+                                       "(3, 28.0, 'venus')) v(i, a, r) ORDER BY i")]
     given = pd.DataFrame({"age": [35.0, 50.0, 28.0], "region": ["east", np.nan, "venus"]})
     if kind == "native":
         given["region"] = given["region"].astype("category")
@@ -1488,9 +1488,11 @@ def test_the_hint_for_a_histgradientboosting_encoding_its_own_categories_keeps_e
     code = problem.hint.rsplit(": ", 1)[1]
     assert "monotonic_cst=[0, 0, 1]" in code and "interaction_cst=[[0, 1], [2]]" in code, code
     hinted = eval(code, {"make_pipeline": make_pipeline, "ColumnTransformer": ColumnTransformer, "np": np,
-                         "OrdinalEncoder": OrdinalEncoder, "HistGradientBoostingClassifier": HistGradientBoostingClassifier})
+                         "OrdinalEncoder": OrdinalEncoder,
+                         "HistGradientBoostingClassifier": HistGradientBoostingClassifier})
     hinted.fit(frame, y)
     out = hinted[0].get_feature_names_out().tolist()
     hgb = hinted[-1]
     assert [out[i].split("__")[-1] for i in np.flatnonzero(hgb.monotonic_cst)] == ["income"]
-    assert sorted(sorted(out[i].split("__")[-1] for i in g) for g in hgb.interaction_cst) == [["age", "region"], ["income"]]
+    groups = sorted(sorted(out[i].split("__")[-1] for i in g) for g in hgb.interaction_cst)
+    assert groups == [["age", "region"], ["income"]]
