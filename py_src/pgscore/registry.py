@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from pgscore import artifacts, baseline, features, metrics
-from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel, literal, typo_hint
+from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel, UsageError, literal, typo_hint
 
 MODEL_COLUMNS = ("model_id", "name", "version", "task", "estimator", "feature_names", "feature_types",
                  "classes", "env", "metrics", "n_train", "description", "created_at", "created_by",
