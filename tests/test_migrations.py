@@ -1381,8 +1381,9 @@ def test_0160_stamps_the_rows_queued_before_with_the_table_their_name_finds(db_u
                   "('m', 'gone.customers', '3', 'r')")
     migrate.upgrade(db_url)
     assert query(db_url, "SELECT entity_key, profile_oid::regclass::text, "
-                         "queue_oid = 'pgscore.error_queue'::regclass FROM pgscore.error_queue ORDER BY 1") == [
+                         "queue_oid = 'pgscore.error_queue'::regclass AND queue_system = "
+                         "(pg_control_system()).system_identifier FROM pgscore.error_queue ORDER BY 1") == [
         ("1", '"Tenant A".customers', True), ("2", "profiles_t", True), ("3", None, True)]
     migrate.downgrade(db_url, PREV_0160)
     assert query(db_url, "SELECT count(*) FROM pg_attribute WHERE attrelid = 'pgscore.error_queue'::regclass "
-                         "AND attname IN ('profile_oid', 'queue_oid') AND NOT attisdropped") == [(0,)]
+                         "AND attname IN ('profile_oid', 'queue_oid', 'queue_system') AND NOT attisdropped") == [(0,)]

@@ -2952,6 +2952,47 @@ def test_a_queue_restored_from_a_dump_is_retried_though_every_oid_is_new(shop, e
                                "queue_oid = 'pgscore.error_queue'::regclass FROM pgscore.error_queue") == [(True, True)]
 
 
+def test_a_queue_restored_into_a_fresh_cluster_with_the_same_queue_oid_is_not_deleted(shop, empty_db_url):
+    """Session 66, review r4: a dump restored into a fresh cluster makes its objects in the dump's order from the
+    same OID counter, so a database that was itself restored from a dump gives pgscore.error_queue the same OID
+    again (walked by hand: 16687 in both clusters): queue_oid alone took the restored rows for this database's,
+    and their profile_oid (a table made after the first restore: 17203, restored as 16986) for a table dropped
+    since: retry_failed deleted them with a WARNING that the table "no longer exists", and their profiles were
+    never rescored. The row's database is told by the cluster's system identifier too, which a restore cannot
+    copy. Here the restore is into another database of the test's cluster: the rows are made to look as the
+    fresh cluster's restore left them (this queue's OID, another cluster's system identifier, another OID)."""
+    query(shop, "CREATE TABLE public.zcust (LIKE public.customers INCLUDING ALL); "
+                "CREATE TABLE public.zcomp (LIKE public.complaints INCLUDING ALL)")
+    query(shop, "INSERT INTO public.zcust SELECT * FROM public.customers WHERE id IN (5, 6)")
+    query(shop, "UPDATE public.zcust SET age = NULL")
+    rid = attach(shop, customers="zcust", complaints="zcomp")
+    query(shop, "INSERT INTO public.zcomp (customer_id) VALUES (5), (6)")  # queued: age is NULL
+    dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), "-Fc", "-d", shop.dsn], capture_output=True,
+                          check=True).stdout
+    restore = subprocess.run([str(pg_bin_dir() / "pg_restore"), "-d", empty_db_url], input=dump, capture_output=True)
+    assert restore.returncode == 0, restore.stderr
+    query(empty_db_url, "UPDATE pgscore.error_queue SET queue_oid = 'pgscore.error_queue'::regclass, "
+                        "profile_oid = (SELECT max(oid)::int8 + 1000 FROM pg_class)::oid, queue_system = queue_system # 1")
+    query(empty_db_url, "UPDATE public.zcust SET age = 40")
+    there = psycopg2.connect(empty_db_url)
+    there.autocommit = True
+    try:
+        with there.cursor() as cur:
+            cur.execute("SELECT * FROM pgscore.retry_failed()")
+            assert cur.fetchall() == [(rid, 2, 0)], there.notices
+        assert not [n for n in there.notices if "no longer exists" in n], there.notices
+    finally:
+        there.close()
+    assert query(empty_db_url, "SELECT count(*) FROM public.zcust WHERE churn_score IS NULL") == [(0,)]
+    assert query(empty_db_url, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    # a row queued there now is stamped with that cluster's identifier and that queue's OID
+    query(empty_db_url, "UPDATE public.zcust SET age = NULL WHERE id = 6")
+    query(empty_db_url, "INSERT INTO public.zcomp (customer_id) VALUES (6)")
+    assert query(empty_db_url, "SELECT profile_oid = 'public.zcust'::regclass, queue_oid = 'pgscore.error_queue'::"
+                               "regclass, queue_system = (pg_control_system()).system_identifier "
+                               "FROM pgscore.error_queue") == [(True, True, True)]
+
+
 def test_attach_says_when_its_model_rescores_another_profile_table_too(shop):
     """Session 66 (trial T18: a model shared by tenants): the prediction log keys a prediction by its profile key
     alone, so record_outcome('churn', '70', ...) judged the other tenant's newest prediction of key 70 and

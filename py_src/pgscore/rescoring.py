@@ -432,8 +432,15 @@ _QUEUE_OIDS = ("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.a
                "'pgscore.error_queue'::pg_catalog.regclass AND a.attname OPERATOR(pg_catalog.=) 'profile_oid' "
                "AND NOT a.attisdropped) AS ok")
 # a queue row queued in this database (not restored from a dump, where every OID is new): its profile_oid means
-# a table of this database
-THIS_QUEUE = "q.queue_oid OPERATOR(pg_catalog.=) 'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid"
+# a table of this database. The queue's OID alone does not tell: a dump restored into a fresh cluster makes its
+# objects in the dump's order from the same OID counter, so a database that was itself restored from a dump gives
+# pgscore.error_queue the same OID again; the cluster's system identifier (pg_control_system(), made at initdb,
+# never copied by a dump) tells the clusters apart, the queue's OID the databases of one cluster
+# (SYSTEM_ID: read once a statement, an InitPlan; as the column's DEFAULT it reads pg_control for each row, ten times
+# the INSERT's time for 100,000 rows in a bare table)
+SYSTEM_ID = "(SELECT (pg_catalog.pg_control_system()).system_identifier)"
+THIS_QUEUE = ("(q.queue_oid OPERATOR(pg_catalog.=) 'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid AND "
+              f"q.queue_system OPERATOR(pg_catalog.=) {SYSTEM_ID})")
 
 
 def staged_setting(rescoring_id) -> str:
@@ -1645,8 +1652,8 @@ def queue_sql(ids=None, oids=False) -> str:
               f"OPERATOR(pg_catalog.!~) {_NULL_IDS_SAID} THEN EXCLUDED.reason OPERATOR(pg_catalog.||) '; ' "
               f"OPERATOR(pg_catalog.||) pg_catalog.substring(q.reason, {_NULL_IDS_SAID}) ELSE EXCLUDED.reason END")
     return ("INSERT INTO pgscore.error_queue AS q (rescoring_id, model_name, profile_table, entity_key, reason, "
-            f"sqlstate, cause{', profile_oid' if oids else ''}) SELECT $1, $2, $3, u.k, u.r, u.s, {own}"
-            f"{', ' + oid_of('$3::pg_catalog.text') if oids else ''} "
+            f"sqlstate, cause{', profile_oid, queue_system' if oids else ''}) SELECT $1, $2, $3, u.k, u.r, u.s, {own}"
+            f"{', ' + oid_of('$3::pg_catalog.text') + ', ' + SYSTEM_ID if oids else ''} "
             "FROM ROWS FROM (pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[]), "
             "pg_catalog.unnest($6::pg_catalog.text[])) AS u(k, r, s) "
             + (f"LEFT JOIN ({ids}) AS i ON i.t {EQ} u.k " if ids else "") + "ORDER BY u.k "
@@ -1654,7 +1661,8 @@ def queue_sql(ids=None, oids=False) -> str:
             f"attempts = q.attempts OPERATOR(pg_catalog.+) 1, reason = {reason}, sqlstate = EXCLUDED.sqlstate, "
             f"model_name = EXCLUDED.model_name, cause = EXCLUDED.cause {_JSONB_CAT} COALESCE({merged}, "
             f"'{{}}'::pg_catalog.jsonb) {_JSONB_CAT} {_KEEP_UNCOUNTED}, last_failed_at = pg_catalog.now()"
-            + (", profile_oid = EXCLUDED.profile_oid, queue_oid = EXCLUDED.queue_oid" if oids else ""))
+            + ((", profile_oid = EXCLUDED.profile_oid, queue_oid = EXCLUDED.queue_oid, "
+               "queue_system = EXCLUDED.queue_system") if oids else ""))
 
 
 _QUEUE = queue_sql()
@@ -3191,7 +3199,9 @@ _QUEUED_KEYS_OID = _QUEUED_KEYS.replace("WHERE q.rescoring_id = $1 ",
                                         "WHERE q.rescoring_id = $1 AND q.profile_oid = $3 ")
 # rows without a profile table OID of this database (queued before migration 0160, or restored from a dump, where
 # every OID is new): taken as queued for the table their name finds now ($2), as before 0160, and stamped so
-_RESTAMP = ("UPDATE pgscore.error_queue AS q SET profile_oid = $2, queue_oid = DEFAULT WHERE q.rescoring_id "
+_RESTAMP = ("UPDATE pgscore.error_queue AS q SET profile_oid = $2, queue_oid = DEFAULT, "
+            f"queue_system = {SYSTEM_ID} "
+            "WHERE q.rescoring_id "
             f"OPERATOR(pg_catalog.=) $1 AND (q.profile_oid IS NULL OR {THIS_QUEUE} IS NOT TRUE)")
 # those left of a table of its name that was renamed since (not $2), not rescored
 _ELSEWHERE = ("SELECT pg_catalog.count(*)::pg_catalog.int4 AS n, pg_catalog.min(q.profile_oid::pg_catalog.regclass::"
@@ -3992,7 +4002,8 @@ _ADOPT = (f"UPDATE pgscore.error_queue AS q SET rescoring_id = $1, cause = {_WIT
 # table that was dropped and made again under its name, they are another table's profiles (a tenant's schema dropped
 # and made again). Those taken over are stamped as this table's
 _ADOPT_OID = (_ADOPT.replace("SET rescoring_id = $1, ",
-                             "SET rescoring_id = $1, profile_oid = $3, queue_oid = DEFAULT, ")
+                             "SET rescoring_id = $1, profile_oid = $3, queue_oid = DEFAULT, "
+                             f"queue_system = {SYSTEM_ID}, ")
               .replace("AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring AS r JOIN",
                        "AND (o.profile_oid IS NULL OR o.profile_oid OPERATOR(pg_catalog.=) $3 OR "
                        f"{THIS_QUEUE.replace('q.', 'o.')} IS NOT TRUE) "

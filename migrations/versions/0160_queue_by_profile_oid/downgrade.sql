@@ -1,1 +1,1 @@
-ALTER TABLE pgscore.error_queue DROP COLUMN queue_oid, DROP COLUMN profile_oid;
+ALTER TABLE pgscore.error_queue DROP COLUMN queue_system, DROP COLUMN queue_oid, DROP COLUMN profile_oid;
