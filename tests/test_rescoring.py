@@ -3049,6 +3049,30 @@ def test_forget_rescoring_by_an_admin_without_usage_on_the_tenants_schema(shop):
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
 
 
+def test_status_says_the_next_attach_deletes_the_queue_of_a_profile_table_dropped_and_made_again(shop):
+    """Session 66, review r4: queued errors of no wiring (a detach) whose profile table was dropped and made again
+    under its name: pgscore status said "the next attach_rescoring to their profile table takes them over ... and
+    retry then rescores them", and health() "wait for the next attach_rescoring"; since migration 0160 that attach
+    deletes them (they were queued for the dropped table). Status says so."""
+    query(shop, TENANT_TABLES)
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
+    query(shop, "UPDATE tenant_c.customers SET age = NULL")
+    attach(shop, schema="tenant_c")
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    query(shop, "SELECT pgscore.detach_rescoring('tenant_c.complaints')")
+    query(shop, "DROP TABLE tenant_c.customers")
+    query(shop, "CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL)")
+    out = pgscore_cli("status", "--db", shop.dsn).stdout
+    assert "takes them over" not in out, out
+    assert ("; 2 of them belong to no wiring and were queued for a table that was dropped since, another made under "
+            "its name: nothing can rescore them, and the next attach_rescoring to that table deletes them, with a "
+            "WARNING (they are not its profiles)\n") in out, out
+    del shop.notices[:]
+    attach(shop, schema="tenant_c")  # as said
+    assert [n for n in shop.notices if "2 queued rescoring(s) of tenant_c.customers were deleted" in n], shop.notices
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
 def test_status_names_the_queue_of_a_profile_table_that_is_gone(shop):
     """Queued errors of no wiring whose profile table no longer exists (a detach, then the table dropped; or left by
     a forget_rescoring before migration 0157): pgscore status said the next attach_rescoring to their profile table
@@ -3071,7 +3095,7 @@ def test_status_names_the_queue_of_a_profile_table_that_is_gone(shop):
             "renamed): the next attach_rescoring to their profile table takes them over (a wiring attached before "
             "does not), and retry then rescores them; 2 of them belong to no wiring and name a profile table that no "
             "longer exists (tenant_c.customers): nothing can rescore them, and a table made later under that name "
-            "would take them over; delete them with DELETE FROM pgscore.error_queue WHERE rescoring_id IS NULL AND "
+            "would not take them over (its attach_rescoring deletes them); delete them with DELETE FROM pgscore.error_queue WHERE rescoring_id IS NULL AND "
             "pg_catalog.to_regclass(profile_table) IS NULL\n") in out, out
     query(shop, "DELETE FROM pgscore.error_queue WHERE rescoring_id IS NULL AND pg_catalog.to_regclass(profile_table) "
                 "IS NULL")  # as printed

@@ -1346,7 +1346,21 @@ SELECT pg_catalog.count(*),
        -- forget_rescoring before migration 0157): nothing can rescore them
        pg_catalog.count(*) FILTER (WHERE q.rescoring_id IS NULL AND pg_catalog.to_regclass(q.profile_table) IS NULL),
        (pg_catalog.array_agg(DISTINCT q.profile_table)
-         FILTER (WHERE q.rescoring_id IS NULL AND pg_catalog.to_regclass(q.profile_table) IS NULL))
+         FILTER (WHERE q.rescoring_id IS NULL AND pg_catalog.to_regclass(q.profile_table) IS NULL)),
+       -- (migration 0160: the row keeps its table's OID; through the row as jsonb, a schema before has none) of no
+       -- wiring, queued in this database for a table that no longer exists, though a table has its name (dropped
+       -- and made again): the next attach_rescoring to it deletes them (rescoring.gone_queued), never takes them over
+       pg_catalog.count(*) FILTER (WHERE q.rescoring_id IS NULL AND pg_catalog.to_regclass(q.profile_table) IS NOT NULL
+         AND (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'profile_oid') IS NOT NULL
+         AND (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'queue_oid')::pg_catalog.oid
+             = 'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid
+         AND (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'queue_system')
+             = (pg_catalog.pg_control_system()).system_identifier::pg_catalog.text
+         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                          WHERE c.oid = (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'profile_oid')::pg_catalog.oid)),
+       -- whether the schema keeps them (migration 0160)
+       EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = 'pgscore.error_queue'::pg_catalog.regclass
+                  AND a.attname = 'profile_oid' AND NOT a.attisdropped)
   FROM pgscore.error_queue q LEFT JOIN pgscore.rescoring w ON w.rescoring_id = q.rescoring_id"""
 _QUEUED = _by_catalog(_QUEUED)
 
@@ -1556,7 +1570,7 @@ def _rescoring_status(cur):
              f"remove it with SELECT pgscore.detach_rescoring({lit(table)}), then attach the table again if it "
              "should rescore")
     cur.execute(_QUEUED)
-    queued, orphans, oldest, attempts, gone, gone_tables = cur.fetchone()
+    queued, orphans, oldest, attempts, gone, gone_tables, remade, by_oid = cur.fetchone()
     if queued:
         waiting = (f"error queue: {queued} profile{'' if queued == 1 else 's'} waiting to be rescored, the oldest "
                    f"failed {_in_utc(oldest):%Y-%m-%d %H:%M %Z}, "
@@ -1565,16 +1579,21 @@ def _rescoring_status(cur):
                    "see SELECT * FROM pgscore.error_queue")
         if queued > orphans:
             waiting += f"; once the cause is fixed: {command('retry')}"
-        if orphans > gone:
-            waiting += (f"; {orphans - gone} of them belong to no wiring that can rescore them (detached, or their event "
+        if orphans > gone + remade:
+            waiting += (f"; {orphans - gone - remade} of them belong to no wiring that can rescore them (detached, or their event "
                         "table dropped or renamed): the next attach_rescoring to their profile table takes them over "
                         "(a wiring attached before does not), and retry then rescores them")
         if gone:  # (session 65, trial T18: a tenant's schema dropped)
             waiting += (f"; {gone} of them belong to no wiring and name a profile table that no longer exists "
                         f"({', '.join(gone_tables[:3])}{', ...' if len(gone_tables) > 3 else ''}): "
-                        "nothing can rescore them, and a table made later under that name would take them over; "
-                        "delete them with DELETE FROM pgscore.error_queue WHERE rescoring_id IS NULL AND "
+                        "nothing can rescore them, and a table made later under that name would "
+                        + ("not take them over (its attach_rescoring deletes them)" if by_oid else "take them over")
+                        + "; delete them with DELETE FROM pgscore.error_queue WHERE rescoring_id IS NULL AND "
                         "pg_catalog.to_regclass(profile_table) IS NULL")
+        if remade:  # (session 66, review r4: said to be taken over by the next attach, which deletes them)
+            waiting += (f"; {remade} of them belong to no wiring and were queued for a table that was dropped since, "
+                        "another made under its name: nothing can rescore them, and the next attach_rescoring to that "
+                        "table deletes them, with a WARNING (they are not its profiles)")
         _say(waiting)
     elif wirings:
         _say("error queue: empty")
