@@ -5116,3 +5116,20 @@ def test_show_says_its_times_in_utc_whatever_the_sessions_time_zone(db_url, mode
     for zone in ("Australia/Sydney", "America/New_York"):
         run = pgscore_cli("show", "m", "--db", db_url, env={"PGOPTIONS": f"-c TimeZone={zone}"})
         assert run.stdout == utc.stdout, (zone, run.stdout)
+
+
+def test_show_json_says_its_times_in_utc_whatever_the_sessions_time_zone(db_url, model_file):
+    """Review r5 of session 66 (trial T21, h2's leftover): `pgscore show --json` wrote `created_at` and the history's
+    `deployed_at` with the session's offset (`2026-12-07T15:08:35.598223+11:00` from Sydney) where `models --json`
+    writes UTC: the same document differed by the role's or PGTZ's zone. Every --json time is in UTC now."""
+    r = pgscore_cli("deploy", str(model_file), "--features", ",".join(NAMES), "--db", db_url, "--name", "m")
+    assert r.returncode == 0, r.stdout + r.stderr
+    utc = pgscore_cli("show", "m", "--json", "--db", db_url, env={"PGOPTIONS": "-c TimeZone=UTC"})
+    doc = json.loads(utc.stdout)
+    assert doc["created_at"].endswith("+00:00") and doc["history"][0]["deployed_at"].endswith("+00:00"), doc
+    for zone in ("Australia/Sydney", "America/New_York"):
+        run = pgscore_cli("show", "m", "--json", "--db", db_url, env={"PGOPTIONS": f"-c TimeZone={zone}"})
+        assert run.returncode == 0 and run.stdout == utc.stdout, (zone, run.stdout)
+    models = json.loads(pgscore_cli("models", "--json", "--db", db_url,
+                                    env={"PGOPTIONS": "-c TimeZone=Australia/Sydney"}).stdout)
+    assert models[0]["created_at"] == doc["created_at"], (models, doc)

@@ -2186,10 +2186,14 @@ def _deployed_already(args, url, rec) -> int:
 
 
 def _jsonable(o):
-    """--json's encoding of what json cannot write: a time as ISO 8601, a Decimal as a number, else its text."""
+    """--json's encoding of what json cannot write: a time as ISO 8601 (a timestamptz in UTC: show --json wrote the
+    session's offset, `+11:00` from Sydney, where models --json writes UTC; review r5 of session 66), a Decimal as a
+    number, else its text."""
     import datetime
     import decimal
 
+    if isinstance(o, datetime.datetime) and o.tzinfo is not None:
+        return o.astimezone(datetime.timezone.utc).isoformat()
     if isinstance(o, (datetime.datetime, datetime.date)):
         return o.isoformat()
     if isinstance(o, decimal.Decimal):
