@@ -437,3 +437,28 @@ def test_the_checks_say_their_ages_alike_under_every_interval_style(shop_templat
     assert re.search(r" \(02:00:0\d ago\)", got["error_queue"]), got
     run = pgscore_cli("health", "--db", url, env={"PGOPTIONS": f"-c IntervalStyle={style}"})
     assert re.search(r"last refresh 1 day 02:03:0\d ago \(", run.stdout), run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("datestyle", ["German", "SQL, DMY", "SQL, MDY", "Postgres, DMY"])
+def test_the_log_partitions_check_says_its_days_alike_under_every_datestyle(db_url, datestyle):
+    """Review r5 of session 66 (trial T21): the log_partitions check's days were printed in the caller's DateStyle,
+    `daily partitions until 14.12.2026 (UTC)` under a role's German, `14/12/2026` under 'SQL, DMY' and `12/14/2026`
+    under 'SQL, MDY' (psql's probe; psycopg2, and so pgscore health, sets ISO), where 0159 made its ages read alike
+    under every IntervalStyle. They are ISO now, in each of its three details."""
+    drop_from = ("DO $$ DECLARE r record; BEGIN FOR r IN SELECT c.relname FROM pg_inherits i JOIN pg_class c "
+                 "ON c.oid = i.inhrelid WHERE i.inhparent = 'pgscore.prediction_log'::regclass AND c.relname "
+                 "~ '^prediction_log_[0-9]{8}$' AND right(c.relname, 8) >= to_char((now() AT TIME ZONE 'UTC')::date "
+                 "+ %s, 'YYYYMMDD') LOOP EXECUTE format('DROP TABLE pgscore.%%I', r.relname); END LOOP; END $$")
+    for state, drop in (("ok", None), ("warn", 1), ("fail", 0)):
+        if drop is not None:
+            query(db_url, drop_from % drop)
+        (iso_day,), = query(db_url, "SELECT to_char((now() AT TIME ZONE 'UTC')::date + %s, 'YYYY-MM-DD')",
+                            (7 if drop is None else drop,))
+        conn = psycopg2.connect(db_url)
+        try:
+            conn.autocommit = True
+            query(conn, f"SET DateStyle = '{datestyle}'")
+            got = query(conn, "SELECT state, detail FROM pgscore.health() WHERE check_name = 'log_partitions'")
+        finally:
+            conn.close()
+        assert got[0][0] == state and iso_day in got[0][1], (state, got)
