@@ -644,3 +644,26 @@ def test_retentions_notices_say_their_cut_in_utc_whatever_the_sessions_zone_and_
                     env={"PGOPTIONS": "-c TimeZone=America/New_York"})
     assert r.returncode == 0 and f"retention '200 days', before {cut}: " in r.stdout, r.stdout + r.stderr
     assert f"(before {cut}: 0 row(s) redacted" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("style", ["iso_8601", "postgres_verbose", "sql_standard"])
+def test_retentions_record_and_refusals_say_the_period_alike_under_every_interval_style(churn, style):
+    """Review r5 of session 66 (trial T21): pgscore.log_retention's record of a call kept its period as the caller's
+    IntervalStyle printed it, `"older_than": "P200D"` under a role's iso_8601, `"@ 200 days"` under postgres_verbose
+    (an audit row that read differently by who ran it, for ever), and the floor's refusal said `p_older_than P10D is
+    shorter than the retention floor, P2Y`; 0159 made the cut read alike. The period reads as 'postgres' prints it."""
+    log_rows(churn, ["300 days", "300 days"])
+    query(churn, f"SET IntervalStyle = {style}")
+    query(churn, "SELECT pgscore.redact_log_features('200 days')")
+    query(churn, "SELECT pgscore.drop_log_partitions('200 days')")
+    query(churn, "UPDATE pgscore.retention_policy SET keep_log = '2 years', keep_features = '1 year'")
+    floors = [str(refused(churn, f"SELECT pgscore.{f}('10 days')")).splitlines()[0]
+              for f in ("drop_log_partitions", "redact_log_features")]
+    query(churn, "RESET IntervalStyle")
+    assert query(churn, "SELECT action, detail->>'older_than' FROM pgscore.log_retention ORDER BY retention_id") \
+        == [("redact", "200 days"), ("drop", "200 days")]
+    assert "p_older_than 10 days is shorter than the retention floor, 2 years" in floors[0], floors
+    assert "p_older_than 10 days is shorter than the floor of features' retention, 1 year" in floors[1], floors
+    for flag, floor in (("--keep", "retention floor, 2 years"), ("--keep-features", "floor of features' retention, 1 year")):
+        r = pgscore_cli("maintain", flag, "10 days", "--db", churn.dsn, env={"PGOPTIONS": f"-c IntervalStyle={style}"})
+        assert r.returncode == 1 and f"p_older_than 10 days is shorter than the {floor}" in r.stderr, r.stderr

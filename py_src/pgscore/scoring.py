@@ -1434,6 +1434,9 @@ def check_features_period(db, older_than) -> None:
                              hint="for example --keep-features '2 years'") from None
         # the floor, as redact_log_features reads it (migration 0143: the UTC day each cuts at), where the schema
         # has one (0141); a floor reaching back before 4713 BC keeps every day (review r2)
+        # (the periods as IntervalStyle 'postgres' prints them, as the server's refusal since 0159: it said 'P10D ...
+        # P1Y' under a role's or PGOPTIONS' iso_8601; review r5 of session 66)
+        _call(conn, "SELECT pg_catalog.set_config('IntervalStyle', 'postgres', false)", None)
         floor = _call(conn, "SELECT p.keep_features::text, %s::interval::text FROM pgscore.retention_policy p "
                             "WHERE p.keep_features IS NOT NULL", (older_than,)) if _call(
             conn, "SELECT pg_catalog.to_regclass('pgscore.retention_policy') IS NOT NULL", None)[0][0] else []

@@ -182,6 +182,9 @@ SET search_path = pg_catalog, pg_temp
 -- 20:00:00-04' from New York, '20.05.2026 20:00:00 EDT' under DateStyle German (trial T21)
 SET DateStyle = 'ISO, YMD'
 SET TimeZone = 'UTC'
+-- (review r5) and its period in one IntervalStyle: log_retention kept `"older_than": "P200D"` of a role's
+-- iso_8601, and the floor's refusal said `P10D ... P2Y`
+SET IntervalStyle = 'postgres'
 AS $fn$
 DECLARE
     v_cut timestamptz;
