@@ -138,6 +138,36 @@ def test_the_error_queue_check_says_what_rescores_which_queued_profile(shop_temp
     assert health(url)["error_queue"][:2] == ("ok", 0)
 
 
+def test_the_error_queue_check_says_the_next_attach_deletes_the_queue_of_a_profile_table_made_again(shop_template,
+                                                                                                      clone_of):
+    """Session 66, review r4: queued errors of no wiring (a detach) whose profile table was dropped and made again
+    under its name: the check said they "wait for the next attach_rescoring of their profile table", which deletes
+    them since migration 0160 (they were queued for the dropped table). It says so, by the table's OID; a row queued
+    by the code before 0160 (no OID kept) keeps the by-name wording."""
+    url = clone_of(shop_template)
+    tail = "SELECT * FROM pgscore.error_queue for why; "
+    query(url, "CREATE SCHEMA tenant_c; CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL); "
+               "CREATE TABLE tenant_c.complaints (LIKE public.complaints INCLUDING ALL); "
+               "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (5, 6); "
+               "UPDATE tenant_c.customers SET age = NULL")
+    query(url, "SELECT pgscore.attach_rescoring('tenant_c.complaints', 'tenant_c.customers', 'customer_id', 'churn', "
+               "'churn_score', '{\"support_calls\": \"count\"}', p_profile_key => 'id')")
+    query(url, "INSERT INTO tenant_c.complaints (customer_id) VALUES (5), (6)")  # queued: age is NULL
+    query(url, "SELECT pgscore.detach_rescoring('tenant_c.complaints')")
+    query(url, "DROP TABLE tenant_c.customers")
+    query(url, "CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL)")
+    state, value, detail = health(url)["error_queue"]
+    assert (state, value) == ("warn", 2), (state, value, detail)
+    assert detail.endswith(", 2 of no wiring: " + tail + "2 of no wiring were queued for a profile table dropped "
+                           "since, another made under its name: nothing can rescore them, the next attach_rescoring "
+                           "of that table deletes them; pgscore status gives the DELETE that clears them"), detail
+    # rows queued by the code before 0160 keep no OID: matched by name, the next attach takes them over
+    query(url, "UPDATE pgscore.error_queue SET profile_oid = NULL")
+    detail = health(url)["error_queue"][2]
+    assert detail.endswith(", 2 of no wiring: " + tail + "2 of no wiring wait for the next attach_rescoring of their "
+                           "profile table"), detail
+
+
 def test_each_check_warns_and_fails_and_the_command_exits_1(shop_template, clone_of):
     url = clone_of(shop_template)
     query(url, "SELECT * FROM pgscore.refresh_monitoring()")

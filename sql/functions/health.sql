@@ -34,6 +34,7 @@ DECLARE
     v_tries integer;
     v_unowned bigint;
     v_gone bigint;
+    v_remade bigint;
     v_subs bigint;
     v_list text;
     v_last date;
@@ -85,8 +86,16 @@ BEGIN
     -- (0157) those of no wiring wait for an attach_rescoring of their profile table, and those whose profile table
     -- is gone (a tenant's schema dropped) for nothing: retry rescores neither, as the detail said of them all
     SELECT count(*), min(q.first_failed_at), max(q.attempts), count(*) FILTER (WHERE q.rescoring_id IS NULL),
-           count(*) FILTER (WHERE q.rescoring_id IS NULL AND to_regclass(q.profile_table) IS NULL)
-      INTO v_n, v_oldest, v_tries, v_unowned, v_gone FROM pgscore.error_queue q
+           count(*) FILTER (WHERE q.rescoring_id IS NULL AND to_regclass(q.profile_table) IS NULL),
+           -- (0160, session 66 review r4) those of no wiring queued in this database for a profile table dropped
+           -- since, another made under its name: its next attach_rescoring deletes them (they said they waited for
+           -- it); a row queued before 0160 keeps no OID (NULL), one of a restored dump another queue's: by name
+           count(*) FILTER (WHERE q.rescoring_id IS NULL AND to_regclass(q.profile_table) IS NOT NULL
+                              AND q.profile_oid IS NOT NULL
+                              AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
+                              AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
+                              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid))
+      INTO v_n, v_oldest, v_tries, v_unowned, v_gone, v_remade FROM pgscore.error_queue q
      WHERE p_models IS NULL
         OR EXISTS (SELECT 1 FROM pgscore.rescoring r
                     WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models));
@@ -102,9 +111,14 @@ BEGIN
                                CASE WHEN v_unowned = 0 THEN 'pgscore retry rescores them'
                                     ELSE concat_ws('; ',
                                         CASE WHEN v_n > v_unowned THEN 'pgscore retry rescores those of a wiring' END,
-                                        CASE WHEN v_unowned > v_gone THEN format(
+                                        CASE WHEN v_unowned > v_gone + v_remade THEN format(
                                             '%s of no wiring wait for the next attach_rescoring of their profile '
-                                            'table', v_unowned - v_gone) END,
+                                            'table', v_unowned - v_gone - v_remade) END,
+                                        CASE WHEN v_remade > 0 THEN format(
+                                            '%s of no wiring were queued for a profile table dropped since, another '
+                                            'made under its name: nothing can rescore them, the next '
+                                            'attach_rescoring of that table deletes them; pgscore status gives the '
+                                            'DELETE that clears them', v_remade) END,
                                         CASE WHEN v_gone > 0 THEN format(
                                             '%s of no wiring name a profile table that no longer exists: nothing can '
                                             'rescore them, pgscore status gives the DELETE that clears them', v_gone)
