@@ -3,6 +3,7 @@
 import datetime
 import io
 import json
+import re
 import subprocess
 import time
 
@@ -3066,11 +3067,39 @@ def test_status_says_the_next_attach_deletes_the_queue_of_a_profile_table_droppe
     assert "takes them over" not in out, out
     assert ("; 2 of them belong to no wiring and were queued for a table that was dropped since, another made under "
             "its name: nothing can rescore them, and the next attach_rescoring to that table deletes them, with a "
-            "WARNING (they are not its profiles)\n") in out, out
+            "WARNING (they are not its profiles); delete them with DELETE FROM pgscore.error_queue q ") in out, out
     del shop.notices[:]
     attach(shop, schema="tenant_c")  # as said
     assert [n for n in shop.notices if "2 queued rescoring(s) of tenant_c.customers were deleted" in n], shop.notices
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def printed_delete(out):
+    """The DELETE pgscore status prints for the queued rows nothing can rescore."""
+    return re.search(r"delete (?:them|both) with (DELETE FROM pgscore\.error_queue .*)$", out, re.M).group(1)
+
+
+def test_the_delete_status_gives_clears_the_queue_of_a_profile_table_dropped_and_made_again(shop):
+    """Session 66, h7 (review r4's left item): the DELETE pgscore status gave for the queued rows of no wiring that
+    nothing can rescore matched by name alone (pg_catalog.to_regclass(profile_table) IS NULL): it left those queued
+    for a profile table dropped and made again under its name, which status and health() say nothing can rescore.
+    It matches them by their table's OID (migration 0160) too, and leaves the rows of a table still there."""
+    query(shop, TENANT_TABLES)
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
+    query(shop, "UPDATE tenant_c.customers SET age = NULL")
+    attach(shop, schema="tenant_c")
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    query(shop, "SELECT pgscore.detach_rescoring('tenant_c.complaints')")
+    query(shop, "UPDATE customers SET age = NULL WHERE id = 72")
+    attach(shop)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (72)")
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")  # public.customers: still there, taken over later
+    query(shop, "DROP TABLE tenant_c.customers")
+    query(shop, "CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL)")
+    out = pgscore_cli("status", "--db", shop.dsn).stdout
+    assert "; 2 of them belong to no wiring and were queued for a table that was dropped since" in out, out
+    query(shop, printed_delete(out))  # as printed
+    assert query(shop, "SELECT profile_table, entity_key FROM pgscore.error_queue") == [("public.customers", "72")]
 
 
 def test_status_names_the_queue_of_a_profile_table_that_is_gone(shop):
@@ -3095,10 +3124,10 @@ def test_status_names_the_queue_of_a_profile_table_that_is_gone(shop):
             "renamed): the next attach_rescoring to their profile table takes them over (a wiring attached before "
             "does not), and retry then rescores them; 2 of them belong to no wiring and name a profile table that no "
             "longer exists (tenant_c.customers): nothing can rescore them, and a table made later under that name "
-            "would not take them over (its attach_rescoring deletes them); delete them with DELETE FROM pgscore.error_queue WHERE rescoring_id IS NULL AND "
-            "pg_catalog.to_regclass(profile_table) IS NULL\n") in out, out
-    query(shop, "DELETE FROM pgscore.error_queue WHERE rescoring_id IS NULL AND pg_catalog.to_regclass(profile_table) "
-                "IS NULL")  # as printed
+            "would not take them over (its attach_rescoring deletes them); delete them with DELETE FROM "
+            "pgscore.error_queue q WHERE q.rescoring_id IS NULL AND (pg_catalog.to_regclass(q.profile_table) IS NULL "
+            "OR (q.profile_oid IS NOT NULL AND ") in out, out
+    query(shop, printed_delete(out))  # as printed
     assert query(shop, "SELECT profile_table, entity_key FROM pgscore.error_queue") == [("public.customers", "72")]
 
 

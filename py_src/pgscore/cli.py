@@ -1363,6 +1363,17 @@ SELECT pg_catalog.count(*),
                   AND a.attname = 'profile_oid' AND NOT a.attisdropped)
   FROM pgscore.error_queue q LEFT JOIN pgscore.rescoring w ON w.rescoring_id = q.rescoring_id"""
 _QUEUED = _by_catalog(_QUEUED)
+# the DELETE status gives for the queued rows of no wiring that nothing can rescore: their profile table is gone by
+# name; or (migration 0160: the row keeps its table's OID) queued in this database for a table dropped since, another
+# made under its name (the DELETE by name alone left those; a row of a restored dump, whose OIDs are all new, is
+# matched by name as attach_rescoring does)
+_GONE_DELETE = ("DELETE FROM pgscore.error_queue WHERE rescoring_id IS NULL AND "
+                "pg_catalog.to_regclass(profile_table) IS NULL")
+_GONE_DELETE_BY_OID = ("DELETE FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL AND "
+                       "(pg_catalog.to_regclass(q.profile_table) IS NULL OR (q.profile_oid IS NOT NULL AND "
+                       "q.queue_oid = 'pgscore.error_queue'::pg_catalog.regclass AND "
+                       "q.queue_system = (SELECT (pg_catalog.pg_control_system()).system_identifier) AND "
+                       "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid)))")
 
 # the replicated events held back (rescoring.hold_back): how many, of how many profiles, since when
 _HELD_BACK = """
@@ -1587,13 +1598,14 @@ def _rescoring_status(cur):
             waiting += (f"; {gone} of them belong to no wiring and name a profile table that no longer exists "
                         f"({', '.join(gone_tables[:3])}{', ...' if len(gone_tables) > 3 else ''}): "
                         "nothing can rescore them, and a table made later under that name would "
-                        + ("not take them over (its attach_rescoring deletes them)" if by_oid else "take them over")
-                        + "; delete them with DELETE FROM pgscore.error_queue WHERE rescoring_id IS NULL AND "
-                        "pg_catalog.to_regclass(profile_table) IS NULL")
+                        + ("not take them over (its attach_rescoring deletes them)" if by_oid else "take them over"))
         if remade:  # (session 66, review r4: said to be taken over by the next attach, which deletes them)
             waiting += (f"; {remade} of them belong to no wiring and were queued for a table that was dropped since, "
                         "another made under its name: nothing can rescore them, and the next attach_rescoring to that "
                         "table deletes them, with a WARNING (they are not its profiles)")
+        if gone or remade:  # (session 66, h7: the DELETE matched by name alone, leaving those of a table made again)
+            waiting += f"; delete {'both' if gone and remade else 'them'} with " + (_GONE_DELETE_BY_OID if by_oid
+                                                                                     else _GONE_DELETE)
         _say(waiting)
     elif wirings:
         _say("error queue: empty")
