@@ -1084,6 +1084,34 @@ def test_cli_score_failing_mid_way_says_where_to_resume(churn):
     assert "which a smaller --chunk-size shortens" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_score_table_takes_a_notebooks_sqlalchemy_engine_its_url_or_that_url_as_text(churn, db_url):
+    """Session 66, h7 (review r4's left item): scoring.score_table did not take what registry's functions take as db
+    since this session: a postgresql+psycopg:// URL failed with psycopg2's `invalid dsn: missing "=" after
+    "postgresql+psycopg://..."`, an engine or engine.url, taken for a connection, with an AttributeError. Each is taken as its URL now, and an
+    SQLAlchemy Connection is refused as registry refuses it."""
+    from sqlalchemy import create_engine
+
+    from pgscore import scoring
+    from pgscore.errors import UsageError
+
+    query(churn, "CREATE TABLE t (id int PRIMARY KEY, features float8[], s float8)")
+    query(churn, "INSERT INTO t SELECT i, %s, NULL FROM generate_series(1, 250) i", (ROW,))
+    url = db_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    assert url != db_url
+    engine = create_engine(url)
+    try:
+        for db in (url, engine.url, engine):
+            query(churn, "UPDATE t SET s = NULL")
+            done = scoring.score_table(db, "churn", "t", "id", "s", chunk_size=100, progress=False)
+            assert done["rows"] == 250, (db, done)
+            assert query(churn, "SELECT count(*) FROM t WHERE s IS NULL") == [(0,)], db
+        with engine.begin() as conn:
+            with pytest.raises(UsageError, match="db is an SQLAlchemy Connection, which pgscore does not use"):
+                scoring.score_table(conn, "churn", "t", "id", "s", chunk_size=100, progress=False)
+    finally:
+        engine.dispose()
+
+
 def test_score_progress_off_a_terminal_is_plain_lines(churn, capsys, monkeypatch):
     """Where stderr is not a terminal (a log file, cron's mail), progress is a line now and then, not a
     bar redrawn with carriage returns."""

@@ -29,14 +29,12 @@ STRAY_ATOM = 0.01
 FIT_PSI = 0.1
 
 
-@contextlib.contextmanager
-def connection(db):
-    """Yield a psycopg2 connection: for a URL, opened and committed here; a given connection's
-    transaction belongs to the caller (so an alembic revision can deploy inside its own). A notebook's SQLAlchemy
-    engine, its `engine.url`, or that URL as text (`postgresql+psycopg://...`, which psycopg2 refused as `invalid
-    dsn: invalid connection option "postgresql+psycopg://..."`, session 66) is taken as its URL."""
-    import psycopg2
-
+def libpq_target(db):
+    """`db` as pgscore connects to it: (a libpq URL or connection string, the SQLAlchemy driver its URL named or
+    None) for a URL (text or an SQLAlchemy URL) or an SQLAlchemy engine; (db, None) for a psycopg2 connection. A
+    notebook's SQLAlchemy engine, its `engine.url`, or that URL as text (`postgresql+psycopg://...`, which psycopg2
+    refused as `invalid dsn: invalid connection option "postgresql+psycopg://..."`, session 66) is taken as its URL;
+    an SQLAlchemy Connection or another database's URL is refused (UsageError, 22023)."""
     if hasattr(getattr(db, "engine", None), "url") and hasattr(db, "exec_driver_sql"):  # an SQLAlchemy Connection
         # (it failed, `AttributeError: 'Connection' object has no attribute 'cursor'`; opening another connection of
         # its engine's would leave its transaction out, which a given connection's is not)
@@ -56,17 +54,36 @@ def connection(db):
     if isinstance(db, str):
         driver = re.match(r"\s*postgres(?:ql)?\+(\w+)://", db)
         db = re.sub(r"^(postgres(?:ql)?)\+\w+://", r"\1://", db)  # (SQLAlchemy's driver, which libpq does not know)
-        try:
-            conn = psycopg2.connect(db)
-        except psycopg2.ProgrammingError as e:  # (a driver's own query parameter, asyncpg's ssl=require say: psycopg2's
-            if driver is None:  # `invalid dsn: invalid URI query parameter: "ssl"`, naming no driver)
-                raise
-            why = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", str(e).strip())
-            raise UsageError(f"db is a URL for SQLAlchemy's {driver.group(1)} driver that libpq, which pgscore "
-                             f"connects with, does not take ({why})",
-                             hint="give the URL libpq's connection parameters: sslmode=require for asyncpg's "
-                                  "ssl=require, and none of a driver's own (prepared_statement_cache_size...); "
-                                  "docs/cli.md, Deploying from Python") from None
+        return db, driver.group(1) if driver else None
+    return db, None
+
+
+def connect(db, driver=None, **kwargs):
+    """psycopg2.connect(db, **kwargs) for libpq_target's (db, driver): a driver's own query parameter in the URL
+    (asyncpg's ssl=require) refused naming the driver (UsageError, 22023), the URL's password masked."""
+    import psycopg2
+
+    try:
+        return psycopg2.connect(db, **kwargs)
+    except psycopg2.ProgrammingError as e:  # (a driver's own query parameter, asyncpg's ssl=require say: psycopg2's
+        if driver is None:  # `invalid dsn: invalid URI query parameter: "ssl"`, naming no driver)
+            raise
+        why = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", str(e).strip())
+        raise UsageError(f"db is a URL for SQLAlchemy's {driver} driver that libpq, which pgscore "
+                         f"connects with, does not take ({why})",
+                         hint="give the URL libpq's connection parameters: sslmode=require for asyncpg's "
+                              "ssl=require, and none of a driver's own (prepared_statement_cache_size...); "
+                              "docs/cli.md, Deploying from Python") from None
+
+
+@contextlib.contextmanager
+def connection(db):
+    """Yield a psycopg2 connection: for a URL, opened and committed here; a given connection's
+    transaction belongs to the caller (so an alembic revision can deploy inside its own). What db may be:
+    libpq_target."""
+    db, driver = libpq_target(db)
+    if isinstance(db, str):
+        conn = connect(db, driver)
         try:
             with conn:
                 yield conn

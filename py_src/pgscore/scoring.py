@@ -45,9 +45,14 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     import psycopg2.errors
     import psycopg2.extensions
 
+    from pgscore.registry import connect, libpq_target
+
+    # what registry's functions take as db (session 66, h7: an SQLAlchemy engine, engine.url, or a
+    # postgresql+psycopg:// URL failed here, `invalid dsn: invalid connection option "postgresql+psycopg://..."`)
+    db, driver = libpq_target(db)
     # the audit rows' cause names the application: this one, unless the URL names another
     try:
-        conn = psycopg2.connect(db, fallback_application_name="pgscore score") if isinstance(db, str) else db
+        conn = connect(db, driver, fallback_application_name="pgscore score") if isinstance(db, str) else db
     except psycopg2.OperationalError as e:  # (the CLI tells a server restarting or full, 75, from a bad password)
         e.pgscore_connecting = True
         raise
