@@ -1087,8 +1087,8 @@ def test_cli_score_failing_mid_way_says_where_to_resume(churn):
 def test_score_table_takes_a_notebooks_sqlalchemy_engine_its_url_or_that_url_as_text(churn, db_url):
     """Session 66, h7 (review r4's left item): scoring.score_table did not take what registry's functions take as db
     since this session: a postgresql+psycopg:// URL failed with psycopg2's `invalid dsn: missing "=" after
-    "postgresql+psycopg://..."`, an engine or engine.url, taken for a connection, with an AttributeError. Each is taken as its URL now, and an
-    SQLAlchemy Connection is refused as registry refuses it."""
+    "postgresql+psycopg://..."`, an engine or engine.url, taken for a connection, with an AttributeError. Each is
+    taken as its URL now, and an SQLAlchemy Connection is refused as registry refuses it."""
     from sqlalchemy import create_engine
 
     from pgscore import scoring
