@@ -5,8 +5,11 @@ LANGUAGE plpgsql
 STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 -- (0159) the ages in its details in one style, a probe's text whatever the caller's IntervalStyle: they said
--- 'last refresh PT1M21S ago' under a role's iso_8601, '@ 13 secs ago' under postgres_verbose (trial T21)
+-- 'last refresh PT1M21S ago' under a role's iso_8601, '@ 13 secs ago' under postgres_verbose (trial T21); and its
+-- days in ISO whatever the caller's DateStyle: 'daily partitions until 14.12.2026 (UTC)' under German, '14/12/2026'
+-- under 'SQL, DMY' (review r5)
 SET IntervalStyle = 'postgres'
+SET DateStyle = 'ISO, YMD'
 AS $fn$
 DECLARE
     v_unknown text;
