@@ -334,6 +334,49 @@ def test_health_says_the_events_were_copied_before_their_profiles(shop, empty_db
         pub.close()
 
 
+def test_health_does_not_warn_of_an_initial_copy_that_runs(trained):
+    """A subscription's initial copy of a wired event table that runs (its table sync worker copying, no error
+    counted) is how every subscription starts, and takes as long as the table (hours for a large one): health's
+    check subscriptions (0158) warned throughout that 'the initial copy ... is not done ... their rows are not
+    applied', a probe's false alarm on a healthy subscription. A copy that runs is ok, said in the detail; one whose
+    copy errors are counted, or with no sync worker running, still warns. Here the copy is held on a lock of the
+    event table, taken in another session of the subscriber (the worker waits in its COPY), then let go."""
+    from helpers import own_cluster
+
+    check = "SELECT state, value, detail FROM pgscore.health() WHERE check_name = 'subscriptions'"
+    with own_cluster("pgscore-copying-") as c:
+        pub, sub, conn = publisher_and_subscriber(c, trained)
+        query(conn, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                    "'churn_score', %s::jsonb, p_profile_key => 'id', p_replicated => true)", (json.dumps(COUNTERS),))
+        query(pub, "CREATE TABLE complaints (complaint_id bigint PRIMARY KEY, customer_id bigint, kind text NOT NULL "
+                   "DEFAULT 'billing', created_at timestamptz NOT NULL DEFAULT now()); INSERT INTO complaints "
+                   "(complaint_id, customer_id) SELECT i, 1 + i % 5 FROM generate_series(1000, 1009) i; "
+                   "CREATE PUBLICATION p FOR TABLE complaints")
+        query(pub, "SELECT pg_create_logical_replication_slot('s', 'pgoutput')")
+        p = c.dsn()
+        query(conn, f"CREATE SUBSCRIPTION s CONNECTION 'host={p['host']} port={p['port']} dbname=pub "
+                    f"user={p['user']}' PUBLICATION p WITH (create_slot = false, slot_name = 's', enabled = false)")
+        holder = psycopg2.connect(sub)
+        try:
+            query(holder, "LOCK TABLE complaints IN SHARE MODE")  # (psycopg2 opened a transaction: held to rollback)
+            query(conn, "ALTER SUBSCRIPTION s ENABLE")
+            assert polled(conn, "SELECT a.relid::regclass::text, r.srsubstate::text FROM pg_stat_subscription a "
+                                "JOIN pg_subscription_rel r ON r.srrelid = a.relid WHERE a.pid IS NOT NULL "
+                                "AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted)",
+                          [("complaints", "d")]), query(conn, "SELECT * FROM pg_stat_subscription")
+            state, value, detail = query(conn, check)[0]
+            assert (state, value) == ("ok", 0), detail
+            assert detail == ("1 subscription(s) write wired tables or pgscore's, each applying; initial copies "
+                              "running: subscription s: public.complaints (copying)"), detail
+        finally:
+            holder.rollback()
+            holder.close()
+        assert polled(conn, "SELECT srsubstate::text FROM pg_subscription_rel", [("r",)])
+        assert query(conn, "SELECT count(*) FROM complaints") == [(10,)]
+        assert query(conn, check) == [("ok", 0, "1 subscription(s) write wired tables or pgscore's, each applying")]
+        query(conn, "ALTER SUBSCRIPTION s DISABLE")
+
+
 def test_a_registry_that_a_subscription_writes_refuses_a_deploy_here(shop, db_url, empty_db_url, trained):
     """pgscore.models and pgscore.deployments published from another database (one deploy, two clusters): a deploy
     on the subscriber took ids from its own identity sequences, which replication does not advance, and failed with a

@@ -486,3 +486,45 @@ def test_every_writer_says_where_to_run_it(wired, where):
                 or diag.message_hint != hint:
             bad[name] = (e.value.pgcode, diag.message_primary, diag.message_hint)
     assert not bad, bad
+
+
+def test_a_standby_does_not_warn_that_the_primarys_subscription_has_no_worker_here(replica):
+    """pg_subscription (shared) and pg_subscription_rel reach a standby, but no logical replication worker runs in
+    recovery: health's check subscriptions (0158) warned on every standby of a subscriber, at every probe, that the
+    subscription was 'enabled, but its apply worker is not running' (and that an initial copy was not done, no sync
+    worker running there either). A standby's check leaves the workers to the primary's (its detail says so); a
+    subscription disabled on the primary is still said. The primary's subscription writes pgscore.error_queue from a
+    database of the primary's cluster, enabled, without a slot: its worker fails at each start (the primary warns)."""
+    primary, standby = replica
+    p = psycopg2.connect(primary).get_dsn_parameters()
+    query(primary, "CREATE DATABASE pgscore_sub_pub")
+    try:
+        pub = f"host={p['host']} port={p['port']} dbname=pgscore_sub_pub user={p['user']}"
+        query(pub, "CREATE SCHEMA pgscore; CREATE TABLE pgscore.error_queue (id int PRIMARY KEY); "
+                   "CREATE PUBLICATION pgscore_test_pub FOR TABLE pgscore.error_queue")
+        query(primary, f"CREATE SUBSCRIPTION pgscore_test_sub CONNECTION '{pub}' PUBLICATION pgscore_test_pub "
+                       "WITH (create_slot = false, slot_name = 'pgscore_test_sub_none')")
+        try:
+            check = "SELECT state, value, detail FROM pgscore.health() WHERE check_name = 'subscriptions'"
+            for _ in range(200):  # (the primary's worker fails at each start, no slot: between two, none runs)
+                (state, value, detail), = query(primary, check)
+                if "its apply worker is not running" in detail:
+                    break
+                time.sleep(0.05)
+            assert (state, value) == ("warn", 1) and "its apply worker is not running" in detail, detail
+            replayed(primary, standby)
+            (state, value, detail), = query(standby, check)
+            assert (state, value) == ("ok", 0), detail
+            assert detail == ("1 subscription(s) write wired tables or pgscore's; a standby: their workers run on the "
+                              "primary (pgscore health there says whether they apply)"), detail
+            query(primary, "ALTER SUBSCRIPTION pgscore_test_sub DISABLE")
+            replayed(primary, standby)
+            (state, value, detail), = query(standby, check)
+            assert (state, value) == ("warn", 1) and detail.startswith(
+                "subscription pgscore_test_sub: disabled: nothing it publishes is applied"), detail
+        finally:
+            query(primary, "ALTER SUBSCRIPTION pgscore_test_sub DISABLE")
+            query(primary, "ALTER SUBSCRIPTION pgscore_test_sub SET (slot_name = NONE)")
+            query(primary, "DROP SUBSCRIPTION pgscore_test_sub")
+    finally:
+        query(primary, "DROP DATABASE pgscore_sub_pub")
