@@ -37,6 +37,7 @@ EXPECTED = {
     # signature: (volatility, strict, parallel)
     "pgscore.validate_environment()": ("s", False, "s"),
     "pgscore.forbid_mutation()": ("v", False, "u"),
+    "pgscore.refuse_subscribed_registry()": ("v", False, "u"),  # a trigger's: a subscribed registry's local write (0158)
     "pgscore.forbid_log_update()": ("v", False, "u"),
     **{sig: ("v", False, "u") for sig in ROW_FUNCTIONS},  # they write the audit log
     "pgscore.register_model(text,bytea,text,jsonb,jsonb,boolean,text,bytea,jsonb)": ("v", False, "u"),

@@ -414,6 +414,16 @@ def test_a_registry_that_a_subscription_writes_refuses_a_deploy_here(shop, db_ur
             run = pgscore_cli(*args, "--db", db_url)
             assert run.returncode == 1 and "writes the registry, which subscription pgscore_test_reg_sub writes here" \
                 in run.stderr and "(SQLSTATE 55000)" in run.stderr, (args, run.stderr)
+        # the same calls in SQL (h1's left item 3, review r6): the registry's triggers refuse them (they appended)
+        for call in ("SELECT pgscore.retire('churn', 'in SQL')",
+                     "INSERT INTO pgscore.deployments (model_id, model_name, action) "
+                     "SELECT model_id, name, 'activate' FROM pgscore.models"):
+            with pytest.raises(psycopg2.Error) as e:
+                query(shop, call)
+            assert e.value.pgcode == "55000" and "writes the registry, which subscription pgscore_test_reg_sub " \
+                "writes here" in e.value.diag.message_primary, (call, e.value.pgcode, e.value.diag.message_primary)
+            assert e.value.diag.message_hint.startswith("deploy, activate, roll back, retire and delete in the "
+                                                        "publisher's database"), e.value.diag.message_hint
         assert query(shop, history) == [(before,)]
         assert query(shop, "SELECT count(*) FROM pgscore.models") == [(1,)]
     finally:

@@ -4,7 +4,9 @@ the publisher added first) or a table's initial copy never ended: the events wer
 stale, with every check ok. A check `subscriptions` warns of each such subscription (of a wired table or one of
 pgscore's own), and `rescoring` fails where a wiring's triggers for replicated rows are dropped or disabled, or
 where a subscription writes its event table and it has none (pgscore status said NOT RESCORING, health ok). The
-downgrade restores health(text[]) as 0157 left it.
+registry's tables pgscore.models and deployments refuse a local session's INSERT or DELETE where a subscription
+writes either (trigger function refuse_subscribed_registry; review r6). The downgrade restores health(text[]) as
+0157 left it and drops those triggers.
 
 Revision ID: 0158
 Revises: 0157

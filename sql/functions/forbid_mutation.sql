@@ -63,3 +63,37 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.forbid_log_update() IS 'Trigger function: refuses UPDATE on pgscore.prediction_log (and each of its partitions), which is append-only, but a row''s features emptied by pgscore.redact_log_features (0141); and UPDATE, DELETE and TRUNCATE on pgscore.log_retention but of the rows of the writing transaction';
+
+/*
+ * (migration 0158) pgscore.models and pgscore.deployments written by a subscription of logical replication (the
+ * registry published from another database: one deploy, two clusters): a row appended or deleted here takes ids of
+ * this database's own identity sequences, which replication does not advance, and fails on the key (23505), or,
+ * once one passes, stops the subscription at the publisher's next row of that id. pgscore deploy, activate,
+ * rollback, retire and delete refuse first (registry.check_not_subscribed); this refuses the same writes made in
+ * SQL (pgscore.activate, register_model, retire, a row by hand), a statement at a time. The subscription's apply
+ * worker runs as the replica role, for which a trigger enabled as this one (origin) does not fire.
+ */
+CREATE FUNCTION pgscore.refuse_subscribed_registry() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_subs text;
+BEGIN
+    SELECT string_agg(DISTINCT quote_ident(s.subname), ', ') INTO v_subs
+      FROM pg_subscription_rel r
+      JOIN pg_subscription s ON s.oid = r.srsubid
+     WHERE r.srrelid IN ('pgscore.models'::regclass, 'pgscore.deployments'::regclass);
+    IF v_subs IS NOT NULL THEN
+        RAISE EXCEPTION '% on pgscore.% writes the registry, which subscription % writes here (logical replication of pgscore.models and pgscore.deployments from another database)',
+                        TG_OP, TG_TABLE_NAME, v_subs
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'ids taken here would collide with the ones the publisher sends: the write fails (23505), '
+                           'or the subscription stops at the publisher''s next one',
+                  HINT = 'deploy, activate, roll back, retire and delete in the publisher''s database, whose changes '
+                         'reach this one (docs/operations.md, ''A fleet: events by logical replication'')';
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.refuse_subscribed_registry() IS 'Trigger function: refuses an INSERT or DELETE of pgscore.models or pgscore.deployments where a subscription of logical replication writes either (55000; the apply worker, a replica session, is not refused)';

@@ -245,3 +245,8 @@ $fn$;
 COMMENT ON FUNCTION pgscore.health(text[]) IS 'pgscore.health() of some models alone (migration 0153): their wirings, queued profiles, shadow failures and alerts; the refresh, the log''s partitions and the standby are the database''s';
 
 COMMENT ON FUNCTION pgscore.health() IS 'A cheap health check, one row per check (monitoring_refresh, error_queue, rescoring, shadow_failures, log_partitions, alerts, standby), each ok, warn or fail with a value and what to do; reads small tables and the catalogs alone (no drift computed, no model loaded); pgscore health prints it';
+
+-- (0158) the registry's triggers refusing local writes where a subscription writes it
+DROP TRIGGER models_not_subscribed ON pgscore.models;
+DROP TRIGGER deployments_not_subscribed ON pgscore.deployments;
+DROP FUNCTION pgscore.refuse_subscribed_registry();

@@ -2,6 +2,8 @@
 -- pgscore's (check subscriptions: disabled, the apply worker not running, an initial copy not done), and its
 -- rescoring check the wiring's triggers for replicated rows (dropped, disabled, or missing where a subscription
 -- writes the event table): it said ok while the scores went stale (trial T20)
+-- (review r6) and pgscore.models and pgscore.deployments refuse a local session's INSERT or DELETE where a
+-- subscription writes either (pgscore.refuse_subscribed_registry)
 
 CREATE OR REPLACE FUNCTION pgscore.health(p_models text[])
 RETURNS TABLE (check_name text, state text, value float8, detail text)
@@ -366,3 +368,46 @@ $fn$;
 COMMENT ON FUNCTION pgscore.health(text[]) IS 'pgscore.health() of some models alone (migration 0153): their wirings, queued profiles, shadow failures and alerts; the refresh, the log''s partitions and the standby are the database''s';
 
 COMMENT ON FUNCTION pgscore.health() IS 'A cheap health check, one row per check (monitoring_refresh, error_queue, rescoring, subscriptions, shadow_failures, log_partitions, alerts, standby), each ok, warn or fail with a value and what to do; reads small tables and the catalogs alone (no drift computed, no model loaded); pgscore health prints it';
+
+/*
+ * (migration 0158) pgscore.models and pgscore.deployments written by a subscription of logical replication (the
+ * registry published from another database: one deploy, two clusters): a row appended or deleted here takes ids of
+ * this database's own identity sequences, which replication does not advance, and fails on the key (23505), or,
+ * once one passes, stops the subscription at the publisher's next row of that id. pgscore deploy, activate,
+ * rollback, retire and delete refuse first (registry.check_not_subscribed); this refuses the same writes made in
+ * SQL (pgscore.activate, register_model, retire, a row by hand), a statement at a time. The subscription's apply
+ * worker runs as the replica role, for which a trigger enabled as this one (origin) does not fire.
+ */
+CREATE FUNCTION pgscore.refuse_subscribed_registry() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_subs text;
+BEGIN
+    SELECT string_agg(DISTINCT quote_ident(s.subname), ', ') INTO v_subs
+      FROM pg_subscription_rel r
+      JOIN pg_subscription s ON s.oid = r.srsubid
+     WHERE r.srrelid IN ('pgscore.models'::regclass, 'pgscore.deployments'::regclass);
+    IF v_subs IS NOT NULL THEN
+        RAISE EXCEPTION '% on pgscore.% writes the registry, which subscription % writes here (logical replication of pgscore.models and pgscore.deployments from another database)',
+                        TG_OP, TG_TABLE_NAME, v_subs
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'ids taken here would collide with the ones the publisher sends: the write fails (23505), '
+                           'or the subscription stops at the publisher''s next one',
+                  HINT = 'deploy, activate, roll back, retire and delete in the publisher''s database, whose changes '
+                         'reach this one (docs/operations.md, ''A fleet: events by logical replication'')';
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.refuse_subscribed_registry() IS 'Trigger function: refuses an INSERT or DELETE of pgscore.models or pgscore.deployments where a subscription of logical replication writes either (55000; the apply worker, a replica session, is not refused)';
+REVOKE ALL ON FUNCTION pgscore.refuse_subscribed_registry() FROM PUBLIC;
+
+/*
+ * (0158) Where a subscription writes the registry, it alone does (pgscore.refuse_subscribed_registry).
+ */
+CREATE TRIGGER models_not_subscribed BEFORE INSERT OR DELETE ON pgscore.models
+    FOR EACH STATEMENT EXECUTE FUNCTION pgscore.refuse_subscribed_registry();
+CREATE TRIGGER deployments_not_subscribed BEFORE INSERT OR DELETE ON pgscore.deployments
+    FOR EACH STATEMENT EXECUTE FUNCTION pgscore.refuse_subscribed_registry();
