@@ -721,6 +721,8 @@ SQL_CASES = [
     ("end_shadow_made_live called directly", "SELECT pgscore.end_shadow_made_live()", (), "0A000", "trigger"),
     ("forbid_mutation called directly", "SELECT pgscore.forbid_mutation()", (), "0A000", "trigger"),
     ("forbid_log_update called directly", "SELECT pgscore.forbid_log_update()", (), "0A000", "trigger"),
+    ("refuse_subscribed_registry called directly", "SELECT pgscore.refuse_subscribed_registry()", (), "0A000",
+     "trigger"),
     ("guard_alert_silences called directly", "SELECT pgscore.guard_alert_silences()", (), "0A000", "trigger"),
     ("stamp_threshold_overrides called directly", "SELECT pgscore.stamp_threshold_overrides()", (), "0A000",
      "trigger"),
