@@ -51,6 +51,7 @@ DECLARE
     v_gone bigint;
     v_remade bigint;
     v_subs bigint;
+    v_copies text;
     v_list text;
     v_last date;
     v_has_today boolean;
@@ -201,7 +202,10 @@ BEGIN
     -- pgscore's own (a registry published from another database): disabled, their apply worker not running (it
     -- exits at each error, a duplicate key or a column missing here, and the launcher starts it again after
     -- wal_retrieve_retry_interval), or such a table's initial copy not done. Their events are not applied, so
-    -- their profiles are not rescored: the scores go stale with every check above ok
+    -- their profiles are not rescored: the scores go stale with every check above ok. A copy that runs (its sync
+    -- worker copying, no copy error counted) is how each subscription starts, for as long as the table takes: said,
+    -- not warned of. A standby runs no worker (logical replication workers start once recovery ends): its check
+    -- leaves them to the primary's, and says what the catalogs it replays say (disabled; the events copied first)
     WITH rel AS (
         SELECT to_regclass(r.event_table) AS rel FROM pgscore.rescoring r
          WHERE p_models IS NULL OR r.model_name = ANY (p_models)
@@ -215,6 +219,13 @@ BEGIN
         SELECT s.subname, s.subenabled,
                EXISTS (SELECT 1 FROM pg_catalog.pg_stat_subscription a
                         WHERE a.subid = s.oid AND a.relid IS NULL AND a.pid IS NOT NULL) AS applying,
+               -- a sync worker of its own copying, or every copy of these tables done but for the apply worker's
+               -- last step (s: synchronized, caught up by the apply worker)
+               EXISTS (SELECT 1 FROM pg_catalog.pg_stat_subscription a
+                        WHERE a.subid = s.oid AND a.relid IS NOT NULL AND a.pid IS NOT NULL)
+                 OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr
+                                 WHERE sr.srsubid = s.oid AND sr.srsubstate NOT IN ('r', 's')
+                                   AND sr.srrelid IN (SELECT rel.rel FROM rel)) AS syncing,
                (SELECT string_agg(format('%s (%s)', sr.srrelid::regclass,
                                          CASE sr.srsubstate WHEN 'i' THEN 'not started' WHEN 'd' THEN 'copying'
                                               ELSE 'catching up' END), ', ' ORDER BY sr.srrelid::regclass::text)
@@ -240,17 +251,19 @@ BEGIN
            AND EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr
                         WHERE sr.srsubid = s.oid AND sr.srrelid IN (SELECT rel.rel FROM rel))),
     why AS (
-        SELECT sub.subname,
+        SELECT sub.subname, sub.copying,
                concat_ws('; ',
                    CASE WHEN NOT sub.subenabled
                         THEN format('disabled: nothing it publishes is applied (ALTER SUBSCRIPTION %I ENABLE)',
                                     sub.subname)
-                        WHEN NOT sub.applying
+                        WHEN NOT sub.applying AND NOT pg_is_in_recovery()
                         THEN format('enabled, but its apply worker is not running: it stops at each error and '
                                     'starts again (%s apply and %s copy errors counted in '
                                     'pg_stat_subscription_stats; the server log says why)',
                                     sub.apply_errors, sub.sync_errors) END,
                    CASE WHEN sub.copying IS NOT NULL
+                         AND (NOT sub.subenabled
+                              OR NOT pg_is_in_recovery() AND (sub.sync_errors > 0 OR NOT sub.syncing OR NOT sub.applying))
                         THEN format('the initial copy of %s is not done (%s copy errors counted)', sub.copying,
                                     sub.sync_errors) END,
                    CASE WHEN sub.events_first IS NOT NULL
@@ -261,15 +274,20 @@ BEGIN
           FROM sub)
     SELECT count(*) FILTER (WHERE why.reason <> ''), count(*),
            string_agg(format('subscription %I: %s', why.subname, why.reason), '; ' ORDER BY why.subname)
-               FILTER (WHERE why.reason <> '')
-      INTO v_n, v_subs, v_list
+               FILTER (WHERE why.reason <> ''),
+           string_agg(format('subscription %I: %s', why.subname, why.copying), '; ' ORDER BY why.subname)
+               FILTER (WHERE why.reason = '' AND why.copying IS NOT NULL)
+      INTO v_n, v_subs, v_list, v_copies
       FROM why;
     check_name := 'subscriptions';
     value := v_n;
     state := CASE WHEN v_n = 0 THEN 'ok' ELSE 'warn' END;
     detail := CASE WHEN v_subs = 0 THEN 'no subscription writes a wired table or pgscore''s'
+                   WHEN v_n = 0 AND pg_is_in_recovery()
+                   THEN format('%s subscription(s) write wired tables or pgscore''s; a standby: their workers run on '
+                               'the primary (pgscore health there says whether they apply)', v_subs)
                    WHEN v_n = 0 THEN format('%s subscription(s) write wired tables or pgscore''s, each applying',
-                                            v_subs)
+                                            v_subs) || coalesce('; initial copies running: ' || v_copies, '')
                    ELSE v_list || ': their rows are not applied, so their profiles are not rescored '
                                   '(docs/operations.md, ''A fleet: events by logical replication'')' END;
     RETURN NEXT;
