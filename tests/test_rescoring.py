@@ -2814,6 +2814,17 @@ TENANT_TABLES = ("CREATE SCHEMA tenant_c; "
                  "CREATE TABLE tenant_c.complaints (LIKE public.complaints INCLUDING ALL)")
 
 
+def queue_tenant_c(shop):
+    """tenant_c's tables, its customers 70 and 71 without an age, wired, and an event of each: both queued. Returns
+    the wiring's id."""
+    query(shop, TENANT_TABLES)
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
+    query(shop, "UPDATE tenant_c.customers SET age = NULL")
+    rid = attach(shop, schema="tenant_c")
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    return rid
+
+
 def test_a_dropped_tenants_queue_goes_with_its_wiring_not_to_the_next_tenant_of_its_name(shop):
     """Session 65, trial T18: a tenant's schema dropped with DROP SCHEMA ... CASCADE left its queued errors behind
     the wiring that forget_rescoring removed (as pgscore status says to): nothing could rescore them (retry_failed
@@ -2822,11 +2833,7 @@ def test_a_dropped_tenants_queue_goes_with_its_wiring_not_to_the_next_tenant_of_
     70, logging the dropped table's event ids as its cause. forget_rescoring deletes the queued errors of a profile
     table that no longer exists, with a WARNING (a profile table still there keeps them for its next wiring:
     test_forget_rescoring_removes_a_wiring_whose_trigger_is_gone)."""
-    query(shop, TENANT_TABLES)
-    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
-    query(shop, "UPDATE tenant_c.customers SET age = NULL")
-    rid = attach(shop, schema="tenant_c")
-    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    rid = queue_tenant_c(shop)
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue WHERE profile_table = 'tenant_c.customers'") == [(2,)]
     query(shop, "DROP SCHEMA tenant_c CASCADE")
     del shop.notices[:]
@@ -2855,11 +2862,7 @@ def test_a_tenant_dropped_and_made_again_before_forget_does_not_take_over_the_ol
     tenant's unrelated customer 70 and logged the dropped table's events as its cause. A queue row keeps its
     profile table's OID (migration 0160): attach takes over only those of the table it wires, and deletes, with a
     WARNING, those of a profile table that no longer exists."""
-    query(shop, TENANT_TABLES)
-    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
-    query(shop, "UPDATE tenant_c.customers SET age = NULL")
-    rid = attach(shop, schema="tenant_c")
-    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    rid = queue_tenant_c(shop)
     query(shop, "DROP SCHEMA tenant_c CASCADE")
     query(shop, TENANT_TABLES)  # a new tenant under the name, before anyone forgets the old wiring
     query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id = 70")
@@ -2884,11 +2887,7 @@ def test_a_profile_table_dropped_and_made_again_under_a_live_wiring_is_not_retri
     trigger still there, so the wiring lives on by name): retry_failed rescored the new table's customer 70 for the
     dropped table's queued error, its audit row naming the dropped table's events as its cause. The queue row's
     profile table OID is checked: such rows are deleted, with a WARNING, and nothing is rescored for them."""
-    query(shop, TENANT_TABLES)
-    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
-    query(shop, "UPDATE tenant_c.customers SET age = NULL")
-    rid = attach(shop, schema="tenant_c")
-    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    rid = queue_tenant_c(shop)
     query(shop, "DROP TABLE tenant_c.customers")
     query(shop, "CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL)")
     query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id = 70")
@@ -2930,11 +2929,7 @@ def test_a_queue_restored_from_a_dump_is_retried_though_every_oid_is_new(shop, e
     database (docs/sql.md, "Moving a database") makes anew for every table: the restored rows are matched by their
     profile table's name (their queue_oid is the dumped database's pgscore.error_queue's), rescored by retry_failed
     there, and stamped with the restored table's OID."""
-    query(shop, TENANT_TABLES)
-    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
-    query(shop, "UPDATE tenant_c.customers SET age = NULL")
-    rid = attach(shop, schema="tenant_c")
-    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    rid = queue_tenant_c(shop)
     assert query(shop, "SELECT profile_oid = 'tenant_c.customers'::regclass FROM pgscore.error_queue") == [(True,)] * 2
     dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), "-Fc", "-d", shop.dsn], capture_output=True,
                           check=True).stdout
@@ -3020,11 +3015,7 @@ def test_forget_rescoring_by_an_admin_without_usage_on_the_tenants_schema(shop):
     (permission denied for schema tenant_c) for a caller without USAGE on its schema: a pgscore_admin not given
     each tenant's schema could no longer forget a wiring whose event table alone was dropped (it could before
     0157). It looks in the catalog: the queue of a profile table still there is kept, that of one gone deleted."""
-    query(shop, TENANT_TABLES)
-    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
-    query(shop, "UPDATE tenant_c.customers SET age = NULL")
-    rid = attach(shop, schema="tenant_c")
-    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    rid = queue_tenant_c(shop)
     query(shop, "DROP TABLE tenant_c.complaints")  # the event table alone
     admin = "pgscore_t_tenant_admin"
     ensure_role(shop, admin)
@@ -3055,11 +3046,7 @@ def test_status_says_the_next_attach_deletes_the_queue_of_a_profile_table_droppe
     under its name: pgscore status said "the next attach_rescoring to their profile table takes them over ... and
     retry then rescores them", and health() "wait for the next attach_rescoring"; since migration 0160 that attach
     deletes them (they were queued for the dropped table). Status says so."""
-    query(shop, TENANT_TABLES)
-    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
-    query(shop, "UPDATE tenant_c.customers SET age = NULL")
-    attach(shop, schema="tenant_c")
-    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    queue_tenant_c(shop)
     query(shop, "SELECT pgscore.detach_rescoring('tenant_c.complaints')")
     query(shop, "DROP TABLE tenant_c.customers")
     query(shop, "CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL)")
@@ -3084,11 +3071,7 @@ def test_the_delete_status_gives_clears_the_queue_of_a_profile_table_dropped_and
     nothing can rescore matched by name alone (pg_catalog.to_regclass(profile_table) IS NULL): it left those queued
     for a profile table dropped and made again under its name, which status and health() say nothing can rescore.
     It matches them by their table's OID (migration 0160) too, and leaves the rows of a table still there."""
-    query(shop, TENANT_TABLES)
-    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
-    query(shop, "UPDATE tenant_c.customers SET age = NULL")
-    attach(shop, schema="tenant_c")
-    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    queue_tenant_c(shop)
     query(shop, "SELECT pgscore.detach_rescoring('tenant_c.complaints')")
     query(shop, "UPDATE customers SET age = NULL WHERE id = 72")
     attach(shop)
@@ -3107,11 +3090,7 @@ def test_status_names_the_queue_of_a_profile_table_that_is_gone(shop):
     a forget_rescoring before migration 0157): pgscore status said the next attach_rescoring to their profile table
     would take them over, a table that is gone. It says nothing can rescore them and gives the DELETE that clears
     them; the queued errors of a profile table still there keep their hint."""
-    query(shop, TENANT_TABLES)
-    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
-    query(shop, "UPDATE tenant_c.customers SET age = NULL")
-    attach(shop, schema="tenant_c")
-    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70), (71)")  # queued: age is NULL
+    queue_tenant_c(shop)
     query(shop, "SELECT pgscore.detach_rescoring('tenant_c.complaints')")
     query(shop, "UPDATE customers SET age = NULL WHERE id = 72")
     attach(shop)
