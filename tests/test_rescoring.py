@@ -3002,7 +3002,8 @@ def test_attach_says_when_its_model_rescores_another_profile_table_too(shop):
     assert said == ["NOTICE:  pgscore: model churn also rescores public.customers: the prediction log keys each "
                     "prediction by its profile key alone, so a key that tenant_c.customers shares with it is one "
                     "entity to record_outcome and erase_entity\nHINT:  key a model's profiles by a key unique across "
-                    "its tables (docs/sql.md, 'A model shared by tenants'), or give each table a model of its own\n"], \
+                    "its tables (docs/sql.md, 'One cluster, several teams', its worked example of a model shared by "
+                    "tenants), or give each table a model of its own\n"], \
         shop.notices
     query(shop, "CREATE TABLE tenant_c.visits (LIKE public.complaints INCLUDING ALL)")
     del shop.notices[:]

@@ -4495,8 +4495,9 @@ def _note_shared_model(plpy, w: "Wiring"):
         plpy.notice(f"pgscore: model {w.model_name} also rescores {', '.join(others)}: the prediction log keys each "
                     f"prediction by its profile key alone, so a key that {w.profiles.name} shares with "
                     f"{'it' if len(others) == 1 else 'them'} is one entity to record_outcome and erase_entity",
-                    hint="key a model's profiles by a key unique across its tables (docs/sql.md, 'A model shared "
-                         "by tenants'), or give each table a model of its own")
+                    hint="key a model's profiles by a key unique across its tables (docs/sql.md, 'One cluster, "
+                         "several teams', its worked example of a model shared by tenants), or give each table a "
+                         "model of its own")
 
 
 def _warn_profile_children(plpy, profiles: Table, missing_profile):
