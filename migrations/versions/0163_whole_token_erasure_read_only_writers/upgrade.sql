@@ -31,7 +31,8 @@ DECLARE
     -- (review r1 of session 66) what continues a word beyond ASCII: the letters, marks and digits of the
     -- alphabets' blocks; not the punctuation, spaces and symbols of Latin-1's block, of U+2000-U+2BFF (curly quotes,
     -- dashes, no-break spaces, currency, arrows), the CJK and fullwidth punctuation, nor emoji (every character
-    -- beyond ASCII counted as a letter, and ' after the key: a key in «12», “12”, 12— or 12's was not found). E''
+    -- beyond ASCII counted as a letter, and ' after the key: a key in guillemets, curly quotes, before an em dash
+    -- or before 's was not found). E''
     -- strings throughout: a session with standard_conforming_strings off read '\\' as one backslash (`(x)` was a
     -- group)
     v_word constant text :=
