@@ -1496,3 +1496,43 @@ def test_the_hint_for_a_histgradientboosting_encoding_its_own_categories_keeps_e
     assert [out[i].split("__")[-1] for i in np.flatnonzero(hgb.monotonic_cst)] == ["income"]
     groups = sorted(sorted(out[i].split("__")[-1] for i in g) for g in hgb.interaction_cst)
     assert groups == [["age", "region"], ["income"]]
+
+
+def test_a_bool_column_of_a_training_csv_deploys_as_the_database_gives_it(db_url, tmp_path):
+    """A DataFrame's `bool` column written by `to_csv` holds `True`/`False` (PostgreSQL's `COPY ... CSV` writes
+    `t`/`f`): pgscore deploy --train read it as a number and refused it (`column 'promo' holds 'True', not a
+    number`), though the database gives a boolean column to the model as 1 or 0. Read so, in any case: the model
+    (a ColumnTransformer by name, and a HistGradientBoosting fitted on the DataFrame) deploys with its hold-out
+    metrics, and a table's boolean column scores as the model scores the DataFrame."""
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from pgscore import datasets
+
+    rng = np.random.default_rng(1)
+    n = 400
+    frame = pd.DataFrame({"tenure": rng.normal(20, 5, n), "promo": rng.random(n) > 0.5, "spend": rng.normal(50, 9, n)})
+    y = ((frame.tenure - 20) / 5 + frame.promo * 0.8 + rng.normal(0, .7, n) > 0.4).astype(int)
+    models = {"bool_ct": Pipeline([("ct", ColumnTransformer([("s", StandardScaler(), ["tenure", "spend"]),
+                                                              ("b", "passthrough", ["promo"])])),
+                                   ("lr", LogisticRegression())]).fit(frame, y),
+              "bool_hgb": HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(frame, y)}
+    frame.assign(churned=y).to_csv(tmp_path / "train.csv", index=False)
+    assert "True" in (tmp_path / "train.csv").read_text()
+    query(db_url, "CREATE TABLE subs (id int PRIMARY KEY, promo boolean, spend float8, tenure float8)")
+    for i in range(20):
+        query(db_url, "INSERT INTO subs VALUES (%s, %s, %s, %s)",
+              (i, bool(frame.promo[i]), float(frame.spend[i]), float(frame.tenure[i])))
+    for name, model in models.items():
+        joblib.dump(model, tmp_path / f"{name}.joblib")
+        out = pgscore_cli("deploy", str(tmp_path / f"{name}.joblib"), "--name", name, "--train",
+                          str(tmp_path / "train.csv"), "--target", "churned", "--db", db_url)
+        assert out.returncode == 0, out.stderr
+        assert "hold-out: auc" in out.stdout, out.stdout
+        got = [s for _, s in query(db_url, "SELECT key, score FROM pgscore.predict_batch(%s, "
+                                           "'SELECT id, tenure, promo, spend FROM subs ORDER BY id')", (name,))]
+        assert got == pytest.approx(model.predict_proba(frame.iloc[:20])[:, 1], abs=1e-12)
+    # PostgreSQL's own CSV of a boolean, and the cases a spreadsheet writes
+    (tmp_path / "pg.csv").write_text("promo,y\nt,1\nf,0\nTRUE,1\nfalse,0\nNULL,1\n")
+    X_, _, _ = datasets.read_csv(tmp_path / "pg.csv", target="y")
+    assert X_[:4, 0].tolist() == [1.0, 0.0, 1.0, 0.0] and np.isnan(X_[4, 0])

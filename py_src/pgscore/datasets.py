@@ -38,6 +38,11 @@ def _missing(v) -> bool:
     return v.strip().lower() in MISSING
 
 
+# a boolean as pandas' to_csv (True/False), PostgreSQL's COPY ... CSV (t/f) and spreadsheets write it: 1 or 0, as the
+# database gives a boolean column to the model (session 67: refused as `holds 'True', not a number`)
+BOOLEANS = {"true": 1.0, "false": 0.0, "t": 1.0, "f": 0.0}
+
+
 def _number(v) -> bool:
     try:
         float(v)
@@ -58,7 +63,7 @@ def _separator_hint(header) -> str | None:
 
 def read_csv(path, target=None, features=None, classes=None, estimator=None):
     """(X, y, feature_names): numeric columns as floats (an empty cell, NA, N/A, NULL, None or NaN, in any
-    case, is missing: NaN); y from `target`. A byte-order mark (spreadsheets write one into "CSV UTF-8") is
+    case, is missing: NaN; True/False and t/f, in any case, 1 and 0); y from `target`. A byte-order mark (spreadsheets write one into "CSV UTF-8") is
     not part of the first column's name; a row whose number of fields is not the header's is an error
     naming its line (blank lines skipped). `classes`: the estimator's (its classes_), where it has them: a
     column of text that holds only those, read as a feature where no target is named, is refused as the label
@@ -85,6 +90,8 @@ def read_csv(path, target=None, features=None, classes=None, estimator=None):
         try:
             return np.nan if _missing(v) else float(v)
         except ValueError:
+            if v.strip().lower() in BOOLEANS:
+                return BOOLEANS[v.strip().lower()]
             from pgscore.features import NUMBERS_ONLY
 
             raise InvalidModel(f"{path} line {line}: column {col!r} holds {v!r}, not a number",
