@@ -1536,3 +1536,30 @@ def test_a_bool_column_of_a_training_csv_deploys_as_the_database_gives_it(db_url
     (tmp_path / "pg.csv").write_text("promo,y\nt,1\nf,0\nTRUE,1\nfalse,0\nNULL,1\n")
     X_, _, _ = datasets.read_csv(tmp_path / "pg.csv", target="y")
     assert X_[:4, 0].tolist() == [1.0, 0.0, 1.0, 0.0] and np.isnan(X_[4, 0])
+
+
+def test_the_hint_for_a_histgradientboosting_encoding_its_own_categories_runs_with_monotonic_cst_by_name():
+    """monotonic_cst given as a dict of feature names (`{'income': 1}`, scikit-learn's way for a model fitted on a
+    DataFrame) was copied into the refusal's Pipeline as it was, where the model follows a ColumnTransformer giving
+    it an array: the hint's code failed to fit (`monotonic_cst ... feature names`). It is given by place there, each
+    constraint on its column: the hint's Pipeline, fitted, constrains income."""
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    frame, y = native_frame(missing=False)
+    frame = pd.DataFrame({"age": frame["age"].fillna(40.0), "income": np.linspace(1, 2, len(frame)),
+                          "region": frame["region"]})
+    model = Pipeline([("f", FunctionTransformer()), ("hgb", HistGradientBoostingClassifier(
+        max_iter=5, random_state=0, monotonic_cst={"income": 1}))]).fit(frame, y)
+    problem = features.native_categories(model, ["age", "income", "region"])
+    code = problem.hint[problem.hint.index("make_pipeline("):]
+    hinted = eval(code, {"make_pipeline": make_pipeline, "ColumnTransformer": ColumnTransformer, "np": np,
+                         "OrdinalEncoder": OrdinalEncoder,
+                         "HistGradientBoostingClassifier": HistGradientBoostingClassifier})
+    hinted.fit(frame, y)
+    out = hinted[0].get_feature_names_out().tolist()
+    hgb = hinted[-1]
+    assert "monotonic_cst=[0, 0, 1]" in code, code
+    assert [out[i].split("__")[-1] for i in np.flatnonzero(hgb.monotonic_cst)] == ["income"]

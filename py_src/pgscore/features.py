@@ -387,7 +387,8 @@ def native_alternative(kind, which, est=None, names=None) -> str:
     (native_categories' hint), as code: an OrdinalEncoder of them by name (unknown words missing, as the model's own
     encoder makes them), the other columns passed on after them, and the model told they are its first ones. Its
     settings by a column's place (monotonic_cst, interaction_cst) follow their columns to their new places (given
-    as they were, a constraint of the third column fell on the second: another model, session 66 r3)."""
+    as they were, a constraint of the third column fell on the second: another model, session 66 r3); monotonic_cst
+    by name is given by place (the model after the encoder is given an array, with no names: session 67)."""
     params = ""
     if est is not None:  # (the model's own settings that differ from the defaults, but categorical_features)
         given = est.get_params(deep=False)
@@ -397,7 +398,9 @@ def native_alternative(kind, which, est=None, names=None) -> str:
             order = [inputs.index(w) for w in which] + [i for i, n in enumerate(inputs) if n not in which]
             place = {old: new for new, old in enumerate(order)}  # (a column's place in the input -> after the encoder)
             cst = given.get("monotonic_cst")
-            if cst is not None and not isinstance(cst, dict) and len(cst) == len(inputs):
+            if isinstance(cst, dict):  # (by name: the hint's model is given an array, which has none, session 67)
+                cst = [int(cst.get(n, 0)) for n in inputs]
+            if cst is not None and len(cst) == len(inputs):
                 given["monotonic_cst"] = [np.asarray(cst).tolist()[old] for old in order]
             groups = given.get("interaction_cst")
             if groups is not None and not isinstance(groups, str):
