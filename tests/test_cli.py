@@ -3818,6 +3818,39 @@ def test_score_sigterm_while_it_starts_or_connects_exits_75_nothing_written(db_u
     assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(0,)]
 
 
+def test_score_sigterm_while_python_imports_the_command_line_exits_75_nothing_written(db_url):
+    """A SIGTERM while the console script imported pgscore.cli (the first ~60 ms of `pgscore score`, measured with a
+    scheduler's timeout: 143, where from main()'s start it is 75) was Python's default: the process died of it. The
+    console script named in pyproject.toml counts them from its own module's first line: a SIGTERM at the import of
+    pgscore.cli exits 75, nothing written. (Python's own start, before any of pgscore's code runs, is still Python's:
+    docs/cli.md.)"""
+    import signal
+    import sys
+    import tomllib
+
+    _scored_table(db_url)
+    entry = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["pgscore"]
+    module, func = entry.split(":")
+    code = ("import importlib, os, signal, sys\n"
+            "class Hit:  # a SIGTERM as pgscore.cli starts to be imported\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'pgscore.cli':\n"
+            "            sys.meta_path.remove(self)\n"
+            "            os.kill(os.getpid(), signal.SIGTERM)\n"
+            "        return None\n"
+            "sys.meta_path.insert(0, Hit())\n"
+            f"sys.exit(getattr(importlib.import_module({module!r}), {func!r})())")
+    r = subprocess.run([sys.executable, "-c", code, "score", "--model", "m", "--table", "t", "--key", "k", "--into",
+                        "s", "--db", db_url], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 75, r
+    assert "pgscore: stopped by a SIGTERM before the first chunk was committed: nothing was written" in r.stderr, r
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(0,)]
+    # another command than score is let go as it came: the SIGTERM ends it as Python's default does
+    r = subprocess.run([sys.executable, "-c", code.replace("'pgscore.cli'", "'pgscore.cli' and 'models' in sys.argv"),
+                        "models", "--db", db_url], capture_output=True, text=True, timeout=120)
+    assert r.returncode == -signal.SIGTERM, r
+
+
 def test_score_sigterm_while_it_waits_for_the_table_stops_at_once_and_exits_75(db_url):
     """A SIGTERM while the run's count of the rows waited for a lock on the table (an application's ALTER or LOCK,
     before the chunks): the process died of it, exit 143, and its server process went on waiting (session 65, D1).

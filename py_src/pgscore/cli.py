@@ -4195,7 +4195,8 @@ def database_error_text(e, name=None) -> str:
 
 
 class _Early(list):
-    """pgscore score's SIGINTs and SIGTERMs counted from main()'s start, until cmd_score's Stop takes them over (its
+    """pgscore score's SIGINTs and SIGTERMs counted from main()'s start (the console script's from its first line,
+    pgscore.console, which hands them over here), until cmd_score's Stop takes them over (its
     handlers, which stop the run: they need pgscore.scoring and psycopg2, a quarter of a second to import); where
     the command is another, they are let go at once and a signal counted meanwhile is delivered again, as it came.
     (Before session 65 a SIGTERM there was Python's default: exit 143, not 75.)"""
@@ -4207,6 +4208,11 @@ class _Early(list):
         words = sys.argv[1:] if argv is None else argv
         if "score" in words and threading_main():
             self.previous = {s: signal.signal(s, self.count) for s in (signal.SIGINT, signal.SIGTERM)}
+            early = sys.modules.get("pgscore.console")  # (the console script: counting from its first line)
+            if argv is None and early is not None and early.PREVIOUS is not None:
+                self.previous, early.PREVIOUS = early.PREVIOUS, None
+                self.extend(early.COUNTED)
+                early.COUNTED.clear()
 
     def count(self, signum, frame):
         self.append(signum)
