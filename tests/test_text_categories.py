@@ -1563,3 +1563,32 @@ def test_the_hint_for_a_histgradientboosting_encoding_its_own_categories_runs_wi
     hgb = hinted[-1]
     assert "monotonic_cst=[0, 0, 1]" in code, code
     assert [out[i].split("__")[-1] for i in np.flatnonzero(hgb.monotonic_cst)] == ["income"]
+
+
+def test_histgradientboosting_after_a_column_transformer_is_refused_naming_its_own_category_column(db_url):
+    """A ColumnTransformer giving a DataFrame (set_output) whose columns are in another order than the model's
+    features (age, spend scaled; region passed through last), then a HistGradientBoosting encoding region itself:
+    the refusal named the model's feature at the place of region in the HistGradientBoosting's own input ('spend',
+    third), and its hint's code encoded spend as categories, another model, which deployed. It names region, and
+    the hint's code, fitted, takes region as its category column and deploys."""
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    frame, y = native_frame(missing=False)
+    frame = pd.DataFrame({"age": frame["age"], "region": frame["region"], "spend": np.linspace(1, 2, len(frame))})
+    ct = ColumnTransformer([("num", StandardScaler(), ["age", "spend"]), ("cat", "passthrough", ["region"])],
+                           verbose_feature_names_out=False).set_output(transform="pandas")
+    native = Pipeline([("ct", ct), ("hgb", HistGradientBoostingClassifier(max_iter=10, random_state=0))]).fit(frame, y)
+    with pytest.raises(InvalidModel) as e:
+        registry.deploy(db_url, "native_ct", native, frame, y)
+    assert e.value.message.startswith("the model's HistGradientBoostingClassifier encodes the text categories of "
+                                      "'region' itself"), e.value.message
+    code = e.value.hint[e.value.hint.index("make_pipeline("):]
+    model = eval(code, {"make_pipeline": make_pipeline, "ColumnTransformer": ColumnTransformer, "np": np,
+                        "OrdinalEncoder": OrdinalEncoder,
+                        "HistGradientBoostingClassifier": HistGradientBoostingClassifier}).fit(frame, y)
+    out = model[0].get_feature_names_out().tolist()
+    assert [out[i].split("__")[-1] for i in np.flatnonzero(model[-1].is_categorical_)] == ["region"]
+    assert registry.deploy(db_url, "native_ct", model, frame, y)["text_categories"] == {"region": sorted(REGIONS)}

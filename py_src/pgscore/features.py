@@ -325,7 +325,10 @@ def native_categories(estimator, names) -> InvalidModel | None:
                  for c in np.asarray(cats, dtype=object).tolist() if isinstance(c, (str, bytes))]
         if not words:
             continue
-        which = [names[i] for i in np.flatnonzero(np.asarray(marks)) if i < len(names)] or ["its categorical features"]
+        # (its own input's names where it has them: after a step, its place i is not the model's feature i; the
+        # refusal named 'spend' for region, and its hint's code encoded spend, session 67)
+        inputs = fitted_names(est) or names
+        which = [inputs[i] for i in np.flatnonzero(np.asarray(marks)) if i < len(inputs)] or ["its categorical features"]
         return InvalidModel(
             f"the model's {type(est).__name__} encodes the text categories of {', '.join(map(literal, which))} "
             f"itself ({', '.join(map(repr, words[:5]))}: categorical_features, from a pandas category dtype or "
@@ -394,14 +397,16 @@ def native_alternative(kind, which, est=None, names=None) -> str:
         given = est.get_params(deep=False)
         default = type(est)().get_params(deep=False)
         inputs = fitted_names(est) or (list(names) if names is not None else None)
-        if inputs is not None and all(w in inputs for w in which):
-            order = [inputs.index(w) for w in which] + [i for i, n in enumerate(inputs) if n not in which]
-            place = {old: new for new, old in enumerate(order)}  # (a column's place in the input -> after the encoder)
+        # the hint's model's input: the encoded columns, then the model's other features in their order (its
+        # remainder); the model's own input, after a step, may hold them in another order
+        after = list(which) + [n for n in (names if names is not None else inputs or []) if n not in which]
+        if inputs is not None and sorted(inputs) == sorted(after):
+            place = {old: after.index(n) for old, n in enumerate(inputs)}  # (a place in its input -> in the hint's)
             cst = given.get("monotonic_cst")
             if isinstance(cst, dict):  # (by name: the hint's model is given an array, which has none, session 67)
                 cst = [int(cst.get(n, 0)) for n in inputs]
             if cst is not None and len(cst) == len(inputs):
-                given["monotonic_cst"] = [np.asarray(cst).tolist()[old] for old in order]
+                given["monotonic_cst"] = [np.asarray(cst).tolist()[inputs.index(n)] for n in after]
             groups = given.get("interaction_cst")
             if groups is not None and not isinstance(groups, str):
                 given["interaction_cst"] = [sorted(place.get(int(i), int(i)) for i in g) for g in groups]
