@@ -2729,3 +2729,51 @@ def test_a_notebooks_deploy_cell_run_again_stores_no_version_with_if_new(db_url,
     assert query(db_url, "SELECT count(*) FROM pgscore.model_versions WHERE name = 'rerun'") == [(1,)]
     stored = registry.deploy(db_url, "rerun", logit, X, Y, feature_names=NAMES)
     assert (stored["version"], stored["same_artifact"]) == (2, [1])
+
+
+def test_a_column_transformer_by_name_deployed_without_training_data_is_checked_on_made_up_rows(db_url, monkeypatch):
+    """A ColumnTransformer selecting by name deployed with no training data was stored converted to positions and not
+    checked at all (session 66 checked a DataFrame and an array; trial T19's leftover). The conversion itself is
+    right: a model fitted on columns c, a, b scores in SQL as on its DataFrame from a table holding them as a, b, c
+    (by name in predict_batch and a jsonb row, by the model's order in a float8[]). A wrong one (two parts'
+    positions swapped) is now refused on rows of made-up numbers given the model as a DataFrame of its names;
+    nothing stored."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    from pgscore import features
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"c": rng.normal(50, 10, 300), "a": rng.integers(0, 3, 300).astype(float),
+                          "b": rng.normal(0, 1, 300)})
+    y = (frame.b + frame.a * 0.5 - (frame.c - 50) / 10 > 0.5).astype(int)
+    ct = ColumnTransformer([("num", StandardScaler(), ["b", "c"]), ("cat", OneHotEncoder(handle_unknown="ignore"), ["a"])])
+    est = make_pipeline(ct, LogisticRegression()).fit(frame, y)
+    rec = registry.deploy(db_url, "named_no_x", est, None)
+    assert rec["feature_names"] == ["c", "a", "b"]
+    query(db_url, "CREATE TABLE prof (id int PRIMARY KEY, a float8, b float8, c float8)")
+    for i in range(20):
+        query(db_url, "INSERT INTO prof VALUES (%s, %s, %s, %s)", (i, *map(float, frame.loc[i, ["a", "b", "c"]])))
+    want = est.predict_proba(frame.iloc[:20])[:, 1]
+    for sql in ("SELECT key::int, score FROM pgscore.predict_batch('named_no_x', 'SELECT id, a, b, c FROM prof')",
+                "SELECT id, pgscore.score('named_no_x', to_jsonb(p) - 'id') FROM prof p",
+                "SELECT id, pgscore.score('named_no_x', ARRAY[c, a, b]) FROM prof"):
+        got = [s for _, s in sorted(query(db_url, sql))]
+        assert got == pytest.approx(want, abs=1e-12), sql
+    right = features.by_position
+
+    def swapped(model):  # a conversion gone wrong: parts num and cat each given the other's columns
+        twin, converted = right(model)
+        part = twin[0]
+        cols = [c for _, _, c in part.transformers_]
+        cols[0], cols[1] = [cols[1][0], cols[0][1]], [cols[0][0]]
+        part.transformers_ = [(n, t, c) for (n, t, _), c in zip(part.transformers_, cols)]
+        return twin, converted
+    monkeypatch.setattr(features, "by_position", swapped)
+    with pytest.raises(InvalidModel, match=r"converted to select them by position, does not give what it gives on "
+                                           r"64 rows of made-up numbers as a DataFrame of its feature names "
+                                           r"\(deployed without training data\)") as e:
+        registry.deploy(db_url, "swapped_no_x", est, None)
+    assert "deploy with the training data" in e.value.hint
+    assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'swapped_no_x'") == [(0,)]

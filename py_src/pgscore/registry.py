@@ -462,11 +462,14 @@ def _check_by_position(given, converted, X) -> None:
     numpy X, pgscore deploy's --train CSV, whose columns it reads by the names the model was fitted with) is tried
     as a DataFrame of those names, where pandas is installed (session 66: it was not checked at all); where the
     model given cannot score even that, as before (unchecked: the conversion keeps each part's columns)."""
-    if X is None:
-        return  # (no data: the conversion keeps each part's columns)
     import copy
     import warnings
 
+    made_up = X is None
+    if made_up:  # (no training data: rows made up, session 67: a wrong conversion deployed unchecked)
+        X = _made_up_rows(given)
+        if X is None:
+            return
     built = not hasattr(X, "iloc")
     if built:
         names = features.fitted_names(given)
@@ -502,9 +505,16 @@ def _check_by_position(given, converted, X) -> None:
             np.allclose(want, got, rtol=0, atol=1e-12, equal_nan=True) if want.dtype.kind in "biuf"
             else bool(np.all(want == got)))
     except Exception:  # noqa: BLE001 - refused below, as a selection by name was before
-        if built and failed is None:
+        if (built or made_up) and failed is None:
             return  # (the model given refuses the DataFrame made of the array: not checked, as before)
         same = False
+    if made_up and (failed is not None or not same):
+        raise InvalidModel(
+            "the model's ColumnTransformer selecting its columns by name, converted to select them by position, "
+            f"does not give what it gives on {len(rows)} rows of made-up numbers as a DataFrame of its feature "
+            "names (deployed without training data)" + (f": {type(failed).__name__}: {failed}" if failed else ""),
+            hint="select the columns by position: ColumnTransformer([(..., [0, 2]), ...]) with the positions in the "
+                 "feature names, and train on X.to_numpy(); or deploy with the training data, on which it is tried")
     if failed is not None:  # (a step inside reading the DataFrame's columns by name: the refusal of a selection by
         # name said to select by position, which deploy had just done)
         raise InvalidModel(
@@ -524,6 +534,35 @@ def _check_by_position(given, converted, X) -> None:
         problem = features.unservable(given, list(map(str, getattr(X, "columns", []))))
         raise problem or InvalidModel("the model's ColumnTransformer selecting its columns by name, converted to "
                                       "select them by position, does not give what it gives on the training data")
+
+
+def _made_up_rows(given, n=64):
+    """For a model deployed without training data: a DataFrame of its feature names (feature_names_in_) holding n
+    rows of made-up numbers, each column its own (normal draws of a scale of its own), or where the model given
+    refuses those, small integers (codes an encoder was fitted on); None where it has no names or refuses both."""
+    import copy
+    import warnings
+
+    names = features.fitted_names(given)
+    try:
+        import pandas as pd
+    except ImportError:
+        return None
+    if not names:
+        return None
+    rng = np.random.default_rng(0)
+    how = "predict_proba" if hasattr(given, "predict_proba") else "predict"
+    for rows in (rng.normal(size=(n, len(names))) * (1 + np.arange(len(names))) + np.arange(len(names)),
+                 rng.integers(0, 3, size=(n, len(names))).astype(float)):
+        frame = pd.DataFrame(rows, columns=names)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                getattr(copy.deepcopy(given), how)(frame)  # (a copy: scoring changes some estimators' state)
+        except Exception:  # noqa: BLE001 - the next kind of rows, or none
+            continue
+        return frame
+    return None
 
 
 class _SameAsNewest(Exception):
