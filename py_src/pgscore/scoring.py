@@ -117,7 +117,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         # (what a resume line says where no chunk has said a version yet: the first chunks' rows none --where held for)
         state["pinned"] = job.pinned
         if after is not None and version is None and job.pinned is not None:
-            _say_if_resumed_by_another(conn, model, after, job.pinned, shown_key)
+            _say_if_resumed_by_another(conn, model, after, job.pinned, shown_key, rel, key, into)
         conn.commit()
         begun = time.time()  # tqdm's clock
         with contextlib.nullcontext(given) if given is not None else _stop_between_chunks(conn, cancel) as stop:
@@ -202,24 +202,33 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
 
 
-def _say_if_resumed_by_another(conn, model, after, pinned, shown_key):
+def _say_if_resumed_by_another(conn, model, after, pinned, shown_key, rel=None, key=None, into=None):
     """A warning on stderr where a run given --after without --version (a resume line edited by hand, or one a run
     printed before it had committed a chunk) goes on from a key whose row the prediction log says another version
     of the model scored: the rest of the table would be scored with `pinned`, the live version now, silently
     (session 65). The log's newest batch row of that key and model (its entity_key index) that score_table wrote
     (cause's via: not a pgscore.predict_batch call's, whose version says nothing of a run's; review r6); nothing where
-    the run's role may not read the log, or nothing was logged (--no-log). The log does not name the table: a row of
-    another table sharing the key, scored with another version by a later run, warns all the same."""
+    the run's role may not read the log, or nothing was logged (--no-log). The log does not name the table: of its
+    rows of the key, the newest that wrote the score the table's row holds (`rel`, `key`, `into`) is read first (a row
+    of another table sharing the key, scored with another version by a later run, warned: session 67), else the
+    newest."""
     import psycopg2
+    from psycopg2 import sql
 
     _call(conn, "SAVEPOINT pgscore_resumed", None)
     try:
-        rows = _call(conn, "SELECT m.version FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id "
-                           "OPERATOR(pg_catalog.=) l.model_id WHERE l.entity_key OPERATOR(pg_catalog.=) %s AND "
-                           "l.entity_key IS NOT NULL AND m.name OPERATOR(pg_catalog.=) %s AND l.source "
-                           "OPERATOR(pg_catalog.=) 'batch' AND (l.cause OPERATOR(pg_catalog.->>) 'via') "
-                           "OPERATOR(pg_catalog.=) 'score_table' ORDER BY l.logged_at DESC LIMIT 1",
-                     (str(after), model))
+        held = sql.SQL("NULL::pg_catalog.float8")
+        if rel is not None and rel[1]:  # (the value the table's row of that key holds, as the log's score)
+            held = sql.SQL("(SELECT {}::pg_catalog.float8 FROM {} WHERE {} = %s "
+                           "LIMIT 1)").format(sql.Identifier(into), rel[0], sql.Identifier(key))
+        rows = _call(conn, sql.SQL(
+            "SELECT m.version FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id "
+            "OPERATOR(pg_catalog.=) l.model_id WHERE l.entity_key OPERATOR(pg_catalog.=) %s AND "
+            "l.entity_key IS NOT NULL AND m.name OPERATOR(pg_catalog.=) %s AND l.source "
+            "OPERATOR(pg_catalog.=) 'batch' AND (l.cause OPERATOR(pg_catalog.->>) 'via') "
+            "OPERATOR(pg_catalog.=) 'score_table' ORDER BY l.score OPERATOR(pg_catalog.=) {} DESC NULLS LAST, "
+            "l.logged_at DESC LIMIT 1").format(held), (str(after), model) + ((str(after),) if rel is not None and
+                                                                              rel[1] else ()))
     except (psycopg2.Error, PgscoreError):  # (a role that may not read the log: no warning)
         _call(conn, "ROLLBACK TO SAVEPOINT pgscore_resumed", None)
         return
