@@ -4026,6 +4026,43 @@ def test_score_after_without_version_does_not_warn_of_another_tables_run_sharing
     assert "warning" not in r.stderr, r.stderr
 
 
+def test_score_retried_by_a_scheduler_after_a_sigkill_as_the_docs_say_scores_and_logs_each_row_once(db_url):
+    """docs/cli.md's answer for a run a scheduler kills (SIGKILL: no resume line) and retries with the same command:
+    stamp the rows with --scored-at-into and score those not stamped since the DAG run began, the version pinned.
+    The command as the docs write it, killed after its first chunks committed, then run again as it was: every row
+    scored, each logged once, the retry starting after the rows the killed try committed."""
+    import sys
+
+    _scored_table(db_url)
+    query(db_url, "ALTER TABLE t ADD COLUMN sa timestamptz")
+    query(db_url, "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN PERFORM pg_sleep(0.3); "
+                  "RETURN NULL; END$$; CREATE TRIGGER slow AFTER UPDATE ON t FOR EACH STATEMENT EXECUTE FUNCTION slow()")
+    (began,), = query(db_url, "SELECT now()::text")  # the DAG run's start, the same for each of its tries
+    command = [sys.executable, "-m", "pgscore.cli", "score", "--model", "m", "--table", "t", "--key", "k", "--into",
+               "s", "--chunk-size", "7", "--version", "1", "--scored-at-into", "sa", "--where",
+               f"sa IS NULL OR sa < '{began}'", "--quiet", "--db", db_url]
+    p = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120  # (a bound for a hung run, not a speed)
+        while query(db_url, "SELECT count(sa) FROM t")[0][0] < 14 and p.poll() is None:
+            assert time.time() < deadline, "no chunk committed"
+            time.sleep(0.02)
+        p.kill()  # the scheduler's SIGKILL: no resume line
+        p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+    (killed,), = query(db_url, "SELECT count(sa) FROM t")
+    assert 14 <= killed < 30, killed
+    r = subprocess.run(command, capture_output=True, text=True, timeout=120)  # the retry, the same command
+    assert r.returncode == 0 and f"scored {30 - killed} rows" in r.stdout, r
+    assert query(db_url, "SELECT count(*) FROM t WHERE s = -1 OR sa IS NULL") == [(0,)]
+    logged = query(db_url, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.predictions "
+                           "WHERE model = 'm' AND source = 'batch'")
+    assert logged == [(30, 30)], logged
+
+
 def test_score_after_without_version_reads_the_log_rows_of_pgscore_score_not_predict_batch_s(db_url):
     """The warning read the newest `batch` row of the --after key, which pgscore.predict_batch's rows are too (an
     application's call, an analyst's with p_version): a predict_batch call with the live version after a run
