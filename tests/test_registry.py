@@ -1123,6 +1123,11 @@ def test_a_column_transformer_by_name_whose_step_reads_the_dataframe_is_refused_
         registry.deploy(db_url, "reads_frame", est, frame)
     assert e.value.sqlstate == "22023" and "FunctionTransformer" in e.value.hint
     assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'reads_frame'") == [(0,)]
+    # deployed without training data: tried on made-up rows, the same refusal (session 67: it deployed unchecked)
+    with pytest.raises(InvalidModel, match=r"converted to select them by position, fails on the float array the "
+                                           r"database gives: AttributeError: .*'assign'"):
+        registry.deploy(db_url, "reads_frame", est, None)
+    assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'reads_frame'") == [(0,)]
 
 
 def test_a_column_transformer_by_name_deployed_with_an_array_is_checked_as_a_dataframe_of_its_names(db_url,

@@ -508,11 +508,11 @@ def _check_by_position(given, converted, X) -> None:
         if (built or made_up) and failed is None:
             return  # (the model given refuses the DataFrame made of the array: not checked, as before)
         same = False
-    if made_up and (failed is not None or not same):
+    if made_up and failed is None and not same:  # (one failing on the array: said below, as with training data)
         raise InvalidModel(
             "the model's ColumnTransformer selecting its columns by name, converted to select them by position, "
             f"does not give what it gives on {len(rows)} rows of made-up numbers as a DataFrame of its feature "
-            "names (deployed without training data)" + (f": {type(failed).__name__}: {failed}" if failed else ""),
+            "names (deployed without training data)",
             hint="select the columns by position: ColumnTransformer([(..., [0, 2]), ...]) with the positions in the "
                  "feature names, and train on X.to_numpy(); or deploy with the training data, on which it is tried")
     if failed is not None:  # (a step inside reading the DataFrame's columns by name: the refusal of a selection by
