@@ -464,3 +464,38 @@ def test_an_unmarked_scratch_database_somebody_connects_to_before_the_drop_is_le
     finally:
         someone.close()
         query(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_a_databases_own_pgscore_settings_move_with_pg_dump_create_alone(db_url, empty_db_url, cluster):
+    """docs/sql.md's "Moving a database": the settings a DBA made with ALTER DATABASE (pgscore.unbound_signatures,
+    a security setting, and pgscore.log_queries' sampling) are the database's, which pg_dump writes only with
+    --create. A trial (session 67, h2) followed the steps as they were (createdb, pg_dump -Fc, pg_restore): the moved
+    database came back with neither, saying nothing, and `pgscore status` on it said `unbound signatures: accept` and
+    `query-path log: all`. The steps the docs give now (pg_dump -Fc -C, pg_restore -C) keep both; status says so."""
+    src = query(db_url, "SELECT current_database()")[0][0]
+    query(db_url, f'ALTER DATABASE "{src}" SET pgscore.unbound_signatures = \'refuse\'')
+    query(db_url, f'ALTER DATABASE "{src}" SET pgscore.log_queries = \'0.1\'')
+    own = ("SELECT current_setting('pgscore.unbound_signatures', true), current_setting('pgscore.log_queries', true)")
+    assert query(db_url, own) == [("refuse", "0.1")]
+
+    # the steps as they were: a new database made by createdb, a dump without --create: both are gone
+    plain = subprocess.run([str(pg_bin_dir() / "pg_dump"), "-Fc", "-d", db_url], capture_output=True, check=True).stdout
+    restore = subprocess.run([str(pg_bin_dir() / "pg_restore"), "-d", empty_db_url], input=plain,
+                             capture_output=True)
+    assert (restore.returncode, restore.stderr) == (0, b"")
+    assert query(empty_db_url, own) in ([(None, None)], [("", "")]), query(empty_db_url, own)
+
+    # as the docs say now: pg_dump -C, and pg_restore -C into the server where the name is free (here the source
+    # itself is dropped first: one cluster)
+    created = subprocess.run([str(pg_bin_dir() / "pg_dump"), "-Fc", "-C", "-d", db_url], capture_output=True,
+                             check=True).stdout
+    postgres = cluster.url("postgres")
+    query(postgres, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (src,))
+    query(postgres, f'DROP DATABASE "{src}"')
+    restore = subprocess.run([str(pg_bin_dir() / "pg_restore"), "-C", "-d", postgres], input=created,
+                             capture_output=True)
+    assert (restore.returncode, restore.stderr) == (0, b""), restore.stderr
+    assert query(db_url, own) == [("refuse", "0.1")]
+    status = pgscore_cli("status", "--db", db_url)
+    assert "unbound signatures: refuse" in status.stdout, status.stdout + status.stderr
+    assert f"query-path log: all (database {src}: 0.1" in status.stdout, status.stdout
