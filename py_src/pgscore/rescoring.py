@@ -3346,7 +3346,7 @@ def retry(plpy, GD, model_name=None, limit=None):
             out.append((w.id, 0, n))
             continue
         if w.queue_oids:  # only those queued for its profile table as it is now
-            gone_queued(plpy, w.id, w.profiles, "retry_failed")
+            gone_queued(plpy, w.id, w.profiles, "retry_failed", w.events.name)
             plpy.execute(plpy.prepare(_RESTAMP, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.profiles.oid])
             other = plpy.execute(plpy.prepare(_ELSEWHERE, ["pg_catalog.int8", "pg_catalog.oid"]),
                                  [w.id, w.profiles.oid])[0]
@@ -3355,7 +3355,11 @@ def retry(plpy, GD, model_name=None, limit=None):
                              f"queued for the table now named {other['name']}, not for {w.profiles.name} (renamed, "
                              "and another made under its name), whose wiring cannot rescore them",
                              hint=f"attach_rescoring of {other['name']} (after detaching wiring {w.id}) takes them "
-                                  "over")
+                                  f"over; where {w.profiles.name} is a copy of {other['name']} (CREATE TABLE AS and a "
+                                  "rename, to rewrite it), they are its profiles: before dropping "
+                                  f"{other['name']}, UPDATE pgscore.error_queue SET profile_oid = "
+                                  f"{quote_literal(plpy, w.profiles.name)}::regclass WHERE rescoring_id = {int(w.id)} "
+                                  f"AND profile_oid = {quote_literal(plpy, other['name'])}::regclass, then retry")
             plan = plpy.prepare(_QUEUED_KEYS_OID, ["pg_catalog.int8", "pg_catalog.int8", "pg_catalog.oid"])
             keys = plpy.execute(plan, [w.id, limit, w.profiles.oid])[0]["keys"] or []
         else:
@@ -4017,21 +4021,31 @@ _GONE_QUEUED = ("WITH d AS (DELETE FROM pgscore.error_queue AS q WHERE q.profile
                 "AND (q.rescoring_id IS NULL OR q.rescoring_id OPERATOR(pg_catalog.=) $1 OR NOT EXISTS (SELECT 1 FROM "
                 "pgscore.rescoring AS r JOIN pg_catalog.pg_trigger AS t ON t.tgname OPERATOR(pg_catalog.=) "
                 "r.trigger_name AND NOT t.tgisinternal WHERE r.rescoring_id OPERATOR(pg_catalog.=) q.rescoring_id)) "
-                "RETURNING 1) "
-                "SELECT pg_catalog.count(*)::pg_catalog.int4 AS n FROM d")
+                "RETURNING q.entity_key AS k) "
+                "SELECT pg_catalog.count(*)::pg_catalog.int4 AS n, (SELECT pg_catalog.array_agg(s.k) FROM (SELECT "
+                "DISTINCT d.k FROM d ORDER BY d.k LIMIT 5) AS s) AS keys FROM d")
 
 
-def gone_queued(plpy, rescoring_id, profiles: "Table", by: str) -> int:
+def gone_queued(plpy, rescoring_id, profiles: "Table", by: str, events: "str | None" = None) -> int:
     """Deletes the queued profiles _GONE_QUEUED finds, with a WARNING where there are any (`by`: the function
-    that does it); returns how many."""
-    n = plpy.execute(plpy.prepare(_GONE_QUEUED, ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.oid"]),
-                     [rescoring_id, profiles.name, profiles.oid])[0]["n"]
+    that does it; `events`: the wiring's event table, for the hint's rescore_profiles call); returns how many.
+    The WARNING names a few of their keys, and its hint the case where the table of the name is a copy of the
+    dropped one (a rewrite by CREATE TABLE AS and a rename, session 67: then they are its profiles, their scores
+    missing their last events) and how to rescore them."""
+    row = plpy.execute(plpy.prepare(_GONE_QUEUED, ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.oid"]),
+                       [rescoring_id, profiles.name, profiles.oid])[0]
+    n = row["n"]
     if n:
+        keys = ", ".join(quote_literal(plpy, k) for k in row["keys"] or [])
+        rescore = (f"SELECT * FROM pgscore.rescore_profiles({quote_literal(plpy, events)}, "
+                   f"{quote_literal(plpy, profiles.name)})" if events else "pgscore.rescore_profiles")
         plpy.warning(f"pgscore.{by}: {n} queued rescoring(s) of {profiles.name} were deleted: they were queued for "
                      f"a table of that name that no longer exists (dropped, and {profiles.name} made again since), so "
-                     "nothing could rescore them",
-                     hint=f"they are not {profiles.name}'s profiles: its own are rescored by their next event, or by "
-                          "pgscore.rescore_profiles")
+                     f"nothing could rescore them (key(s) {keys}{', ...' if n > len(row['keys'] or []) else ''})",
+                     hint=f"they are not {profiles.name}'s profiles, unless it was made as a copy of the dropped table "
+                          "(CREATE TABLE AS and a rename, to rewrite it; VACUUM FULL, CLUSTER and pg_repack keep a "
+                          "table and its queue): then those keys' scores miss their last events; its profiles are "
+                          f"rescored by their next event, or by {rescore}")
     return n
 # two types, each a domain's base type where it is one, by name, and whether each is a composite type (a row)
 _BASE_TYPES = ("SELECT pg_catalog.format_type(sb.oid, NULL) AS src, pg_catalog.format_type(db.oid, NULL) AS dst, "
@@ -4268,7 +4282,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
                      hint="insert its events, and record its outcomes, from sessions of one TimeZone; or key the "
                           "profiles by another column")
     if w.queue_oids:
-        gone_queued(plpy, w.id, profiles, "attach_rescoring")
+        gone_queued(plpy, w.id, profiles, "attach_rescoring", w.events.name)
         adopted = plpy.execute(plpy.prepare(_ADOPT_OID, ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.oid"]),
                                [w.id, profiles.name, profiles.oid])
     else:
