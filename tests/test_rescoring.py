@@ -3133,6 +3133,24 @@ def test_the_delete_status_gives_clears_the_queue_of_a_profile_table_dropped_and
     assert query(shop, "SELECT profile_table, entity_key FROM pgscore.error_queue") == [("public.customers", "72")]
 
 
+def test_status_says_why_most_of_the_queue_waits(shop):
+    """Session 67, trial T23 (h2): the log's volume full, 572 profiles were queued with `53100 ... No space left on
+    device`, and pgscore status said how many waited, the oldest and the most tried, not why: the on-call had to
+    query the queue to learn the disk was full. It names the SQLSTATE most of them share, how many, and the latest
+    reason of it."""
+    attach(shop)
+    query(shop, "UPDATE customers SET age = NULL WHERE id IN (72, 73)")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (72), (73)")  # 22023: age is NULL
+    query(shop, "SELECT pgscore.retire('churn')")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (74)")  # another reason: no live version
+    (state, reason), = query(shop, "SELECT sqlstate, reason FROM pgscore.error_queue WHERE entity_key = '73'")
+    assert state == "22023" and "'age'" in reason, (state, reason)
+    out = pgscore_cli("status", "--db", shop.dsn).stdout
+    assert ("error queue: 3 profiles waiting to be rescored, the oldest failed ") in out, out
+    assert (f"; see SELECT * FROM pgscore.error_queue; 2 of them with SQLSTATE 22023, the latest: {reason}; once the "
+            "cause is fixed: ") in out, out
+
+
 def test_status_names_the_queue_of_a_profile_table_that_is_gone(shop):
     """Queued errors of no wiring whose profile table no longer exists (a detach, then the table dropped; or left by
     a forget_rescoring before migration 0157): pgscore status said the next attach_rescoring to their profile table

@@ -1363,6 +1363,12 @@ SELECT pg_catalog.count(*),
                   AND a.attname = 'profile_oid' AND NOT a.attisdropped)
   FROM pgscore.error_queue q LEFT JOIN pgscore.rescoring w ON w.rescoring_id = q.rescoring_id"""
 _QUEUED = _by_catalog(_QUEUED)
+# the SQLSTATE most queued rows share, how many, and the reason of the latest of them
+_QUEUED_WHY = """
+SELECT q.sqlstate, pg_catalog.count(*),
+       (pg_catalog.array_agg(q.reason ORDER BY q.last_failed_at DESC, q.error_id DESC))[1]
+  FROM pgscore.error_queue q GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"""
+_QUEUED_WHY = _by_catalog(_QUEUED_WHY)
 # the DELETE status gives for the queued rows of no wiring that nothing can rescore: their profile table is gone by
 # name; or (migration 0160: the row keeps its table's OID) queued in this database for a table dropped since, another
 # made under its name (the DELETE by name alone left those; a row of a restored dump, whose OIDs are all new, is
@@ -1588,6 +1594,14 @@ def _rescoring_status(cur):
                    f"{'tried' if queued == 1 else 'the most tried'} {attempts} "
                    f"time{'' if attempts == 1 else 's'}; "  # (attempts so far, not a limit: "up to N" read as one)
                    "see SELECT * FROM pgscore.error_queue")
+        # (session 67, trial T23: 572 profiles queued by a full disk, and status said how many, not why) the SQLSTATE
+        # most of them share, with its latest reason
+        cur.execute(_QUEUED_WHY)
+        why = cur.fetchone()
+        if why is not None:
+            reason = " ".join(str(why[2]).split())
+            waiting += (f"; {why[1]} of them with SQLSTATE {why[0] or 'none'}, the latest: "
+                        + (reason if len(reason) <= 200 else reason[:197] + "..."))
         if queued > orphans:
             waiting += f"; once the cause is fixed: {command('retry')}"
         if orphans > gone + remade:
