@@ -138,6 +138,28 @@ def test_the_error_queue_check_says_what_rescores_which_queued_profile(shop_temp
     assert health(url)["error_queue"][:2] == ("ok", 0)
 
 
+def test_the_error_queue_check_names_the_sqlstate_most_queued_profiles_share(shop_template, clone_of):
+    """Session 67, trial T23 (h2), migration 0165: the audit log's volume full, 572 profiles were queued with SQLSTATE
+    53100, and the check said `572 profile(s) wait, ..., the most tried 6 time(s): SELECT * FROM pgscore.error_queue
+    for why`: how many, not why. It names the SQLSTATE most of them share and how many (a code: the function returns
+    no reason's text), of the models asked for alone where some are named."""
+    url = clone_of(shop_template)
+    query(url, "UPDATE customers SET age = NULL WHERE id IN (3, 4)")
+    query(url, "INSERT INTO complaints (customer_id) VALUES (3), (4)")  # queued: age is NULL (22023)
+    query(url, "SELECT pgscore.retire('churn')")
+    query(url, "INSERT INTO complaints (customer_id) VALUES (5)")  # another reason: no live version
+    states_ = dict(query(url, "SELECT sqlstate, count(*) FROM pgscore.error_queue GROUP BY 1"))
+    assert states_.get("22023") == 2 and len(states_) == 2, states_
+    tail = ": SELECT * FROM pgscore.error_queue for why; pgscore retry rescores them"
+    state, value, detail = health(url)["error_queue"]
+    assert (state, value) == ("warn", 3) and detail.endswith(", the most tried 1 time(s), 2 with SQLSTATE 22023" + tail), \
+        detail
+    (detail,), = query(url, "SELECT detail FROM pgscore.health(ARRAY['churn']) WHERE check_name = 'error_queue'")
+    assert detail.endswith(", 2 with SQLSTATE 22023" + tail), detail
+    query(url, "UPDATE pgscore.error_queue SET sqlstate = NULL")  # none kept: nothing said of it
+    assert health(url)["error_queue"][2].endswith(", the most tried 1 time(s)" + tail)
+
+
 def test_the_error_queue_check_says_the_next_attach_deletes_the_queue_of_a_profile_table_made_again(shop_template,
                                                                                                       clone_of):
     """Session 66, review r4: queued errors of no wiring (a detach) whose profile table was dropped and made again
