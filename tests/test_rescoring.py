@@ -2953,6 +2953,32 @@ def test_a_profile_table_rewritten_as_a_copy_names_its_queued_keys_and_the_way_t
     assert query(shop, "SELECT count(*) FROM tenant_c.customers WHERE churn_score IS NULL") == [(0,)]
 
 
+def test_pgscore_retry_exits_1_while_it_leaves_profiles_queued_for_a_renamed_table(shop):
+    """Session 67, trial T23 (h2): a profile table swapped for a copy (the old one renamed) while two profiles were
+    queued: `pgscore retry` left them (its WARNING says why) and exited 0, `2 profiles still queued`, so a cron on its
+    exit code never learned that nothing rescores them. It exits 1 and says which they are; 0 again once they are
+    handed to the copy (the WARNING's UPDATE) and rescored."""
+    rid = queue_tenant_c(shop)
+    query(shop, "UPDATE tenant_c.customers SET age = 40")
+    query(shop, "BEGIN; LOCK TABLE tenant_c.customers IN EXCLUSIVE MODE; "
+                "CREATE TABLE tenant_c.customers_new (LIKE tenant_c.customers INCLUDING ALL); "
+                "INSERT INTO tenant_c.customers_new SELECT * FROM tenant_c.customers; "
+                "ALTER TABLE tenant_c.customers RENAME TO customers_old; "
+                "ALTER TABLE tenant_c.customers_new RENAME TO customers; COMMIT")
+    run = pgscore_cli("retry", "--db", shop.dsn)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stdout.endswith(f"wiring {rid}: tenant_c.complaints -> tenant_c.customers: 0 rescored, 0 still "
+                               "failing\n2 profiles still queued: see their reasons with SELECT * FROM "
+                               "pgscore.error_queue\n2 of them were queued for another table of the profile table's "
+                               "name (renamed since), which this retry cannot rescore: see its WARNING\n"), run.stdout
+    assert "WARNING:  pgscore: retry_failed left 2 queued profile(s)" in run.stdout, run.stdout
+    query(shop, f"UPDATE pgscore.error_queue SET profile_oid = 'tenant_c.customers'::regclass WHERE rescoring_id = "
+                f"{rid} AND profile_oid = 'tenant_c.customers_old'::regclass")
+    run = pgscore_cli("retry", "--db", shop.dsn)
+    assert (run.returncode, run.stdout) == (0, f"wiring {rid}: tenant_c.complaints -> tenant_c.customers: 2 rescored, "
+                                               "0 still failing\n"), run.stdout + run.stderr
+
+
 def test_an_event_of_a_profile_table_made_again_does_not_name_the_dropped_tables_events(shop):
     """Session 66: the profile table alone dropped and made again under a live wiring, an event for the new table's
     customer 70 before any retry_failed cleared the dropped table's queue row of key 70 and its audit row named that
