@@ -4803,6 +4803,32 @@ def test_an_insert_whose_profiles_cannot_be_queued_for_a_full_disk_fails_saying_
     assert query(shop, "SELECT count(*) FROM complaints") == [(n,)]
 
 
+def test_profiles_queued_for_a_full_disk_are_told_what_frees_it(shop):
+    """Session 67, trial T23 (h2): the audit log's volume full, every INSERT warned `... could not be rescored
+    (writing the score and its audit row failed: could not extend file ...: No space left on device); the events
+    were kept and the profiles queued`, HINT `fix the cause, then SELECT * FROM pgscore.retry_failed()`: the
+    cause is a disk, and the hint says what frees it and where the way out is written (a retry still full says it
+    too)."""
+    attach(shop)
+    query(shop, """CREATE FUNCTION public.disk_full() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN
+                   RAISE EXCEPTION 'could not extend file "base/1/2": No space left on device'
+                   USING ERRCODE = 'disk_full', HINT = 'Check free disk space.'; END$$""")
+    query(shop, "CREATE TRIGGER disk_full BEFORE UPDATE ON customers FOR EACH ROW EXECUTE FUNCTION public.disk_full()")
+    frees = ("; the disk is full: free space first (pgscore maintain --keep drops old days of the prediction log; "
+             "today's rows filling it: docs/operations-disk.md, 'The way out')")
+    del shop.notices[:]
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (30)")
+    assert query(shop, "SELECT sqlstate FROM pgscore.error_queue") == [("53100",)]
+    warned = [n for n in shop.notices if n.startswith("WARNING")]
+    assert len(warned) == 1 and warned[0].endswith(
+        "HINT:  fix the cause, then SELECT * FROM pgscore.retry_failed()" + frees + "\n"), shop.notices
+    del shop.notices[:]
+    query(shop, "SELECT * FROM pgscore.retry_failed()")
+    warned = [n for n in shop.notices if n.startswith("WARNING")]
+    assert len(warned) == 1 and warned[0].endswith(
+        "HINT:  fix the cause, then SELECT * FROM pgscore.retry_failed() again" + frees + "\n"), shop.notices
+
+
 def test_an_insert_whose_queue_cannot_grow_for_want_of_memory_is_not_told_to_free_disk_space(shop):
     """The queue's INSERT fails with another error of class 53 than a full disk (out of memory, 53200): the
     INSERT fails in pgscore's words as on a full disk, but the hint names what the server ran out of, keeping its

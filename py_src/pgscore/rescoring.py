@@ -3138,6 +3138,10 @@ def queue(plpy, w: Wiring, plan, failures, via, hint=None):
               f"pgscore.activate({quote_literal(plpy, w.model_name)}, VERSION) (pgscore.model_versions lists them)"
               if any(state == "55000" and "has no live version" in reason for reason, state in reasons.values())
               else "")
+    # (session 67, trial T23) a full disk under the log or the profile table: what frees it, not "fix the cause"
+    unlive += ("; the disk is full: free space first (pgscore maintain --keep drops old days of the prediction log; "
+               "today's rows filling it: docs/operations-disk.md, 'The way out')"
+               if any(state == DISK_FULL for _, state in reasons.values()) else "")
     # said for a retry and a refresh too: run by a scheduler (pg_cron records a run that returned rows as
     # succeeded, and only the server log keeps a WARNING), the result rows alone are seen by no one
     if via == "trigger":
