@@ -3788,6 +3788,58 @@ def test_score_sigterm_while_a_chunk_s_commit_waits_cancels_it_and_exits_75(db_u
     assert r.returncode == 0 and "scored 23 rows" in r.stdout, r
 
 
+def test_score_sigterm_while_a_chunk_s_commit_waits_for_a_synchronous_standby_says_it_is_not_confirmed(db_url):
+    """A SIGTERM while a chunk's COMMIT waits for a synchronous standby that does not answer (down, or gone): after
+    scoring.TERM_GRACE the COMMIT is cancelled, and PostgreSQL then commits the chunk on the primary alone (its
+    WARNING: "The transaction has already committed locally, but might not have been replicated to the standby").
+    The run said "stopped by a SIGTERM after 7 rows (committed)", as for chunks the standby confirmed (session 67,
+    h6); it says now that the last chunk's rows are committed here alone, not confirmed by the standby, which a
+    failover to it would lose, and what to check. Exit 75, the resume line as before."""
+    import signal
+    import sys
+
+    _scored_table(db_url)
+    local = db_url + ("&" if "?" in db_url else "?") + "options=-csynchronous_commit%3Dlocal"
+    query(local, "ALTER SYSTEM SET synchronous_standby_names = 'h6_no_such_standby'")
+    p = None
+    try:
+        query(local, "SELECT pg_reload_conf()")
+        deadline = time.time() + 30  # (the postmaster signals the backends: a bound, not a speed)
+        while query(local, "SHOW synchronous_standby_names") != [("h6_no_such_standby",)]:
+            assert time.time() < deadline, "the reload never took"
+            time.sleep(0.05)
+        p = subprocess.Popen([sys.executable, "-m", "pgscore.cli", "score", "--model", "m", "--table", "t", "--key",
+                              "k", "--into", "s", "--chunk-size", "7", "--db", db_url], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        waiting = ("SELECT pid, query FROM pg_stat_activity WHERE application_name = 'pgscore score' "
+                   "AND wait_event = 'SyncRep'")
+        deadline = time.time() + 120  # (a bound for a hung run, not a speed)
+        while not query(local, waiting) and p.poll() is None:
+            assert time.time() < deadline, "no COMMIT of the run waited for the standby"
+            time.sleep(0.05)
+        assert [q for _, q in query(local, waiting)] == ["COMMIT"], p.poll()
+        p.send_signal(signal.SIGTERM)
+        try:
+            _, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the SIGTERM did not stop a chunk whose COMMIT waited for the standby") from None
+    finally:
+        if p is not None and p.poll() is None:
+            p.kill()
+            p.communicate()
+        query(local, "ALTER SYSTEM RESET synchronous_standby_names")
+        query(local, "SELECT pg_reload_conf()")
+    assert p.returncode == 75, err
+    assert "committed locally, but might not have been replicated" in err, err  # (the server's WARNING, as before)
+    assert "pgscore: stopped by a SIGTERM after 7 rows (committed); " not in err, err
+    assert "pgscore: stopped by a SIGTERM after 7 rows: committed on this server, but the last chunk's 7 rows were " \
+           "not confirmed by a synchronous standby (its COMMIT was cancelled while it waited for one, " \
+           "synchronous_standby_names); a failover to the standby would lose them" in err, err
+    assert "resume with: --after='c 007' --version 1" in err, err
+    assert "Traceback" not in err, err
+    assert query(local, "SELECT count(*) FROM t WHERE s <> -1") == [(7,)]
+
+
 def _patched_score(script, *args, timeout=120):
     """pgscore score in a subprocess whose pgscore.cli and pgscore.scoring `script` patches first (a signal at a chosen
     point), run as the console script runs it (main() of the process): CompletedProcess."""

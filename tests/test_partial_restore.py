@@ -444,6 +444,37 @@ def test_a_scratch_database_left_before_its_mark_is_dropped_where_nobody_is_conn
             query(admin, f"DROP DATABASE {name} WITH (FORCE)")
 
 
+def test_status_says_why_a_scratch_database_somebody_is_connected_to_is_left(db_url, cluster):
+    """Session 67: an unmarked pgscore_repair_scratch_* database somebody is connected to (which install names and
+    leaves, and drops once nobody is) was said by pgscore status as "(not marked as one: an earlier pgscore's, or not
+    one) is left to you", as a database named the older way; and where the one connected was status itself (run
+    against that database), the same. It says now that it is named as a repair's, left while somebody is connected
+    to it (who: the query), or that it is the database status is connected to, and that the next install drops it."""
+    admin = cluster.url("postgres")
+    names = ("pgscore_repair_scratch_5_0000f00d", "pgscore_repair_scratch_6_0000d00d")
+    for n in names:
+        query(admin, f"CREATE DATABASE {n}")
+    held = psycopg2.connect(cluster.url(names[0]))
+    try:
+        assert pgscore_cli("install", "--no-check", "--db", cluster.url(names[1])).returncode == 0
+        for url, me in ((db_url, None), (cluster.url(names[1]), names[1])):
+            status = pgscore_cli("status", "--db", url)
+            said = " ".join(status.stdout.split())
+            assert "an earlier pgscore's, or not one" not in said, said
+            assert f"{names[0]} (named as a repair's, not marked: its repair was killed before it marked it) is left " \
+                   "while somebody is connected to it (SELECT pid, usename, application_name FROM pg_stat_activity " \
+                   f"WHERE datname = '{names[0]}'): the next pgscore " in said, said
+            assert "install drops it once nobody is" in said, said
+            if me:
+                assert f"{me} (named as a repair's, not marked: its repair was killed before it marked it) is this " \
+                       "database, which pgscore status is connected to (run it against your database): the next " \
+                       "pgscore " in said, said
+    finally:
+        held.close()
+        for n in names:
+            query(admin, f"DROP DATABASE IF EXISTS {n} WITH (FORCE)")
+
+
 def test_an_unmarked_scratch_database_somebody_connects_to_before_the_drop_is_left(db_url, cluster, monkeypatch):
     """Review r2 of session 66: an unmarked pgscore_repair_scratch_* database is dropped only where nobody is
     connected to it, and the drop was WITH (FORCE), as a marked one's is: whoever connected between the check and

@@ -555,9 +555,25 @@ def _status(url, dsn, step, limit):
                   "; newer than this pgscore: run the pgscore that installed it")
         _say(f"pgscore schema: revision {current} (this pgscore's head: {head}){behind}")
         step[0] = "the databases on this server (a repair's scratch database left behind)"
-        marked, unmarked = migrate.leftover_scratch(cur)
+        found = migrate.leftover_scratch_why(cur)
+        marked, unmarked = ([n for n, _ in names] for names in found)
+        why = dict(found[1])
         if marked or unmarked:  # (status drops nothing: install does, session 65)
             every = marked + unmarked
+            cur.execute("SELECT pg_catalog.current_database()")
+            here = cur.fetchone()[0]
+
+            def left(n):
+                # (session 67) one named as a repair's (pgscore_repair_scratch_*) left because somebody is connected
+                # to it was said "not marked as one: an earlier pgscore's, or not one": the next install drops it
+                # once nobody is; and where that somebody is this status, it says so
+                if why[n].startswith("not marked (its repair killed"):
+                    return (f"{n} (named as a repair's, not marked: its repair was killed before it marked it) is "
+                            + ("this database, which pgscore status is connected to (run it against your "
+                               "database)" if n == here else "left while somebody is connected to it (SELECT pid, "
+                               f"usename, application_name FROM pg_stat_activity WHERE datname = '{n}')")
+                            + f": the next {command('install')} drops it once nobody is")
+                return f"{n} (not marked as one: an earlier pgscore's, or not one) is left to you"
             # (a standby's pg_locks hold none of the primary's advisory locks: a repair running on the primary is
             # not seen there, and its scratch database was said as one left behind: review r2 of session 65)
             _say_wrapped(
@@ -569,8 +585,7 @@ def _status(url, dsn, step, limit):
                    "this server, no repair running with it: ")
                 + (f"the next {command('install')} drops {', '.join(marked)}" if marked else "")
                 + ("; " if marked and unmarked else "")
-                + (f"{', '.join(unmarked)} (not marked as one: an earlier pgscore's, or not one) is left to you"
-                   if unmarked else "")
+                + "; ".join(left(n) for n in unmarked)
                 + f"; or by hand{' on the primary' if standby else ''}: "
                 + "; ".join(f"DROP DATABASE {n} WITH (FORCE)" for n in every))
         step[0] = "the database's Python (pgscore.validate_environment())"
@@ -2778,6 +2793,12 @@ def _score(args, url, state, stop=None):
         how = "stopped by a SIGTERM" if term else "interrupted"
         if state.get("in_doubt"):
             _say_in_doubt(state, how, args)
+        elif state.get("unconfirmed"):  # (its COMMIT cancelled while it waited for a synchronous standby: session 67)
+            print(f"pgscore: {how} after {state['rows']} rows: committed on this server, but the last chunk's "
+                  f"{state['unconfirmed']} rows were not confirmed by a synchronous standby (its COMMIT was cancelled "
+                  "while it waited for one, synchronous_standby_names); a failover to the standby would lose them: "
+                  "check the standby (pg_stat_replication) before you rely on them; resume with: "
+                  f"{_resume(state, args)}", file=sys.stderr)
         elif state.get("rows") or (state.get("last_key") is not None and state.get("last_key") != args.after):
             print(f"pgscore: {how} after {state['rows']} rows (committed); resume with: "
                   f"{_resume(state, args)}", file=sys.stderr)

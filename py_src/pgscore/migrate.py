@@ -447,6 +447,11 @@ def leftover_scratch(cur) -> tuple[list[str], list[str]]:
     return tuple([n for n, _ in names] for names in _leftover_scratch(cur))
 
 
+def leftover_scratch_why(cur) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """leftover_scratch's lists, each name with why (pgscore status says why one is left: session 67)."""
+    return _leftover_scratch(cur)
+
+
 def _leftover_scratch(cur) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """leftover_scratch's lists, each name with why: (name, why) of those to drop, and of those only to name."""
     cur.execute("SELECT d.datname, pg_catalog.shobj_description(d.oid, 'pg_database'), EXISTS (SELECT 1 FROM "

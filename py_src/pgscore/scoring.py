@@ -136,10 +136,15 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                 # the state once this chunk is committed, applied in one C call (a Ctrl-C cannot split it) and
                 # idempotent (applied again where a Ctrl-C lands just after it and the server says committed)
                 counted = _counted(state, n, last, used, skipped)
+                heard = conn.notices[-1] if conn.notices else None  # (the last notice before the COMMIT)
                 try:
                     try:
                         conn.commit()
                         state.update(counted)
+                        if stop.commit_cancelled and _warned_since(conn, heard):
+                            # a COMMIT cancelled while it waited for a synchronous standby: committed here alone,
+                            # with the server's WARNING; the run said "committed" as of any chunk (session 67)
+                            state["unconfirmed"] = n
                     except (KeyboardInterrupt, psycopg2.OperationalError) as e:
                         if not isinstance(e, KeyboardInterrupt) and not conn.closed:
                             if stop.commit_cancelled and isinstance(e, psycopg2.errors.QueryCanceled):
@@ -526,6 +531,16 @@ class Stop(list):
             self.timed = True
             signal.signal(signal.SIGALRM, self.on_alarm)
             signal.setitimer(signal.ITIMER_REAL, TERM_GRACE)
+
+
+def _warned_since(conn, heard) -> bool:
+    """Whether a WARNING came on `conn` after notice `heard` (psycopg2 keeps the last 50: found by identity)."""
+    for notice in reversed(conn.notices):
+        if notice is heard:
+            return False
+        if notice.startswith("WARNING:"):
+            return True
+    return False
 
 
 _WAITING = [False]  # _wait is in select(), waiting on the server (Stop.on_int's "stopping")
