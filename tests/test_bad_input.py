@@ -509,6 +509,12 @@ SQL_CASES = [
      (), "42704", "pgscore.record_outcome: there is no model 'tiers'\nHINT:  a typo for 'tier'?"),
     ("model_name_hint of a name like none", "SELECT pgscore.model_name_hint('nothing_like')", (), OK, ""),
     ("model_name_hint NULL", "SELECT pgscore.model_name_hint(NULL)", (), OK, ""),
+    # (0169) the writers' refusal on a standby or in a read-only transaction: nothing where the transaction may write
+    ("refuse_read_only NULL", "SELECT pgscore.refuse_read_only(NULL)", (), "22004",
+     "pgscore.refuse_read_only: what the writer writes must not be NULL"),
+    ("refuse_read_only an injection", "SELECT pgscore.refuse_read_only(%s)", (INJECT,), OK, ""),
+    ("refuse_read_only in a read-only transaction", "SET TRANSACTION READ ONLY; "
+     "SELECT pgscore.refuse_read_only(%s)", (INJECT,), "25006", "DROP TABLE"),
     ("model_name_hint an injection", "SELECT pgscore.model_name_hint(%s)", (INJECT,), OK, ""),
     ("record_outcome: a model like none", "SELECT pgscore.record_outcome('nothing_like', '1', 'x')", (), "42704",
      "pgscore.record_outcome: there is no model 'nothing_like'\nHINT:  list models with: SELECT * FROM "

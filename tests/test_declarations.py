@@ -28,6 +28,7 @@ NOISE_FLOOR = "pgscore.noise_floor(text,bigint,bigint,double precision[],double 
 NORMAL_QUANTILE = "pgscore.normal_quantile(double precision)"
 CHECK_ROWS = "pgscore.check_rows(jsonb)"
 JSONB_FLOAT8 = "pgscore.jsonb_float8(jsonb)"
+REFUSE_READ_ONLY = "pgscore.refuse_read_only(text)"
 EFFECTIVE = "pgscore.effective_thresholds(text,text,text)"
 CHECK_PERIOD_KIND = "pgscore.check_period_kind(text,text)"
 CATEGORY_CODE = "pgscore.category_code(text,text,text,integer)"
@@ -158,6 +159,11 @@ EXPECTED = {
     DOUBLES: ("i", True, "s"),  # an array of its argument's bytes, nothing else
     UNCHECKED: ("i", True, "s"),
     BATCH_ERROR: ("i", True, "s"),  # raises what its argument says, reads nothing
+    # (0169) a writer's refusal on a standby or in a read-only transaction: reads two settings of the session, as
+    # VOLATILE as pg_is_in_recovery (a promotion ends recovery); not STRICT (a NULL is refused); RESTRICTED, run by
+    # the leader alone: a parallel worker read transaction_read_only as off in a READ ONLY transaction (declared
+    # SAFE, it refused nothing there)
+    REFUSE_READ_ONLY: ("v", False, "r"),
     JSONB_FLOAT8: ("i", False, "s"),  # its argument alone (0113); not STRICT, so that it is inlined
 }
 # no SET search_path, for a reason; every query it runs qualifies what it names instead
@@ -251,6 +257,16 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     with pytest.raises(psycopg2.Error) as e:
         query(conn, "SELECT pgscore.check_period_kind('f', 'week' || g) FROM pg_catalog.generate_series(1, 1) AS g")
     assert e.value.pgcode == "22023" and e.value.diag.message_primary.startswith("f: p_period_kind must be")
+    # (0169) a writer's refusal, RESTRICTED: in a parallel query, nothing in a transaction that may write, 25006 in a
+    # read-only one (the leader runs it)
+    assert query(conn, "SELECT count(pgscore.refuse_read_only('pgscore.x writes ' || g)) "
+                       "FROM pg_catalog.generate_series(1, 3) AS g") == [(3,)]
+    query(conn, "BEGIN READ ONLY")
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT pgscore.refuse_read_only('pgscore.x writes ' || g) FROM pg_catalog.generate_series(1, 1) g")
+    query(conn, "ROLLBACK")
+    assert e.value.pgcode == "25006" and e.value.diag.message_primary == \
+        "pgscore.x writes 1: not in a read-only transaction", e.value.diag.message_primary
     (total, missing), = query(conn, "SELECT sum(pgscore.jsonb_float8(pg_catalog.to_jsonb(g))), "
                                     "count(pgscore.jsonb_float8(pg_catalog.to_jsonb(g::text))) "
                                     "FROM pg_catalog.generate_series(1, 100) AS g")  # (0113) not folded

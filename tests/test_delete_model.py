@@ -533,3 +533,74 @@ def test_cli_in_a_session_whose_transactions_default_to_repeatable_read(chrun, d
         conn.rollback()
     finally:
         conn.close()
+
+
+
+def test_a_refresh_summing_its_day_while_it_deletes_is_waited_for(chrun, db_url, trained):
+    """Session 67 (migration 0169): refresh_monitoring sums a day's rollups again (drift_rollup_day, from that day's
+    5-minute rollups) where one of its buckets changed, deleting the day's rows first, and then matches outcomes
+    (an UPDATE of pgscore.outcomes). delete_model, run meanwhile for a model whose log rows were erased (its rollups
+    left), took its SHARE lock on the outcomes, then waited for the day rows the refresh had deleted; the refresh
+    then waited for that SHARE lock: a deadlock (40P01), one of the two rolled back (a cron refresh every 5 minutes
+    against a long refresh, a pgscore delete failed). delete_model now takes the refresh's lock (monitoring_state's
+    row) before any other: it waits for a refresh running, which waits for nothing of it, and then deletes the
+    model's rollups as the refresh left them (none come back); a refresh that starts after waits for it."""
+    conn = chrun
+    X = trained[0]
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring()")  # the first refresh: every row, none yet
+    ids = [i for i, in query(conn, "SELECT model_id FROM pgscore.models WHERE name = 'chrun' ORDER BY version")]
+    (churn,), = query(conn, "SELECT model_id FROM pgscore.models WHERE name = 'churn'")
+    (day,), = query(conn, "SELECT date_trunc('day', now() - interval '3 days', 'UTC')")
+    # chrun's rollups of a day whose log rows were erased (the state erase_entity leaves), outside the look-back
+    for i in ids:
+        query(conn, "INSERT INTO pgscore.drift_rollup (model_id, bucket, kind, position, bin, n, total, n_out) "
+                    "VALUES (%s, %s::timestamptz + interval '6 hours', 'score', 0, 1, 1, 0.5, 0)", (i, day))
+        query(conn, "INSERT INTO pgscore.drift_rollup_day (model_id, day, kind, position, bin, n, total, n_out) "
+                    "VALUES (%s, %s, 'score', 0, 1, 1, 0.5, 0)", (i, day))
+    # churn's prediction of the same day, in the look-back (committed late): the refresh sums that day again
+    query(conn, "INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source) "
+                "VALUES (%s::timestamptz + interval '12 hours 2 minutes', %s, '7', %s::float8[], 0.5, 'query')",
+          (day, churn, X[0].tolist()))
+    query(conn, "UPDATE pgscore.monitoring_state SET rolled_until = %s::timestamptz + interval '12 hours 5 minutes'",
+          (day,))
+    # the refresh held where it writes the day's rows again (its old ones deleted): a lock the test holds
+    query(conn, "CREATE FUNCTION public.hold_refresh() RETURNS trigger LANGUAGE plpgsql AS "
+                "'BEGIN PERFORM pg_catalog.pg_advisory_xact_lock(6767); RETURN NULL; END'")
+    query(conn, "CREATE TRIGGER hold BEFORE INSERT ON pgscore.drift_rollup_day "
+                "FOR EACH STATEMENT EXECUTE FUNCTION public.hold_refresh()")
+    query(conn, "SELECT pg_advisory_lock(6767)")
+    a, b = psycopg2.connect(db_url), psycopg2.connect(db_url)
+    a.autocommit = b.autocommit = True
+    (pa,), = query(a, "SELECT pg_backend_pid()")
+    (pb,), = query(b, "SELECT pg_backend_pid()")
+    done = {}
+
+    def run(who, c, sql):
+        try:
+            done[who] = query(c, sql)
+        except psycopg2.Error as e:
+            done[who] = e
+
+    ta = threading.Thread(target=run, args=("refresh", a, "SELECT * FROM pgscore.refresh_monitoring('5 minutes')"),
+                          daemon=True)
+    tb = threading.Thread(target=run, args=("delete", b, "SELECT * FROM pgscore.delete_model('chrun')"), daemon=True)
+    try:
+        ta.start()
+        assert waits_on_a_lock(conn, pa, ta, seconds=60), done
+        tb.start()
+        assert waits_on_a_lock(conn, pb, tb, seconds=60), done
+    finally:
+        query(conn, "SELECT pg_advisory_unlock(6767)")
+        ta.join(timeout=120)
+        tb.join(timeout=120)
+        a.close()
+        b.close()
+    assert not ta.is_alive() and not tb.is_alive(), done
+    assert not isinstance(done["refresh"], Exception), done
+    assert not isinstance(done["delete"], Exception), done
+    assert dict(done["delete"])["pgscore.models"] == 2, done
+    assert query(conn, "SELECT count(*) FROM pgscore.drift_rollup_day WHERE model_id = ANY (%s)", (ids,)) == [(0,)]
+    assert query(conn, "SELECT count(*) FROM pgscore.drift_rollup WHERE model_id = ANY (%s)", (ids,)) == [(0,)]
+    # churn's day, summed by the refresh, stays
+    assert query(conn, "SELECT count(*) > 0 FROM pgscore.drift_rollup_day WHERE model_id = %s AND day = %s",
+                 (churn, day)) == [(True,)]

@@ -497,6 +497,35 @@ def test_erasure_finds_the_key_between_punctuation_beyond_ascii(churn):
     assert got["pgscore.error_queue (reason)"] == len(BOUNDED), got
 
 
+def test_erasure_finds_a_key_as_python_s_repr_writes_it(churn):
+    """(session 67) A model's own error names a key as Python's repr writes it (`KeyError: 'a\\\\b'`, a tab as
+    `\\t`): a key holding a backslash, tab, newline or carriage return is not in that text as itself, and neither
+    the substring nor the whole token found it: the erasure left the key in the queue. It is found now, bounded as
+    the key is but for the quotes around it; another key's repr holding it inside a word is left. Failed before:
+    the three reasons of the keys' reprs left as they were."""
+    keys = {"a\\b": "KeyError: 'a\\\\b'", "tab\tkey": "no profile 'tab\\tkey' in the frame",
+            "\\": "bad key: '\\\\' (a backslash)"}
+    others = ["KeyError: 'xa\\\\by'", "KeyError: 'tab\\tkeys'"]
+    c = psycopg2.connect(churn.dsn)
+    try:
+        cur = c.cursor()
+        cur.execute("DELETE FROM pgscore.error_queue")
+        cur.executemany("INSERT INTO pgscore.error_queue (model_name, profile_table, entity_key, reason) "
+                        "VALUES ('churn', 'public.customers', %s, %s)",
+                        [(f"h{i}", t) for i, t in enumerate(list(keys.values()) + others)])
+        got = {}
+        for k in keys:
+            cur.execute("SELECT table_name, rows FROM pgscore.erase_entity(%s, 'churn')", (k,))
+            got[k] = dict(cur.fetchall())["pgscore.error_queue (reason)"]
+        cur.execute("SELECT reason FROM pgscore.error_queue WHERE reason NOT LIKE '(erased:%%' ORDER BY error_id")
+        left = [r[0] for r in cur.fetchall()]
+    finally:
+        c.rollback()
+        c.close()
+    assert left == others, left
+    assert got == {k: 1 for k in keys}, got
+
+
 def test_erasure_of_a_long_key_is_not_refused_as_too_complex(churn):
     """(session 66, review r1) The whole token was a regular expression holding the key: a 100,000-character key
     named in a reason failed every erasure of it (2201B `invalid regular expression: regular expression is too

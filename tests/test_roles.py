@@ -1542,6 +1542,38 @@ def test_the_app_and_the_reader_are_told_the_model_a_misspelt_name_may_be_but_ca
         conn.close()
 
 
+def test_a_writer_run_as_the_admin_or_the_app_in_a_read_only_transaction_says_where_to_run_it(urls, db_url):
+    """Migration 0169: every writer refuses a read-only transaction through pgscore.refuse_read_only, revoked from
+    PUBLIC. The writers run as their caller (retire, set_thresholds, silence_alerts, detach_rescoring...) call it as
+    the admin, granted it; those run as their owner (record_outcome, the app's; set_shadow) as their owner: each gives
+    its own refusal to a login that is no superuser (not 42501 on the helper), and the app and the reader may not
+    call the helper themselves."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y), X, Y,
+                    feature_names=CHURN_FEATURES)
+    for login, sql_text, writes in (
+            ("admin", "SELECT pgscore.retire('churn')", "pgscore.retire writes the registry"),
+            ("admin", "SELECT pgscore.set_thresholds('churn', 'psi', 0.1, 0.2)",
+             "pgscore.set_thresholds writes pgscore.drift_threshold_overrides"),
+            ("admin", "SELECT * FROM pgscore.refresh_monitoring()",
+             "pgscore.refresh_monitoring writes the rollups (pgscore.drift_rollup, pgscore.monitoring_state)"),
+            ("admin", "SELECT pgscore.set_shadow('churn', 1)", "pgscore.set_shadow writes pgscore.shadows"),
+            ("app", "SELECT pgscore.record_outcome('churn', '1', 1)", "pgscore.record_outcome writes pgscore.outcomes")):
+        conn = connect(urls[login])
+        query(conn, "SET default_transaction_read_only = on")
+        with pytest.raises(errors.ReadOnlySqlTransaction) as e:
+            query(conn, sql_text)
+        assert e.value.diag.message_primary == f"{writes}: not in a read-only transaction", (login, e.value.pgerror)
+        conn.close()
+    for login in ("app", "bi"):
+        conn = connect(urls[login])
+        with pytest.raises(errors.InsufficientPrivilege):
+            query(conn, "SELECT pgscore.refuse_read_only('pgscore.x writes y')")
+        conn.close()
+    conn = connect(urls["admin"])
+    assert query(conn, "SELECT pgscore.refuse_read_only('pgscore.x writes y')") == [("",)]
+    conn.close()
+
+
 def test_the_admin_and_the_app_are_told_the_model_a_misspelt_name_may_be_by_the_deploy_and_retry_functions(urls,
                                                                                                           db_url):
     """activate, rollback and retire (run as their caller, the admin) and set_shadow and clear_shadow (as their owner)

@@ -431,6 +431,8 @@ WRITERS = {
     "set_shadow": "SELECT pgscore.set_shadow('churn', 1)",
     "set_thresholds": "SELECT pgscore.set_thresholds('churn', 'psi', 0.1, 0.2)",
     "silence_alerts": "SELECT pgscore.silence_alerts('churn', '1 day', 'r')",
+    # (0169) the writers' one refusal, which each above calls: called itself, it says the same of what it is given
+    "refuse_read_only": "SELECT pgscore.refuse_read_only('pgscore.refuse_read_only (as a writer calls it)')",
 }
 RESCORING = ("backfill_rescoring", "refresh_windows", "rescore_profiles", "retry_failed")
 NOT_REFUSED = {

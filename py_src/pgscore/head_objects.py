@@ -33,7 +33,7 @@ FUNCTIONS = (
     "judge", "lift_silence", "load_model", "load_or_refuse", "match_outcomes", "model_name_hint", "noise_floor",
     "normal_quantile", "performance_rows_of", "performance_stats", "performance_stats_of", "predict", "predict_batch",
     "predict_proba", "record_outcome", "redact_log_features", "refresh_monitoring", "refresh_windows",
-    "refuse_subscribed_registry", "register_model", "rescore_events", "rescore_profiles", "rescore_replicated",
+    "refuse_read_only", "refuse_subscribed_registry", "register_model", "rescore_events", "rescore_profiles", "rescore_replicated",
     "resign_models", "retire", "retry_failed", "rollback",
     "score", "score_chunk", "score_columns_read", "score_table", "score_table_commit", "set_shadow", "set_thresholds",
     "shadow_drift_stats", "shadow_performance_stats", "signing_on", "silence_alerts", "stamp_threshold_overrides",

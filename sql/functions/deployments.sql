@@ -68,13 +68,7 @@ BEGIN
     -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.activate writes the registry: not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.activate writes the registry');
     END IF;
     IF p_name IS NULL OR p_version IS NULL OR p_force IS NULL THEN
         RAISE EXCEPTION 'pgscore.activate: model name, version and p_force must not be NULL'
@@ -174,13 +168,7 @@ BEGIN
     -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.rollback writes the registry: not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.rollback writes the registry');
     END IF;
     IF p_name IS NULL OR p_force IS NULL THEN
         RAISE EXCEPTION 'pgscore.rollback: model name and p_force must not be NULL'
@@ -296,13 +284,7 @@ BEGIN
     -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.retire writes the registry: not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.retire writes the registry');
     END IF;
     IF p_name IS NULL THEN
         RAISE EXCEPTION 'pgscore.retire: model name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -377,13 +359,7 @@ BEGIN
     END IF;
     -- a standby, or a read-only transaction, refuses its writes: said so, with where to run it (as record_outcome)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.delete_model writes the registry: not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.delete_model writes the registry');
     END IF;
     -- no prediction or outcome in flight: a transaction that scored the name (its audit rows buffered in
     -- pgscore.log_pending, or written to pgscore.prediction_log and not yet committed) or recorded an outcome of it
@@ -400,6 +376,11 @@ BEGIN
                          'snapshot taken before that cannot see them; call it on its own (autocommit) or in a '
                          'transaction begun READ COMMITTED, as pgscore delete does';
     END IF;
+    -- (0169) the refresh's lock (monitoring_state's row) before any other: taken after the SHARE locks below, a
+    -- refresh running held the day rollups it had deleted (which the delete of the model's rollups waited for)
+    -- and then waited for the SHARE lock on the outcomes (its match_outcomes): a deadlock, one of the two rolled
+    -- back. Now this waits for a refresh running, then deletes the rollups it left; one that starts waits for this
+    PERFORM FROM pgscore.monitoring_state s FOR UPDATE;
     LOCK TABLE ONLY pgscore.log_pending, pgscore.prediction_log, pgscore.outcomes IN SHARE MODE;
     -- one change at a time per model, as register_model, activate, rollback, retire and the shadows take it: what
     -- is read below includes what a deploy or shadow of the name committed while this waited, and one that waits

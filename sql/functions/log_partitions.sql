@@ -52,9 +52,7 @@ BEGIN
     -- (session 66) a standby makes no day, nor takes this lock: said so before it ('cannot execute LOCK TABLE during
     -- recovery', no hint); a read-only transaction of the primary is refused at the first day it would make
     IF pg_is_in_recovery() THEN
-        RAISE EXCEPTION 'pgscore.create_log_partitions writes pgscore.prediction_log (makes its days): not on a standby, whose transactions are all read-only'
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication';
+        PERFORM pgscore.refuse_read_only('pgscore.create_log_partitions writes pgscore.prediction_log (makes its days)');
     END IF;
     LOCK TABLE ONLY pgscore.prediction_log IN SHARE UPDATE EXCLUSIVE MODE;
     SELECT t.spcname INTO v_space
@@ -137,13 +135,7 @@ BEGIN
         -- (session 66) a standby, or a read-only transaction, refuses the day it would make: said so, with where to run it, as
         -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
         IF current_setting('transaction_read_only') = 'on' THEN
-            RAISE EXCEPTION 'pgscore.create_log_partitions writes pgscore.prediction_log (makes its days): not %',
-                CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                     ELSE 'in a read-only transaction' END
-                USING ERRCODE = 'read_only_sql_transaction',
-                      HINT = CASE WHEN pg_is_in_recovery()
-                                  THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                                  ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+            PERFORM pgscore.refuse_read_only('pgscore.create_log_partitions writes pgscore.prediction_log (makes its days)');
         END IF;
         EXECUTE format('CREATE TABLE pgscore.%I (LIKE pgscore.prediction_log INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
                        v_name) || CASE WHEN v_space IS NULL THEN '' ELSE format(' TABLESPACE %I', v_space) END;
@@ -202,13 +194,7 @@ BEGIN
     -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.drop_log_partitions writes pgscore.prediction_log (drops its days): not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.drop_log_partitions writes pgscore.prediction_log (drops its days)');
     END IF;
     IF p_older_than IS NULL OR p_older_than <= interval '0' THEN
         RAISE EXCEPTION 'pgscore.drop_log_partitions: p_older_than, the retention period, must be a positive interval (got %)', p_older_than

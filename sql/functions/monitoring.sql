@@ -54,13 +54,7 @@ BEGIN
     -- (0154) a standby, or a read-only transaction, refuses its writes: said so, with where to run it (it was
     -- PostgreSQL's bare 25006, no hint, quoting this function's statement: trial hT17 of session 64)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.record_outcome writes pgscore.outcomes: not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.record_outcome writes pgscore.outcomes');
     END IF;
     -- an outcome judges the newest prediction logged by observed_at: at infinity (a sentinel date) it would
     -- judge each newer prediction in turn, for ever (migration 0035)
@@ -317,13 +311,7 @@ BEGIN
     -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.match_outcomes writes pgscore.outcome_version_matches: not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.match_outcomes writes pgscore.outcome_version_matches');
     END IF;
     IF p_since IS NULL THEN
         RAISE EXCEPTION 'pgscore.match_outcomes: p_since must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -453,13 +441,7 @@ BEGIN
     -- (0154) a standby, or a read-only transaction, refuses its writes: said so, with where to run it (it was
     -- PostgreSQL's bare 25006, no hint, quoting this function's statement: trial hT17 of session 64)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.refresh_monitoring writes the rollups (pgscore.drift_rollup, pgscore.monitoring_state): not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.refresh_monitoring writes the rollups (pgscore.drift_rollup, pgscore.monitoring_state)');
     END IF;
     -- (0145) its one row put back where a partial restore left the table empty (it stayed empty, and each refresh
     -- said 0 firing while every view read no period): what the rollups hold is not known then to be what the log
@@ -598,13 +580,7 @@ BEGIN
     -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.silence_alerts writes pgscore.alert_silences: not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.silence_alerts writes pgscore.alert_silences');
     END IF;
     IF p_model IS NULL OR p_for IS NULL OR p_reason IS NULL OR p_starts_at IS NULL THEN
         RAISE EXCEPTION 'pgscore.silence_alerts: p_model, p_for, p_reason and p_starts_at must not be NULL'
@@ -683,13 +659,7 @@ BEGIN
     -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.lift_silence writes pgscore.alert_silences: not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.lift_silence writes pgscore.alert_silences');
     END IF;
     IF p_id IS NULL THEN
         RAISE EXCEPTION 'pgscore.lift_silence: p_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -769,13 +739,7 @@ BEGIN
     -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.set_thresholds writes pgscore.drift_threshold_overrides: not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.set_thresholds writes pgscore.drift_threshold_overrides');
     END IF;
     IF p_model IS NULL OR p_metric IS NULL THEN
         RAISE EXCEPTION 'pgscore.set_thresholds: p_model and p_metric must not be NULL'
@@ -887,13 +851,7 @@ BEGIN
     -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.clear_thresholds writes pgscore.drift_threshold_overrides: not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.clear_thresholds writes pgscore.drift_threshold_overrides');
     END IF;
     IF p_model IS NULL THEN
         RAISE EXCEPTION 'pgscore.clear_thresholds: p_model must not be NULL' USING ERRCODE = 'null_value_not_allowed';

@@ -44,13 +44,7 @@ BEGIN
     -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.detach_rescoring writes the wiring (pgscore.rescoring and its triggers): not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.detach_rescoring writes the wiring (pgscore.rescoring and its triggers)');
     END IF;
     IF p_event_table IS NULL THEN
         RAISE EXCEPTION 'pgscore.detach_rescoring: the event table is NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -166,13 +160,7 @@ BEGIN
     -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.forget_rescoring writes the wiring (pgscore.rescoring): not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.forget_rescoring writes the wiring (pgscore.rescoring)');
     END IF;
     IF p_rescoring_id IS NULL THEN
         RAISE EXCEPTION 'pgscore.forget_rescoring: the rescoring_id is NULL' USING ERRCODE = 'null_value_not_allowed';

@@ -35,13 +35,7 @@ BEGIN
     -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.redact_log_features writes pgscore.prediction_log: not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.redact_log_features writes pgscore.prediction_log');
     END IF;
     -- a part of each sign (session 64): compared as an interval, a month is 30 days, and '-1 mon 31 days' (1 day
     -- to the comparison below) is none in a month of 31 days, its cut today's midnight
@@ -196,13 +190,22 @@ DECLARE
         || E'\\uFD40-\\uFE0F\\uFE20-\\uFE2F\\uFE70-\\uFEFE\\uFF10-\\uFF19\\uFF21-\\uFF3A\\uFF41-\\uFF5A'
         || E'\\uFF66-\\uFFDF\\U00010000-\\U0001EFFF\\U0001FC00-\\U000DFFFF\\U000E0080-\\U000EFFFF';
     v_quoted text := quote_literal(p_key);
+    -- (session 67) as Python's repr writes a key holding a backslash, tab, newline or carriage return (a model's
+    -- KeyError: 'a\\b'), where the key itself is not in the text: each escaped, bounded as the key is but for the
+    -- quotes around it (missed before: the reason kept the key)
+    v_repr text := CASE WHEN p_key ~ E'[\\\\\t\n\r]' THEN
+        replace(replace(replace(replace(p_key, E'\\', E'\\\\'), E'\t', E'\\t'), E'\n', E'\\n'), E'\r', E'\\r') END;
     -- a key longer than 1,000 characters as a substring (the side an erasure errs on): as a regular expression, one
     -- of 100,000 was refused as too complex (2201B), one of 20,000 took 8.5 s to compile
     v_token text := CASE WHEN length(p_key) <= 1000 THEN
         '(?<![' || v_word || '''])'
         || regexp_replace(p_key, E'([.^$*+?()[\\]{}|\\\\])', E'\\\\\\1', 'g')
         || '(?![' || v_word || '])(?!''[^' || v_word || ']|''$)|(?<!'')'
-        || regexp_replace(quote_literal(p_key), E'([.^$*+?()[\\]{}|\\\\])', E'\\\\\\1', 'g') || '(?!'')' END;
+        || regexp_replace(quote_literal(p_key), E'([.^$*+?()[\\]{}|\\\\])', E'\\\\\\1', 'g') || '(?!'')'
+        || CASE WHEN v_repr IS NOT NULL THEN
+               '|(?<![' || v_word || '])'
+               || regexp_replace(v_repr, E'([.^$*+?()[\\]{}|\\\\])', E'\\\\\\1', 'g') || '(?![' || v_word || '])'
+           ELSE '' END END;
 BEGIN
     IF p_key IS NULL THEN
         RAISE EXCEPTION 'pgscore.erase_entity: p_key, the entity key to erase, must not be NULL'
@@ -212,13 +215,7 @@ BEGIN
     -- (0155, review r1) a standby, or a read-only transaction, refuses its deletes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint, quoting the DELETE of the log)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.erase_entity deletes the key''s rows: not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.erase_entity deletes the key''s rows');
     END IF;
     IF p_model IS NOT NULL THEN
         SELECT array_agg(m.model_id) INTO v_ids FROM pgscore.models m WHERE m.name = p_model;
@@ -248,7 +245,7 @@ BEGIN
            array_agg(e.error_id) FILTER (WHERE e.entity_key <> p_key)
       INTO v_gone, v_named
       FROM pgscore.error_queue e
-     WHERE (e.entity_key = p_key OR (p_key <> '' AND (strpos(e.reason, p_key) > 0 OR strpos(e.reason, v_quoted) > 0)
+     WHERE (e.entity_key = p_key OR (p_key <> '' AND (strpos(e.reason, p_key) > 0 OR strpos(e.reason, v_quoted) > 0 OR strpos(e.reason, v_repr) > 0)
                                          AND (v_token IS NULL OR e.reason ~ v_token)))
        AND (p_model IS NULL OR e.model_name = p_model OR (e.model_name IS NULL AND e.rescoring_id = ANY (v_wirings)));
     -- (each condition again: a row a concurrent retry changed since is judged as it is now)
@@ -256,7 +253,7 @@ BEGIN
     GET DIAGNOSTICS v_errors = ROW_COUNT;
     UPDATE pgscore.error_queue e SET reason = v_erased
      WHERE e.error_id = ANY (v_named)
-       AND (strpos(e.reason, p_key) > 0 OR strpos(e.reason, v_quoted) > 0) AND (v_token IS NULL OR e.reason ~ v_token);
+       AND (strpos(e.reason, p_key) > 0 OR strpos(e.reason, v_quoted) > 0 OR strpos(e.reason, v_repr) > 0) AND (v_token IS NULL OR e.reason ~ v_token);
     GET DIAGNOSTICS v_reasons = ROW_COUNT;
     DELETE FROM pgscore.replicated_pending r
      WHERE r.entity_key = p_key AND (p_model IS NULL OR r.rescoring_id = ANY (v_wirings));
@@ -264,7 +261,7 @@ BEGIN
     -- free text that names the key (an empty key is in every text: none is read)
     IF p_key <> '' THEN
         UPDATE pgscore.shadow_failures f SET last_message = v_erased
-         WHERE (strpos(f.last_message, p_key) > 0 OR strpos(f.last_message, v_quoted) > 0) AND (v_token IS NULL OR f.last_message ~ v_token)
+         WHERE (strpos(f.last_message, p_key) > 0 OR strpos(f.last_message, v_quoted) > 0 OR strpos(f.last_message, v_repr) > 0) AND (v_token IS NULL OR f.last_message ~ v_token)
            AND (v_ids IS NULL OR f.model_id = ANY (v_ids));
         GET DIAGNOSTICS v_messages = ROW_COUNT;
         -- (0155) a version fitted on the key as a text feature's word holds it in its words (text_categories) and its

@@ -146,13 +146,7 @@ BEGIN
     -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.set_shadow writes pgscore.shadows: not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.set_shadow writes pgscore.shadows');
     END IF;
     IF p_name IS NULL OR p_version IS NULL OR p_force IS NULL THEN
         RAISE EXCEPTION 'pgscore.set_shadow: model name, version and p_force must not be NULL'
@@ -328,13 +322,7 @@ BEGIN
     -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
     IF current_setting('transaction_read_only') = 'on' THEN
-        RAISE EXCEPTION 'pgscore.clear_shadow writes pgscore.shadows: not %',
-            CASE WHEN pg_is_in_recovery() THEN 'on a standby, whose transactions are all read-only'
-                 ELSE 'in a read-only transaction' END
-            USING ERRCODE = 'read_only_sql_transaction',
-                  HINT = CASE WHEN pg_is_in_recovery()
-                              THEN 'run it on the primary: a hot standby (a read replica) takes no writes, and gets them by replication'
-                              ELSE 'run it in a transaction that may write: not one begun READ ONLY, nor in a session with default_transaction_read_only = on' END;
+        PERFORM pgscore.refuse_read_only('pgscore.clear_shadow writes pgscore.shadows');
     END IF;
     IF p_name IS NULL THEN
         RAISE EXCEPTION 'pgscore.clear_shadow: model name must not be NULL' USING ERRCODE = 'null_value_not_allowed';

@@ -207,6 +207,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.delete_model(text),  -- (as its owner: pgscore_admin deletes from none of the registry's tables; 0156)
     pgscore.load_or_refuse(bigint, text, text),
     pgscore.model_name_hint(text),  -- (activate, rollback and retire give its hint, run as their caller: migration 0124)
+    pgscore.refuse_read_only(text),  -- (the writers that run as their caller refuse a read-only transaction through it: 0169)
     pgscore.set_shadow(text, integer, text, boolean), pgscore.clear_shadow(text, integer, text),
     pgscore.feature_order_differs(text[], text[], integer, integer),  -- (the deployments' trigger runs it as the role that makes a version live)
     pgscore.score_columns_read(bigint, bigint),  -- (the deployments' trigger and attach_rescoring run it as their caller)
