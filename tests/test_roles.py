@@ -838,6 +838,12 @@ _REACHED = {
     "domain_check": ("CREATE DOMAIN public.spied_time AS timestamptz CHECK (public.spy_b(0)); "
                      "ALTER TABLE customers ALTER COLUMN last_complaint_at TYPE public.spied_time", 3),
     "domain_owner": (None, 3),  # the app's own domain, to which it may add such a CHECK at any time
+    # (session 67, h6) a superuser's function whose BEGIN ATOMIC body inserts into the app's table, in a DEFAULT:
+    # that table's trigger (the app's function) ran as the superuser; the walk took the table as read (its owner's
+    # code runs on no read). The app's table is made below
+    "atomic_writes_apps_table": ("CREATE FUNCTION public.dba_d(float8) RETURNS float8 LANGUAGE sql "
+                                 "BEGIN ATOMIC INSERT INTO public.apps_log VALUES ($1) RETURNING x; END; "
+                                 "ALTER TABLE customers ADD COLUMN d float8 DEFAULT public.dba_d(0)", 999),
     "trigger_when": ("CREATE TRIGGER spied BEFORE UPDATE ON customers FOR EACH ROW WHEN (public.spy_b(NEW.churn_score)) "
                      "EXECUTE FUNCTION suppress_redundant_updates_trigger()", 3),
     "rule": ("CREATE RULE spied AS ON UPDATE TO customers DO ALSO SELECT public.spy_f(0)", 3),  # (refused anyway)
@@ -931,6 +937,11 @@ def test_a_superusers_insert_runs_no_code_of_another_role_reached_from_its_profi
         cur.execute("CREATE DOMAIN public.apps_num AS float8 CHECK (public.spy_b(VALUE))")
         cur.execute("CREATE FUNCTION public.spy_cmp(float8, float8) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS "
                     "$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN btfloat8cmp($1, $2); END $$")
+        # (a table of the app's with a trigger of its own: atomic_writes_apps_table)
+        cur.execute("CREATE TABLE public.apps_log (x float8)")
+        cur.execute("CREATE FUNCTION public.spy_t() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN NEW; END $$")
+        cur.execute("CREATE TRIGGER spied BEFORE INSERT ON public.apps_log FOR EACH ROW EXECUTE FUNCTION public.spy_t()")
     with connect(db_url).cursor() as cur:
         sample.rescore_complaints(cur)
     adds, customer = _REACHED[kind]
