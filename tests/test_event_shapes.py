@@ -377,6 +377,70 @@ def test_health_does_not_warn_of_an_initial_copy_that_runs(trained):
         query(conn, "ALTER SUBSCRIPTION s DISABLE")
 
 
+def test_an_events_copy_that_would_come_before_its_profiles_waits_for_them(trained):
+    """Profiles and events in one subscription, into empty wired tables: the events' initial copy committed before
+    the profiles' (their copies run side by side, in no order pgscore sets), its rescoring created every missing
+    profile with its counters alone, and the profiles' copy then failed on their keys at every retry, for ever
+    (trial T20: `duplicate key value violates unique constraint "customers_pkey"`; health only said so). A table sync
+    worker's copy of a wired event table whose profile table a subscription has yet to copy fails at once instead,
+    saying why; PostgreSQL retries it, and it runs once the profiles are copied: every profile as the publisher has
+    it, its counters counted from its events, nothing queued. One sync worker, started for the events
+    first."""
+    from helpers import own_cluster
+
+    with own_cluster("pgscore-copy-order-") as c:
+        pub, sub, conn = publisher_and_subscriber(c, trained, "wal_retrieve_retry_interval = '200ms'",
+                                                  "max_sync_workers_per_subscription = 1")
+        own = [f for f in CHURN_FEATURES if f not in COUNTERS]
+        rows = query(conn, f"SELECT id, {', '.join(own)} FROM customers ORDER BY id")
+        query(conn, "TRUNCATE customers; ALTER TABLE customers ALTER support_calls SET DEFAULT 0, "
+                    "ALTER complaints_30d SET DEFAULT 0")
+        query(conn, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                    "'churn_score', %s::jsonb, p_profile_key => 'id', p_replicated => true)", (json.dumps(COUNTERS),))
+        query(pub, f"CREATE TABLE customers (id bigint PRIMARY KEY, {', '.join(f + ' float8' for f in own)}); "
+                   "CREATE TABLE complaints (complaint_id bigint PRIMARY KEY, customer_id bigint, kind text NOT NULL "
+                   "DEFAULT 'billing', created_at timestamptz NOT NULL DEFAULT now())")
+        pc = psycopg2.connect(pub)
+        pc.autocommit = True
+        with pc.cursor() as cur:
+            cur.executemany(f"INSERT INTO customers VALUES ({', '.join(['%s'] * (len(own) + 1))})", rows)
+        query(pc, "INSERT INTO complaints (complaint_id, customer_id) SELECT i, 1 + i % 7 FROM generate_series(1, 30) i; "
+                  "CREATE PUBLICATION p FOR TABLE customers, complaints")
+        query(pc, "SELECT pg_create_logical_replication_slot('s', 'pgoutput')")  # (one cluster: not by CREATE)
+        p = c.dsn()
+        query(conn, f"CREATE SUBSCRIPTION s CONNECTION 'host={p['host']} port={p['port']} dbname=pub "
+                    f"user={p['user']}' PUBLICATION p WITH (create_slot = false, slot_name = 's', enabled = false)")
+        # the events' copy first: one sync worker, started for the tables in the order their rows are read
+        query(conn, "UPDATE pg_subscription_rel SET srsubstate = srsubstate WHERE srrelid = 'customers'::regclass")
+        assert query(conn, "SELECT srrelid::regclass::text FROM pg_subscription_rel") == [("complaints",), ("customers",)]
+        query(conn, "ALTER SUBSCRIPTION s ENABLE")
+        done = "SELECT bool_and(srsubstate::text = 'r') FROM pg_subscription_rel"
+        try:
+            assert polled(conn, done, [(True,)], tries=400), (
+                query(conn, "SELECT srrelid::regclass::text, srsubstate::text FROM pg_subscription_rel"),
+                query(conn, "SELECT sync_error_count, apply_error_count FROM pg_stat_subscription_stats"),
+                query(conn, "SELECT count(*), count(*) FILTER (WHERE churn_score IS NULL) FROM customers"))
+            assert query(conn, "SELECT count(*) FROM complaints") == [(30,)]
+            got = query(conn, f"SELECT id, {', '.join(own)} FROM customers ORDER BY id")
+            assert got == rows  # every profile as the publisher has it
+            assert query(conn, "SELECT c.id, c.support_calls, c.complaints_30d FROM customers c ORDER BY c.id") == [
+                (i, float(n), float(n)) for i, n in
+                query(conn, "SELECT c.id, count(e.*) FROM customers c LEFT JOIN complaints e ON e.customer_id = c.id "
+                            "GROUP BY c.id ORDER BY c.id")]
+            assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+            assert query(conn, "SELECT count(*) FROM customers WHERE churn_score IS NULL AND id <= 7") == [(0,)]
+            # (the events' copy did come first, and was refused, saying why)
+            assert query(conn, "SELECT sync_error_count > 0 FROM pg_stat_subscription_stats") == [(True,)]
+            log = c.log_file.read_text(errors="replace")
+            said = [ln for ln in log.splitlines() if "ERROR:  pgscore: the initial copy of public.complaints" in ln]
+            assert said and "waits for subscription s's initial copy of public.customers (not started), the " \
+                "profiles its events name" in said[0], log[-2000:]
+        finally:
+            query(conn, "ALTER SUBSCRIPTION s DISABLE")
+            pc.close()
+            conn.close()
+
+
 def test_a_registry_that_a_subscription_writes_refuses_a_deploy_here(shop, db_url, empty_db_url, trained):
     """pgscore.models and pgscore.deployments published from another database (one deploy, two clusters): a deploy
     on the subscriber took ids from its own identity sequences, which replication does not advance, and failed with a
