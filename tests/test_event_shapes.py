@@ -328,6 +328,19 @@ def test_health_says_the_events_were_copied_before_their_profiles(shop, empty_db
                 "copied first (public.complaints before public.customers): their rescoring created the missing "
                 "profiles, on whose keys the profiles' copy fails at every retry; DROP SUBSCRIPTION pgscore_test_sub, "
                 "TRUNCATE both tables and subscribe to the profiles first") in detail, detail
+        assert detail.endswith("their rows are not applied, so their profiles are not rescored (docs/operations.md, "
+                               "'A fleet: events by logical replication')"), detail
+        # (0166) the profiles copied, the apply worker catching up ('s'): their copy fails no more, nothing to say
+        query(shop, "UPDATE pg_subscription_rel SET srsubstate = 's' WHERE srrelid = 'customers'::regclass")
+        assert "copied first" not in health_row(shop, "subscriptions")[2]
+        # (0166) the events' copy waiting for the profiles' (the row trigger for replicated rows fails it meanwhile)
+        query(shop, "UPDATE pg_subscription_rel SET srsubstate = CASE srrelid WHEN 'complaints'::regclass THEN 'd' "
+                    "ELSE 'i' END")
+        state, value, detail = health_row(shop, "subscriptions")
+        assert (state, value) == ("warn", 1), detail
+        assert ("the initial copy of public.complaints (copying), public.customers (not started) is not done (0 copy "
+                "errors counted; waiting for the profiles' copy, public.complaints for public.customers: pgscore fails "
+                "an event table's copy until its profiles are copied, and PostgreSQL starts it again)") in detail, detail
     finally:
         query(shop, "ALTER SUBSCRIPTION pgscore_test_sub SET (slot_name = NONE)")
         query(shop, "DROP SUBSCRIPTION pgscore_test_sub")
@@ -490,6 +503,13 @@ def test_a_registry_that_a_subscription_writes_refuses_a_deploy_here(shop, db_ur
                                                         "publisher's database"), e.value.diag.message_hint
         assert query(shop, history) == [(before,)]
         assert query(shop, "SELECT count(*) FROM pgscore.models") == [(1,)]
+        # health says what the registry's subscription stopped means (0166; it said profiles were not rescored)
+        state, value, detail = health_row(shop, "subscriptions")
+        assert (state, value) == ("warn", 1), detail
+        assert detail.endswith(": their rows are not applied, so the registry here lags the publisher's (its deploys, "
+                               "activations and rollbacks do not reach this server, which scores with the versions live "
+                               "as of the last change applied) (docs/operations.md, 'A fleet: events by logical "
+                               "replication')"), detail
     finally:
         query(shop, "ALTER SUBSCRIPTION pgscore_test_reg_sub SET (slot_name = NONE)")
         query(shop, "DROP SUBSCRIPTION pgscore_test_reg_sub")

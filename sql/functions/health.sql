@@ -39,6 +39,8 @@ DECLARE
     v_sqlstate_n bigint;
     v_subs bigint;
     v_copies text;
+    v_wired boolean;
+    v_registry boolean;
     v_list text;
     v_last date;
     v_has_today boolean;
@@ -237,18 +239,36 @@ BEGIN
                                                   to_regclass(r.profile_table)), ', ')
                   FROM pgscore.rescoring r
                   JOIN pg_catalog.pg_subscription_rel sp
-                    ON sp.srsubid = s.oid AND sp.srrelid = to_regclass(r.profile_table) AND sp.srsubstate <> 'r'
+                    -- (0166) not copied yet: once copied ('f', 's': the apply worker catching up) it fails no more
+                    ON sp.srsubid = s.oid AND sp.srrelid = to_regclass(r.profile_table) AND sp.srsubstate IN ('i', 'd')
                   JOIN pg_catalog.pg_subscription_rel se
                     ON se.srrelid = to_regclass(r.event_table) AND se.srsubstate = 'r'
                  WHERE r.missing_profile = 'create' AND (p_models IS NULL OR r.model_name = ANY (p_models)))
-                   AS events_first
+                   AS events_first,
+               -- (0166) an event table's copy that waits for its profiles': the row trigger for replicated rows fails
+               -- it until a subscription has copied the profile table, and PostgreSQL starts it again
+               (SELECT string_agg(DISTINCT format('%s for %s', to_regclass(r.event_table), to_regclass(r.profile_table)),
+                                  ', ')
+                  FROM pgscore.rescoring r
+                  JOIN pg_catalog.pg_subscription_rel se
+                    ON se.srsubid = s.oid AND se.srrelid = to_regclass(r.event_table) AND se.srsubstate IN ('i', 'd')
+                  JOIN pg_catalog.pg_subscription_rel sp
+                    ON sp.srrelid = to_regclass(r.profile_table) AND sp.srsubstate IN ('i', 'd')
+                 WHERE p_models IS NULL OR r.model_name = ANY (p_models)) AS waiting,
+               -- (0166) what its rows are: a wired table's, pgscore's own (a registry published from another database)
+               EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr JOIN pg_catalog.pg_class c ON c.oid = sr.srrelid
+                        WHERE sr.srsubid = s.oid AND c.relnamespace = 'pgscore'::regnamespace) AS registry,
+               EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr
+                        WHERE sr.srsubid = s.oid AND sr.srrelid IN (SELECT rel.rel FROM rel)
+                          AND sr.srrelid NOT IN (SELECT c.oid FROM pg_catalog.pg_class c
+                                                  WHERE c.relnamespace = 'pgscore'::regnamespace)) AS wired
           FROM pg_catalog.pg_subscription s
           LEFT JOIN pg_catalog.pg_stat_subscription_stats st ON st.subid = s.oid
          WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())
            AND EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr
                         WHERE sr.srsubid = s.oid AND sr.srrelid IN (SELECT rel.rel FROM rel))),
     why AS (
-        SELECT sub.subname, sub.copying,
+        SELECT sub.subname, sub.copying, sub.registry, sub.wired,
                concat_ws('; ',
                    CASE WHEN NOT sub.subenabled
                         THEN format('disabled: nothing it publishes is applied (ALTER SUBSCRIPTION %I ENABLE)',
@@ -261,8 +281,11 @@ BEGIN
                    CASE WHEN sub.copying IS NOT NULL
                          AND (NOT sub.subenabled
                               OR NOT pg_is_in_recovery() AND (sub.sync_errors > 0 OR NOT sub.syncing OR NOT sub.applying))
-                        THEN format('the initial copy of %s is not done (%s copy errors counted)', sub.copying,
-                                    sub.sync_errors) END,
+                        THEN format('the initial copy of %s is not done (%s copy errors counted%s)', sub.copying,
+                                    sub.sync_errors,
+                                    coalesce('; waiting for the profiles'' copy, ' || sub.waiting || ': pgscore fails '
+                                             'an event table''s copy until its profiles are copied, and PostgreSQL '
+                                             'starts it again', '')) END,
                    CASE WHEN sub.events_first IS NOT NULL
                         THEN format('the events were copied first (%s): their rescoring created the missing '
                                     'profiles, on whose keys the profiles'' copy fails at every retry; DROP '
@@ -273,8 +296,10 @@ BEGIN
            string_agg(format('subscription %I: %s', why.subname, why.reason), '; ' ORDER BY why.subname)
                FILTER (WHERE why.reason <> ''),
            string_agg(format('subscription %I: %s', why.subname, why.copying), '; ' ORDER BY why.subname)
-               FILTER (WHERE why.reason = '' AND why.copying IS NOT NULL)
-      INTO v_n, v_subs, v_list, v_copies
+               FILTER (WHERE why.reason = '' AND why.copying IS NOT NULL),
+           coalesce(bool_or(why.wired) FILTER (WHERE why.reason <> ''), false),
+           coalesce(bool_or(why.registry) FILTER (WHERE why.reason <> ''), false)
+      INTO v_n, v_subs, v_list, v_copies, v_wired, v_registry
       FROM why;
     check_name := 'subscriptions';
     value := v_n;
@@ -285,8 +310,16 @@ BEGIN
                                'the primary (pgscore health there says whether they apply)', v_subs)
                    WHEN v_n = 0 THEN format('%s subscription(s) write wired tables or pgscore''s, each applying',
                                             v_subs) || coalesce('; initial copies running: ' || v_copies, '')
-                   ELSE v_list || ': their rows are not applied, so their profiles are not rescored '
-                                  '(docs/operations.md, ''A fleet: events by logical replication'')' END;
+                   -- (0166) what a stopped subscription of the registry means: the publisher's deploys do not come
+                   ELSE v_list || ': their rows are not applied, so '
+                        || coalesce(nullif(concat_ws(', and ',
+                                     CASE WHEN v_wired THEN 'their profiles are not rescored' END,
+                                     CASE WHEN v_registry
+                                          THEN 'the registry here lags the publisher''s (its deploys, activations and '
+                                               'rollbacks do not reach this server, which scores with the versions '
+                                               'live as of the last change applied)' END), ''),
+                                    'their profiles are not rescored')
+                        || ' (docs/operations.md, ''A fleet: events by logical replication'')' END;
     RETURN NEXT;
 
     -- versions scored in shadow that failed to score in the last day (counted since the shadow was set)

@@ -1,0 +1,25 @@
+"""Session 67 (trial T20's leftovers): pgscore.health()'s subscriptions check says when an event table's initial copy
+waits for its profiles' (the row trigger for replicated rows fails such a copy until a subscription has copied the
+profile table: session 67), says 'the events were copied first' only while the profiles are not copied yet (it said
+so too in the instant a copied profile table was catching up), and says what a stopped subscription that writes
+the registry means (the publisher's deploys do not reach this server). The downgrade restores 0160's health().
+
+Revision ID: 0166
+Revises: 0163
+Create Date: 2026-12-07
+"""
+
+from pgscore.migrate import run_frozen
+
+revision = "0166"
+down_revision = "0163"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    run_frozen(__file__, "upgrade.sql")
+
+
+def downgrade():
+    run_frozen(__file__, "downgrade.sql")
