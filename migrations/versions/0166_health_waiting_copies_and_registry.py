@@ -5,14 +5,14 @@ so too in the instant a copied profile table was catching up), and says what a s
 the registry means (the publisher's deploys do not reach this server). The downgrade restores 0160's health().
 
 Revision ID: 0166
-Revises: 0163
+Revises: 0165
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0166"
-down_revision = "0163"
+down_revision = "0165"
 branch_labels = None
 depends_on = None
 

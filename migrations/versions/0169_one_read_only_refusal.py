@@ -6,14 +6,14 @@ model's rollups deadlocked with it (40P01, one of the two rolled back). The down
 drops the function.
 
 Revision ID: 0169
-Revises: 0165
+Revises: 0166
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0169"
-down_revision = "0165"
+down_revision = "0166"
 branch_labels = None
 depends_on = None
 

@@ -31,6 +31,8 @@ DECLARE
     v_unowned bigint;
     v_gone bigint;
     v_remade bigint;
+    v_sqlstate text;
+    v_sqlstate_n bigint;
     v_subs bigint;
     v_copies text;
     v_wired boolean;
@@ -98,6 +100,14 @@ BEGIN
      WHERE p_models IS NULL
         OR EXISTS (SELECT 1 FROM pgscore.rescoring r
                     WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models));
+    -- (0165, session 67 trial T23) the SQLSTATE most of them share, and how many: 572 profiles queued by a full disk
+    -- said how many waited, not why (53100); a code, not the reason's text, which this function never returns
+    SELECT q.sqlstate, count(*) INTO v_sqlstate, v_sqlstate_n FROM pgscore.error_queue q
+     WHERE q.sqlstate IS NOT NULL
+       AND (p_models IS NULL
+            OR EXISTS (SELECT 1 FROM pgscore.rescoring r
+                        WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models)))
+     GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1;
     check_name := 'error_queue';
     value := v_n;
     state := CASE WHEN v_n = 0 THEN 'ok' WHEN v_now - v_oldest > interval '1 hour' THEN 'fail' ELSE 'warn' END;
@@ -106,7 +116,9 @@ BEGIN
                                'SELECT * FROM pgscore.error_queue for why; %s', v_n,
                                to_char(v_oldest AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'),
                                date_trunc('second', v_now - v_oldest), v_tries,
-                               CASE WHEN v_unowned > 0 THEN format(', %s of no wiring', v_unowned) ELSE '' END,
+                               concat(CASE WHEN v_sqlstate IS NOT NULL
+                                           THEN format(', %s with SQLSTATE %s', v_sqlstate_n, v_sqlstate) END,
+                                      CASE WHEN v_unowned > 0 THEN format(', %s of no wiring', v_unowned) END),
                                CASE WHEN v_unowned = 0 THEN 'pgscore retry rescores them'
                                     ELSE concat_ws('; ',
                                         CASE WHEN v_n > v_unowned THEN 'pgscore retry rescores those of a wiring' END,

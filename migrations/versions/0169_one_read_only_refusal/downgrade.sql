@@ -1,4 +1,4 @@
--- 0169 to 0165: the writers' refusals written out again, delete_model without the refresh's lock, as 0163 (and
+-- 0169 to 0166: the writers' refusals written out again, delete_model without the refresh's lock, as 0163 (and
 -- 0162, 0154) left them; the helper dropped
 
 CREATE OR REPLACE FUNCTION pgscore.activate(p_name text, p_version integer, p_reason text DEFAULT NULL,

@@ -1,4 +1,4 @@
--- 0165 to 0169 (session 67, h6): the refusal of a writer on a standby or in a read-only transaction, written into
+-- 0166 to 0169 (session 67, h6): the refusal of a writer on a standby or in a read-only transaction, written into
 -- nineteen writers (0154, 0162, 0163), is one internal function, pgscore.refuse_read_only, each writer calling it
 -- (its messages unchanged); delete_model takes the refresh's lock (monitoring_state's row) before any other (a
 -- refresh running and a delete_model deadlocked: the refresh held the day rollups it had deleted, which the delete
