@@ -4241,20 +4241,50 @@ def test_a_counter_of_times_in_no_zone_into_a_column_of_instants_is_taken_with_a
     assert "ALTER TABLE public.customers ALTER COLUMN last_complaint_at TYPE timestamptz" in said[0], said
 
 
-def test_a_scored_at_column_without_time_zone_is_taken_with_a_warning(shop):
-    """now() written into a `timestamp` scored_at column is the wall-clock time of the inserting session's
-    TimeZone: the same moment read 05:30 later from Asia/Kolkata than from UTC, with no word of it."""
-    query(shop, "ALTER TABLE customers ALTER COLUMN scored_at TYPE timestamp")
+def test_a_scored_at_column_without_time_zone_is_written_in_utc_whatever_the_sessions_zone(shop, db_url, trained):
+    """Session 66's trial T21 (a team in Sydney, Berlin and New York) left it: now() written into a `timestamp`
+    scored_at column was the wall-clock time of each writing session's TimeZone, so one column held Sydney's and New
+    York's times, 16 hours apart for one instant (attach_rescoring warned of it), and score_table's scored-at column
+    likewise. Such a column is written as UTC's wall clock now, by the trigger and by score_table from every zone,
+    and the count of profiles another version scored (stale_scores: rollback, activate, status) reads it as UTC."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from pgscore import stale_scores
+
+    query(shop, "ALTER TABLE customers ALTER COLUMN scored_at TYPE timestamp, ADD COLUMN batch_at timestamp")
     shop.notices.clear()
     attach(shop)
     said = "".join(shop.notices)
-    assert "WARNING:  pgscore: public.customers.scored_at is timestamp without time zone" in said, said
+    assert ("NOTICE:  pgscore: public.customers.scored_at is timestamp without time zone: the time each profile is "
+            "scored is written into it as UTC's wall clock, whatever the TimeZone of the session that inserts") \
+        in said, said
     assert "ALTER TABLE public.customers ALTER COLUMN scored_at TYPE timestamptz" in said, said
-    query(shop, "SET TimeZone = 'Asia/Kolkata'")
-    query(shop, "INSERT INTO complaints (customer_id) VALUES (9)")
+    utc = ("SELECT id, abs(extract(epoch FROM {} - (now() AT TIME ZONE 'UTC'))) < 60 FROM customers "
+           "WHERE id = ANY(%s) ORDER BY id")
+    for zone, key in (("Australia/Sydney", 9), ("America/New_York", 10), ("Asia/Kolkata", 11)):
+        query(shop, "SET TimeZone = %s", (zone,))
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (%s)", (key,))
     query(shop, "RESET TimeZone")
-    assert query(shop, "SELECT scored_at - (now() AT TIME ZONE 'UTC') BETWEEN interval '5 hours' AND "
-                       "interval '6 hours' FROM customers WHERE id = 9") == [(True,)]  # as the warning says
+    assert query(shop, utc.format("scored_at"), ([9, 10, 11],)) == [(9, True), (10, True), (11, True)]
+    # score_table from Sydney: its own scored-at column, and the wiring's it stamps
+    query(shop, "SET TimeZone = 'Australia/Sydney'")
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', p_scored_at_into => 'batch_at')")
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score')")  # stamps scored_at (v1)
+    query(shop, "RESET TimeZone")
+    assert query(shop, "SELECT count(*) FILTER (WHERE NOT ok), count(*) FROM (" + utc.format("batch_at") + ") s(id, ok)",
+                 (list(range(1, N_CUSTOMERS + 1)),)) == [(0, N_CUSTOMERS)]
+    assert query(shop, "SELECT count(*) FILTER (WHERE NOT ok), count(*) FROM (" + utc.format("scored_at") + ") s(id, ok)",
+                 (list(range(1, N_CUSTOMERS + 1)),)) == [(0, N_CUSTOMERS)]
+    model, X, y = trained
+    v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+    registry.deploy(shop.dsn, "churn", v2, X, y, feature_names=CHURN_FEATURES)  # v2 live: every profile v1's
+    conn = psycopg2.connect(db_url)
+    try:
+        with conn.cursor() as cur:  # (a UTC session counts the profiles Sydney's score_table stamped)
+            said = stale_scores.counts(cur, "churn")
+        assert [(s["stale"], s["why"]) for s in said] == [(N_CUSTOMERS, None)], said
+    finally:
+        conn.close()
 
 
 def test_a_window_across_a_dst_change_is_the_same_from_every_time_zone(shop, trained):
@@ -6048,7 +6078,7 @@ def test_the_stale_count_is_not_jit_compiled_past_its_statement_timeout(shop, db
                         "SET jit_optimize_above_cost = 0")
             conn.commit()
             t = _time.perf_counter()
-            cur.execute("EXPLAIN (ANALYZE) " + stale_scores._COUNT.format(table="public.customers", at="scored_at",
+            cur.execute("EXPLAIN (ANALYZE) " + stale_scores._COUNT.format(table="public.customers", at="p.scored_at",
                                                                          key="id"),
                         {"name": "churn", "live": 0, "rid": "0"})
             jitted = _time.perf_counter() - t

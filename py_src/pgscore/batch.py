@@ -1051,7 +1051,7 @@ class TablePlans:
         if scored_at_into is not None:
             _scored_at_column(plpy, model, table, key, into, label_into, scored_at_into, columns, types)
         set_at = ("" if scored_at_into is None else
-                  f", {q(scored_at_into)} = {scored_at_sql(q(scored_at_into), 't')}")
+                  f", {q(scored_at_into)} = {scored_at_sql(q(scored_at_into), 't', types[scored_at_into] == NO_ZONE)}")
         feats = feature_sql(plpy, model, columns, "t", table=table, key=f"t.{q(key)}")
         self.fmt = features_format(plpy)
         self.into, self.into_type, self.table = into, types[into], table
@@ -1521,7 +1521,7 @@ _READS_WIRINGS = ("SELECT w IS NOT NULL AND pg_catalog.has_table_privilege(w, 'S
                   "FROM pg_catalog.to_regclass('pgscore.rescoring') AS w")
 
 
-def scored_at_sql(ts, alias="p") -> str:
+def scored_at_sql(ts, alias="p", no_zone=False) -> str:
     """What a write sets the scored_at column `ts` (quoted) of the row `alias` (a profile, a scored row) to: its
     transaction's now(), or the time the row holds where that is later (a transaction that began before the one
     that scored it last, and writes after that one committed, under the row's lock): scored_at never moves
@@ -1529,9 +1529,19 @@ def scored_at_sql(ts, alias="p") -> str:
     holds later than the clock (set by hand, loaded, written while the clock ran ahead or by a session of a zone
     ahead into a timestamp column) is no writer's: the write's now() replaces it, not that time kept for ever (no
     later score would have moved it, review r2). (GREATEST ignores the NULL of a time not kept, as it does a NULL
-    scored_at: now().)"""
+    scored_at: now().)
+    `no_zone`: the column is a `timestamp` (without time zone): the time is written, and read, as UTC's wall clock
+    (session 67: it was each writing session's, so that Sydney's and New York's scores of one column were dated
+    16 hours apart, one instant written two ways)."""
+    if no_zone:
+        held = f"pg_catalog.timezone('UTC'::pg_catalog.text, {alias}.{ts})"
+        return (f"pg_catalog.timezone('UTC'::pg_catalog.text, GREATEST(pg_catalog.now(), CASE WHEN {held} "
+                f"OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp() THEN {held} END))")
     return (f"GREATEST(pg_catalog.now(), CASE WHEN {alias}.{ts} OPERATOR(pg_catalog.<=) "
             f"pg_catalog.clock_timestamp() THEN {alias}.{ts} END)")
+
+
+NO_ZONE = "timestamp without time zone"
 
 
 def _wired_scored_at(plpy, GD, table, into, name):

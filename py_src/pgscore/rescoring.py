@@ -1194,7 +1194,8 @@ class Sql:
             ts = q(w.scored_at_column)
             # (never backwards: a transaction that began before the one that scored the profile last, writing
             # after it committed, keeps the later time; its score stands, its counters read under the lock)
-            sets.append(f"{ts} = CASE WHEN s.score IS NULL THEN p.{ts} ELSE {batch.scored_at_sql(ts)} END")
+            at = batch.scored_at_sql(ts, no_zone=w.profiles.types.get(w.scored_at_column) == batch.NO_ZONE)
+            sets.append(f"{ts} = CASE WHEN s.score IS NULL THEN p.{ts} ELSE {at} END")
         # the keys as text ($1: the profile key's own text, or a queued key's as it was queued), each cast
         # to the key's type (Wiring.key_type: current, see retyped)
         s = (f"s AS (SELECT s.q::{self.ktype} AS k, s.* FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
@@ -1293,7 +1294,9 @@ class Sql:
         score = link("n.z")
         sets = [f"{q(col)} = n.c{i}" for i, col in enumerate(cols)] + [f"{q(w.score_column)} = {score}"]
         if w.scored_at_column:
-            sets.append(f"{q(w.scored_at_column)} = {batch.scored_at_sql(q(w.scored_at_column))}")
+            sets.append(f"{q(w.scored_at_column)} = "
+                        + batch.scored_at_sql(q(w.scored_at_column),
+                                              no_zone=w.profiles.types.get(w.scored_at_column) == batch.NO_ZONE))
         n = f"n AS MATERIALIZED (SELECT a.k, a.n, a.ids, {news}, ARRAY[{', '.join(items)}] AS f, {z} AS z"
         # (and no column computed by PostgreSQL, which this statement would read at its old value: a
         # trigger created since the wiring was read; the general path then reads the wiring again)
@@ -4314,12 +4317,14 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     if missing_profile == "create":
         _warn_uncreatable(plpy, profiles, profile_key)
     if scored_at_column is not None and profiles.types[scored_at_column] == "timestamp without time zone":
-        plpy.warning(f"pgscore: {column_of(plpy, profiles, scored_at_column)} is timestamp without time zone: now() is written "
-                     "into it as the wall-clock time of the TimeZone of each session that inserts (or retries), so "
-                     "scores of sessions of different TimeZones are dated hours apart",
-                     hint=f"ALTER TABLE {profiles.name} ALTER COLUMN {quote_ident(plpy, scored_at_column)} TYPE "
-                          f"timestamptz USING {quote_ident(plpy, scored_at_column)} AT TIME ZONE 'UTC' (naming the "
-                          "zone its times are in)")
+        # (session 67) written as UTC's wall clock: it was each inserting session's, scores of sessions of different
+        # TimeZones dated hours apart in one column
+        plpy.notice(f"pgscore: {column_of(plpy, profiles, scored_at_column)} is timestamp without time zone: the time "
+                    "each profile is scored is written into it as UTC's wall clock, whatever the TimeZone of the "
+                    "session that inserts (or retries); the times it holds already are left as they are",
+                    hint=f"read it as {quote_ident(plpy, scored_at_column)} AT TIME ZONE 'UTC'; or make it a "
+                         f"timestamptz: ALTER TABLE {profiles.name} ALTER COLUMN {quote_ident(plpy, scored_at_column)} "
+                         f"TYPE timestamptz USING {quote_ident(plpy, scored_at_column)} AT TIME ZONE 'UTC'")
     if profiles.types[profile_key].endswith("with time zone") and profiles.types[profile_key].startswith("timestamp"):
         plpy.warning(f"pgscore: {column_of(plpy, profiles, profile_key)} is timestamptz: its key is logged, queued and matched "
                      "to outcomes as text, which carries the TimeZone of the session that wrote it, so sessions of "

@@ -20,10 +20,13 @@ LOCK_TIMEOUT_MS = 1000
 
 _WIRINGS = """
 SELECT r.rescoring_id, r.event_table, r.profile_table, r.scored_at_column::pg_catalog.text,
-       n.nspname::pg_catalog.text, c.relname::pg_catalog.text, r.profile_key::pg_catalog.text
+       n.nspname::pg_catalog.text, c.relname::pg_catalog.text, r.profile_key::pg_catalog.text,
+       a.atttypid OPERATOR(pg_catalog.=) 'pg_catalog.timestamp'::pg_catalog.regtype AS no_zone
   FROM pgscore.rescoring r
   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(r.profile_table)
   JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid
+        AND a.attname OPERATOR(pg_catalog.=) r.scored_at_column AND NOT a.attisdropped
  WHERE r.model_name OPERATOR(pg_catalog.=) %s
  ORDER BY r.rescoring_id
 """
@@ -50,13 +53,13 @@ WITH o AS MATERIALIZED (
           OR (l.source OPERATOR(pg_catalog.=) 'batch'
               AND (l.cause OPERATOR(pg_catalog.->>) 'via') OPERATOR(pg_catalog.=) 'score_table')))
 SELECT pg_catalog.count(*) FROM {table} AS p
- WHERE p.{at} IS NOT NULL
+ WHERE {at} IS NOT NULL
    AND ((SELECT d.model_id FROM pgscore.deployments d
          WHERE d.model_name OPERATOR(pg_catalog.=) %(name)s AND d.action OPERATOR(pg_catalog.<>) 'retire'
-           AND d.deployed_at OPERATOR(pg_catalog.<=) p.{at}
+           AND d.deployed_at OPERATOR(pg_catalog.<=) {at}
          ORDER BY d.deployed_at DESC, d.deployment_id DESC LIMIT 1) IS DISTINCT FROM %(live)s
         -- scored while the last go-live's transaction was open (after its deployed_at) by the version before
-        OR (p.{key}::pg_catalog.text, p.{at}) IN (SELECT o.entity_key, o.logged_at FROM o))
+        OR (p.{key}::pg_catalog.text, {at}) IN (SELECT o.entity_key, o.logged_at FROM o))
 """
 
 
@@ -76,7 +79,7 @@ def counts(cur, name) -> list[dict]:
     live = row[0] if row else None
     if live is None:
         return []  # (no live version: nothing is rescored, there is nothing to compare with)
-    for rid, events, profiles, at, schema, rel, key in wirings:
+    for rid, events, profiles, at, schema, rel, key, no_zone in wirings:
         said = {"event_table": events, "profile_table": profiles, "stale": None, "why": None}
         out.append(said)
         if at is None:
@@ -96,6 +99,10 @@ def counts(cur, name) -> list[dict]:
                         (schema, rel, at, key))
             # (each '%' doubled: the statement goes with named parameters, where the driver reads '%' as a placeholder)
             table, at_q, key_q = (x.replace("%", "%%") for x in cur.fetchone())
+            if no_zone:  # (session 67) a timestamp column holds UTC's wall clock (batch.scored_at_sql)
+                at_q = f"pg_catalog.timezone('UTC'::pg_catalog.text, p.{at_q})"
+            else:
+                at_q = f"p.{at_q}"
             cur.execute(_COUNT.format(table=table, at=at_q, key=key_q), {"name": name, "live": live, "rid": str(rid)})
             said["stale"] = cur.fetchone()[0]
         except _db_errors() as e:
