@@ -201,6 +201,36 @@ def test_a_pattern_names_the_live_models_it_matches(churn, trained):
     assert "live models: churn, churn_tenant_a, churn_tenant_b, upsell_tenant_a" in r.stderr, r.stderr
 
 
+def test_a_patterns_failure_names_the_model_it_matched_not_the_pattern(churn, trained, monkeypatch):
+    """Session 65's trial T18 left it: `pgscore drift 'churn_*'` that failed (exit 3) filled the model's name into
+    its hint's command with the pattern itself (`pgscore activate 'churn_*' VERSION`), a command that cannot run.
+    It names the model the pattern matched where it matched one (here the model retired while the report was
+    read, as a race would), and no model where it matched several."""
+    from pgscore import report
+    from pgscore.errors import PgscoreError
+
+    X, y, names, model = trained
+    registry.deploy(churn, "churn_tenant_a", model, X, y, feature_names=names)
+
+    def retired(*a, **k):  # (the hint serving gives of a model with no live version)
+        raise PgscoreError("model 'churn_tenant_a' has no live version", sqlstate="55000",
+                           hint="activate one with pgscore.activate(name, version)")
+
+    monkeypatch.setattr(report, "collect", retired)
+
+    def run(*args):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(["drift", *args, "--no-refresh", "--db", churn])
+        return code, err.getvalue()
+
+    code, err = run("churn_*")
+    assert code == 3, err
+    assert " activate churn_tenant_a VERSION" in err and "churn_*" not in err, err
+    code, err = run("churn*")  # churn and churn_tenant_a: no one model to name
+    assert code == 3 and " activate NAME VERSION" in err and "churn*" not in err, err
+
+
 def test_unknown_window_exits_2_and_lists_the_windows(churn):
     r = drift(churn, "--window", "2 days")
     assert r.returncode == 2

@@ -1400,13 +1400,17 @@ _QUEUED_WHY = _by_catalog(_QUEUED_WHY)
 # name; or (migration 0160: the row keeps its table's OID) queued in this database for a table dropped since, another
 # made under its name (the DELETE by name alone left those; a row of a restored dump, whose OIDs are all new, is
 # matched by name as attach_rescoring does)
-_GONE_DELETE = ("DELETE FROM pgscore.error_queue WHERE rescoring_id IS NULL AND "
-                "pg_catalog.to_regclass(profile_table) IS NULL")
+_GONE_DELETE = ("DELETE FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL AND "
+                "pg_catalog.to_regclass(q.profile_table) IS NULL")
 _GONE_DELETE_BY_OID = ("DELETE FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL AND "
                        "(pg_catalog.to_regclass(q.profile_table) IS NULL OR (q.profile_oid IS NOT NULL AND "
                        "q.queue_oid = 'pgscore.error_queue'::pg_catalog.regclass AND "
                        "q.queue_system = (SELECT (pg_catalog.pg_control_system()).system_identifier) AND "
                        "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid)))")
+# (session 67) their profile table looked up in the catalog, as status reads it: to_regclass raises 42501 for a
+# pgscore_admin not given USAGE on the tenant's schema, and the DELETE failed for the role status runs as
+# (a name without its schema is still read by to_regclass, through the search_path, which raises nothing)
+_GONE_DELETE, _GONE_DELETE_BY_OID = _by_catalog(_GONE_DELETE), _by_catalog(_GONE_DELETE_BY_OID)
 
 # the replicated events held back (rescoring.hold_back): how many, of how many profiles, since when
 _HELD_BACK = """
@@ -1713,7 +1717,7 @@ def _exit_3_on_failure(run, args, command: str, name=None) -> int:
     except UsageError:
         raise
     except (PgscoreError, psycopg2.Error) as e:
-        say_error(older_schema(e, command), command, name)
+        say_error(older_schema(e, command), command, name() if callable(name) else name)
         return 3
 
 
@@ -3253,7 +3257,15 @@ def cmd_drift(args):
     unknown model or window (or a pattern matching no live model), 3 when the check itself fails or its report
     cannot be written (so that cron can tell a failed check from an alert)."""
     names = getattr(args, "name", None) or []
-    return _exit_3_on_failure(_drift, args, "drift", names[0] if len(names) == 1 else None)
+    def named():
+        # (session 67) the model a failure names, to fill a hint's command: a pattern's one match once it is read,
+        # never the pattern itself (`pgscore activate 'churn_*' VERSION` of 'churn_*')
+        found = getattr(args, "models_found", None)
+        if found is None:  # (failed before the patterns were read)
+            found = [n for n in names if not _PATTERN_CHARS & set(n)] if len(names) == 1 else []
+        return found[0] if len(found) == 1 else None
+
+    return _exit_3_on_failure(_drift, args, "drift", named)
 
 
 def _drift(args):
@@ -3275,7 +3287,7 @@ def _drift(args):
     window = report.DEFAULT_WINDOW if args.window is None else args.window
     conn = psycopg2.connect(url)
     try:
-        names = _drift_names(conn, args.name)
+        names = args.models_found = _drift_names(conn, args.name)
         try:
             for name in names or [None]:  # (several: each checked, the first unknown said)
                 windows = report.check_args(conn, name, window)

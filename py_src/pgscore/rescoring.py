@@ -3239,6 +3239,11 @@ _NULL_IDS = ("SELECT q.entity_key AS k, COALESCE(CASE WHEN pg_catalog.jsonb_type
              "ORDER BY q.entity_key")
 _QUEUED_COUNT = ("SELECT pg_catalog.count(*)::pg_catalog.int4 AS n FROM pgscore.error_queue q "
                  "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1")
+# (a schema of migration 0160 on) the tables, by the OID they keep, that wiring $1's rows of this queue were queued
+# for and that no longer have the wiring's profile table's name (renamed away), as regclass prints them
+_RENAMED_TO = ("SELECT DISTINCT q.profile_oid::pg_catalog.regclass::pg_catalog.text AS name "
+               "FROM pgscore.error_queue q JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) q.profile_oid "
+               f"WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 AND {THIS_QUEUE}")
 _QUEUED_KEYS = ("SELECT pg_catalog.array_agg(s.k) AS keys FROM (SELECT q.entity_key AS k FROM pgscore.error_queue q "
                 "WHERE q.rescoring_id = $1 ORDER BY q.entity_key LIMIT $2) AS s")
 # (a schema of migration 0160 on) those queued for its profile table as it is now ($3, its OID): not those of a
@@ -3363,10 +3368,24 @@ def retry(plpy, GD, model_name=None, limit=None):
             n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [row["rescoring_id"]])[0]["n"]
             (gone,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [row["rescoring_id"]])
             which = ("its event table" if gone["event_oid"] is None else f"its profile table {gone['profile_table']}")
-            plpy.warning(f"pgscore: retry_failed skipped wiring {row['rescoring_id']}: {which} was "
-                         f"dropped or renamed; its {n} queued profile(s) wait for a wiring of their profile table",
-                         hint="attach_rescoring of the profile table (from any event table) takes them over; "
-                              "detach_rescoring of a renamed one under its new name")
+            # (session 67) the table its rows were queued for, by the OID they keep, where it lives on under another
+            # name (renamed away): said with the way that takes them over there (they waited for ever, warned here)
+            renamed = (plpy.execute(plpy.prepare(_RENAMED_TO, ["pg_catalog.int8"]), [row["rescoring_id"]])
+                       if gone["event_oid"] is not None and plpy.execute(_QUEUE_OIDS)[0]["ok"] else [])
+            if len(renamed) == 1:
+                to = renamed[0]["name"]
+                plpy.warning(f"pgscore: retry_failed skipped wiring {row['rescoring_id']}: {which} was renamed to "
+                             f"{to}; its {n} queued profile(s) wait for a wiring of {to}, the table they were queued "
+                             "for",
+                             hint=f"to rescore them there: SELECT pgscore.detach_rescoring("
+                                  f"{quote_literal(plpy, gone['event_table'])}) (its wirings), then "
+                                  f"pgscore.attach_rescoring({quote_literal(plpy, gone['event_table'])}, "
+                                  f"{quote_literal(plpy, to)}, ...), which takes them over; or rename it back")
+            else:
+                plpy.warning(f"pgscore: retry_failed skipped wiring {row['rescoring_id']}: {which} was "
+                             f"dropped or renamed; its {n} queued profile(s) wait for a wiring of their profile table",
+                             hint="attach_rescoring of the profile table (from any event table) takes them over; "
+                                  "detach_rescoring of a renamed one under its new name")
             out.append((row["rescoring_id"], 0, n))
             continue
         moved = plpy.execute(plpy.prepare(_MOVED, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.events.oid])
@@ -4053,9 +4072,14 @@ _ADOPT = (f"UPDATE pgscore.error_queue AS q SET rescoring_id = $1, cause = {_WIT
 # another database (a dump restored: every OID new; or queued before 0160 where no table had the name): queued for a
 # table that was dropped and made again under its name, they are another table's profiles (a tenant's schema dropped
 # and made again). Those taken over are stamped as this table's
+# (session 67) and those queued in this queue for this table (its OID) under another name: a table renamed since
+# (`ALTER TABLE tenant_a.customers RENAME TO customers_old`, then wired under its new name), stamped with its name
 _ADOPT_OID = (_ADOPT.replace("SET rescoring_id = $1, ",
-                             "SET rescoring_id = $1, profile_oid = $3, queue_oid = DEFAULT, "
+                             "SET rescoring_id = $1, profile_table = $2, profile_oid = $3, queue_oid = DEFAULT, "
                              f"queue_system = {SYSTEM_ID}, ")
+              .replace("WHERE o.profile_table OPERATOR(pg_catalog.=) $2 AND",
+                       "WHERE (o.profile_table OPERATOR(pg_catalog.=) $2 OR (o.profile_oid OPERATOR(pg_catalog.=) $3 "
+                       f"AND {THIS_QUEUE.replace('q.', 'o.')})) AND")
               .replace("AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring AS r JOIN",
                        "AND (o.profile_oid IS NULL OR o.profile_oid OPERATOR(pg_catalog.=) $3 OR "
                        f"{THIS_QUEUE.replace('q.', 'o.')} IS NOT TRUE) "
