@@ -2355,6 +2355,82 @@ def test_a_model_whose_classes_the_server_cannot_import_is_not_deployed(db_url, 
     sys.modules.pop("mytmod", None)
 
 
+def test_a_model_of_a_class_the_training_script_defines_is_refused_saying_so(db_url, tmp_path, monkeypatch):
+    """A transformer class (or a FunctionTransformer's function) defined in the notebook or script that fits the
+    model pickles as `__main__.Clip`, which no other Python can import (session 67, trial T22). Before, deploy from
+    Python ran the hold-out and the compiling, sent it, and the server refused it with `AttributeError: Can't get
+    attribute 'Clip' on <module '__main__' (built-in)>` and the hint `write it with joblib.dump(...)`, as the user
+    had; `pgscore deploy` of its file said `it looks like one cut short or damaged`. Now both name it and say why and
+    what to do, deploy from Python before anything is sent; nothing is stored."""
+    import subprocess
+    import sys
+
+    from sklearn.base import BaseEstimator, TransformerMixin
+    from sklearn.preprocessing import FunctionTransformer
+
+    class Clip(TransformerMixin, BaseEstimator):
+        def fit(self, X, y=None):
+            self.hi_ = np.percentile(X, 95, axis=0)
+            return self
+
+        def transform(self, X):
+            return np.minimum(X, self.hi_)
+
+    def double(a):
+        return a * 2
+
+    for thing in (Clip, double):
+        thing.__module__, thing.__qualname__ = "__main__", thing.__name__
+        monkeypatch.setattr(sys.modules["__main__"], thing.__name__, thing, raising=False)
+    for name, step in (("Clip", Clip()), ("double", FunctionTransformer(double))):
+        est = make_pipeline(step, LogisticRegression(max_iter=500)).fit(X, Y)
+        with pytest.raises(InvalidModel) as e:
+            registry.deploy(db_url, "mine", est, X, Y, feature_names=NAMES)
+        assert str(e.value).startswith(f"model mine: the database server could not load it: it needs {name!r}, which "
+                                       "the script or notebook that pickled it defines (its module __main__)"), e.value
+        assert e.value.hint.startswith(f"move {name} into a module of its own"), e.value.hint
+        assert "joblib.dump" not in e.value.hint
+    # the file the script wrote, given to pgscore deploy
+    path = tmp_path / "clip.joblib"
+    subprocess.run([sys.executable, "-c", "import joblib, numpy as np\n"
+                    "from sklearn.base import BaseEstimator, TransformerMixin\n"
+                    "from sklearn.linear_model import LogisticRegression\n"
+                    "from sklearn.pipeline import make_pipeline\n"
+                    "class Clip(TransformerMixin, BaseEstimator):\n"
+                    "    def fit(self, X, y=None):\n        return self\n"
+                    "    def transform(self, X):\n        return X\n"
+                    "X = np.random.default_rng(0).normal(size=(60, 3)); y = (X[:, 0] > 0).astype(int)\n"
+                    f"joblib.dump(make_pipeline(Clip(), LogisticRegression()).fit(X, y), {str(path)!r})\n"],
+                   check=True)
+    run = pgscore_cli("deploy", str(path), "--name", "mine", "--features", "a,b,c", "--db", db_url)
+    assert run.returncode == 1 and run.stderr.startswith(
+        f"pgscore: error: model {path}: the artifact cannot be loaded here: it needs 'Clip', which the script or "
+        "notebook that pickled it defines (its module __main__)"), run.stderr
+    assert "cut short" not in run.stderr and "Hint: move Clip into a module of its own" in run.stderr, run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    # a class its module lacks here (another version of the library wrote it): not a damaged file either
+    path.write_bytes(b"\x80\x02csklearn.linear_model\nNoSuchModel\nq\x00)\x81q\x01.")
+    with pytest.raises(ArtifactError) as e:
+        registry.load_artifact(path)
+    assert str(e.value).startswith(f"model {path}: the artifact cannot be loaded here: it needs 'NoSuchModel' of the "
+                                   "module 'sklearn.linear_model', which sklearn.linear_model in this Python"), e.value
+    assert "it was written with another version of sklearn" in str(e.value) and "cut short" not in str(e.value)
+
+
+def test_a_lambda_in_the_model_is_refused_with_what_to_use_instead(db_url):
+    """`FunctionTransformer(lambda a: a * 2)`: deploy raised pickle's bare `PicklingError: Can't pickle <function
+    <lambda> ...>` (session 67, trial T22); now InvalidModel (22023) saying what to give instead."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    est = make_pipeline(FunctionTransformer(lambda a: a * 2), LogisticRegression(max_iter=500)).fit(X, Y)
+    with pytest.raises(InvalidModel, match=r"^Pipeline cannot be pickled, as deploy stores it: Can't pickle "
+                                           r"<function .*<lambda>") as e:
+        registry.deploy(db_url, "mine", est, X, Y, feature_names=NAMES)
+    assert "a lambda or a function defined inside another" in e.value.hint
+    assert "FunctionTransformer(np.log1p)" in e.value.hint and e.value.sqlstate == "22023"
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
 class _FromAnotherVersion:
     def __reduce__(self):  # what a pickle of a class that a later scikit-learn moved or removed does when loaded
         import importlib

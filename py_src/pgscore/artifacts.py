@@ -7,7 +7,7 @@ import hmac
 import io
 import platform
 
-from pgscore.errors import ArtifactError, PgscoreError, SignatureError, VersionMismatch
+from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, SignatureError, VersionMismatch
 
 # the libraries whose versions must match between writer and reader
 CHECKED = ("scikit-learn", "numpy")
@@ -28,8 +28,19 @@ def dumps(estimator) -> bytes:
     """The estimator as joblib.dump(estimator, f, compress=0) writes it, the same bytes for the same estimator
     whichever process writes them (_CanonicalPickler): the sha256 of a file deployed again is the same, and says
     that it is the same artifact."""
+    import pickle
+
     buf = io.BytesIO()
-    _canonical_pickler()(buf).dump(estimator)
+    try:
+        _canonical_pickler()(buf).dump(estimator)
+    except (pickle.PicklingError, AttributeError, TypeError) as e:  # a lambda, a function defined in a function
+        if "pickle" not in str(e):  # (session 67: a bare PicklingError, no hint)
+            raise
+        raise InvalidModel(f"{type(estimator).__name__} cannot be pickled, as deploy stores it: {e}",
+                           hint="Python pickles a function by its module and name, so a lambda or a function defined "
+                                "inside another has none: give FunctionTransformer a numpy function "
+                                "(FunctionTransformer(np.log1p)), or a def in a module of its own installed where you "
+                                "deploy and into the environment the database server imports pgscore from") from e
     return buf.getvalue()
 
 
@@ -401,8 +412,72 @@ def _load(model: str, data: bytes, joblib, file=False):
                                  "Python that deploys it and by the environment the database server imports "
                                  f"pgscore from; install the package that defines {e.name!r} into both, or build "
                                  "the model from scikit-learn's classes alone") from e
+    except AttributeError as e:  # a class or function the module named no longer (or never, here) defines
+        where = _missing_attribute(e)
+        if where is None or not data.startswith(_WRITTEN_BY_JOBLIB):
+            raise _not_loadable(model, data, e, file) from e
+        raise not_importable(model, *where) from e
     except Exception as e:  # noqa: BLE001 - corrupt pickles raise anything
         raise _not_loadable(model, data, e, file) from e
+
+
+def _missing_attribute(e) -> tuple[str, str] | None:
+    """(name, module) of pickle's `Can't get attribute 'Clip' on <module '__main__' ...>` (or `module 'm' has no
+    attribute 'X'`), else None."""
+    import re
+
+    import sys
+
+    found = re.match(r"Can't get attribute '([^']+)' on <module '([^']+)'", str(e))
+    if not found:  # (a module's own __getattr__, scikit-learn's lazy imports)
+        found = re.match(r"module '([^']+)' has no attribute '([^']+)'$", str(e))
+        return (found.group(2), found.group(1)) if found else None
+    main = getattr(getattr(sys.modules.get("__main__"), "__spec__", None), "name", None)
+    # (`python -m pgscore.cli`'s __main__ is shown by its spec's name)
+    return found.group(1), "__main__" if found.group(2) == main else found.group(2)
+
+
+def not_importable(model, name, module, lead="the artifact cannot be loaded here", cls=None) -> ArtifactError:
+    """The refusal of a model that needs `name` of `module`, which the Python loading it lacks: above all one
+    defined in the script or notebook that pickled it (`__main__`), which no other Python can import (session 67:
+    `pgscore deploy` called such a file `cut short or damaged`, and the server's refusal said to write it with
+    joblib.dump, as the user had). `lead` says what failed, `cls` the error's class (ArtifactError)."""
+    import sys
+
+    if module == "__main__":
+        return (cls or ArtifactError)(
+            f"model {model}: {lead}: it needs {name!r}, which the script or notebook that "
+            "pickled it defines (its module __main__): Python pickles a class or function by its module and name, "
+            "and no other Python, the database server's included, can import that script's",
+            hint=f"move {name} into a module of its own (a .py file or package), import it from there, fit and dump "
+                 "the model again, and install that module where you deploy and into the environment the database "
+                 "server imports pgscore from; or build the model from scikit-learn's classes alone (a numpy "
+                 "function such as FunctionTransformer(np.log1p) pickles by its numpy name)")
+    return ArtifactError(f"model {model}: the artifact cannot be loaded here: it needs {name!r} of the module "
+                         f"{module!r}, which {module} in this Python ({sys.executable or 'the server'}) lacks: it "
+                         f"was written with another version of {module.split('.')[0]}",
+                         hint="install the version that wrote it where you deploy and into the environment the "
+                              "database server imports pgscore from, or write the model again with the versions "
+                              "found there (the environment `pgscore env` reports)")
+
+
+def main_references(estimator, blob: bytes) -> list[str]:
+    """The names of classes and functions of `__main__` (the script or notebook that pickled them) that
+    `estimator`, serialised as `blob` (dumps), refers to, in order, once each: no other Python can import them."""
+    if b"__main__" not in blob:  # (the scan below only where the name occurs: a big forest is 300 MB)
+        return []
+    import pickle
+    import pickletools
+
+    # protocol 2 names each class or function in one GLOBAL opcode, "module name" (joblib's own stream holds its
+    # arrays' raw bytes between the opcodes, which a scan of opcodes cannot read past)
+    found = []
+    for op, arg, _ in pickletools.genops(pickle.dumps(estimator, protocol=2)):
+        if op.name in ("GLOBAL", "INST"):
+            module, _, name = str(arg).partition(" ")
+            if module == "__main__" and name not in found:
+                found.append(name)
+    return found
 
 
 _WRITE_IT = "write it with joblib.dump(estimator, path) from a fitted scikit-learn estimator"

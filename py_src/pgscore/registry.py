@@ -341,6 +341,10 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         why_not = e
     say("serialising the estimator" + (" (converted to take the codes of its words)" if vocab else ""))
     blob = artifacts.dumps(estimator)
+    main = artifacts.main_references(estimator, blob)
+    if main:  # (found here, before the hold-out and the compiling: the server's load would refuse it after them)
+        raise artifacts.not_importable(name, main[0], "__main__", "the database server could not load it",
+                                       InvalidModel)
     check_size(name, "the estimator serialised by joblib", blob)
     if if_new:  # (a retried deploy: before the hold-out and the compiling, which take minutes for a big model)
         with connection(db) as conn:
