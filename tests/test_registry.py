@@ -2431,6 +2431,70 @@ def test_a_lambda_in_the_model_is_refused_with_what_to_use_instead(db_url):
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
 
 
+def test_an_outlier_detector_or_a_clusterer_is_refused_saying_what_it_is_and_what_to_do(db_url):
+    """`IsolationForest is neither a classifier nor a regressor` and no hint (session 67, trial T22), the same for a
+    KMeans, named as `Pipeline` when it ended one. Now each says what kind it is and what to do; a KMeans' hint gives
+    the nearest-neighbour classifier of its centres, which deploys and whose pgscore.predict is KMeans' cluster."""
+    from sklearn.cluster import KMeans
+    from sklearn.ensemble import IsolationForest
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.svm import OneClassSVM
+
+    for est in (IsolationForest(n_estimators=10, random_state=0).fit(X), OneClassSVM().fit(X[:200]),
+                make_pipeline(StandardScaler(), IsolationForest(n_estimators=10, random_state=0)).fit(X)):
+        with pytest.raises(InvalidModel) as e:
+            registry.deploy(db_url, "odd", est, X, feature_names=NAMES)
+        assert " is an outlier detector, neither a classifier nor a regressor: pgscore scores classifiers" in \
+            str(e.value) and e.value.hint.startswith("score it in Python"), (str(e.value), e.value.hint)
+    with pytest.raises(InvalidModel, match=r"^IsolationForest \(the last step of a Pipeline\) is an outlier"):
+        registry.deploy(db_url, "odd", est, X, feature_names=NAMES)
+    model = make_pipeline(StandardScaler(), KMeans(4, n_init=3, random_state=0)).fit(X)
+    with pytest.raises(InvalidModel, match=r"^KMeans \(the last step of a Pipeline\) is a clusterer, neither") as e:
+        registry.deploy(db_url, "odd", model, X, feature_names=NAMES)
+    code = re.search(r"deploy (make_pipeline\(.*\)\)\)) \(from sklearn.neighbors\)", e.value.hint).group(1)
+    served = eval(code, {"make_pipeline": make_pipeline, "KNeighborsClassifier": KNeighborsClassifier, "model": model})
+    registry.deploy(db_url, "segment", served, X, feature_names=NAMES)
+    with psycopg2.connect(db_url) as conn, conn.cursor() as cur:  # (one session: the model loaded once)
+        labels = []
+        for row in X[:100]:
+            cur.execute("SELECT pgscore.predict('segment', %s::float8[])", (row.tolist(),))
+            labels.append(int(cur.fetchone()[0]))
+    conn.close()
+    assert labels == model.predict(X[:100]).tolist()
+    with pytest.raises(InvalidModel) as e:
+        registry.deploy(db_url, "odd", KMeans(3, n_init=3, random_state=0).fit(X), X, feature_names=NAMES)
+    assert "deploy KNeighborsClassifier(n_neighbors=1).fit(km.cluster_centers_, range(km.n_clusters))" in e.value.hint
+    assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'odd'") == [(0,)]
+
+
+def test_a_model_of_free_text_is_refused_naming_its_vectorizer(db_url, tmp_path):
+    """A TfidfVectorizer pipeline on complaints' text (session 67, trial T22) was refused as `feature 'body' holds
+    'late refund', which is not a number`, with a hint about category encoders, or fitted on a Series, as `the feature
+    names are unknown`; now refused naming the vectorizer, with what to do, by deploy and pgscore deploy alike."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+    words = np.array(["late", "refund", "rude", "billing", "slow"])
+    rng = np.random.default_rng(0)
+    text = [" ".join(rng.choice(words, 3)) for _ in range(len(X))]
+    frame = pd.DataFrame({"body": text, "age": X[:, 0]})
+    for est, data in ((make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(frame.body, Y), frame.body),
+                      (make_pipeline(ColumnTransformer([("t", CountVectorizer(), "body"), ("n", "passthrough", ["age"])]),
+                                     LogisticRegression(max_iter=500)).fit(frame, Y), frame)):
+        with pytest.raises(InvalidModel, match=r"^Pipeline holds a (Tfidf|Count)Vectorizer, which turns free text "
+                                               r"into a column per token") as e:
+            registry.deploy(db_url, "topic", est, data, Y)
+        assert "(docs/sql.md, 'Estimators pgscore scores')" in e.value.hint
+    path, csv = tmp_path / "topic.joblib", tmp_path / "topic.csv"
+    joblib.dump(est, path)
+    frame.assign(y=Y).to_csv(csv, index=False)
+    run = pgscore_cli("deploy", str(path), "--name", "topic", "--train", str(csv), "--target", "y", "--db", db_url)
+    assert run.returncode == 1 and run.stderr.startswith(f"pgscore: error: {path}: Pipeline holds a CountVectorizer"), \
+        run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
 class _FromAnotherVersion:
     def __reduce__(self):  # what a pickle of a class that a later scikit-learn moved or removed does when loaded
         import importlib

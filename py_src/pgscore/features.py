@@ -25,6 +25,38 @@ def check_fitted(estimator) -> None:
         check_is_fitted(estimator)
     except NotFittedError as e:
         raise InvalidModel(f"{type(estimator).__name__} is not fitted", hint="call fit() before deploying") from e
+    vectorizer = _text_vectorizer(estimator)
+    if vectorizer is not None:
+        raise InvalidModel(
+            f"{type(estimator).__name__} holds a {vectorizer}, which turns free text into a column per token: pgscore "
+            "scores features that are numbers, and codes the words of a category (a OneHotEncoder's), not the tokens "
+            "of a text",
+            hint="make the text's features numbers before the model, in SQL as at training: a column per term that "
+                 "matters (a flag, (body ~* '\\mrefund\\M')::int, or a count), or a score of another model written "
+                 "into a column; or score the text in Python and write the scores into a column "
+                 "(docs/sql.md, 'Estimators pgscore scores')")
+
+
+def _text_vectorizer(estimator) -> str | None:
+    """The class name of a text vectorizer (CountVectorizer, TfidfVectorizer, HashingVectorizer) anywhere in the
+    estimator (a Pipeline's step, a ColumnTransformer's, a vote's...), else None. Session 67: a pipeline of one was
+    refused as `feature 'body' holds 'late refund', which is not a number` with a hint about category encoders, or,
+    fitted on a Series, as `the feature names are unknown`."""
+    from sklearn.feature_extraction.text import _VectorizerMixin
+
+    seen = [estimator]
+    params = getattr(estimator, "get_params", None)
+    if params is not None:
+        try:
+            seen += list(params(deep=True).values())
+        except Exception:  # noqa: BLE001 - an estimator of its own whose get_params fails: nothing to find
+            pass
+    for value in seen:
+        for one in (value if isinstance(value, (list, tuple)) else [value]):
+            for part in (one if isinstance(one, (list, tuple)) else [one]):  # (a ColumnTransformer's tuples)
+                if isinstance(part, _VectorizerMixin):
+                    return type(part).__name__
+    return None
 
 
 def task_of(estimator) -> tuple[str, list | None]:
@@ -51,7 +83,40 @@ def task_of(estimator) -> tuple[str, list | None]:
         if outputs > 1:  # a forest's n_outputs_; a linear model has none, its coef_ a row an output
             raise _several_outputs(estimator, outputs)
         return "regression", None
-    raise InvalidModel(f"{type(estimator).__name__} is neither a classifier nor a regressor")
+    raise _neither(estimator)
+
+
+def _neither(estimator) -> InvalidModel:
+    """The refusal of an estimator that is neither a classifier nor a regressor, saying what it is and what to do
+    (session 67: `IsolationForest is neither a classifier nor a regressor`, and no more, for an anomaly detector or a
+    KMeans, which the docs did not mention either)."""
+    from sklearn.base import is_clusterer, is_outlier_detector
+
+    final = _final_step(estimator)
+    what = type(final).__name__ + (f" (the last step of a {type(estimator).__name__})" if final is not estimator
+                                   else "")
+    why = ("pgscore scores classifiers (a class probability, and the class) and regressors (a value), one number a "
+           "row it can compare with outcomes")
+    if is_outlier_detector(estimator):
+        return InvalidModel(
+            f"{what} is an outlier detector, neither a classifier nor a regressor: {why}, and serves no "
+            "detector's -1/1, decision_function or score_samples",
+            hint="score it in Python and write its scores into a column (docs/sql.md, 'Estimators pgscore scores'); "
+                 "or, with anomalies labelled, deploy a classifier of them")
+    if is_clusterer(estimator):
+        hint = "assign the clusters in Python and write them into a column"
+        if type(final).__name__ in ("KMeans", "MiniBatchKMeans"):
+            km = "model[-1]" if final is not estimator else "km"
+            knn = (f"KNeighborsClassifier(n_neighbors=1).fit({km}.cluster_centers_, range({km}.n_clusters))")
+            served = f"make_pipeline(model[:-1], {knn})" if final is not estimator else knn
+            hint = (f"a {type(final).__name__}'s cluster is its nearest centre, which a nearest-neighbour classifier "
+                    f"of the centres gives: deploy {served} (from sklearn.neighbors) and read the cluster with "
+                    "pgscore.predict; else " + hint)
+        hint += " (docs/sql.md, 'Estimators pgscore scores')"
+        return InvalidModel(f"{what} is a clusterer, neither a classifier nor a regressor: {why}", hint=hint)
+    return InvalidModel(f"{what} is neither a classifier nor a regressor: {why}",
+                        hint="deploy a classifier or a regressor, or a Pipeline ending in one "
+                             "(docs/sql.md, 'Estimators pgscore scores')")
 
 
 def _final_step(estimator):
