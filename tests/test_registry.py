@@ -2464,6 +2464,11 @@ def test_an_outlier_detector_or_a_clusterer_is_refused_saying_what_it_is_and_wha
     with pytest.raises(InvalidModel) as e:
         registry.deploy(db_url, "odd", KMeans(3, n_init=3, random_state=0).fit(X), X, feature_names=NAMES)
     assert "deploy KNeighborsClassifier(n_neighbors=1).fit(km.cluster_centers_, range(km.n_clusters))" in e.value.hint
+    from sklearn.cluster import DBSCAN  # (no predict: it was told `a transformer alone predicts nothing`)
+
+    with pytest.raises(InvalidModel, match=r"^DBSCAN is a clusterer without predict\(\): it labels the rows") as e:
+        registry.deploy(db_url, "odd", DBSCAN().fit(X), X, feature_names=NAMES)
+    assert "KNeighborsClassifier().fit(X, model.labels_)" in e.value.hint
     assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'odd'") == [(0,)]
 
 

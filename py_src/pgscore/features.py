@@ -18,6 +18,14 @@ def check_fitted(estimator) -> None:
                            hint="deploy a fitted estimator, as joblib.dump(model, path) writes it after "
                                 "model.fit(X, y): a classifier, a regressor, or a Pipeline ending in one")
     if not hasattr(estimator, "predict"):
+        from sklearn.base import is_clusterer
+
+        if is_clusterer(estimator):  # (DBSCAN, AgglomerativeClustering: told `a transformer alone predicts nothing`)
+            raise InvalidModel(f"{type(estimator).__name__} is a clusterer without predict(): it labels the rows it "
+                               "was fitted on (labels_), and no others",
+                               hint="write its labels_ into a column from Python; or fit a classifier on them "
+                                    "(KNeighborsClassifier().fit(X, model.labels_)) and deploy that "
+                                    "(docs/sql.md, 'Estimators pgscore scores')")
         raise InvalidModel(f"{type(estimator).__name__} is not a scikit-learn estimator with predict()",
                            hint="a transformer alone predicts nothing: deploy the Pipeline it is a step of, "
                                 "ending in a classifier or a regressor")
