@@ -2500,6 +2500,27 @@ def test_a_model_of_free_text_is_refused_naming_its_vectorizer(db_url, tmp_path)
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
 
 
+def test_a_model_file_far_over_the_size_limit_is_refused_before_it_is_unpickled(tmp_path, monkeypatch, hgb):
+    """A 500-tree forest's 1.8 GB file (session 67, trial T22) was read, unpickled and serialised again, 50 s and
+    5.4 GB of the client's memory, to be refused as over 500 MB. A pickle joblib wrote uncompressed (about the size
+    deploy stores) over 1.25 times the limit is refused before it is read; one nearer the limit is read as before,
+    where the size deploy serialises it to decides."""
+    path = tmp_path / "big.joblib"
+    joblib.dump(hgb, path)
+    size = path.stat().st_size
+    monkeypatch.setattr(registry, "MAX_ARTIFACT_BYTES", size // 2)
+    unpickled = []
+    loads_file = artifacts.loads_file
+    monkeypatch.setattr(artifacts, "loads_file", lambda *a, **k: unpickled.append(a[0]) or loads_file(*a, **k))
+    with pytest.raises(InvalidModel, match=rf"^{re.escape(str(path))} \(a pickle as joblib writes it uncompressed, "
+                                           r"about the size deploy stores\) is 0 MB, and pgscore stores at most 0 MB "
+                                           r"a version") as e:
+        registry.load_artifact(path)
+    assert e.value.sqlstate == "54000" and unpickled == []
+    monkeypatch.setattr(registry, "MAX_ARTIFACT_BYTES", size)  # (within 1.25 times: read, as before)
+    assert type(registry.load_artifact(path)[0]).__name__ == "HistGradientBoostingClassifier" and unpickled
+
+
 class _FromAnotherVersion:
     def __reduce__(self):  # what a pickle of a class that a later scikit-learn moved or removed does when loaded
         import importlib

@@ -819,12 +819,16 @@ def check_size(name, what, data) -> None:
     """InvalidModel (54000) for bytes the registry could store but pg_dump could not dump (see
     MAX_ARTIFACT_BYTES): refused before anything is sent to the server."""
     if len(data) > MAX_ARTIFACT_BYTES:
-        raise InvalidModel(f"model {name}: {what} is {len(data) / 2**20:,.0f} MB, and pgscore stores at most "
-                           f"{MAX_ARTIFACT_BYTES // 2**20} MB a version: pg_dump writes a bytea as hex, twice its "
-                           "size, and cannot dump a value over PostgreSQL's 1 GB limit (every dump of the database "
-                           "would fail)", sqlstate="54000",
-                           hint="make the model smaller: fewer or shallower trees (max_depth, min_samples_leaf, "
-                                "max_leaf_nodes), or a model that does not keep its training data")
+        raise _too_big(f"model {name}: {what}", len(data))
+
+
+def _too_big(what, size) -> InvalidModel:
+    """check_size's refusal of `what`, of `size` bytes."""
+    return InvalidModel(f"{what} is {size / 2**20:,.0f} MB, and pgscore stores at most {MAX_ARTIFACT_BYTES // 2**20} "
+                        "MB a version: pg_dump writes a bytea as hex, twice its size, and cannot dump a value over "
+                        "PostgreSQL's 1 GB limit (every dump of the database would fail)", sqlstate="54000",
+                        hint="make the model smaller: fewer or shallower trees (max_depth, min_samples_leaf, "
+                             "max_leaf_nodes), or a model that does not keep its training data")
 
 
 def _bytes_arg(conn, data):
@@ -1279,6 +1283,14 @@ def load_artifact(path: str, expected_sha256: str | None = None, given_by: str |
     allow_version_mismatch: then its version is recorded in the source too, as `scikit-learn`."""
     try:
         with open(os.fspath(path), "rb") as f:
+            # a pickle joblib wrote uncompressed is about the size deploy serialises it to: one well over the limit
+            # is refused before it is read, unpickled and serialised again, which would be refused then (session
+            # 67: a 500-tree forest's 1.8 GB file took 50 s and 5.4 GB of the client's memory to be told so)
+            size = os.fstat(f.fileno()).st_size
+            if f.read(1) == b"\x80" and size > MAX_ARTIFACT_BYTES * 5 // 4:
+                raise _too_big(f"{path} (a pickle as joblib writes it uncompressed, about the size deploy stores)",
+                               size)
+            f.seek(0)
             data = f.read()
     except OSError as e:
         raise ArtifactError(f"cannot read the model file {path}: {e.strerror}") from None
