@@ -425,7 +425,6 @@ def _missing_attribute(e) -> tuple[str, str] | None:
     """(name, module) of pickle's `Can't get attribute 'Clip' on <module '__main__' ...>` (or `module 'm' has no
     attribute 'X'`), else None."""
     import re
-
     import sys
 
     found = re.match(r"Can't get attribute '([^']+)' on <module '([^']+)'", str(e))
@@ -471,8 +470,12 @@ def main_references(estimator, blob: bytes) -> list[str]:
 
     # protocol 2 names each class or function in one GLOBAL opcode, "module name" (joblib's own stream holds its
     # arrays' raw bytes between the opcodes, which a scan of opcodes cannot read past)
+    try:
+        plain = pickle.dumps(estimator, protocol=2)
+    except Exception:  # noqa: BLE001 - what protocol 2 cannot write is left to the server's load to judge
+        return []
     found = []
-    for op, arg, _ in pickletools.genops(pickle.dumps(estimator, protocol=2)):
+    for op, arg, _ in pickletools.genops(plain):
         if op.name in ("GLOBAL", "INST"):
             module, _, name = str(arg).partition(" ")
             if module == "__main__" and name not in found:
