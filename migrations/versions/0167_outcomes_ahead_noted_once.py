@@ -4,14 +4,14 @@ far ahead; its hint no longer says the argument was a timestamp without time zon
 PostgreSQL has cast it. The downgrade re-applies 0159's text.
 
 Revision ID: 0167
-Revises: 0163
+Revises: 0166
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0167"
-down_revision = "0163"
+down_revision = "0166"
 branch_labels = None
 depends_on = None
 

@@ -6,14 +6,14 @@ model's rollups deadlocked with it (40P01, one of the two rolled back). The down
 drops the function.
 
 Revision ID: 0169
-Revises: 0166
+Revises: 0167
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0169"
-down_revision = "0166"
+down_revision = "0167"
 branch_labels = None
 depends_on = None
 

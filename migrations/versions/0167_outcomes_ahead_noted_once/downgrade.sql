@@ -1,4 +1,4 @@
--- 0167 to 0163: record_outcome(text, text, text, timestamptz) as 0159 left it
+-- 0167 to 0166: record_outcome(text, text, text, timestamptz) as 0159 left it
 
 CREATE OR REPLACE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcome text,
                                        p_observed_at timestamptz DEFAULT now())

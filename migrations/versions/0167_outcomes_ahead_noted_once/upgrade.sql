@@ -1,4 +1,4 @@
--- 0163 to 0167: record_outcome notes an outcome observed more than 15 minutes ahead once a transaction, not once a
+-- 0166 to 0167: record_outcome notes an outcome observed more than 15 minutes ahead once a transaction, not once a
 -- row (20,000 outcomes an hour ahead recorded by one statement gave 20,000 NOTICEs, trial T21), saying so and how far
 -- ahead; its hint says "if" of a timestamp without time zone (PostgreSQL casts one before the call: which type the
 -- caller passed cannot be told) and names a timestamptz's case too
