@@ -390,6 +390,44 @@ def test_health_does_not_warn_of_an_initial_copy_that_runs(trained):
         query(conn, "ALTER SUBSCRIPTION s DISABLE")
 
 
+def profiles_after_events(c, trained, options="", split=False):
+    """publisher_and_subscriber with one sync worker a subscription, B's customers emptied and wired to complaints
+    for replicated rows, A's customers (B's rows) and 30 complaints of customers 1..7 published in one publication
+    p to a subscription s (WITH options), disabled, whose sync worker starts with the events' copy (split: the
+    customers in a publication p2 of their own, to a subscription s2, disabled). Returns a connection to A, one to
+    B, and B's customers' own columns as they were."""
+    pub, sub, conn = publisher_and_subscriber(c, trained, "wal_retrieve_retry_interval = '200ms'",
+                                              "max_sync_workers_per_subscription = 1")
+    own = [f for f in CHURN_FEATURES if f not in COUNTERS]
+    rows = query(conn, f"SELECT id, {', '.join(own)} FROM customers ORDER BY id")
+    query(conn, "TRUNCATE customers; ALTER TABLE customers ALTER support_calls SET DEFAULT 0, "
+                "ALTER complaints_30d SET DEFAULT 0")
+    query(conn, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                "'churn_score', %s::jsonb, p_profile_key => 'id', p_replicated => true)", (json.dumps(COUNTERS),))
+    query(pub, f"CREATE TABLE customers (id bigint PRIMARY KEY, {', '.join(f + ' float8' for f in own)}); "
+               "CREATE TABLE complaints (complaint_id bigint PRIMARY KEY, customer_id bigint, kind text NOT NULL "
+               "DEFAULT 'billing', created_at timestamptz NOT NULL DEFAULT now())")
+    pc = psycopg2.connect(pub)
+    pc.autocommit = True
+    with pc.cursor() as cur:
+        cur.executemany(f"INSERT INTO customers VALUES ({', '.join(['%s'] * (len(own) + 1))})", rows)
+    query(pc, "INSERT INTO complaints (complaint_id, customer_id) SELECT i, 1 + i % 7 FROM generate_series(1, 30) i; "
+              + ("CREATE PUBLICATION p FOR TABLE complaints; CREATE PUBLICATION p2 FOR TABLE customers" if split else
+                 "CREATE PUBLICATION p FOR TABLE customers, complaints"))
+    p = c.dsn()
+    for name in ("s", "s2") if split else ("s",):
+        query(pc, f"SELECT pg_create_logical_replication_slot('{name}', 'pgoutput')")  # (one cluster: not by CREATE)
+        query(conn, f"CREATE SUBSCRIPTION {name} CONNECTION 'host={p['host']} port={p['port']} dbname=pub "
+                    f"user={p['user']}' PUBLICATION {name.replace('s', 'p')} WITH (create_slot = false, "
+                    f"slot_name = '{name}', enabled = false{options})")
+    if split:
+        return pc, conn, rows
+    # the events' copy first: one sync worker, started for the tables in the order their rows are read
+    query(conn, "UPDATE pg_subscription_rel SET srsubstate = srsubstate WHERE srrelid = 'customers'::regclass")
+    assert query(conn, "SELECT srrelid::regclass::text FROM pg_subscription_rel") == [("complaints",), ("customers",)]
+    return pc, conn, rows
+
+
 def test_an_events_copy_that_would_come_before_its_profiles_waits_for_them(trained):
     """Profiles and events in one subscription, into empty wired tables: the events' initial copy committed before
     the profiles' (their copies run side by side, in no order pgscore sets), its rescoring created every missing
@@ -402,30 +440,8 @@ def test_an_events_copy_that_would_come_before_its_profiles_waits_for_them(train
     from helpers import own_cluster
 
     with own_cluster("pgscore-copy-order-") as c:
-        pub, sub, conn = publisher_and_subscriber(c, trained, "wal_retrieve_retry_interval = '200ms'",
-                                                  "max_sync_workers_per_subscription = 1")
+        pc, conn, rows = profiles_after_events(c, trained)
         own = [f for f in CHURN_FEATURES if f not in COUNTERS]
-        rows = query(conn, f"SELECT id, {', '.join(own)} FROM customers ORDER BY id")
-        query(conn, "TRUNCATE customers; ALTER TABLE customers ALTER support_calls SET DEFAULT 0, "
-                    "ALTER complaints_30d SET DEFAULT 0")
-        query(conn, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
-                    "'churn_score', %s::jsonb, p_profile_key => 'id', p_replicated => true)", (json.dumps(COUNTERS),))
-        query(pub, f"CREATE TABLE customers (id bigint PRIMARY KEY, {', '.join(f + ' float8' for f in own)}); "
-                   "CREATE TABLE complaints (complaint_id bigint PRIMARY KEY, customer_id bigint, kind text NOT NULL "
-                   "DEFAULT 'billing', created_at timestamptz NOT NULL DEFAULT now())")
-        pc = psycopg2.connect(pub)
-        pc.autocommit = True
-        with pc.cursor() as cur:
-            cur.executemany(f"INSERT INTO customers VALUES ({', '.join(['%s'] * (len(own) + 1))})", rows)
-        query(pc, "INSERT INTO complaints (complaint_id, customer_id) SELECT i, 1 + i % 7 FROM generate_series(1, 30) i; "
-                  "CREATE PUBLICATION p FOR TABLE customers, complaints")
-        query(pc, "SELECT pg_create_logical_replication_slot('s', 'pgoutput')")  # (one cluster: not by CREATE)
-        p = c.dsn()
-        query(conn, f"CREATE SUBSCRIPTION s CONNECTION 'host={p['host']} port={p['port']} dbname=pub "
-                    f"user={p['user']}' PUBLICATION p WITH (create_slot = false, slot_name = 's', enabled = false)")
-        # the events' copy first: one sync worker, started for the tables in the order their rows are read
-        query(conn, "UPDATE pg_subscription_rel SET srsubstate = srsubstate WHERE srrelid = 'customers'::regclass")
-        assert query(conn, "SELECT srrelid::regclass::text FROM pg_subscription_rel") == [("complaints",), ("customers",)]
         query(conn, "ALTER SUBSCRIPTION s ENABLE")
         done = "SELECT bool_and(srsubstate::text = 'r') FROM pg_subscription_rel"
         try:
@@ -448,6 +464,46 @@ def test_an_events_copy_that_would_come_before_its_profiles_waits_for_them(train
             said = [ln for ln in log.splitlines() if "ERROR:  pgscore: the initial copy of public.complaints" in ln]
             assert said and "waits for subscription s's initial copy of public.customers (not started), the " \
                 "profiles its events name" in said[0], log[-2000:]
+        finally:
+            query(conn, "ALTER SUBSCRIPTION s DISABLE")
+            pc.close()
+            conn.close()
+
+
+def test_an_events_copy_that_waits_under_disable_on_error_says_it_disabled_the_subscription(trained):
+    """The subscription made WITH (disable_on_error = true): the events' copy failed for its profiles' (the wait
+    above), and PostgreSQL disabled the whole subscription at that error, the profiles' copy never run; the
+    server log and pgscore health said PostgreSQL starts the copy again, which it never did (and ENABLE alone,
+    the sync worker starting with the events' copy again, disabled it again). They say so now, and the way on:
+    disable_on_error off until the copies are done."""
+    from helpers import own_cluster
+
+    with own_cluster("pgscore-copy-order-") as c:
+        pc, conn, rows = profiles_after_events(c, trained, ", disable_on_error = true")
+        try:
+            query(conn, "ALTER SUBSCRIPTION s ENABLE")
+            assert polled(conn, "SELECT subenabled FROM pg_subscription", [(False,)], tries=400)
+            log = c.log_file.read_text(errors="replace").splitlines()
+            at = [i for i, ln in enumerate(log) if "ERROR:  pgscore: the initial copy of public.complaints" in ln]
+            assert at, log[-20:]
+            assert log[at[0]].endswith("nothing was copied, and subscription s has disable_on_error = true: this "
+                                       "error disables it"), log[at[0]]
+            assert "HINT:  ALTER SUBSCRIPTION s SET (disable_on_error = false), then ALTER SUBSCRIPTION s ENABLE: " \
+                   "this copy then waits for the profiles'" in "\n".join(log[at[0]:at[0] + 3]), log[at[0]:at[0] + 3]
+            state, value, detail = health_row(conn, "subscriptions")
+            assert (state, value) == ("warn", 1), detail
+            assert ("waiting for the profiles' copy, public.complaints for public.customers: pgscore fails an event "
+                    "table's copy until its profiles are copied, and disable_on_error = true disabled the subscription "
+                    "at that error: ALTER SUBSCRIPTION s SET (disable_on_error = false), then ENABLE") in detail, detail
+            assert "PostgreSQL starts it again" not in detail, detail
+            # the way on: the events' copy waits, and runs after the profiles'
+            query(conn, "ALTER SUBSCRIPTION s SET (disable_on_error = false); ALTER SUBSCRIPTION s ENABLE")
+            assert polled(conn, "SELECT bool_and(srsubstate::text = 'r') FROM pg_subscription_rel", [(True,)],
+                          tries=400), query(conn, "SELECT srrelid::regclass::text, srsubstate::text FROM "
+                                                  "pg_subscription_rel")
+            assert query(conn, "SELECT count(*) FROM complaints") == [(30,)]
+            assert query(conn, "SELECT count(*) FROM customers WHERE churn_score IS NULL AND id <= 7") == [(0,)]
+            assert health_row(conn, "subscriptions")[0] == "ok"
         finally:
             query(conn, "ALTER SUBSCRIPTION s DISABLE")
             pc.close()

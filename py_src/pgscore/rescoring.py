@@ -427,12 +427,15 @@ _SUBSCRIPTION = ("SELECT (SELECT s.subname::pg_catalog.text FROM pg_catalog.pg_s
                  "AND w.relid IS NULL AND s.subtwophasestate OPERATOR(pg_catalog.=) 'e'::pg_catalog.\"char\") AS two_phase")
 _EXISTS = "SELECT pg_catalog.to_regclass($1) IS NOT NULL AS e"
 # this backend a table sync worker copying its table (pg_subscription_rel's 'd': the copy's own transaction reads
-# it so, FINISHEDCOPY comes at its end), and a subscription's initial copy of the profile table $1 (its tree) not done
+# it so, FINISHEDCOPY comes at its end), and a subscription's initial copy of the profile table $1 (its tree) not done;
+# own and disables: the copying subscription, and its disable_on_error (the error then disables it: no retry)
 _COPY_BEFORE_PROFILES = (
     "SELECT ps.subname::pg_catalog.text AS sub, pr.srrelid::pg_catalog.regclass::pg_catalog.text AS profiles, "
-    "pr.srsubstate::pg_catalog.text AS state, w.relid::pg_catalog.regclass::pg_catalog.text AS copying "
+    "pr.srsubstate::pg_catalog.text AS state, w.relid::pg_catalog.regclass::pg_catalog.text AS copying, "
+    "ws.subname::pg_catalog.text AS own, ws.subdisableonerr AS disables "
     "FROM pg_catalog.pg_stat_subscription AS w JOIN pg_catalog.pg_subscription_rel AS r "
     "ON r.srsubid OPERATOR(pg_catalog.=) w.subid AND r.srrelid OPERATOR(pg_catalog.=) w.relid "
+    "JOIN pg_catalog.pg_subscription AS ws ON ws.oid OPERATOR(pg_catalog.=) w.subid "
     "JOIN pg_catalog.pg_subscription_rel AS pr ON pr.srrelid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[]) "
     "JOIN pg_catalog.pg_subscription AS ps ON ps.oid OPERATOR(pg_catalog.=) pr.srsubid "
     "WHERE w.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() "
@@ -2001,7 +2004,9 @@ def _wait_for_the_profiles_copy(plpy, GD, w: Wiring):
     copy, fail the copy (PostgreSQL starts it again after wal_retrieve_retry_interval): committed first, its
     rescoring would create the missing profiles (or, with 'queue', count nothing), and the profiles' copy would
     then fail on their keys at every retry, for ever (trial T20). Checked once a backend and wiring, since a
-    sync worker copies once: the apply worker (no relid) and a copy that found the profiles there pass after."""
+    sync worker copies once: the apply worker (no relid) and a copy that found the profiles there pass after.
+    Its message and hint say where no retry comes by itself: the copying subscription's disable_on_error (this
+    error disables it)."""
     checked = GD.setdefault(COPY_CHECKED, set())
     if w.id in checked:
         return
@@ -2010,15 +2015,23 @@ def _wait_for_the_profiles_copy(plpy, GD, w: Wiring):
         checked.add(w.id)
         return
     r = rows[0]
+    sub = quote_ident(plpy, r["sub"])
     state = {"i": "not started", "d": "copying"}.get(r["state"], r["state"])
+    done = (f"it copies once {r['profiles']}'s copy is done (pg_subscription_rel.srsubstate 'r'); pgscore health "
+            "lists the copies not done")
+    if r["disables"]:  # PostgreSQL disables the subscription at this error: nothing retries, the profiles not copied
+        own = quote_ident(plpy, r["own"])
+        then = f"subscription {own} has disable_on_error = true: this error disables it"
+        hint = (f"ALTER SUBSCRIPTION {own} SET (disable_on_error = false), then ALTER SUBSCRIPTION {own} ENABLE: "
+                f"this copy then waits for the profiles' ({done}); set disable_on_error again once both are copied")
+    else:
+        then = "PostgreSQL starts this copy again after wal_retrieve_retry_interval"
+        hint = f"nothing to do: {done}"
     raise PgscoreError(
-        f"the initial copy of {r['copying']} waits for subscription {quote_ident(plpy, r['sub'])}'s initial copy "
+        f"the initial copy of {r['copying']} waits for subscription {sub}'s initial copy "
         f"of {r['profiles']} ({state}), the profiles its events name (wiring {int(w.id)}): copied first, the events' "
-        "rescoring would create those profiles, on whose keys the profiles' copy would then fail at every retry; "
-        "nothing was copied, and PostgreSQL starts this copy again after wal_retrieve_retry_interval",
-        sqlstate="55000",
-        hint=f"nothing to do: it copies once {r['profiles']}'s copy is done (pg_subscription_rel.srsubstate "
-             "'r'); pgscore health lists the copies not done")
+        f"rescoring would create those profiles, on whose keys the profiles' copy would then fail at every retry; "
+        f"nothing was copied, and {then}", sqlstate="55000", hint=hint)
 
 
 def _on_wired(plpy, GD, w: Wiring, again):

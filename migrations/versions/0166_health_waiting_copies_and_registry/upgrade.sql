@@ -211,7 +211,7 @@ BEGIN
         SELECT c.oid FROM pg_catalog.pg_class c
          WHERE c.relnamespace = 'pgscore'::regnamespace AND c.relkind IN ('r', 'p')),
     sub AS (
-        SELECT s.subname, s.subenabled,
+        SELECT s.subname, s.subenabled, s.subdisableonerr,
                EXISTS (SELECT 1 FROM pg_catalog.pg_stat_subscription a
                         WHERE a.subid = s.oid AND a.relid IS NULL AND a.pid IS NOT NULL) AS applying,
                -- a sync worker of its own copying, or every copy of these tables done but for the apply worker's
@@ -280,8 +280,13 @@ BEGIN
                         THEN format('the initial copy of %s is not done (%s copy errors counted%s)', sub.copying,
                                     sub.sync_errors,
                                     coalesce('; waiting for the profiles'' copy, ' || sub.waiting || ': pgscore fails '
-                                             'an event table''s copy until its profiles are copied, and PostgreSQL '
-                                             'starts it again', '')) END,
+                                             'an event table''s copy until its profiles are copied, and '
+                                             -- (0166) disable_on_error: PostgreSQL disabled it at that error, no retry
+                                             || CASE WHEN NOT sub.subenabled AND sub.subdisableonerr AND sub.sync_errors > 0
+                                                     THEN format('disable_on_error = true disabled the subscription '
+                                                                 'at that error: ALTER SUBSCRIPTION %I SET '
+                                                                 '(disable_on_error = false), then ENABLE', sub.subname)
+                                                     ELSE 'PostgreSQL starts it again' END, '')) END,
                    CASE WHEN sub.events_first IS NOT NULL
                         THEN format('the events were copied first (%s): their rescoring created the missing '
                                     'profiles, on whose keys the profiles'' copy fails at every retry; DROP '
