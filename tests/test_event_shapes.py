@@ -510,6 +510,36 @@ def test_an_events_copy_that_waits_under_disable_on_error_says_it_disabled_the_s
             conn.close()
 
 
+def test_an_events_copy_that_waits_for_a_disabled_subscription_says_to_enable_it(trained):
+    """The profiles in a subscription s2 of their own, disabled: the events' copy by s waited for s2's, failing every
+    wal_retrieve_retry_interval for as long as s2 stays disabled, and its hint said `nothing to do: it copies once
+    public.customers's copy is done`, a copy that never starts. It names s2 disabled and says to enable it; once
+    enabled, both are copied."""
+    from helpers import own_cluster
+
+    with own_cluster("pgscore-copy-order-") as c:
+        pc, conn, rows = profiles_after_events(c, trained, split=True)
+        try:
+            query(conn, "ALTER SUBSCRIPTION s ENABLE")
+            assert polled(conn, "SELECT sync_error_count > 1 FROM pg_stat_subscription_stats WHERE subname = 's'",
+                          [(True,)], tries=400)
+            log = c.log_file.read_text(errors="replace").splitlines()
+            at = [i for i, ln in enumerate(log) if "ERROR:  pgscore: the initial copy of public.complaints" in ln]
+            assert at and "waits for subscription s2's initial copy of public.customers (not started, subscription " \
+                "s2 disabled)" in log[at[0]], log[-20:]
+            assert "HINT:  ALTER SUBSCRIPTION s2 ENABLE: this copy runs once public.customers's copy is done" in \
+                "\n".join(log[at[0]:at[0] + 3]), log[at[0]:at[0] + 3]
+            query(conn, "ALTER SUBSCRIPTION s2 ENABLE")
+            assert polled(conn, "SELECT bool_and(srsubstate::text = 'r') FROM pg_subscription_rel", [(True,)],
+                          tries=400)
+            assert query(conn, "SELECT count(*) FROM complaints") == [(30,)]
+            assert query(conn, "SELECT count(*) FROM customers WHERE churn_score IS NULL AND id <= 7") == [(0,)]
+        finally:
+            query(conn, "ALTER SUBSCRIPTION s DISABLE; ALTER SUBSCRIPTION s2 DISABLE")
+            pc.close()
+            conn.close()
+
+
 def test_a_registry_that_a_subscription_writes_refuses_a_deploy_here(shop, db_url, empty_db_url, trained):
     """pgscore.models and pgscore.deployments published from another database (one deploy, two clusters): a deploy
     on the subscriber took ids from its own identity sequences, which replication does not advance, and failed with a

@@ -428,11 +428,12 @@ _SUBSCRIPTION = ("SELECT (SELECT s.subname::pg_catalog.text FROM pg_catalog.pg_s
 _EXISTS = "SELECT pg_catalog.to_regclass($1) IS NOT NULL AS e"
 # this backend a table sync worker copying its table (pg_subscription_rel's 'd': the copy's own transaction reads
 # it so, FINISHEDCOPY comes at its end), and a subscription's initial copy of the profile table $1 (its tree) not done;
-# own and disables: the copying subscription, and its disable_on_error (the error then disables it: no retry)
+# own and disables: the copying subscription, and its disable_on_error (the error then disables it: no retry);
+# enabled: the profiles' subscription's (disabled, it copies nothing until enabled)
 _COPY_BEFORE_PROFILES = (
     "SELECT ps.subname::pg_catalog.text AS sub, pr.srrelid::pg_catalog.regclass::pg_catalog.text AS profiles, "
     "pr.srsubstate::pg_catalog.text AS state, w.relid::pg_catalog.regclass::pg_catalog.text AS copying, "
-    "ws.subname::pg_catalog.text AS own, ws.subdisableonerr AS disables "
+    "ws.subname::pg_catalog.text AS own, ws.subdisableonerr AS disables, ps.subenabled AS enabled "
     "FROM pg_catalog.pg_stat_subscription AS w JOIN pg_catalog.pg_subscription_rel AS r "
     "ON r.srsubid OPERATOR(pg_catalog.=) w.subid AND r.srrelid OPERATOR(pg_catalog.=) w.relid "
     "JOIN pg_catalog.pg_subscription AS ws ON ws.oid OPERATOR(pg_catalog.=) w.subid "
@@ -2006,7 +2007,7 @@ def _wait_for_the_profiles_copy(plpy, GD, w: Wiring):
     then fail on their keys at every retry, for ever (trial T20). Checked once a backend and wiring, since a
     sync worker copies once: the apply worker (no relid) and a copy that found the profiles there pass after.
     Its message and hint say where no retry comes by itself: the copying subscription's disable_on_error (this
-    error disables it)."""
+    error disables it), the profiles' subscription disabled (nothing copies them)."""
     checked = GD.setdefault(COPY_CHECKED, set())
     if w.id in checked:
         return
@@ -2019,6 +2020,9 @@ def _wait_for_the_profiles_copy(plpy, GD, w: Wiring):
     state = {"i": "not started", "d": "copying"}.get(r["state"], r["state"])
     done = (f"it copies once {r['profiles']}'s copy is done (pg_subscription_rel.srsubstate 'r'); pgscore health "
             "lists the copies not done")
+    if not r["enabled"]:  # nothing copies the profiles until the subscription is enabled
+        state += f", subscription {sub} disabled"
+        done = f"ALTER SUBSCRIPTION {sub} ENABLE: this copy runs once {r['profiles']}'s copy is done"
     if r["disables"]:  # PostgreSQL disables the subscription at this error: nothing retries, the profiles not copied
         own = quote_ident(plpy, r["own"])
         then = f"subscription {own} has disable_on_error = true: this error disables it"
@@ -2026,7 +2030,7 @@ def _wait_for_the_profiles_copy(plpy, GD, w: Wiring):
                 f"this copy then waits for the profiles' ({done}); set disable_on_error again once both are copied")
     else:
         then = "PostgreSQL starts this copy again after wal_retrieve_retry_interval"
-        hint = f"nothing to do: {done}"
+        hint = done if not r["enabled"] else f"nothing to do: {done}"
     raise PgscoreError(
         f"the initial copy of {r['copying']} waits for subscription {sub}'s initial copy "
         f"of {r['profiles']} ({state}), the profiles its events name (wiring {int(w.id)}): copied first, the events' "
