@@ -2,7 +2,9 @@
 waits for its profiles' (the row trigger for replicated rows fails such a copy until a subscription has copied the
 profile table: session 67), says 'the events were copied first' only while the profiles are not copied yet (it said
 so too in the instant a copied profile table was catching up), and says what a stopped subscription that writes
-the registry means (the publisher's deploys do not reach this server). The downgrade restores 0160's health().
+the registry means (the publisher's deploys do not reach this server); a subscription that its disable_on_error
+disabled at such a copy's error is said so, with the way on (review r4, edited in place). The downgrade restores
+0165's health() (the merge chained 0166 after 0165, whose health the upgrade carries too).
 
 Revision ID: 0166
 Revises: 0165
