@@ -523,10 +523,43 @@ def test_a_databases_own_pgscore_settings_move_with_pg_dump_create_alone(db_url,
     postgres = cluster.url("postgres")
     query(postgres, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (src,))
     query(postgres, f'DROP DATABASE "{src}"')
-    restore = subprocess.run([str(pg_bin_dir() / "pg_restore"), "-C", "-d", postgres], input=created,
-                             capture_output=True)
+    restore = subprocess.run([str(pg_bin_dir() / "pg_restore"), *_documented_create_restore(postgres)],
+                             input=created, capture_output=True)
     assert (restore.returncode, restore.stderr) == (0, b""), restore.stderr
     assert query(db_url, own) == [("refuse", "0.1")]
     status = pgscore_cli("status", "--db", db_url)
     assert "unbound signatures: refuse" in status.stdout, status.stdout + status.stderr
     assert f"query-path log: all (database {src}: 0.1" in status.stdout, status.stdout
+
+
+def _documented_create_restore(target_url):
+    """docs/sql.md's "Moving a database": the `pg_restore -C ...` it gives, as an argument list run against the
+    server of `target_url` (its `-d postgres` pointed there)."""
+    import re
+    import shlex
+
+    from helpers import ROOT
+
+    text = " ".join((ROOT / "docs" / "sql.md").read_text().split())
+    (command,) = re.findall(r"restore with `(pg_restore -C[^`]*)`", text)
+    args = shlex.split(command)[1:]
+    assert args[args.index("-d") + 1] == "postgres", command
+    args[args.index("-d") + 1] = target_url
+    return args
+
+
+def test_the_documented_create_restore_over_a_database_of_its_name_restores_nothing_into_it(db_url, cluster):
+    """Review r2 of session 67: docs/sql.md said to restore a `pg_dump -Fc -C` dump with `pg_restore -C -d
+    postgres`. Where a database of the dump's name exists (the source's server itself, a copy restored before, a
+    cluster made by `pgscore db start`, which makes an empty database pgscore), CREATE DATABASE fails and pg_restore,
+    going on past errors, connects to that database and restores into it: every table without a unique key gets its
+    rows a second time (walked on the demo: the audit log's 1,014 rows became 2,028, with 494 errors). With the
+    documented command the failed CREATE DATABASE stops it: nothing is restored into the database there."""
+    query(db_url, "CREATE TABLE public.notes (t text)")
+    query(db_url, "INSERT INTO public.notes VALUES ('a'), ('b'), ('c')")
+    dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), "-Fc", "-C", "-d", db_url], capture_output=True,
+                          check=True).stdout
+    restore = subprocess.run([str(pg_bin_dir() / "pg_restore"), *_documented_create_restore(cluster.url("postgres"))],
+                             input=dump, capture_output=True)
+    assert restore.returncode == 1 and b"already exists" in restore.stderr, restore.stderr
+    assert query(db_url, "SELECT count(*) FROM public.notes") == [(3,)]
