@@ -3013,6 +3013,24 @@ def test_the_queue_of_a_profile_table_renamed_away_follows_it_to_its_wiring_unde
     assert query(shop, "SELECT count(*) FROM tenant_c.customers_old WHERE churn_score IS NOT NULL") == [(2,)]
 
 
+def test_pgscore_retry_does_not_call_a_dropped_profile_table_renamed(shop):
+    """Review r2 of session 67: the profile table dropped and made again without the score column while two profiles
+    were queued. retry_failed skips the wiring (a column missing: its WARNING says so) and leaves the rows, which name
+    the dropped table's OID; `pgscore retry` counted them as "queued for another table of the profile table's name
+    (renamed since) ...: see its WARNING", of a rename that never was and a WARNING that says another thing. It
+    exits 1 for them as still failing, and names no rename."""
+    rid = queue_tenant_c(shop)
+    query(shop, "DROP TABLE tenant_c.customers")
+    query(shop, "CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL)")
+    query(shop, "ALTER TABLE tenant_c.customers DROP COLUMN churn_score")
+    run = pgscore_cli("retry", "--db", shop.dsn)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"wiring {rid}: tenant_c.complaints -> tenant_c.customers: 0 rescored, 2 still failing\n" in run.stdout, \
+        run.stdout
+    assert "column(s) missing" in run.stdout + run.stderr, run.stdout + run.stderr
+    assert "renamed since" not in run.stdout, run.stdout
+
+
 def test_an_event_of_a_profile_table_made_again_does_not_name_the_dropped_tables_events(shop):
     """Session 66: the profile table alone dropped and made again under a live wiring, an event for the new table's
     customer 70 before any retry_failed cleared the dropped table's queue row of key 70 and its audit row named that
