@@ -3,6 +3,7 @@ leaving a big log out), restored: the schema says head and lacks the audit log a
 said "not installed, or older", install said "up to date" and repaired nothing. Both now name what is missing, why,
 and the way out (docs/operations.md, 'Backups'), which this module runs end to end."""
 
+import os
 import subprocess
 import uuid
 
@@ -563,3 +564,62 @@ def test_the_documented_create_restore_over_a_database_of_its_name_restores_noth
                              input=dump, capture_output=True)
     assert restore.returncode == 1 and b"already exists" in restore.stderr, restore.stderr
     assert query(db_url, "SELECT count(*) FROM public.notes") == [(3,)]
+
+
+def _tree(d):
+    """Each file under `d` with its contents' digest: what a copy's recovery writing there would change."""
+    import hashlib
+
+    return {os.path.relpath(os.path.join(r, f), d): hashlib.md5(open(os.path.join(r, f), "rb").read()).hexdigest()
+            for r, _, files in os.walk(d) for f in files}
+
+
+def test_a_point_in_time_copy_of_a_cluster_with_a_tablespace_leaves_the_base_backups_tablespace_alone():
+    """Review r2 of session 67: docs/operations.md's point-in-time recovery copies the base backup with `cp -a
+    BASE_BACKUP COPY` and starts the copy. With a tablespace (the log on a volume of its own, as
+    docs/operations-disk.md sets it up), the backup's pg_tblspc/OID is a link to the backup's tablespace directory
+    (pg_basebackup -T), which cp -a copies as a link: the copy recovered into, and then wrote, the base backup's own
+    tablespace, so that a second restore from it (another target time) started from files the first had changed.
+    The copy steps the page gives (run here as written, placeholders filled in) give the copy a tablespace of its
+    own."""
+    import re
+
+    from helpers import ROOT, own_cluster
+    from pgscore.localdb import SUPERUSER, Cluster, free_port
+
+    page = (ROOT / "docs" / "operations.md").read_text()
+    block = re.search(r"\*\*Point-in-time recovery\*\*.*?```sh\n(.*?)```", page, re.S).group(1)
+    steps = [line for line in block.split("printf")[0].splitlines() if line.strip() and not line.startswith("#")]
+    with own_cluster("pgscore-pitr-") as src:
+        base = src.data_dir.parent
+        logs = base / "logs"
+        logs.mkdir()
+        pw = src._server_pw() if src.as_root else None
+        if pw:
+            os.chown(logs, pw.pw_uid, pw.pw_gid)
+        query(src.url("postgres"), f"CREATE TABLESPACE logs LOCATION '{logs}'")
+        query(src.url("postgres"), "CREATE TABLE t TABLESPACE logs AS SELECT g FROM generate_series(1, 1000) g")
+        (oid,), = query(src.url("postgres"), "SELECT oid FROM pg_tablespace WHERE spcname = 'logs'")
+        backup, backup_ts = base / "backup", base / "backup-logs"
+        for d in (backup, backup_ts):
+            d.mkdir(mode=0o700)
+            if pw:
+                os.chown(d, pw.pw_uid, pw.pw_gid)
+        src._run([str(src.bin_dir / "pg_basebackup"), "-X", "stream", "-c", "fast", "-D", str(backup),
+                  "-T", f"{logs}={backup_ts}", "-d", f"host={src.socket_dir} port={src.port} user={SUPERUSER}"])
+        before = _tree(backup_ts)
+        fill = {"BASE_BACKUP": str(backup), "COPY_TABLESPACE": str(base / "copy-logs"), "COPY": str(base / "copy"),
+                "BACKUP_TABLESPACE": str(backup_ts), "TABLESPACE_OID": str(oid)}
+        for step in steps:
+            run = subprocess.run(["bash", "-c", re.sub("|".join(fill), lambda m: fill[m.group(0)], step)],
+                                 capture_output=True, text=True)
+            assert run.returncode == 0, (step, run.stderr)
+        copy = Cluster(data_dir=base / "copy", port=free_port())
+        try:
+            copy.start()
+            query(copy.url("postgres"), "INSERT INTO t SELECT g FROM generate_series(1, 1000) g")
+            query(copy.url("postgres"), "CHECKPOINT")
+            assert query(copy.url("postgres"), "SELECT count(*) FROM t") == [(2000,)]
+        finally:
+            copy.destroy()
+        assert _tree(backup_ts) == before, "the copy wrote into the base backup's tablespace"
