@@ -2883,8 +2883,10 @@ def test_a_tenant_dropped_and_made_again_before_forget_does_not_take_over_the_ol
                       "\nHINT:  they are not tenant_c.customers's profiles, unless it was made as a copy of the dropped "
                       "table (CREATE TABLE AS and a rename, to rewrite it; VACUUM FULL, CLUSTER and pg_repack keep a "
                       "table and its queue): then those keys' scores miss their last events; its profiles are "
-                      "rescored by their next event, or by SELECT * FROM pgscore.rescore_profiles("
-                      "'tenant_c.complaints', 'tenant_c.customers')\n"], shop.notices
+                      "rescored by their next event, or by pgscore rescore --table tenant_c.complaints --profile-table "
+                      "tenant_c.customers (every profile, 10,000 a transaction; in SQL SELECT * FROM "
+                      "pgscore.rescore_profiles('tenant_c.complaints', 'tenant_c.customers'), then again with its "
+                      "last_key as p_after until that is NULL)\n"], shop.notices
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == []
     assert query(shop, "SELECT churn_score FROM tenant_c.customers") == [(None,)]
@@ -2951,12 +2953,44 @@ def test_a_profile_table_rewritten_as_a_copy_names_its_queued_keys_and_the_way_t
     assert len(warned) == 1 and "so nothing could rescore them (key(s) '71')" in warned[0] and (
         "unless it was made as a copy of the dropped table (CREATE TABLE AS and a rename, to rewrite it; VACUUM FULL, "
         "CLUSTER and pg_repack keep a table and its queue): then those keys' scores miss their last events; its "
-        "profiles are rescored by their next event, or by SELECT * FROM pgscore.rescore_profiles("
-        "'tenant_c.complaints', 'tenant_c.customers')") in warned[0], shop.notices
+        "profiles are rescored by their next event, or by pgscore rescore --table tenant_c.complaints "
+        "--profile-table tenant_c.customers (every profile, 10,000 a transaction; in SQL SELECT * FROM "
+        "pgscore.rescore_profiles('tenant_c.complaints', 'tenant_c.customers'), then again with its last_key as "
+        "p_after until that is NULL)") in warned[0], shop.notices
     assert query(shop, "SELECT churn_score IS NULL FROM tenant_c.customers WHERE id = 71") == [(True,)]
     assert query(shop, "SELECT rescored FROM pgscore.rescore_profiles('tenant_c.complaints', 'tenant_c.customers')") \
         == [(2,)]
     assert query(shop, "SELECT count(*) FROM tenant_c.customers WHERE churn_score IS NULL") == [(0,)]
+
+
+def test_the_way_to_rescore_a_dropped_copys_deleted_keys_rescores_them_past_the_first_10000(shop):
+    """Review r2 of session 67: retry_failed deleting the queued rows of a profile table rewritten as a copy (the old
+    one dropped) named their keys and, for those profiles, `SELECT * FROM pgscore.rescore_profiles(EVENTS,
+    PROFILES)`: one page, the first 10,000 profiles in key order. A table of more (any real one) kept the deleted
+    keys' stale scores after it, the hint followed as written. The way it gives, run as written, rescores them."""
+    import shlex
+
+    rid = queue_tenant_c(shop)
+    query(shop, "INSERT INTO tenant_c.customers SELECT (jsonb_populate_record(NULL::tenant_c.customers, to_jsonb(c) || "
+                "jsonb_build_object('id', -g))).* FROM public.customers c, generate_series(1, 10000) g WHERE c.id = 1")
+    query(shop, "UPDATE tenant_c.customers SET age = 40 WHERE id IN (70, 71)")
+    query(shop, "BEGIN; LOCK TABLE tenant_c.customers IN EXCLUSIVE MODE; "
+                "CREATE TABLE tenant_c.customers_new (LIKE tenant_c.customers INCLUDING ALL); "
+                "INSERT INTO tenant_c.customers_new SELECT * FROM tenant_c.customers; "
+                "ALTER TABLE tenant_c.customers RENAME TO customers_old; "
+                "ALTER TABLE tenant_c.customers_new RENAME TO customers; DROP TABLE tenant_c.customers_old; COMMIT")
+    del shop.notices[:]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 0)]
+    (warned,) = [n for n in shop.notices if "no longer exists" in n]
+    way = warned.split("HINT:")[1].split(" or by ", 1)[1].strip()
+    if way.startswith("SELECT"):
+        query(shop, way)
+    else:
+        assert way.startswith("pgscore rescore "), way
+        run = pgscore_cli(*shlex.split(way.split(" (")[0])[1:], "--quiet", "--db", shop.dsn)
+        assert run.returncode == 0, run.stdout + run.stderr
+    assert query(shop, "SELECT count(*) FROM tenant_c.customers WHERE id IN (70, 71) AND churn_score IS NOT NULL") \
+        == [(2,)], way
 
 
 def test_pgscore_retry_exits_1_while_it_leaves_profiles_queued_for_a_renamed_table(shop):

@@ -41,6 +41,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from functools import partial
 
@@ -4126,8 +4127,12 @@ def gone_queued(plpy, rescoring_id, profiles: "Table", by: str, events: "str | N
     n = row["n"]
     if n:
         keys = ", ".join(quote_literal(plpy, k) for k in row["keys"] or [])
-        rescore = (f"SELECT * FROM pgscore.rescore_profiles({quote_literal(plpy, events)}, "
-                   f"{quote_literal(plpy, profiles.name)})" if events else "pgscore.rescore_profiles")
+        # (review r2) every page: one call rescores the first 10,000 profiles in key order, and a deleted key after
+        # them kept its stale score, the hint followed as written
+        rescore = (f"pgscore rescore --table {shlex.quote(events)} --profile-table {shlex.quote(profiles.name)} "
+                   "(every profile, 10,000 a transaction; in SQL SELECT * FROM pgscore.rescore_profiles("
+                   f"{quote_literal(plpy, events)}, {quote_literal(plpy, profiles.name)}), then again with its "
+                   "last_key as p_after until that is NULL)" if events else "pgscore.rescore_profiles")
         plpy.warning(f"pgscore.{by}: {n} queued rescoring(s) of {profiles.name} were deleted: they were queued for "
                      f"a table of that name that no longer exists (dropped, and {profiles.name} made again since), so "
                      f"nothing could rescore them (key(s) {keys}{', ...' if n > len(row['keys'] or []) else ''})",
