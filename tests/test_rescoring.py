@@ -3019,6 +3019,23 @@ def test_pgscore_retry_exits_1_while_it_leaves_profiles_queued_for_a_renamed_tab
                                                "0 still failing\n"), run.stdout + run.stderr
 
 
+def test_pgscore_retry_with_a_limit_does_not_call_the_rows_left_for_a_renamed_table_untried(shop):
+    """Review r2 of session 67: `pgscore retry --limit 10` leaving two profiles queued for a renamed profile table (a
+    copy swapped in) said `2 profiles still queued (2 not tried: --limit 10)`: the limit left none untried (the two
+    were left for the renamed table, as the next line says)."""
+    rid = queue_tenant_c(shop)
+    query(shop, "BEGIN; LOCK TABLE tenant_c.customers IN EXCLUSIVE MODE; "
+                "CREATE TABLE tenant_c.customers_new (LIKE tenant_c.customers INCLUDING ALL); "
+                "INSERT INTO tenant_c.customers_new SELECT * FROM tenant_c.customers; "
+                "ALTER TABLE tenant_c.customers RENAME TO customers_old; "
+                "ALTER TABLE tenant_c.customers_new RENAME TO customers; COMMIT")
+    run = pgscore_cli("retry", "--limit", "10", "--db", shop.dsn)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"wiring {rid}: tenant_c.complaints -> tenant_c.customers: 0 rescored, 0 still failing\n2 profiles still " \
+           "queued: see their reasons with SELECT * FROM pgscore.error_queue\n2 of them were queued for another " \
+           "table" in run.stdout, run.stdout
+
+
 def test_the_queue_of_a_profile_table_renamed_away_follows_it_to_its_wiring_under_the_new_name(shop):
     """Session 65's trial T18 left it: rows queued for a tenant's profile table renamed away (`ALTER TABLE
     tenant_c.customers RENAME TO customers_old`) waited for ever, warned at each retry_failed: its WARNING said only

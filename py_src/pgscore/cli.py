@@ -1861,7 +1861,7 @@ def _retry(args):
              + (f" for a wiring; {stranded}" if unowned else ""))
     else:
         if failing or queued:
-            untried = queued - failing
+            untried = queued - failing - elsewhere  # (review r2) those left for a renamed table were not untried
             _say(f"{queued} profile{'' if queued == 1 else 's'} still queued"
                  + (f" ({untried} not tried: --limit {args.limit})" if untried > 0 and args.limit else "")
                  + ": see their reasons with SELECT * FROM pgscore.error_queue")
