@@ -4411,6 +4411,39 @@ def test_a_scored_at_column_without_time_zone_is_written_in_utc_whatever_the_ses
         conn.close()
 
 
+def test_a_scored_at_column_retyped_after_this_session_read_its_wiring_is_written_as_its_new_type(shop):
+    """Review r5 of session 67: the statements that write a `timestamp` scored_at column as UTC's wall clock are
+    made for the column's type as the wiring (and score_table's plans) were read, and kept by the backend: after
+    `ALTER ... TYPE timestamptz` (attach_rescoring's own hint) a session that had rescored before wrote UTC's wall
+    clock into the timestamptz, read in its TimeZone: from Sydney, every profile stamped 11 hours in the past, until
+    the connection ended (a pool's lives for days); and the other way, the session's wall clock into a timestamp. The
+    scored_at column's type is checked as the key's is (retyped), and score_table's plans are kept by it."""
+    query(shop, "ALTER TABLE customers ALTER COLUMN scored_at TYPE timestamp, ADD COLUMN batch_at timestamp")
+    attach(shop)
+    near = ("SELECT id, abs(extract(epoch FROM {} - {})) < 60 FROM customers WHERE id = ANY(%s) ORDER BY id")
+    query(shop, "SET TimeZone = 'Australia/Sydney'")
+    try:
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (9)")  # (the wiring read by this backend)
+        query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', p_scored_at_into => 'batch_at')")
+        assert query(shop, near.format("scored_at", "(now() AT TIME ZONE 'UTC')"), ([9],)) == [(9, True)]
+        query(shop, "ALTER TABLE customers ALTER COLUMN scored_at TYPE timestamptz USING scored_at AT TIME ZONE 'UTC', "
+                    "ALTER COLUMN batch_at TYPE timestamptz USING batch_at AT TIME ZONE 'UTC'")
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (10)")
+        query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', p_scored_at_into => 'batch_at')")
+        assert query(shop, near.format("scored_at", "now()"), ([9, 10],)) == [(9, True), (10, True)]
+        assert query(shop, near.format("batch_at", "now()"), ([9, 10],)) == [(9, True), (10, True)]
+        query(shop, "ALTER TABLE customers ALTER COLUMN scored_at TYPE timestamp USING scored_at AT TIME ZONE 'UTC', "
+                    "ALTER COLUMN batch_at TYPE timestamp USING batch_at AT TIME ZONE 'UTC'")
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (11)")
+        query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', p_scored_at_into => 'batch_at')")
+        assert query(shop, near.format("scored_at", "(now() AT TIME ZONE 'UTC')"), ([9, 10, 11],)) == [
+            (9, True), (10, True), (11, True)]
+        assert query(shop, near.format("batch_at", "(now() AT TIME ZONE 'UTC')"), ([9, 10, 11],)) == [
+            (9, True), (10, True), (11, True)]
+    finally:
+        query(shop, "RESET TimeZone")
+
+
 def test_a_window_across_a_dst_change_is_the_same_from_every_time_zone(shop, trained):
     """now() - '31 days' is computed in the session's TimeZone: across a DST change a window counted from
     America/New_York (or Pacific/Chatham) began an hour before or after the one counted from UTC, so an event

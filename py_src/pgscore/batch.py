@@ -1051,7 +1051,7 @@ class TablePlans:
         if scored_at_into is not None:
             _scored_at_column(plpy, model, table, key, into, label_into, scored_at_into, columns, types)
         set_at = ("" if scored_at_into is None else
-                  f", {q(scored_at_into)} = {scored_at_sql(q(scored_at_into), 't', types[scored_at_into] == NO_ZONE)}")
+                  f", {q(scored_at_into)} = {scored_at_sql(q(scored_at_into), 't', columns[scored_at_into] == TIMESTAMP_OID)}")
         feats = feature_sql(plpy, model, columns, "t", table=table, key=f"t.{q(key)}")
         self.fmt = features_format(plpy)
         self.into, self.into_type, self.table = into, types[into], table
@@ -1412,6 +1412,11 @@ _COLUMN_HOLDER = ("SELECT a.pid, a.application_name AS app, a.state, pg_catalog.
                   "AND l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid() LIMIT 1")
 
 
+_COLUMN_TYPE = ("SELECT a.atttypid::pg_catalog.int8 AS t FROM pg_catalog.pg_attribute a WHERE a.attrelid "
+                "OPERATOR(pg_catalog.=) $1 AND a.attname OPERATOR(pg_catalog.=) $2 AND a.attnum OPERATOR(pg_catalog.>) 0 "
+                "AND NOT a.attisdropped")
+
+
 def _hold_column(plpy, GD, oid, table, into):
     """Take the chunk's lock on the score column (and the label column: each, in turn), or refuse (55P03) naming
     the session that holds it. Returns the column's (type oid, typmod), which the chunk's plans are kept by; None
@@ -1480,9 +1485,18 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log, label
     score_type = _hold_column(plpy, GD, oid, table, into)
     label_type = None if label_into is None else _hold_column(plpy, GD, oid, table, label_into)
     # (the scored-at column is not held: two runs into two score columns may stamp one column; its type is
-    # checked where the plans are made, and now() is assigned to a timestamp or a timestamptz alike)
+    # checked where the plans are made. The plans are kept by its type: a timestamp is written as UTC's wall clock,
+    # a timestamptz as the instant, and one retyped between two calls of a session got the other's, hours off in
+    # the session's TimeZone: review r5 of session 67)
+    at_type = None
+    if scored_at_into is not None:
+        at_plan = GD.get("pgscore.column_type")
+        if at_plan is None:
+            at_plan = GD["pgscore.column_type"] = plpy.prepare(_COLUMN_TYPE, ["pg_catalog.oid", "pg_catalog.name"])
+        at_rows = at_plan.execute([oid, scored_at_into])
+        at_type = at_rows[0]["t"] if at_rows else None
     ident = (model.model_id, oid, key, into, bool(log), model.made, label_into, label_type, score_type,
-             scored_at_into)
+             scored_at_into, at_type)
     plans = cache.get(ident)
     if plans is None:
         while len(cache) >= TABLE_PLANS_KEPT:  # each holds its model: the oldest go
@@ -1541,7 +1555,7 @@ def scored_at_sql(ts, alias="p", no_zone=False) -> str:
             f"pg_catalog.clock_timestamp() THEN {alias}.{ts} END)")
 
 
-NO_ZONE = "timestamp without time zone"
+TIMESTAMP_OID = 1114  # timestamp (without time zone), of any precision: scored_at_sql's `no_zone` (by its oid)
 
 
 def _wired_scored_at(plpy, GD, table, into, name):

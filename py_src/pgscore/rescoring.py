@@ -1058,11 +1058,18 @@ class Sql:
         """Whether the profile table the wiring was read with no longer has its key column of that type: the
         key's type changed (ALTER COLUMN ... TYPE, int to bigint: the statements cast keys to it), or another
         table took the profile table's name (rebuilt, then renamed: its triggers and generated columns are
-        looked for by the old table's oid). Either way the wiring is read again."""
-        return (f"NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) "
-                f"{int(self.w.profiles.oid)}::pg_catalog.oid AND a.attname OPERATOR(pg_catalog.=) "
-                f"{self.lit(self.w.profile_key)}::pg_catalog.name AND a.atttypid OPERATOR(pg_catalog.=) "
-                f"{int(self.w.key_type_oid or 0)}::pg_catalog.oid)")
+        looked for by the old table's oid); or its scored_at column no longer of that type (review r5 of session 67:
+        a `timestamp` one is written as UTC's wall clock, batch.scored_at_sql, and one made a timestamptz since, as
+        attach_rescoring's hint says, got UTC's wall clock read in the session's TimeZone, hours off, until the
+        backend ended). Either way the wiring is read again."""
+        def typed(column, oid):
+            return (f"NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) "
+                    f"{int(self.w.profiles.oid)}::pg_catalog.oid AND a.attname OPERATOR(pg_catalog.=) "
+                    f"{self.lit(column)}::pg_catalog.name AND a.atttypid OPERATOR(pg_catalog.=) "
+                    f"{int(oid or 0)}::pg_catalog.oid)")
+        at_type = self.w.profiles.columns.get(self.w.scored_at_column) if self.w.scored_at_column else None
+        return (typed(self.w.profile_key, self.w.key_type_oid) if at_type is None else
+                f"({typed(self.w.profile_key, self.w.key_type_oid)} OR {typed(self.w.scored_at_column, at_type)})")
 
     def cause(self, via, rescoring_id, event_table, events) -> str:
         """The audit rows' cause: what rescored, for which events (their ids, when the event table has a
@@ -1199,7 +1206,7 @@ class Sql:
             ts = q(w.scored_at_column)
             # (never backwards: a transaction that began before the one that scored the profile last, writing
             # after it committed, keeps the later time; its score stands, its counters read under the lock)
-            at = batch.scored_at_sql(ts, no_zone=w.profiles.types.get(w.scored_at_column) == batch.NO_ZONE)
+            at = batch.scored_at_sql(ts, no_zone=w.profiles.columns.get(w.scored_at_column) == batch.TIMESTAMP_OID)
             sets.append(f"{ts} = CASE WHEN s.score IS NULL THEN p.{ts} ELSE {at} END")
         # the keys as text ($1: the profile key's own text, or a queued key's as it was queued), each cast
         # to the key's type (Wiring.key_type: current, see retyped)
@@ -1301,7 +1308,7 @@ class Sql:
         if w.scored_at_column:
             sets.append(f"{q(w.scored_at_column)} = "
                         + batch.scored_at_sql(q(w.scored_at_column),
-                                              no_zone=w.profiles.types.get(w.scored_at_column) == batch.NO_ZONE))
+                                              no_zone=w.profiles.columns.get(w.scored_at_column) == batch.TIMESTAMP_OID))
         n = f"n AS MATERIALIZED (SELECT a.k, a.n, a.ids, {news}, ARRAY[{', '.join(items)}] AS f, {z} AS z"
         # (and no column computed by PostgreSQL, which this statement would read at its old value: a
         # trigger created since the wiring was read; the general path then reads the wiring again)
