@@ -3051,7 +3051,9 @@ def test_the_queue_of_a_profile_table_renamed_away_follows_it_to_its_wiring_unde
     assert len(warned) == 1 and (f"pgscore: retry_failed skipped wiring {rid}: its profile table tenant_c.customers "
                                  "was renamed to tenant_c.customers_old; its 2 queued profile(s)") in warned[0], warned
     assert "attach_rescoring('tenant_c.complaints', 'tenant_c.customers_old'" in warned[0], warned
-    assert "SELECT pgscore.detach_rescoring('tenant_c.complaints') (its wirings)" in warned[0], warned
+    assert ("SELECT pgscore.detach_rescoring('tenant_c.complaints'); SELECT pgscore.attach_rescoring("
+            "'tenant_c.complaints', 'tenant_c.customers_old', 'customer_id', 'churn', 'churn_score', '{") in warned[0], \
+        warned
     query(shop, "SELECT pgscore.detach_rescoring('tenant_c.complaints')")
     del shop.notices[:]
     rid2 = attach(shop, schema="tenant_c", customers="customers_old")
@@ -3080,6 +3082,42 @@ def test_pgscore_retry_does_not_call_a_dropped_profile_table_renamed(shop):
         run.stdout
     assert "column(s) missing" in run.stdout + run.stderr, run.stdout + run.stderr
     assert "renamed since" not in run.stdout, run.stdout
+
+
+def test_the_way_to_a_renamed_away_profile_table_keeps_the_event_tables_other_wiring(shop):
+    """Review r5 of session 67: retry_failed's WARNING of a profile table renamed away gave `SELECT
+    pgscore.detach_rescoring('tenant_c.complaints') (its wirings), then pgscore.attach_rescoring('tenant_c.complaints',
+    'tenant_c.customers_old', ...)`: the detach takes every wiring of the event table (detach_rescoring of the event
+    and the new name fails, 42704: the wiring names the old one), so an event table wired to a second profile table
+    (tenant_c.accounts) lost that wiring, silently, following it; and the `...` was the counters, gone with the
+    wiring once detached. The hint gives each call whole: the detach, this wiring's attach to the new name, and the
+    other wiring's attach again; run as printed, both rescore."""
+    rid = queue_tenant_c(shop)
+    query(shop, "CREATE TABLE tenant_c.accounts (LIKE public.customers INCLUDING ALL)")
+    query(shop, "INSERT INTO tenant_c.accounts SELECT * FROM public.customers WHERE id IN (70, 71)")
+    other = attach(shop, schema="tenant_c", customers="accounts")
+    query(shop, "ALTER TABLE tenant_c.customers RENAME TO customers_old")
+    del shop.notices[:]
+    query(shop, "SELECT * FROM pgscore.retry_failed()")
+    warned = [n for n in shop.notices if f"retry_failed skipped wiring {rid}" in n]
+    assert len(warned) == 1 and "was renamed to tenant_c.customers_old" in warned[0], shop.notices
+    hint = warned[0].split("HINT:", 1)[1]
+    calls = re.findall(r"SELECT pgscore\.\w+\((?:[^()']|'(?:[^']|'')*')*\)", hint)
+    assert [c.split("(")[0] for c in calls] == ["SELECT pgscore.detach_rescoring", "SELECT pgscore.attach_rescoring",
+                                               "SELECT pgscore.attach_rescoring"], hint
+    assert "tenant_c.accounts" in calls[2] and "tenant_c.customers_old" in calls[1], calls
+    for call in calls:  # as printed
+        query(shop, call)
+    assert query(shop, "SELECT profile_table, counters = %s::jsonb FROM pgscore.rescoring "
+                       "WHERE event_table = 'tenant_c.complaints' ORDER BY rescoring_id",
+                 (json.dumps(sample.COUNTERS),)) == [("tenant_c.customers_old", True), ("tenant_c.accounts", True)]
+    query(shop, "UPDATE tenant_c.customers_old SET age = 40")
+    query(shop, "SELECT * FROM pgscore.retry_failed()")
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70)")  # both rescored by an event
+    assert query(shop, "SELECT (SELECT complaints_30d FROM tenant_c.customers_old WHERE id = 70), "
+                       "(SELECT complaints_30d FROM tenant_c.accounts WHERE id = 70)") == [(2.0, 2.0)]
+    assert other != rid
 
 
 def test_an_event_of_a_profile_table_made_again_does_not_name_the_dropped_tables_events(shop):

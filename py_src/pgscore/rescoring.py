@@ -3269,6 +3269,25 @@ _QUEUED_COUNT = ("SELECT pg_catalog.count(*)::pg_catalog.int4 AS n FROM pgscore.
 _RENAMED_TO = ("SELECT DISTINCT q.profile_oid::pg_catalog.regclass::pg_catalog.text AS name "
                "FROM pgscore.error_queue q JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) q.profile_oid "
                f"WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 AND {THIS_QUEUE}")
+# the other wirings of wiring $1's event table (by the name they keep), which its detach_rescoring detaches too
+_SAME_EVENTS = ("SELECT r.rescoring_id FROM pgscore.rescoring r JOIN pgscore.rescoring s ON s.event_table "
+                "OPERATOR(pg_catalog.=) r.event_table AND s.rescoring_id OPERATOR(pg_catalog.=) $1 "
+                "WHERE r.rescoring_id OPERATOR(pg_catalog.<>) $1 ORDER BY r.rescoring_id")
+
+
+def _attach_call(plpy, r, profile_table=None) -> str:
+    """The attach_rescoring call that makes wiring row `r` (as _WIRING reads it) again, whole (its counters), to
+    `profile_table` where given, else to its own: for a hint that detaches it first."""
+    lit = partial(quote_literal, plpy)
+    named = {"p_scored_at_column": r["scored_at_column"], "p_profile_key": r["profile_key"],
+             "p_missing_profile": r["missing_profile"], "p_strict": "true" if r["strict"] else "false",
+             "p_event_id_column": r["event_id_column"], "p_label_column": r.get("label_column")}
+    return (f"SELECT pgscore.attach_rescoring({lit(r['event_table'])}, {lit(profile_table or r['profile_table'])}, "
+            f"{lit(r['event_key'])}, {lit(r['model_name'])}, {lit(r['score_column'])}, {lit(r['counters'])}, "
+            + ", ".join(f"{k} => {'NULL' if v is None else lit(v)}" for k, v in named.items()
+                        if v is not None or k == "p_scored_at_column") + ")")
+
+
 _QUEUED_KEYS = ("SELECT pg_catalog.array_agg(s.k) AS keys FROM (SELECT q.entity_key AS k FROM pgscore.error_queue q "
                 "WHERE q.rescoring_id = $1 ORDER BY q.entity_key LIMIT $2) AS s")
 # (a schema of migration 0160 on) those queued for its profile table as it is now ($3, its OID): not those of a
@@ -3399,13 +3418,21 @@ def retry(plpy, GD, model_name=None, limit=None):
                        if gone["event_oid"] is not None and plpy.execute(_QUEUE_OIDS)[0]["ok"] else [])
             if len(renamed) == 1:
                 to = renamed[0]["name"]
+                # (review r5) each call whole: the detach takes every wiring of the event table (one of the new
+                # name cannot be detached: the wiring names the old), and the counters go with the wiring's row
+                others = [r for r in (plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [o["rescoring_id"]])
+                                      for o in plpy.execute(plpy.prepare(_SAME_EVENTS, ["pg_catalog.int8"]),
+                                                            [row["rescoring_id"]])) if r]
+                again = "".join(f"; {_attach_call(plpy, r[0])}" for r in others)
+                also = (f" (it detaches the event table's wiring{'s' if len(others) > 1 else ''} to "
+                        + ", ".join(r[0]["profile_table"] for r in others) + " too, attached again after it)"
+                        if others else "")
                 plpy.warning(f"pgscore: retry_failed skipped wiring {row['rescoring_id']}: {which} was renamed to "
                              f"{to}; its {n} queued profile(s) wait for a wiring of {to}, the table they were queued "
                              "for",
-                             hint=f"to rescore them there: SELECT pgscore.detach_rescoring("
-                                  f"{quote_literal(plpy, gone['event_table'])}) (its wirings), then "
-                                  f"pgscore.attach_rescoring({quote_literal(plpy, gone['event_table'])}, "
-                                  f"{quote_literal(plpy, to)}, ...), which takes them over; or rename it back")
+                             hint=f"to rescore them there{also}: SELECT pgscore.detach_rescoring("
+                                  f"{quote_literal(plpy, gone['event_table'])}); {_attach_call(plpy, gone, to)}"
+                                  f"{again} (the attach to {to} takes them over); or rename it back")
             else:
                 plpy.warning(f"pgscore: retry_failed skipped wiring {row['rescoring_id']}: {which} was "
                              f"dropped or renamed; its {n} queued profile(s) wait for a wiring of their profile table",
