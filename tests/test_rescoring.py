@@ -3106,6 +3106,12 @@ def test_the_way_to_a_renamed_away_profile_table_keeps_the_event_tables_other_wi
     assert [c.split("(")[0] for c in calls] == ["SELECT pgscore.detach_rescoring", "SELECT pgscore.attach_rescoring",
                                                "SELECT pgscore.attach_rescoring"], hint
     assert "tenant_c.accounts" in calls[2] and "tenant_c.customers_old" in calls[1], calls
+    # pgscore status likewise: its line of the wiring named the old name in the attach call it gave (42P01), and
+    # said nothing of the other wiring the detach takes too
+    out = pgscore_cli("status", "--db", shop.dsn).stdout
+    said = re.search(rf"^  wiring {rid}: .*\n(?:     .*\n)*", out, re.M).group(0)
+    assert "the profile table tenant_c.customers was renamed to tenant_c.customers_old" in said, said
+    assert re.findall(r"SELECT pgscore\.\w+\((?:[^()']|'(?:[^']|'')*')*\)", said) == calls, said
     for call in calls:  # as printed
         query(shop, call)
     assert query(shop, "SELECT profile_table, counters = %s::jsonb FROM pgscore.rescoring "

@@ -1299,7 +1299,19 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
        -- reads of them it reads from the catalog, and the checks that read the tables themselves are skipped
        (SELECT pg_catalog.array_agg(pg_catalog.quote_ident(n.nspname) ORDER BY n.nspname) FROM pg_catalog.pg_namespace n
          WHERE n.oid IN (e.relnamespace, p.relnamespace)
-           AND NOT pg_catalog.has_schema_privilege(n.oid, 'USAGE')) AS no_usage
+           AND NOT pg_catalog.has_schema_privilege(n.oid, 'USAGE')) AS no_usage,
+       -- (review r5 of session 67) a profile table renamed away: the table, by the OID its queued rows keep (0160;
+       -- of this database's queue: not a dump's), where it lives on under another name (read through the row as
+       -- jsonb: a schema before 0160 has no such columns)
+       (SELECT CASE WHEN pg_catalog.count(DISTINCT c.oid) = 1
+                    THEN pg_catalog.min(c.oid::pg_catalog.regclass::pg_catalog.text) END
+          FROM pgscore.error_queue q
+          JOIN pg_catalog.pg_class c ON c.oid = (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'profile_oid')::pg_catalog.oid
+         WHERE p.oid IS NULL AND q.rescoring_id = r.rescoring_id
+           AND (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'queue_oid')::pg_catalog.oid
+               = 'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid
+           AND (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'queue_system')::pg_catalog.int8
+               = (SELECT (pg_catalog.pg_control_system()).system_identifier)) AS renamed_away
   FROM pgscore.rescoring r
   LEFT JOIN pg_catalog.pg_class e ON e.oid = pg_catalog.to_regclass(r.event_table)
   LEFT JOIN pg_catalog.pg_class p ON p.oid = pg_catalog.to_regclass(r.profile_table)
@@ -1508,6 +1520,18 @@ def _rescoring_status(cur):
         _say("rescoring: nothing attached (SELECT pgscore.attach_rescoring(...), docs/sql.md)")
     else:
         _say(f"rescoring: {len(wirings)} wiring{'' if len(wirings) == 1 else 's'}")
+    # each wiring's attach_rescoring call, by its event table: a detach of the event table detaches every wiring of
+    # it, and a line that says to detach one gives the others' calls too (review r5 of session 67: they were lost)
+    calls: dict = {}
+    for w in wirings:
+        calls.setdefault(w[1], []).append((w[0], attach_call(w[1], w[2], w[3], w[4], *w[24:31], label=w[31],
+                                                             replicated=w[19] is not None)))
+
+    def others_again(rid, events):
+        again = [c for r, c in calls.get(events, []) if r != rid]
+        return ("".join(f"; {c}" for c in again) + f" (the detach takes its other wiring{'s' if len(again) > 1 else ''}"
+                " too: attached again)") if again else ""
+
     for (rid, events, profiles, model, column, column_quoted, n_counters, event_found, profile_found, trigger_on,
          on_its_table, enabled, trigger, live, missing, no_event_key, unfed, renamed_to, subscriptions,
          replication_trigger, replication_enabled, staging, commit_enabled, commit, *wiring) in wirings:
@@ -1533,9 +1557,15 @@ def _rescoring_status(cur):
         elif trigger_on is None:
             line += (f"{stop}its trigger {trigger} on {events} was dropped; detach with SELECT "
                      f"pgscore.detach_rescoring({lit(events)}) {again}")
+        elif not profile_found and wiring[10] is not None:  # (renamed away: its queued rows name where to)
+            line += (f"{stop}the profile table {profiles} was renamed to {wiring[10]}, which its queued profiles "
+                     f"wait for; to rescore it there, detach with SELECT pgscore.detach_rescoring({lit(events)}) and "
+                     "attach it there: " + attach_call(events, wiring[10], model, column, *wiring[:7], label=wiring[7],
+                                                      replicated=replication_trigger is not None)
+                     + others_again(rid, events) + "; or rename it back")
         elif not profile_found:
             line += (f"{stop}the profile table {profiles} was renamed or dropped; detach with SELECT "
-                     f"pgscore.detach_rescoring({lit(events)}) {again}")
+                     f"pgscore.detach_rescoring({lit(events)}) {again}{others_again(rid, events)}")
         elif enabled in ("D", "R"):
             line += (f"{stop}its trigger {trigger} on {events} is "
                      + ("disabled" if enabled == "D" else "enabled for replication sessions only")

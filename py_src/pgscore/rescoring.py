@@ -232,7 +232,8 @@ _WIRING = ("SELECT r.rescoring_id, r.event_table, r.profile_table, "
            "r.score_column, r.scored_at_column, r.counters::pg_catalog.text AS counters, r.event_id_column, "
            "r.missing_profile, r.strict, r.xmin::pg_catalog.text AS stamp, "
            # (through the row as jsonb: a schema before migration 0119 has no label_column, and reads NULL)
-           "pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'label_column' AS label_column "
+           "pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'label_column' AS label_column, "
+           "pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'replication_trigger' AS replication_trigger "
            "FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1")
 # whether the wiring's row is no longer the one read (its xmin, `stamp`): pgscore uninstalled and installed
 # again, or the database restored over, numbers its wirings again, and one attached again to the same event
@@ -3278,14 +3279,19 @@ _SAME_EVENTS = ("SELECT r.rescoring_id FROM pgscore.rescoring r JOIN pgscore.res
 def _attach_call(plpy, r, profile_table=None) -> str:
     """The attach_rescoring call that makes wiring row `r` (as _WIRING reads it) again, whole (its counters), to
     `profile_table` where given, else to its own: for a hint that detaches it first."""
-    lit = partial(quote_literal, plpy)
+    def lit(v):  # (as pgscore status writes them: cli._rescoring_status's attach_call)
+        return "NULL" if v is None else ("true" if v else "false") if isinstance(v, bool) else quote_literal(plpy, v)
+
     named = {"p_scored_at_column": r["scored_at_column"], "p_profile_key": r["profile_key"],
-             "p_missing_profile": r["missing_profile"], "p_strict": "true" if r["strict"] else "false",
-             "p_event_id_column": r["event_id_column"], "p_label_column": r.get("label_column")}
+             "p_missing_profile": r["missing_profile"], "p_strict": bool(r["strict"]),
+             "p_event_id_column": r["event_id_column"]}
+    if r.get("label_column") is not None:
+        named["p_label_column"] = r["label_column"]
+    if r.get("replication_trigger") is not None:
+        named["p_replicated"] = True
     return (f"SELECT pgscore.attach_rescoring({lit(r['event_table'])}, {lit(profile_table or r['profile_table'])}, "
             f"{lit(r['event_key'])}, {lit(r['model_name'])}, {lit(r['score_column'])}, {lit(r['counters'])}, "
-            + ", ".join(f"{k} => {'NULL' if v is None else lit(v)}" for k, v in named.items()
-                        if v is not None or k == "p_scored_at_column") + ")")
+            + ", ".join(f"{k} => {lit(v)}" for k, v in named.items()) + ")")
 
 
 _QUEUED_KEYS = ("SELECT pg_catalog.array_agg(s.k) AS keys FROM (SELECT q.entity_key AS k FROM pgscore.error_queue q "
