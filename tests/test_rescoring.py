@@ -3126,6 +3126,30 @@ def test_the_way_to_a_renamed_away_profile_table_keeps_the_event_tables_other_wi
     assert other != rid
 
 
+def test_the_queue_of_a_profile_table_renamed_before_a_dump_is_told_the_way_to_its_new_name(shop):
+    """Review r5 of session 67: where the queued rows of a profile table renamed away do not keep its OID (a dump
+    restored: every OID new, the queue's rows another cluster's), retry_failed's WARNING said "dropped or renamed"
+    with the hint h4 found failing: `detach_rescoring of a renamed one under its new name` (42704: the wiring names
+    the old name), and attach_rescoring of the new name takes none (they name the old one). The hint gives the
+    UPDATE that names the new name in them, then the detach and the attach, which takes them over."""
+    rid = queue_tenant_c(shop)
+    query(shop, "ALTER TABLE tenant_c.customers RENAME TO customers_old")
+    query(shop, "UPDATE pgscore.error_queue SET queue_system = queue_system # 1")  # (as a restored dump's rows)
+    del shop.notices[:]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 2)]
+    warned = [n for n in shop.notices if f"retry_failed skipped wiring {rid}" in n]
+    assert len(warned) == 1 and "tenant_c.customers was dropped or renamed" in warned[0], shop.notices
+    update = re.search(r"UPDATE pgscore\.error_queue SET profile_table = 'NEW_NAME' WHERE rescoring_id = \d+", warned[0])
+    assert update and "SELECT pgscore.detach_rescoring('tenant_c.complaints')" in warned[0], warned
+    query(shop, update.group(0).replace("NEW_NAME", "tenant_c.customers_old"))
+    query(shop, "SELECT pgscore.detach_rescoring('tenant_c.complaints')")
+    rid2 = attach(shop, schema="tenant_c", customers="customers_old")
+    assert query(shop, "SELECT profile_table, rescoring_id FROM pgscore.error_queue") == [
+        ("tenant_c.customers_old", rid2)] * 2
+    query(shop, "UPDATE tenant_c.customers_old SET age = 40")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid2, 2, 0)]
+
+
 def test_an_event_of_a_profile_table_made_again_does_not_name_the_dropped_tables_events(shop):
     """Session 66: the profile table alone dropped and made again under a live wiring, an event for the new table's
     customer 70 before any retry_failed cleared the dropped table's queue row of key 70 and its audit row named that

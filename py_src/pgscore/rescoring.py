@@ -3439,6 +3439,18 @@ def retry(plpy, GD, model_name=None, limit=None):
                              hint=f"to rescore them there{also}: SELECT pgscore.detach_rescoring("
                                   f"{quote_literal(plpy, gone['event_table'])}); {_attach_call(plpy, gone, to)}"
                                   f"{again} (the attach to {to} takes them over); or rename it back")
+            elif gone["event_oid"] is not None:
+                # (review r5) a profile table cannot be detached under its new name (42704: the wiring names the old
+                # one), and rows that do not keep its OID (a dump restored: every OID new) go by the name they keep
+                ev = quote_literal(plpy, gone["event_table"])
+                plpy.warning(f"pgscore: retry_failed skipped wiring {row['rescoring_id']}: {which} was "
+                             f"dropped or renamed; its {n} queued profile(s) wait for a wiring of their profile table",
+                             hint=f"attach_rescoring of {gone['profile_table']} (from any event table) takes them over; "
+                                  "where it was renamed, name its new name in them first (they name it by the old "
+                                  "one, and by an OID of another database where a dump was restored): UPDATE "
+                                  "pgscore.error_queue SET profile_table = 'NEW_NAME' WHERE rescoring_id = "
+                                  f"{int(row['rescoring_id'])}; then SELECT pgscore.detach_rescoring({ev}) and attach "
+                                  f"{gone['event_table']} to NEW_NAME (the call pgscore status gives, NEW_NAME for the old name)")
             else:
                 plpy.warning(f"pgscore: retry_failed skipped wiring {row['rescoring_id']}: {which} was "
                              f"dropped or renamed; its {n} queued profile(s) wait for a wiring of their profile table",
