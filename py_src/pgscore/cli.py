@@ -1365,15 +1365,26 @@ SELECT t.tgrelid::pg_catalog.regclass::pg_catalog.text, pg_catalog.quote_ident(t
 _ORPHAN_TRIGGERS = _by_catalog(_ORPHAN_TRIGGERS)
 
 # the queue, and how much of it no wiring can retry: detached, or its event table gone (by its name)
+# (review r5 of session 67) a queued row `q` queued in this database (not a restored dump's) for a table that still
+# exists, by the OID it keeps (migration 0160; through the row as jsonb: a schema before has none)
+_RENAMED_AWAY = """(COALESCE((pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'queue_oid')::pg_catalog.oid
+                = 'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid
+              AND (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'queue_system')
+                = (pg_catalog.pg_control_system()).system_identifier::pg_catalog.text
+              AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                           WHERE c.oid = (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'profile_oid')::pg_catalog.oid),
+              false))"""
 _QUEUED = """
 SELECT pg_catalog.count(*),
        pg_catalog.count(*) FILTER (WHERE w.rescoring_id IS NULL OR pg_catalog.to_regclass(w.event_table) IS NULL),
        pg_catalog.min(q.first_failed_at), pg_catalog.max(q.attempts),
        -- of no wiring, and no table has their profile table's name any more (left by a detach, or by a
        -- forget_rescoring before migration 0157): nothing can rescore them
-       pg_catalog.count(*) FILTER (WHERE q.rescoring_id IS NULL AND pg_catalog.to_regclass(q.profile_table) IS NULL),
+       pg_catalog.count(*) FILTER (WHERE q.rescoring_id IS NULL AND pg_catalog.to_regclass(q.profile_table) IS NULL
+                                    AND NOT """ + _RENAMED_AWAY + """),
        (pg_catalog.array_agg(DISTINCT q.profile_table)
-         FILTER (WHERE q.rescoring_id IS NULL AND pg_catalog.to_regclass(q.profile_table) IS NULL)),
+         FILTER (WHERE q.rescoring_id IS NULL AND pg_catalog.to_regclass(q.profile_table) IS NULL
+                   AND NOT """ + _RENAMED_AWAY + """)),
        -- (migration 0160: the row keeps its table's OID; through the row as jsonb, a schema before has none) of no
        -- wiring, queued in this database for a table that no longer exists, though a table has its name (dropped
        -- and made again): the next attach_rescoring to it deletes them (rescoring.gone_queued), never takes them over
@@ -1387,7 +1398,16 @@ SELECT pg_catalog.count(*),
                           WHERE c.oid = (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'profile_oid')::pg_catalog.oid)),
        -- whether the schema keeps them (migration 0160)
        EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = 'pgscore.error_queue'::pg_catalog.regclass
-                  AND a.attname = 'profile_oid' AND NOT a.attisdropped)
+                  AND a.attname = 'profile_oid' AND NOT a.attisdropped),
+       -- (review r5 of session 67) of no wiring, their profile table's name gone, queued in this database for a
+       -- table that lives on under another name (renamed away): the next attach_rescoring to that name takes them
+       -- over by the OID they keep (rescoring._ADOPT_OID); how many, and which tables, as 'old, now new'
+       pg_catalog.count(*) FILTER (WHERE q.rescoring_id IS NULL AND pg_catalog.to_regclass(q.profile_table) IS NULL
+                                    AND """ + _RENAMED_AWAY + """),
+       (pg_catalog.array_agg(DISTINCT q.profile_table OPERATOR(pg_catalog.||) ', now ' OPERATOR(pg_catalog.||)
+            (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'profile_oid')::pg_catalog.oid::pg_catalog.regclass::pg_catalog.text)
+         FILTER (WHERE q.rescoring_id IS NULL AND pg_catalog.to_regclass(q.profile_table) IS NULL
+                   AND """ + _RENAMED_AWAY + """))
   FROM pgscore.error_queue q LEFT JOIN pgscore.rescoring w ON w.rescoring_id = q.rescoring_id"""
 _QUEUED = _by_catalog(_QUEUED)
 # the queued rows of the wirings retried left for another table than the one their profile table's name finds now (a
@@ -1419,7 +1439,11 @@ _QUEUED_WHY = _by_catalog(_QUEUED_WHY)
 _GONE_DELETE = ("DELETE FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL AND "
                 "pg_catalog.to_regclass(q.profile_table) IS NULL")
 _GONE_DELETE_BY_OID = ("DELETE FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL AND "
-                       "(pg_catalog.to_regclass(q.profile_table) IS NULL OR (q.profile_oid IS NOT NULL AND "
+                       # (review r5 of session 67: not those of a table renamed away, which its attach takes over)
+                       "((pg_catalog.to_regclass(q.profile_table) IS NULL AND NOT COALESCE(q.queue_oid = "
+                       "'pgscore.error_queue'::pg_catalog.regclass AND q.queue_system = (SELECT "
+                       "(pg_catalog.pg_control_system()).system_identifier) AND EXISTS (SELECT 1 FROM "
+                       "pg_catalog.pg_class c WHERE c.oid = q.profile_oid), false)) OR (q.profile_oid IS NOT NULL AND "
                        "q.queue_oid = 'pgscore.error_queue'::pg_catalog.regclass AND "
                        "q.queue_system = (SELECT (pg_catalog.pg_control_system()).system_identifier) AND "
                        "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid)))")
@@ -1652,7 +1676,7 @@ def _rescoring_status(cur):
              f"remove it with SELECT pgscore.detach_rescoring({lit(table)}), then attach the table again if it "
              "should rescore")
     cur.execute(_QUEUED)
-    queued, orphans, oldest, attempts, gone, gone_tables, remade, by_oid = cur.fetchone()
+    queued, orphans, oldest, attempts, gone, gone_tables, remade, by_oid, renamed, renamed_tables = cur.fetchone()
     if queued:
         waiting = (f"error queue: {queued} profile{'' if queued == 1 else 's'} waiting to be rescored, the oldest "
                    f"failed {_in_utc(oldest):%Y-%m-%d %H:%M %Z}, "
@@ -1669,8 +1693,12 @@ def _rescoring_status(cur):
                         + (reason if len(reason) <= 200 else reason[:197] + "..."))
         if queued > orphans:
             waiting += f"; once the cause is fixed: {command('retry')}"
-        if orphans > gone + remade:
-            waiting += (f"; {orphans - gone - remade} of them belong to no wiring that can rescore them (detached, or their event "
+        if renamed:  # (review r5 of session 67: said to be past rescuing, and the DELETE given deleted them)
+            waiting += (f"; {renamed} of them were queued for a profile table renamed since "
+                        f"({'; '.join(renamed_tables[:3])}{'; ...' if len(renamed_tables) > 3 else ''}): the next "
+                        "attach_rescoring to it under its new name takes them over")
+        if orphans > gone + remade + renamed:
+            waiting += (f"; {orphans - gone - remade - renamed} of them belong to no wiring that can rescore them (detached, or their event "
                         "table dropped or renamed): the next attach_rescoring to their profile table takes them over "
                         "(a wiring attached before does not), and retry then rescores them")
         if gone:  # (session 65, trial T18: a tenant's schema dropped)
