@@ -536,7 +536,8 @@ def test_cli_in_a_session_whose_transactions_default_to_repeatable_read(chrun, d
 
 
 
-def test_a_refresh_summing_its_day_while_it_deletes_is_waited_for(chrun, db_url, trained):
+@pytest.mark.parametrize("state", ["row", "no_row"])
+def test_a_refresh_summing_its_day_while_it_deletes_is_waited_for(chrun, db_url, trained, state):
     """Session 67 (migration 0169): refresh_monitoring sums a day's rollups again (drift_rollup_day, from that day's
     5-minute rollups) where one of its buckets changed, deleting the day's rows first, and then matches outcomes
     (an UPDATE of pgscore.outcomes). delete_model, run meanwhile for a model whose log rows were erased (its rollups
@@ -544,7 +545,11 @@ def test_a_refresh_summing_its_day_while_it_deletes_is_waited_for(chrun, db_url,
     then waited for that SHARE lock: a deadlock (40P01), one of the two rolled back (a cron refresh every 5 minutes
     against a long refresh, a pgscore delete failed). delete_model now takes the refresh's lock (monitoring_state's
     row) before any other: it waits for a refresh running, which waits for nothing of it, and then deletes the
-    model's rollups as the refresh left them (none come back); a refresh that starts after waits for it."""
+    model's rollups as the refresh left them (none come back); a refresh that starts after waits for it.
+    (review r3) no_row: pgscore.monitoring_state left empty (a partial restore), where the refresh puts its row
+    back and rolls every row up again: 0169's lock was that row, which a delete then found none of; it deadlocked
+    so (failed before: DeadlockDetected('deadlock detected ... SQL statement "DELETE FROM pgscore.drift_rollup r
+    WHERE r.model_id = ANY (v_ids)" PL/pgSQL function pgscore.delete_model(text) line 136'))."""
     conn = chrun
     X = trained[0]
     query(conn, "SELECT * FROM pgscore.refresh_monitoring()")  # the first refresh: every row, none yet
@@ -563,6 +568,8 @@ def test_a_refresh_summing_its_day_while_it_deletes_is_waited_for(chrun, db_url,
           (day, churn, X[0].tolist()))
     query(conn, "UPDATE pgscore.monitoring_state SET rolled_until = %s::timestamptz + interval '12 hours 5 minutes'",
           (day,))
+    if state == "no_row":
+        query(conn, "DELETE FROM pgscore.monitoring_state")
     # the refresh held where it writes the day's rows again (its old ones deleted): a lock the test holds
     query(conn, "CREATE FUNCTION public.hold_refresh() RETURNS trigger LANGUAGE plpgsql AS "
                 "'BEGIN PERFORM pg_catalog.pg_advisory_xact_lock(6767); RETURN NULL; END'")
@@ -604,3 +611,67 @@ def test_a_refresh_summing_its_day_while_it_deletes_is_waited_for(chrun, db_url,
     # churn's day, summed by the refresh, stays
     assert query(conn, "SELECT count(*) > 0 FROM pgscore.drift_rollup_day WHERE model_id = %s AND day = %s",
                  (churn, day)) == [(True,)]
+
+
+@pytest.mark.parametrize("writes", ["outcome", "score"])
+def test_a_transaction_that_wrote_and_then_refreshes_while_a_delete_waits_for_it_is_not_deadlocked(chrun, db_url,
+                                                                                                    trained, writes):
+    """Review r3 of session 67: a transaction that recorded an outcome (or scored: its audit rows) and then ran
+    refresh_monitoring(), as a script in one transaction (psycopg2's default) or a pg_cron job does, while a
+    delete_model waited for its writes (the SHARE locks): 0169's delete took the refresh's lock first and held it
+    while it waited, the refresh waited for it: a deadlock, the transaction's writes rolled back (before 0169 it
+    refreshed and committed, then the delete went on). Now the delete lets the refresh's lock go while it waits.
+    failed before (both kinds, the delete the one rolled back): DeadlockDetected('deadlock detected ... SQL statement
+    "LOCK TABLE ONLY pgscore.log_pending, pgscore.prediction_log, pgscore.outcomes IN SHARE MODE" PL/pgSQL function
+    pgscore.delete_model(text) line 47')."""
+    conn = chrun
+    X = trained[0]
+    writer, deleter = psycopg2.connect(db_url), psycopg2.connect(db_url)
+    deleter.autocommit = True
+    done = {}
+
+    def delete():
+        try:
+            done["delete"] = query(deleter, "SELECT * FROM pgscore.delete_model('chrun')")
+        except psycopg2.Error as e:
+            done["delete"] = e
+
+    t = threading.Thread(target=delete, daemon=True)
+    try:
+        if writes == "outcome":
+            query(writer, "SELECT pgscore.record_outcome('churn', '7', 1)")
+        else:
+            query(writer, "SELECT pgscore.score('churn', %s::float8[], p_key => '7')", (X[0].tolist(),))
+        t.start()
+        assert waits_on_a_lock(conn, deleter.get_backend_pid(), t, seconds=60), done
+        refreshed = query(writer, "SELECT rollup_rows FROM pgscore.refresh_monitoring()")
+        writer.commit()
+        t.join(timeout=120)
+        assert not t.is_alive(), done
+    finally:
+        writer.close()
+        deleter.close()
+    assert len(refreshed) == 1, refreshed
+    assert not isinstance(done["delete"], Exception), done
+    assert dict(done["delete"])["pgscore.models"] == 2, done
+    assert query(conn, "SELECT count(*) FROM pgscore.outcomes WHERE model_name = 'churn'") == [
+        (1 if writes == "outcome" else 0,)]
+
+
+def test_a_delete_waiting_for_a_refresh_under_a_lock_timeout_fails_with_it(chrun, db_url):
+    """Review r3: the delete lets the refresh's lock go and waits for a refresh running (above); a lock_timeout of
+    the caller ends that wait, as any, with 55P03 (not taken for the refresh's own NOWAIT and waited again), and
+    nothing is deleted."""
+    conn = chrun
+    refresher = psycopg2.connect(db_url)
+    try:
+        query(refresher, "SELECT * FROM pgscore.refresh_monitoring()")  # its transaction left open: its lock held
+        query(conn, "SET lock_timeout = '300ms'")
+        with pytest.raises(errors.LockNotAvailable) as e:
+            query(conn, "SELECT * FROM pgscore.delete_model('chrun')")
+        assert "lock timeout" in e.value.diag.message_primary, e.value.pgerror
+    finally:
+        refresher.rollback()
+        refresher.close()
+        query(conn, "RESET lock_timeout")
+    assert query(conn, "SELECT count(*) FROM pgscore.models WHERE name = 'chrun'") == [(2,)]

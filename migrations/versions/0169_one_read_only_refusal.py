@@ -1,8 +1,9 @@
 """Session 67 (h6): the refusal of a writer on a standby or in a read-only transaction (25006 saying what the writer
 writes and where to run it), written out in nineteen writers by 0154, 0162 and 0163, is one internal function,
 pgscore.refuse_read_only(text), which each writer calls; its messages are unchanged. delete_model takes the
-refresh's lock (pgscore.monitoring_state's row) before any other: a refresh_monitoring running while it deleted a
-model's rollups deadlocked with it (40P01, one of the two rolled back). The downgrade re-applies 0163's text and
+refresh's lock (pgscore.monitoring_state's) too, holding neither it nor its SHARE locks while it waits for the other:
+a refresh_monitoring running while it deleted a model's rollups deadlocked with it (40P01, one of the two rolled
+back); review r3: taken first and held, a transaction that wrote and then refreshed deadlocked with it. The downgrade re-applies 0163's text and
 drops the function.
 
 Revision ID: 0169

@@ -353,6 +353,7 @@ DECLARE
     v_states bigint;
     v_rollups bigint;
     v_rollup_days bigint;
+    v_step text;  -- (the lock being taken: a NOWAIT's 55P03 is the refresh's, a lock_timeout's is raised)
 BEGIN
     IF p_name IS NULL THEN
         RAISE EXCEPTION 'pgscore.delete_model: model name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -376,12 +377,34 @@ BEGIN
                          'snapshot taken before that cannot see them; call it on its own (autocommit) or in a '
                          'transaction begun READ COMMITTED, as pgscore delete does';
     END IF;
-    -- (0169) the refresh's lock (monitoring_state's row) before any other: taken after the SHARE locks below, a
-    -- refresh running held the day rollups it had deleted (which the delete of the model's rollups waited for)
-    -- and then waited for the SHARE lock on the outcomes (its match_outcomes): a deadlock, one of the two rolled
-    -- back. Now this waits for a refresh running, then deletes the rollups it left; one that starts waits for this
-    PERFORM FROM pgscore.monitoring_state s FOR UPDATE;
-    LOCK TABLE ONLY pgscore.log_pending, pgscore.prediction_log, pgscore.outcomes IN SHARE MODE;
+    -- (0169) the refresh's lock too, neither held while waiting for the other: a refresh running held the day
+    -- rollups it had deleted (which the delete of the model's rollups waited for) and then waited for the SHARE
+    -- lock on the outcomes (its match_outcomes); and a transaction that recorded an outcome (or scored) and then
+    -- refreshed waited for the refresh's lock, held by a delete waiting for that transaction's outcomes: each a
+    -- deadlock (40P01), one of the two rolled back (review r3 of session 67: the second where 0169 first took the
+    -- refresh's lock before these). The SHARE locks are taken, then the refresh's (monitoring_state's table
+    -- lock, which a refresh holds from its first statement: no row needed, a partial restore may leave none)
+    -- without waiting; a refresh running, both are let go (the block's subtransaction), the refresh is waited
+    -- for holding nothing, and both taken again. A lock_timeout's 55P03 still ends the call
+    LOOP
+        v_step := 'the log';
+        BEGIN
+            LOCK TABLE ONLY pgscore.log_pending, pgscore.prediction_log, pgscore.outcomes IN SHARE MODE;
+            v_step := 'the refresh';
+            LOCK TABLE ONLY pgscore.monitoring_state IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+            EXIT;
+        EXCEPTION WHEN lock_not_available THEN
+            IF v_step <> 'the refresh' THEN
+                RAISE;
+            END IF;
+        END;
+        BEGIN
+            LOCK TABLE ONLY pgscore.monitoring_state IN SHARE ROW EXCLUSIVE MODE;
+            RAISE EXCEPTION USING ERRCODE = 'PGS67';  -- (let go at once: only waited for)
+        EXCEPTION WHEN SQLSTATE 'PGS67' THEN
+            NULL;
+        END;
+    END LOOP;
     -- one change at a time per model, as register_model, activate, rollback, retire and the shadows take it: what
     -- is read below includes what a deploy or shadow of the name committed while this waited, and one that waits
     -- for this reads the name deleted
