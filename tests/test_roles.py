@@ -977,6 +977,61 @@ def test_a_superusers_insert_runs_no_code_of_another_role_reached_from_its_profi
         app_conn.close()
 
 
+def test_a_superusers_body_that_writes_its_own_table_and_reads_the_apps_is_not_refused_for_the_apps_trigger(
+        urls, db_url):
+    """Review r3 of session 67: h6's walk took every table of a BEGIN ATOMIC body that writes one as written (pg_depend
+    records the tables a body names, not which it writes), so that a superuser's body in the profile table's DEFAULT
+    that inserted into its own table what it read from the app's named the app for the app's trigger, which a read
+    runs not: the superuser's events kept and every profile queued (42501). The tables it writes are read from its
+    parse tree now (an INSERT's, UPDATE's, DELETE's or MERGE's target, locked ROW EXCLUSIVE); the app's table written
+    is still refused (atomic_writes_apps_table above, and here the same body with its tables swapped). failed before:
+    [('3', '42501')] == []."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    app = LOGINS["app"]
+    query(db_url, f"GRANT CREATE ON SCHEMA public TO {app}")
+    with connect(urls["app"]).cursor() as cur:  # the app's table, with a trigger of its own
+        cur.execute("CREATE TABLE public.apps_log (x float8)")
+        cur.execute("INSERT INTO public.apps_log VALUES (1)")
+        cur.execute("CREATE FUNCTION public.spy_t() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN NEW; END $$")
+        cur.execute("CREATE TRIGGER spied BEFORE INSERT OR UPDATE OR DELETE ON public.apps_log FOR EACH ROW "
+                    "EXECUTE FUNCTION public.spy_t()")
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur)
+        cur.execute("CREATE TABLE public.dba_log (x float8)")
+        cur.execute("CREATE FUNCTION public.dba_d(float8) RETURNS float8 LANGUAGE sql BEGIN ATOMIC "
+                    "INSERT INTO public.dba_log SELECT max(a.x) FROM public.apps_log a RETURNING $1; END")
+        cur.execute("ALTER TABLE customers ADD COLUMN d float8 DEFAULT public.dba_d(0)")
+    su = connect(db_url)
+    try:
+        su.notices.clear()
+        query(su, "INSERT INTO complaints (customer_id) VALUES (3)")
+        su.commit()
+        assert not [n for n in su.notices if "spied as" in n], su.notices
+        assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == []
+        assert query(db_url, "SELECT churn_score IS NOT NULL FROM customers WHERE id = 3") == [(True,)]
+        # its tables swapped (the app's written, the superuser's read): named, the profile queued
+        query(db_url, "CREATE OR REPLACE FUNCTION public.dba_d(float8) RETURNS float8 LANGUAGE sql BEGIN ATOMIC "
+                      "INSERT INTO public.apps_log SELECT max(d.x) FROM public.dba_log d RETURNING $1; END")
+        query(su, "INSERT INTO complaints (customer_id) VALUES (4)")
+        su.commit()
+        assert not [n for n in su.notices if "spied as postgres" in n], su.notices
+        assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("4", "42501")]
+        (reason,), = query(db_url, "SELECT reason FROM pgscore.error_queue")
+        assert app in reason, reason
+        # a data-modifying WITH of a SELECT body writes it too
+        query(db_url, "DELETE FROM pgscore.error_queue")
+        query(db_url, "CREATE OR REPLACE FUNCTION public.dba_d(float8) RETURNS float8 LANGUAGE sql BEGIN ATOMIC "
+                      "WITH w AS (DELETE FROM public.apps_log WHERE x < 0 RETURNING x) SELECT $1 FROM w "
+                      "UNION ALL SELECT $1 LIMIT 1; END")
+        query(su, "INSERT INTO complaints (customer_id) VALUES (5)")
+        su.commit()
+        assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("5", "42501")]
+    finally:
+        su.close()
+
+
 def test_a_superusers_insert_runs_no_function_of_another_role_that_a_wirings_counter_calls(urls, db_url):
     """A wiring's counters are SQL expressions over the events (attach_rescoring's p_counters), evaluated by the
     trigger's statements as the inserting role: a counter calling a function of the app's ran it as the superuser

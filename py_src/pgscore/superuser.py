@@ -126,18 +126,19 @@ _CODE = (
                      "ON x.classid OPERATOR(pg_catalog.=) 1259 AND x.objid OPERATOR(pg_catalog.=) y.typrelid "
                      "WHERE y.oid OPERATOR(pg_catalog.=) ANY (g.nt) AND y.typrelid OPERATOR(pg_catalog.<>) 0 "
                      "AND x.refclassid OPERATOR(pg_catalog.=) 1247 "
-                     # the enabled triggers' functions of a table a BEGIN ATOMIC body may write (a query of its parse
-                     # tree an INSERT, UPDATE, DELETE or MERGE: commandType 2-5), which its write runs as the writing
-                     # role; pg_depend records the table, not whether the body writes it, so every table of a body
-                     # that writes one is taken as written (session 67, h6: a superuser's body that inserted into the
-                     # app's table ran the app's trigger as the superuser)
-                     "UNION ALL SELECT 1255::pg_catalog.oid, t.tgfoid FROM pg_catalog.pg_depend x "
-                     "JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) x.objid "
-                     "JOIN pg_catalog.pg_trigger t ON t.tgrelid OPERATOR(pg_catalog.=) x.refobjid "
+                     # the enabled triggers' functions of a table a BEGIN ATOMIC body writes, which its write runs
+                     # as the writing role (session 67, h6: a superuser's body that inserted into the app's table ran
+                     # the app's trigger as the superuser): the tables of its parse tree locked ROW EXCLUSIVE
+                     # (rellockmode 3: an INSERT's, UPDATE's, DELETE's or MERGE's target, in a data-modifying WITH
+                     # too), pg_depend recording every table a body names, not which it writes (review r3: every
+                     # table of a body that wrote one was taken as written, and a body that wrote its own table and
+                     # read the app's, whose trigger the read runs not, queued every profile)
+                     "UNION ALL SELECT 1255::pg_catalog.oid, t.tgfoid FROM pg_catalog.pg_proc p "
+                     "CROSS JOIN LATERAL pg_catalog.regexp_matches(p.prosqlbody::pg_catalog.text, "
+                     "':relid ([0-9]+) :relkind [a-z] :rellockmode 3 ', 'g') AS w(m) "
+                     "JOIN pg_catalog.pg_trigger t ON t.tgrelid OPERATOR(pg_catalog.=) (w.m[1])::pg_catalog.oid "
                      "AND t.tgenabled OPERATOR(pg_catalog.<>) 'D' "
-                     "WHERE x.classid OPERATOR(pg_catalog.=) 1255 AND x.objid OPERATOR(pg_catalog.=) ANY (g.nf) "
-                     "AND x.refclassid OPERATOR(pg_catalog.=) 1259 AND p.prosqlbody IS NOT NULL "
-                     "AND p.prosqlbody::pg_catalog.text OPERATOR(pg_catalog.~) ':commandType [2-5] '") +
+                     "WHERE p.oid OPERATOR(pg_catalog.=) ANY (g.nf) AND p.prosqlbody IS NOT NULL") +
     ") AS e) AS s WHERE pg_catalog.cardinality(g.nf) OPERATOR(pg_catalog.>) 0 "
     "OR pg_catalog.cardinality(g.nw) OPERATOR(pg_catalog.>) 0 "
     "OR pg_catalog.cardinality(g.nt) OPERATOR(pg_catalog.>) 0) "
