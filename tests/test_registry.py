@@ -2521,6 +2521,33 @@ def test_a_model_file_far_over_the_size_limit_is_refused_before_it_is_unpickled(
     assert type(registry.load_artifact(path)[0]).__name__ == "HistGradientBoostingClassifier" and unpickled
 
 
+def test_a_model_file_read_from_a_pipe_deploys_as_before(tmp_path, logit):
+    """`pgscore deploy <(gsutil cat gs://.../model.joblib) ...` (a pipe: process substitution, /dev/stdin, a FIFO)
+    deployed before session 67; the size rule read the file's first byte and then seeked back to its start, which a
+    pipe cannot: `cannot read the model file /dev/fd/63: None` (review r6). A pipe's size is unknown (0): it is read
+    whole, as before."""
+    import threading
+
+    path = tmp_path / "model.fifo"
+    os.mkfifo(path)
+    data = artifacts.dumps(logit)
+
+    def write():
+        with open(path, "wb") as f:
+            f.write(data)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        estimator, source = registry.load_artifact(path)
+    finally:
+        if writer.is_alive():  # (load_artifact failed before opening it: let the writer go)
+            with open(path, "rb") as f:
+                f.read()
+        writer.join()
+    assert type(estimator).__name__ == "Pipeline" and source["sha256"] == artifacts.sha256(data)
+
+
 class _FromAnotherVersion:
     def __reduce__(self):  # what a pickle of a class that a later scikit-learn moved or removed does when loaded
         import importlib

@@ -1286,12 +1286,14 @@ def load_artifact(path: str, expected_sha256: str | None = None, given_by: str |
             # a pickle joblib wrote uncompressed is about the size deploy serialises it to: one well over the limit
             # is refused before it is read, unpickled and serialised again, which would be refused then (session
             # 67: a 500-tree forest's 1.8 GB file took 50 s and 5.4 GB of the client's memory to be told so)
+            # (a pipe's size is 0: `pgscore deploy <(gsutil cat ...)` is read whole; no seek back, which a pipe
+            # cannot do: review r6, `cannot read the model file /dev/fd/63: None`)
             size = os.fstat(f.fileno()).st_size
-            if f.read(1) == b"\x80" and size > MAX_ARTIFACT_BYTES * 5 // 4:
+            head = f.read(1)
+            if head == b"\x80" and size > MAX_ARTIFACT_BYTES * 5 // 4:
                 raise _too_big(f"{path} (a pickle as joblib writes it uncompressed, about the size deploy stores)",
                                size)
-            f.seek(0)
-            data = f.read()
+            data = head + f.read()
     except OSError as e:
         raise ArtifactError(f"cannot read the model file {path}: {e.strerror}") from None
     if expected_sha256 is not None and given_by is None:
