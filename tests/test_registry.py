@@ -2500,6 +2500,36 @@ def test_a_model_of_free_text_is_refused_naming_its_vectorizer(db_url, tmp_path)
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
 
 
+def test_the_free_text_hints_flag_is_a_counter_that_counts_whole_words(db_url):
+    """The free-text refusal's hint gives a flag of a term, `(body ~* '\\mrefund\\M')::int`, to make at training as SQL
+    will; docs/sql.md then kept such a feature with a counter `(e.body ILIKE '%refund%')::int`, as a counter takes no
+    backslash: a profile's `refunds due` and `non-refundable` counted at serving and not at training (review r6).
+    The flag is `[[:<:]]refund[[:>:]]` now (PostgreSQL's \\m and \\M without a backslash): the same in a counter,
+    counting whole words."""
+    import pandas as pd
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    text = pd.Series(["late refund", "rude agent"] * 20)
+    with pytest.raises(InvalidModel) as e:
+        registry.deploy(db_url, "topic", make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(text, [1, 0] * 20),
+                        text, [1, 0] * 20)
+    flag = re.search(r"\(body (~\* '[^']*')\)::int", e.value.hint)
+    assert flag, e.value.hint
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 3, 200)
+    registry.deploy(db_url, "refunds", LogisticRegression().fit(counts[:, None], counts > 0), counts[:, None],
+                    feature_names=["refund_words"])
+    counter = json.dumps({"refund_words": {"add": f"(e.body {flag.group(1)})::int"}})
+    query(db_url, "CREATE TABLE r6_profiles (id int PRIMARY KEY, refund_words int DEFAULT 0, risk float8, "
+                  "scored_at timestamptz); CREATE TABLE r6_tickets (id bigserial PRIMARY KEY, profile int, body text); "
+                  "INSERT INTO r6_profiles (id) VALUES (1)")
+    query(db_url, "SELECT pgscore.attach_rescoring('r6_tickets', 'r6_profiles', 'profile', 'refunds', 'risk', %s, "
+                  "p_profile_key => 'id')", (counter,))
+    query(db_url, "INSERT INTO r6_tickets (profile, body) VALUES (1, 'A REFUND, now'), (1, 'refunds due'), "
+                  "(1, 'non-refundable'), (1, 'where is my refund')")
+    assert query(db_url, "SELECT refund_words FROM r6_profiles") == [(2,)]
+
+
 def test_a_model_file_far_over_the_size_limit_is_refused_before_it_is_unpickled(tmp_path, monkeypatch, hgb):
     """A 500-tree forest's 1.8 GB file (session 67, trial T22) was read, unpickled and serialised again, 50 s and
     5.4 GB of the client's memory, to be refused as over 500 MB. A pickle joblib wrote uncompressed (about the size

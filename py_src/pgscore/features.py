@@ -40,7 +40,8 @@ def check_fitted(estimator) -> None:
             "scores features that are numbers, and codes the words of a category (a OneHotEncoder's), not the tokens "
             "of a text",
             hint="make the text's features numbers before the model, in SQL as at training: a column per term that "
-                 "matters (a flag, (body ~* '\\mrefund\\M')::int, or a count), or a score of another model written "
+                 "matters (a flag of a whole word, (body ~* '[[:<:]]refund[[:>:]]')::int, or a count: a rescoring "
+                 "counter's expression, which takes no backslash, takes it too), or a score of another model written "
                  "into a column; or score the text in Python and write the scores into a column "
                  "(docs/sql.md, 'Estimators pgscore scores')")
 
