@@ -2472,6 +2472,26 @@ def test_an_outlier_detector_or_a_clusterer_is_refused_saying_what_it_is_and_wha
     assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'odd'") == [(0,)]
 
 
+def test_a_local_outlier_factor_without_novelty_is_refused_as_an_outlier_detector(db_url):
+    """`LocalOutlierFactor()` (novelty=False, its default, which has no predict) was refused as `LocalOutlierFactor is
+    not a scikit-learn estimator with predict()`, hint `a transformer alone predicts nothing`, the wrong diagnosis
+    session 67 fixed for DBSCAN (review r6); a DBSCAN last in a Pipeline was named `Pipeline`. Each says what it is,
+    naming the step."""
+    from sklearn.cluster import DBSCAN
+    from sklearn.neighbors import LocalOutlierFactor
+
+    for est in (LocalOutlierFactor(), make_pipeline(StandardScaler(), LocalOutlierFactor())):
+        with pytest.raises(InvalidModel, match=r"^LocalOutlierFactor( \(the last step of a Pipeline\))? is an outlier "
+                                               r"detector, neither a classifier nor a regressor") as e:
+            registry.deploy(db_url, "odd", est.fit(X), X, feature_names=NAMES)
+        assert e.value.hint.startswith("score it in Python"), e.value.hint
+    with pytest.raises(InvalidModel, match=r"^DBSCAN \(the last step of a Pipeline\) is a clusterer without "
+                                           r"predict\(\)") as e:
+        registry.deploy(db_url, "odd", make_pipeline(StandardScaler(), DBSCAN()).fit(X), X, feature_names=NAMES)
+    assert "KNeighborsClassifier().fit(X, model[-1].labels_)" in e.value.hint, e.value.hint
+    assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'odd'") == [(0,)]
+
+
 def test_a_model_of_free_text_is_refused_naming_its_vectorizer(db_url, tmp_path):
     """A TfidfVectorizer pipeline on complaints' text (session 67, trial T22) was refused as `feature 'body' holds
     'late refund', which is not a number`, with a hint about category encoders, or fitted on a Series, as `the feature

@@ -18,14 +18,17 @@ def check_fitted(estimator) -> None:
                            hint="deploy a fitted estimator, as joblib.dump(model, path) writes it after "
                                 "model.fit(X, y): a classifier, a regressor, or a Pipeline ending in one")
     if not hasattr(estimator, "predict"):
-        from sklearn.base import is_clusterer
+        from sklearn.base import is_clusterer, is_outlier_detector
 
+        if is_outlier_detector(estimator):  # (LocalOutlierFactor without novelty=True, its default: review r6, told
+            raise _neither(estimator)  # `a transformer alone predicts nothing`)
         if is_clusterer(estimator):  # (DBSCAN, AgglomerativeClustering: told `a transformer alone predicts nothing`)
-            raise InvalidModel(f"{type(estimator).__name__} is a clusterer without predict(): it labels the rows it "
+            final = _final_step(estimator)
+            raise InvalidModel(f"{_named(estimator, final)} is a clusterer without predict(): it labels the rows it "
                                "was fitted on (labels_), and no others",
                                hint="write its labels_ into a column from Python; or fit a classifier on them "
-                                    "(KNeighborsClassifier().fit(X, model.labels_)) and deploy that "
-                                    "(docs/sql.md, 'Estimators pgscore scores')")
+                                    f"(KNeighborsClassifier().fit(X, {_path_to_final(estimator)}.labels_)) and deploy "
+                                    "that (docs/sql.md, 'Estimators pgscore scores')")
         raise InvalidModel(f"{type(estimator).__name__} is not a scikit-learn estimator with predict()",
                            hint="a transformer alone predicts nothing: deploy the Pipeline it is a step of, "
                                 "ending in a classifier or a regressor")
@@ -102,8 +105,7 @@ def _neither(estimator) -> InvalidModel:
     from sklearn.base import is_clusterer, is_outlier_detector
 
     final = _final_step(estimator)
-    what = type(final).__name__ + (f" (the last step of a {type(estimator).__name__})" if final is not estimator
-                                   else "")
+    what = _named(estimator, final)
     why = ("pgscore scores classifiers (a class probability, and the class) and regressors (a value), one number a "
            "row it can compare with outcomes")
     if is_outlier_detector(estimator):
@@ -126,6 +128,20 @@ def _neither(estimator) -> InvalidModel:
     return InvalidModel(f"{what} is neither a classifier nor a regressor: {why}",
                         hint="deploy a classifier or a regressor, or a Pipeline ending in one "
                              "(docs/sql.md, 'Estimators pgscore scores')")
+
+
+def _named(estimator, final) -> str:
+    """`final` (the estimator's _final_step) named as a refusal names it: its class, and the Pipeline's it ends."""
+    return type(final).__name__ + (f" (the last step of a {type(estimator).__name__})" if final is not estimator
+                                   else "")
+
+
+def _path_to_final(estimator, name="model") -> str:
+    """Python reaching the estimator's _final_step from `name` (`model[-1]`, `model[-1][-1]` for a pipeline's
+    last step that is a pipeline), or `name` itself, for a refusal's hint."""
+    while hasattr(estimator, "steps"):
+        estimator, name = estimator.steps[-1][1], f"{name}[-1]"
+    return name
 
 
 def _final_step(estimator):
