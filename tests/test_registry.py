@@ -2431,6 +2431,49 @@ def test_a_lambda_in_the_model_is_refused_with_what_to_use_instead(db_url):
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
 
 
+def test_a_class_of_a_module_reloaded_after_the_fit_is_refused_saying_to_fit_again(db_url, tmp_path, monkeypatch):
+    """A transformer class in a module of its own (what the __main__ refusal's hint says to do), the model fitted, then
+    the module reloaded (importlib.reload; IPython's %autoreload does it on every edit): pickle says `Can't pickle
+    <class 'r6clip.Clip'>: it's not the same object as r6clip.Clip`, and deploy's hint said a lambda or a function
+    defined inside another has no name, to give FunctionTransformer a numpy function (review r6). It says to fit the
+    model again after the reload now; a class of __main__ defined again (its cell run again) is told to move into a
+    module."""
+    import importlib
+    import sys
+
+    (tmp_path / "r6clip.py").write_text("from sklearn.preprocessing import StandardScaler\n\n\n"
+                                        "class Clip(StandardScaler):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import r6clip
+
+    try:
+        est = make_pipeline(r6clip.Clip(), LogisticRegression(max_iter=500)).fit(X, Y)
+        importlib.reload(r6clip)
+        with pytest.raises(InvalidModel, match=r"^Pipeline cannot be pickled, as deploy stores it: Can't pickle "
+                                               r"<class 'r6clip.Clip'>: it's not the same object as r6clip.Clip") as e:
+            registry.deploy(db_url, "mine", est, X, Y, feature_names=NAMES)
+        assert e.value.hint.startswith("r6clip.Clip was defined again after the model was made of it"), e.value.hint
+        assert "lambda" not in e.value.hint
+    finally:
+        sys.modules.pop("r6clip", None)
+    from sklearn.base import BaseEstimator, TransformerMixin
+
+    class Twice(TransformerMixin, BaseEstimator):
+        def fit(self, X, y=None):
+            return self
+
+        def transform(self, X):
+            return X * 2
+
+    Twice.__module__, Twice.__qualname__ = "__main__", "Twice"
+    monkeypatch.setattr(sys.modules["__main__"], "Twice", type("Twice", (Twice,), {}), raising=False)
+    est = make_pipeline(Twice(), LogisticRegression(max_iter=500)).fit(X, Y)
+    with pytest.raises(InvalidModel, match=r"it's not the same object as __main__.Twice") as e:
+        registry.deploy(db_url, "mine", est, X, Y, feature_names=NAMES)
+    assert e.value.hint.startswith("move Twice into a module of its own"), e.value.hint
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
 def test_an_outlier_detector_or_a_clusterer_is_refused_saying_what_it_is_and_what_to_do(db_url):
     """`IsolationForest is neither a classifier nor a regressor` and no hint (session 67, trial T22), the same for a
     KMeans, named as `Pipeline` when it ended one. Now each says what kind it is and what to do; a KMeans' hint gives

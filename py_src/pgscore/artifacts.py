@@ -36,11 +36,22 @@ def dumps(estimator) -> bytes:
     except (pickle.PicklingError, AttributeError, TypeError) as e:  # a lambda, a function defined in a function
         if "pickle" not in str(e):  # (session 67: a bare PicklingError, no hint)
             raise
-        raise InvalidModel(f"{type(estimator).__name__} cannot be pickled, as deploy stores it: {e}",
-                           hint="Python pickles a function by its module and name, so a lambda or a function defined "
-                                "inside another has none: give FunctionTransformer a numpy function "
-                                "(FunctionTransformer(np.log1p)), or a def in a module of its own installed where you "
-                                "deploy and into the environment the database server imports pgscore from") from e
+        import re
+
+        hint = ("Python pickles a function by its module and name, so a lambda or a function defined inside another "
+                "has none: give FunctionTransformer a numpy function (FunctionTransformer(np.log1p)), or a def in a "
+                "module of its own installed where you deploy and into the environment the database server imports "
+                "pgscore from")
+        # a class or function defined again after the model was made of it (review r6: its module reloaded, as
+        # IPython's %autoreload does, was told the lambda's hint); one of __main__ is refused as such
+        again = re.search(r"it's not the same object as ([\w.]+)$", str(e))
+        if again is not None:
+            module, _, name = again.group(1).rpartition(".")
+            hint = (not_importable("", name, module).hint if module == "__main__" else
+                    f"{again.group(1)} was defined again after the model was made of it (its module reloaded: "
+                    "importlib.reload, or IPython's %autoreload after an edit): fit the model again (in a new kernel "
+                    f"that imports {module}), then deploy it")
+        raise InvalidModel(f"{type(estimator).__name__} cannot be pickled, as deploy stores it: {e}", hint=hint) from e
     return buf.getvalue()
 
 
