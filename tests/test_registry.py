@@ -2515,6 +2515,26 @@ def test_an_outlier_detector_or_a_clusterer_is_refused_saying_what_it_is_and_wha
     assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'odd'") == [(0,)]
 
 
+def test_a_kmeans_in_a_pipeline_in_a_pipeline_gets_a_hint_whose_code_runs(db_url):
+    """A KMeans last in a Pipeline that is itself a Pipeline's last step: the hint's code was
+    `make_pipeline(model[:-1], KNeighborsClassifier(n_neighbors=1).fit(model[-1].cluster_centers_, ...))`, and
+    model[-1] is the inner Pipeline: `AttributeError: 'Pipeline' object has no attribute 'cluster_centers_'`, its
+    steps before the KMeans left out (review r6). The code reaches the KMeans and keeps every step before it."""
+    from sklearn.cluster import KMeans
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
+    model = Pipeline([("pre", StandardScaler()), ("clu", make_pipeline(MinMaxScaler(), KMeans(3, n_init=3,
+                                                                                             random_state=0)))]).fit(X)
+    with pytest.raises(InvalidModel, match=r"^KMeans \(the last step of a Pipeline\) is a clusterer") as e:
+        registry.deploy(db_url, "odd", model, X, feature_names=NAMES)
+    code = re.search(r"deploy (make_pipeline\(.*\)\)\)) \(from sklearn.neighbors\)", e.value.hint).group(1)
+    served = eval(code, {"make_pipeline": make_pipeline, "KNeighborsClassifier": KNeighborsClassifier, "model": model})
+    assert served.predict(X).tolist() == model.predict(X).tolist()
+    assert registry.deploy(db_url, "segment", served, X, feature_names=NAMES)["version"] == 1
+
+
 def test_a_local_outlier_factor_without_novelty_is_refused_as_an_outlier_detector(db_url):
     """`LocalOutlierFactor()` (novelty=False, its default, which has no predict) was refused as `LocalOutlierFactor is
     not a scikit-learn estimator with predict()`, hint `a transformer alone predicts nothing`, the wrong diagnosis

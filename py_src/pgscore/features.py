@@ -117,9 +117,12 @@ def _neither(estimator) -> InvalidModel:
     if is_clusterer(estimator):
         hint = "assign the clusters in Python and write them into a column"
         if type(final).__name__ in ("KMeans", "MiniBatchKMeans"):
-            km = "model[-1]" if final is not estimator else "km"
+            km = _path_to_final(estimator) if final is not estimator else "km"
             knn = (f"KNeighborsClassifier(n_neighbors=1).fit({km}.cluster_centers_, range({km}.n_clusters))")
-            served = f"make_pipeline(model[:-1], {knn})" if final is not estimator else knn
+            # (every step before it, a pipeline's last step that is a pipeline opened too: review r6, `model[-1]`
+            # was the inner Pipeline, `no attribute 'cluster_centers_'`)
+            before = ["model" + "[-1]" * depth + "[:-1]" for depth in range(km.count("[-1]"))]
+            served = f"make_pipeline({', '.join(before)}, {knn})" if final is not estimator else knn
             hint = (f"a {type(final).__name__}'s cluster is its nearest centre, which a nearest-neighbour classifier "
                     f"of the centres gives: deploy {served} (from sklearn.neighbors) and read the cluster with "
                     "pgscore.predict; else " + hint)
