@@ -2417,6 +2417,37 @@ def test_a_model_of_a_class_the_training_script_defines_is_refused_saying_so(db_
     assert "it was written with another version of sklearn" in str(e.value) and "cut short" not in str(e.value)
 
 
+def test_a_protocol_0_or_1_pickle_of_a_class_of_main_is_refused_naming_it(tmp_path):
+    """pickle.dump(model, f, protocol=0) (Python 2's default) or 1, of a model holding a class the training script
+    defines: `pgscore deploy` said `is not a joblib or pickle file of an estimator (it is not a pickle, nor compressed
+    by joblib: it starts with b'ccopy_re')`, though such a pickle of scikit-learn's classes deploys (review r6). It
+    names the class and __main__, as for a pickle of protocol 2 on."""
+    import subprocess
+    import sys
+
+    for protocol in (0, 1):
+        path = tmp_path / f"clip{protocol}.pkl"
+        subprocess.run([sys.executable, "-c", "import pickle, numpy as np\n"
+                        "from sklearn.base import BaseEstimator, TransformerMixin\n"
+                        "from sklearn.linear_model import LogisticRegression\n"
+                        "from sklearn.pipeline import make_pipeline\n"
+                        "class Clip(TransformerMixin, BaseEstimator):\n"
+                        "    def fit(self, X, y=None):\n        return self\n"
+                        "    def transform(self, X):\n        return X\n"
+                        "X = np.random.default_rng(0).normal(size=(60, 3)); y = (X[:, 0] > 0).astype(int)\n"
+                        f"with open({str(path)!r}, 'wb') as f:\n"
+                        f"    pickle.dump(make_pipeline(Clip(), LogisticRegression()).fit(X, y), f, protocol={protocol})\n"],
+                       check=True)
+        with pytest.raises(ArtifactError) as e:
+            registry.load_artifact(path)
+        assert str(e.value).startswith(f"model {path}: the artifact cannot be loaded here: it needs 'Clip', which the "
+                                       "script or notebook that pickled it defines (its module __main__)"), e.value
+    # text that unpickling reads as a module and a name, neither a Python name: not a pickle, as before
+    path.write_bytes(b"cos\nx y\n")  # (os has no attribute 'x y')
+    with pytest.raises(ArtifactError, match=r"is not a joblib or pickle file of an estimator \(it is not a pickle"):
+        registry.load_artifact(path)
+
+
 def test_a_lambda_in_the_model_is_refused_with_what_to_use_instead(db_url):
     """`FunctionTransformer(lambda a: a * 2)`: deploy raised pickle's bare `PicklingError: Can't pickle <function
     <lambda> ...>` (session 67, trial T22); now InvalidModel (22023) saying what to give instead."""

@@ -425,7 +425,10 @@ def _load(model: str, data: bytes, joblib, file=False):
                                  "the model from scikit-learn's classes alone") from e
     except AttributeError as e:  # a class or function the module named no longer (or never, here) defines
         where = _missing_attribute(e)
-        if where is None or not data.startswith(_WRITTEN_BY_JOBLIB):
+        # (a pickle of protocol 0 or 1, Python 2's, begins as text does: one naming a Python name of a module is
+        # one, review r6: `it is not a pickle` was said of one of a class of __main__)
+        if where is None or not data.startswith(_WRITTEN_BY_JOBLIB) and not all(
+                p.isidentifier() for p in [*where[0].split("."), *where[1].split(".")]):
             raise _not_loadable(model, data, e, file) from e
         raise not_importable(model, *where) from e
     except Exception as e:  # noqa: BLE001 - corrupt pickles raise anything
