@@ -2448,6 +2448,23 @@ def test_a_protocol_0_or_1_pickle_of_a_class_of_main_is_refused_naming_it(tmp_pa
         registry.load_artifact(path)
 
 
+def test_a_model_holding_a_lock_or_a_generator_is_told_what_it_holds(db_url):
+    """An estimator holding something of the running Python that no pickle holds (a lock, a connection, a generator:
+    `cannot pickle '_thread.lock' object`) was given the lambda's hint, to give FunctionTransformer a numpy function
+    (review r6; a bare TypeError before session 67). It names what it holds and says to leave it out."""
+    import threading
+
+    model = LogisticRegression().fit(X, Y)
+    for held, what in ((threading.Lock(), "_thread.lock"), ((n for n in range(3)), "generator")):
+        model.handle_ = held
+        with pytest.raises(InvalidModel, match=rf"^LogisticRegression cannot be pickled, as deploy stores it: cannot "
+                                               rf"pickle '{what}' object") as e:
+            registry.deploy(db_url, "mine", model, X, Y, feature_names=NAMES)
+        assert e.value.hint.startswith(f"the model holds a {what} object"), e.value.hint
+        assert "lambda" not in e.value.hint
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
 def test_the_scan_for_classes_of_main_does_not_write_the_arrays_again(monkeypatch):
     """artifacts.main_references pickled the whole estimator again at protocol 2, whose arrays' bytes are written as
     text, to find a class of __main__: a 170 MB forest holding one took 4.7 s and 740 MB more of the client's memory

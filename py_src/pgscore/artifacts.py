@@ -44,6 +44,12 @@ def dumps(estimator) -> bytes:
                 "pgscore from")
         # a class or function defined again after the model was made of it (review r6: its module reloaded, as
         # IPython's %autoreload does, was told the lambda's hint); one of __main__ is refused as such
+        held = re.match(r"cannot pickle '([^']+)' object", str(e))
+        if held is not None:  # (review r6: a lock, a connection, a generator were given the lambda's hint)
+            hint = (f"the model holds a {held.group(1)} object, something of the running Python (a lock, a database "
+                    "connection, an open file, a generator), not data: no pickle holds one; set the attribute or "
+                    "parameter that holds it (a callback's, a cached handle's) to None, or leave it out, and deploy "
+                    "again")
         again = re.search(r"it's not the same object as ([\w.]+)$", str(e))
         if again is not None:
             module, _, name = again.group(1).rpartition(".")
