@@ -1538,6 +1538,36 @@ def test_a_bool_column_of_a_training_csv_deploys_as_the_database_gives_it(db_url
     assert X_[:4, 0].tolist() == [1.0, 0.0, 1.0, 0.0] and np.isnan(X_[4, 0])
 
 
+def test_a_bool_label_of_a_training_csv_deploys_as_the_model_s_bool_classes(db_url, tmp_path):
+    """A DataFrame's `bool` label (`churned`, True/False) written by `to_csv`, of a classifier fitted on it (its
+    classes_ [False, True]): pgscore deploy --train read the target as text and refused it (`the labels hold 200
+    value(s) that are not classes of the estimator, first 'True', 'False'`), after its bool features had been read
+    as 1 and 0 (session 67, review r1). Read as the classes' booleans, in any case and as t/f: it deploys with its
+    hold-out metrics; a label of other words is refused as before."""
+    import pandas as pd
+
+    from pgscore import datasets
+
+    rng = np.random.default_rng(2)
+    n = 200
+    frame = pd.DataFrame({"a": rng.normal(size=n), "promo": rng.random(n) < 0.5})
+    label = (frame.a + frame.promo + rng.normal(size=n)) > 0.5
+    model = LogisticRegression().fit(frame, label)
+    assert model.classes_.dtype == bool
+    frame.assign(churned=label).to_csv(tmp_path / "train.csv", index=False)
+    joblib.dump(model, tmp_path / "m.joblib")
+    out = pgscore_cli("deploy", str(tmp_path / "m.joblib"), "--name", "bool_label", "--train",
+                      str(tmp_path / "train.csv"), "--target", "churned", "--db", db_url)
+    assert out.returncode == 0, out.stderr
+    assert "hold-out: auc" in out.stdout, out.stdout
+    (tmp_path / "pg.csv").write_text("a,promo,y\n1,t,t\n2,f,F\n3,true,TRUE\n")
+    _, y, _ = datasets.read_csv(tmp_path / "pg.csv", target="y", classes=model.classes_)
+    assert y.dtype == bool and y.tolist() == [True, False, True]
+    (tmp_path / "other.csv").write_text("a,promo,y\n1,t,yes\n2,f,no\n")
+    _, y, _ = datasets.read_csv(tmp_path / "other.csv", target="y", classes=model.classes_)
+    assert y.tolist() == ["yes", "no"]  # (refused by deploy's check of the labels, as before)
+
+
 def test_the_hint_for_a_histgradientboosting_encoding_its_own_categories_runs_with_monotonic_cst_by_name():
     """monotonic_cst given as a dict of feature names (`{'income': 1}`, scikit-learn's way for a model fitted on a
     DataFrame) was copied into the refusal's Pipeline as it was, where the model follows a ColumnTransformer giving

@@ -63,7 +63,8 @@ def _separator_hint(header) -> str | None:
 
 def read_csv(path, target=None, features=None, classes=None, estimator=None):
     """(X, y, feature_names): numeric columns as floats (an empty cell, NA, N/A, NULL, None or NaN, in any
-    case, is missing: NaN; True/False and t/f, in any case, 1 and 0); y from `target`. A byte-order mark (spreadsheets write one into "CSV UTF-8") is
+    case, is missing: NaN; True/False and t/f, in any case, 1 and 0); y from `target` (True/False and t/f, in any
+    case, the booleans where `classes` are). A byte-order mark (spreadsheets write one into "CSV UTF-8") is
     not part of the first column's name; a row whose number of fields is not the header's is an error
     naming its line (blank lines skipped). `classes`: the estimator's (its classes_), where it has them: a
     column of text that holds only those, read as a feature where no target is named, is refused as the label
@@ -132,6 +133,11 @@ def read_csv(path, target=None, features=None, classes=None, estimator=None):
                 y = y.astype(int)
         except ValueError:
             y = np.array(raw)
+            if (classes is not None and np.asarray(classes).dtype == bool
+                    and all(v.strip().lower() in BOOLEANS for v in raw)):
+                # a classifier fitted on a bool label (its classes_ [False, True]), as to_csv writes it: its
+                # classes (read as text, every label was refused as no class of it; review r1, session 67)
+                y = np.array([BOOLEANS[v.strip().lower()] == 1.0 for v in raw], dtype=bool)
     return X, y, names
 
 
