@@ -1595,6 +1595,38 @@ def test_the_hint_for_a_histgradientboosting_encoding_its_own_categories_runs_wi
     assert [out[i].split("__")[-1] for i in np.flatnonzero(hgb.monotonic_cst)] == ["income"]
 
 
+def test_histgradientboosting_after_a_column_transformer_of_prefixed_names_is_refused_naming_the_feature(db_url):
+    """The same, with the ColumnTransformer's default names ('num__age', 'cat__region': verbose_feature_names_out,
+    scikit-learn's default) and monotonic_cst given by those names: the refusal named 'cat__region', no column of
+    the table, its hint's code failed (`Some column names are not columns of the dataframe: {'cat__region'}`) and
+    kept monotonic_cst as the dict of names the array it is given has none of (session 67; review r1). It names
+    region; the hint's code, fitted, encodes region, keeps age's constraint on age, and deploys."""
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    frame, y = native_frame(missing=False)
+    frame = pd.DataFrame({"age": frame["age"], "region": frame["region"], "spend": np.linspace(1, 2, len(frame))})
+    ct = ColumnTransformer([("num", StandardScaler(), ["age", "spend"]), ("cat", "passthrough", ["region"])]
+                           ).set_output(transform="pandas")
+    hgb = HistGradientBoostingClassifier(max_iter=10, random_state=0, monotonic_cst={"num__age": 1})
+    native = Pipeline([("ct", ct), ("hgb", hgb)]).fit(frame, y)
+    assert native[-1].feature_names_in_.tolist() == ["num__age", "num__spend", "cat__region"]
+    with pytest.raises(InvalidModel) as e:
+        registry.deploy(db_url, "native_prefixed", native, frame, y)
+    assert e.value.message.startswith("the model's HistGradientBoostingClassifier encodes the text categories of "
+                                      "'region' itself"), e.value.message
+    code = e.value.hint[e.value.hint.index("make_pipeline("):]
+    model = eval(code, {"make_pipeline": make_pipeline, "ColumnTransformer": ColumnTransformer, "np": np,
+                        "OrdinalEncoder": OrdinalEncoder,
+                        "HistGradientBoostingClassifier": HistGradientBoostingClassifier}).fit(frame, y)
+    out = [n.split("__")[-1] for n in model[0].get_feature_names_out().tolist()]
+    assert [out[i] for i in np.flatnonzero(model[-1].is_categorical_)] == ["region"]
+    assert dict(zip(out, model[-1].monotonic_cst)) == {"region": 0, "age": 1, "spend": 0}
+    assert registry.deploy(db_url, "native_prefixed", model, frame, y)["text_categories"] == {"region": sorted(REGIONS)}
+
+
 def test_histgradientboosting_after_a_column_transformer_is_refused_naming_its_own_category_column(db_url):
     """A ColumnTransformer giving a DataFrame (set_output) whose columns are in another order than the model's
     features (age, spend scaled; region passed through last), then a HistGradientBoosting encoding region itself:

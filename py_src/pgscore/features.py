@@ -420,7 +420,7 @@ def native_categories(estimator, names) -> InvalidModel | None:
             continue
         # (its own input's names where it has them: after a step, its place i is not the model's feature i; the
         # refusal named 'spend' for region, and its hint's code encoded spend, session 67)
-        inputs = fitted_names(est) or names
+        inputs = _as_features(fitted_names(est), names) or names
         which = [inputs[i] for i in np.flatnonzero(np.asarray(marks)) if i < len(inputs)] or ["its categorical features"]
         return InvalidModel(
             f"the model's {type(est).__name__} encodes the text categories of {', '.join(map(literal, which))} "
@@ -478,6 +478,25 @@ def with_native_categories(estimator, X, names):
     return frame
 
 
+def _as_features(inputs, names):
+    """A model's input names (a step's output before it: a ColumnTransformer's, which prefixes each with its part's
+    name by default, 'cat__region') as the features they are, where one is named so (`names`, the model's: 'region');
+    None where `inputs` is. (The refusal of a HistGradientBoosting after such a step named 'cat__region', and its
+    hint's code failed, `Some column names are not columns of the dataframe: {'cat__region'}`; review r1.)"""
+    if inputs is None:
+        return None
+    if names is None:
+        return list(inputs)
+    known = set(map(str, names))
+
+    def feature(n):
+        if n in known:
+            return n
+        found = [m for m in known if n.endswith("__" + m)]
+        return found[0] if len(found) == 1 else n
+    return [feature(str(n)) for n in inputs]
+
+
 def native_alternative(kind, which, est=None, names=None) -> str:
     """The Pipeline that deploys in place of a HistGradientBoosting model encoding the text categories `which` itself
     (native_categories' hint), as code: an OrdinalEncoder of them by name (unknown words missing, as the model's own
@@ -489,7 +508,8 @@ def native_alternative(kind, which, est=None, names=None) -> str:
     if est is not None:  # (the model's own settings that differ from the defaults, but categorical_features)
         given = est.get_params(deep=False)
         default = type(est)().get_params(deep=False)
-        inputs = fitted_names(est) or (list(names) if names is not None else None)
+        own = fitted_names(est)  # (its input's names as it was fitted on them: monotonic_cst's keys)
+        inputs = _as_features(own, names) or (list(names) if names is not None else None)
         # the hint's model's input: the encoded columns, then the model's other features in their order (its
         # remainder); the model's own input, after a step, may hold them in another order
         after = list(which) + [n for n in (names if names is not None else inputs or []) if n not in which]
@@ -497,7 +517,7 @@ def native_alternative(kind, which, est=None, names=None) -> str:
             place = {old: after.index(n) for old, n in enumerate(inputs)}  # (a place in its input -> in the hint's)
             cst = given.get("monotonic_cst")
             if isinstance(cst, dict):  # (by name: the hint's model is given an array, which has none, session 67)
-                cst = [int(cst.get(n, 0)) for n in inputs]
+                cst = [int(cst.get(n, 0)) for n in (own or inputs)]
             if cst is not None and len(cst) == len(inputs):
                 given["monotonic_cst"] = [np.asarray(cst).tolist()[inputs.index(n)] for n in after]
             groups = given.get("interaction_cst")
