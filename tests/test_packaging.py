@@ -53,6 +53,32 @@ def test_console_script_and_python_floor():
     assert project["requires-python"] == ">=3.11"
 
 
+def test_python_m_pgscore_runs_the_pgscore_command():
+    """`python -m pgscore --version` said `No module named pgscore.__main__` (review r1 of session 67): it runs the
+    command as its console script does."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "pgscore", "--version"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.startswith("pgscore "), run.stdout + run.stderr
+
+
+def test_importing_the_console_module_changes_no_signal_handler():
+    """pgscore.console replaced SIGINT's and SIGTERM's handlers at its import wherever `score` was among the
+    process's arguments (review r1 of session 67): a wrapper importing it, then calling pgscore.cli.main(...) itself,
+    had its Ctrl-C and SIGTERM counted and dropped from then on. Only its console() counts them."""
+    import subprocess
+    import sys
+
+    code = ("import signal, sys\n"
+            "before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}\n"
+            "import pgscore.console\n"
+            "after = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}\n"
+            "print(before == after)\n")
+    run = subprocess.run([sys.executable, "-c", code, "score"], capture_output=True, text=True, timeout=120)
+    assert (run.returncode, run.stdout) == (0, "True\n"), run.stdout + run.stderr
+
+
 def _dockerfile_instructions():
     """(instruction, arguments) of Dockerfile.postgres, its continued lines joined and its comments left out."""
     lines = [line for line in (ROOT / "Dockerfile.postgres").read_text().splitlines()

@@ -12,13 +12,14 @@ def _count(signum, frame):
     COUNTED.append(signum)
 
 
-if "score" in sys.argv[1:]:
-    # (a SIGTERM in the import of pgscore.cli was Python's default: the process died of it, 143 in a shell, where
-    # the run's own handling exits 75, "try again later"; session 67)
-    PREVIOUS = {s: signal.signal(s, _count) for s in (signal.SIGINT, signal.SIGTERM)}
-
-
 def console() -> int:
+    """The console script's entry: counting starts here, before pgscore.cli's imports (not at this module's import,
+    which changed no handler of a wrapper that imports it and calls pgscore.cli.main itself: session 67)."""
+    global PREVIOUS
+    if "score" in sys.argv[1:]:
+        # (a SIGTERM in the import of pgscore.cli was Python's default: the process died of it, 143 in a shell,
+        # where the run's own handling exits 75, "try again later"; session 67)
+        PREVIOUS = {s: signal.signal(s, _count) for s in (signal.SIGINT, signal.SIGTERM)}
     from pgscore import cli
 
     return cli.console()
