@@ -3126,6 +3126,60 @@ def test_the_way_to_a_renamed_away_profile_table_keeps_the_event_tables_other_wi
     assert other != rid
 
 
+def test_forget_rescoring_keeps_the_queue_of_a_profile_table_renamed_away_for_its_new_name(shop):
+    """Review of session 67's renamed-away change (h7): the profile table renamed away (`ALTER TABLE
+    tenant_c.customers RENAME TO customers_old`) and its event table dropped, forget_rescoring of the wiring said "2
+    queued rescoring(s) of tenant_c.customers were deleted ...: no table has that name any more" and that the table
+    renamed "starts with an empty queue": it deleted the rows that an attach_rescoring of the new name takes over
+    (by the OID they keep), as detach_rescoring keeps them. They are kept, the NOTICE naming the new name; only those
+    of a table gone (by OID) are deleted; and health counts the kept ones as waiting for that attach, not as "a
+    profile table that no longer exists: nothing can rescore them"."""
+    rid = queue_tenant_c(shop)
+    query(shop, "ALTER TABLE tenant_c.customers RENAME TO customers_old")
+    query(shop, "DROP TABLE tenant_c.complaints")
+    del shop.notices[:]
+    query(shop, "SELECT pgscore.forget_rescoring(%s)", (rid,))
+    assert not [n for n in shop.notices if "deleted" in n], shop.notices
+    said = [n for n in shop.notices if "queued rescoring(s)" in n]
+    assert said == [f"NOTICE:  pgscore.forget_rescoring: 2 queued rescoring(s) of tenant_c.customers were kept, "
+                    f"without wiring {rid}: that table was renamed to tenant_c.customers_old since\nHINT:  an "
+                    "attach_rescoring of an event table to tenant_c.customers_old takes them over\n"], shop.notices
+    assert query(shop, "SELECT profile_table, rescoring_id FROM pgscore.error_queue") == [
+        ("tenant_c.customers", None)] * 2
+    (detail,) = query(shop, "SELECT detail FROM pgscore.health() WHERE check_name = 'error_queue'")[0]
+    assert "no longer exists" not in detail and "nothing can rescore" not in detail, detail
+    assert ("2 of no wiring were queued for a profile table renamed since: the next attach_rescoring of it under "
+            "its new name takes them over (pgscore status names it)") in detail, detail
+    query(shop, "CREATE TABLE tenant_c.complaints (LIKE public.complaints INCLUDING ALL)")
+    rid2 = attach(shop, schema="tenant_c", customers="customers_old")
+    assert query(shop, "SELECT profile_table, rescoring_id FROM pgscore.error_queue") == [
+        ("tenant_c.customers_old", rid2)] * 2
+    query(shop, "UPDATE tenant_c.customers_old SET age = 40")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid2, 2, 0)]
+
+
+def test_forget_rescoring_still_deletes_the_queue_of_a_profile_table_gone_beside_one_renamed(shop):
+    """(h7) forget_rescoring keeps the rows of a profile table renamed away, not those of one dropped: with both in
+    the queue under the old name, those of the dropped table are deleted, with the WARNING, and the others kept."""
+    rid = queue_tenant_c(shop)
+    # (a row queued for a table dropped since: its OID no table's)
+    query(shop, "INSERT INTO pgscore.error_queue OVERRIDING SYSTEM VALUE SELECT (pg_catalog.jsonb_populate_record("
+                "NULL::pgscore.error_queue, to_jsonb(q) || jsonb_build_object('error_id', (SELECT max(error_id) + 1 "
+                "FROM pgscore.error_queue), 'rescoring_id', NULL, 'profile_oid', 4000000000::bigint, 'entity_key', "
+                "'99'))).* FROM pgscore.error_queue q LIMIT 1")
+    assert query(shop, "SELECT count(*) FROM pg_class WHERE oid = 4000000000::oid") == [(0,)]
+    query(shop, "ALTER TABLE tenant_c.customers RENAME TO customers_old")
+    query(shop, "DROP TABLE tenant_c.complaints")
+    del shop.notices[:]
+    query(shop, "SELECT pgscore.forget_rescoring(%s)", (rid,))
+    said = [n.split("\n")[0] for n in shop.notices if "queued rescoring(s)" in n]
+    assert said == [f"WARNING:  pgscore.forget_rescoring: 1 queued rescoring(s) of tenant_c.customers were deleted "
+                    f"with wiring {rid}: no table has that name any more, so nothing could rescore them",
+                    f"NOTICE:  pgscore.forget_rescoring: 2 queued rescoring(s) of tenant_c.customers were kept, "
+                    f"without wiring {rid}: that table was renamed to tenant_c.customers_old since"], shop.notices
+    assert query(shop, "SELECT entity_key FROM pgscore.error_queue ORDER BY entity_key") == [("70",), ("71",)]
+
+
 def test_the_queue_of_a_profile_table_renamed_before_a_dump_is_told_the_way_to_its_new_name(shop):
     """Review r5 of session 67: where the queued rows of a profile table renamed away do not keep its OID (a dump
     restored: every OID new, the queue's rows another cluster's), retry_failed's WARNING said "dropped or renamed"

@@ -31,6 +31,7 @@ DECLARE
     v_unowned bigint;
     v_gone bigint;
     v_remade bigint;
+    v_renamed bigint;
     v_sqlstate text;
     v_sqlstate_n bigint;
     v_subs bigint;
@@ -86,8 +87,20 @@ BEGIN
     -- profiles the rescoring trigger could not score: their events committed, their scores wait for a retry
     -- (0157) those of no wiring wait for an attach_rescoring of their profile table, and those whose profile table
     -- is gone (a tenant's schema dropped) for nothing: retry rescores neither, as the detail said of them all
+    -- (session 67, h7) those of no wiring whose profile table's name is gone but that were queued in this database
+    -- for a table there still (by its OID): renamed away, its attach_rescoring under the new name takes them over
+    -- (they were counted as of a table that no longer exists: "nothing can rescore them")
     SELECT count(*), min(q.first_failed_at), max(q.attempts), count(*) FILTER (WHERE q.rescoring_id IS NULL),
-           count(*) FILTER (WHERE q.rescoring_id IS NULL AND to_regclass(q.profile_table) IS NULL),
+           count(*) FILTER (WHERE q.rescoring_id IS NULL AND to_regclass(q.profile_table) IS NULL
+                              AND NOT (q.profile_oid IS NOT NULL
+                                       AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
+                                       AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
+                                       AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid))),
+           count(*) FILTER (WHERE q.rescoring_id IS NULL AND to_regclass(q.profile_table) IS NULL
+                              AND q.profile_oid IS NOT NULL
+                              AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
+                              AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
+                              AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid)),
            -- (0160, session 66 review r4) those of no wiring queued in this database for a profile table dropped
            -- since, another made under its name: its next attach_rescoring deletes them (they said they waited for
            -- it); a row queued before 0160 keeps no OID (NULL), one of a restored dump another queue's: by name
@@ -96,7 +109,7 @@ BEGIN
                               AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
                               AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
                               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid))
-      INTO v_n, v_oldest, v_tries, v_unowned, v_gone, v_remade FROM pgscore.error_queue q
+      INTO v_n, v_oldest, v_tries, v_unowned, v_gone, v_renamed, v_remade FROM pgscore.error_queue q
      WHERE p_models IS NULL
         OR EXISTS (SELECT 1 FROM pgscore.rescoring r
                     WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models));
@@ -122,9 +135,13 @@ BEGIN
                                CASE WHEN v_unowned = 0 THEN 'pgscore retry rescores them'
                                     ELSE concat_ws('; ',
                                         CASE WHEN v_n > v_unowned THEN 'pgscore retry rescores those of a wiring' END,
-                                        CASE WHEN v_unowned > v_gone + v_remade THEN format(
+                                        CASE WHEN v_unowned > v_gone + v_renamed + v_remade THEN format(
                                             '%s of no wiring wait for the next attach_rescoring of their profile '
-                                            'table', v_unowned - v_gone - v_remade) END,
+                                            'table', v_unowned - v_gone - v_renamed - v_remade) END,
+                                        CASE WHEN v_renamed > 0 THEN format(
+                                            '%s of no wiring were queued for a profile table renamed since: the next '
+                                            'attach_rescoring of it under its new name takes them over (pgscore '
+                                            'status names it)', v_renamed) END,
                                         CASE WHEN v_remade > 0 THEN format(
                                             '%s of no wiring were queued for a profile table dropped since, another '
                                             'made under its name: nothing can rescore them, the next '

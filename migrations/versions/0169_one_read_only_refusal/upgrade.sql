@@ -1590,6 +1590,8 @@ DECLARE
     v_replication_trigger name;
     v_gone bigint;
     v_name text[];
+    v_renamed text;
+    v_kept bigint;
 BEGIN
     -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
@@ -1627,14 +1629,34 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                     WHERE c.relname = v_name[cardinality(v_name)]
                       AND (cardinality(v_name) = 1 OR n.nspname = v_name[cardinality(v_name) - 1])) THEN
+        -- (session 67, h7) but not those queued in this queue for a table that is there still by the OID they keep:
+        -- the profile table renamed away (ALTER TABLE ... RENAME, its event table dropped), whose attach_rescoring
+        -- under its new name takes them over, as after detach_rescoring (they were deleted, the WARNING saying that
+        -- the table renamed "starts with an empty queue")
         WITH d AS (DELETE FROM pgscore.error_queue q WHERE q.profile_table = v_profile AND q.rescoring_id IS NULL
+                      AND NOT (q.profile_oid IS NOT NULL
+                               AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
+                               AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
+                               AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid))
                    RETURNING 1)
         SELECT count(*) INTO v_gone FROM d;
         IF v_gone > 0 THEN
             RAISE WARNING 'pgscore.forget_rescoring: % queued rescoring(s) of % were deleted with wiring %: no table has that name any more, so nothing could rescore them',
                   v_gone, v_profile, p_rescoring_id
-                USING HINT = 'a table made again under that name (or the table renamed) starts with an empty queue: its profiles are rescored by their next event, or by pgscore.rescore_profiles once it is wired';
+                USING HINT = 'a table made again under that name starts with an empty queue (so does the table renamed, where they kept no OID of this database: queued before migration 0160, or restored from a dump): its profiles are rescored by their next event, or by pgscore.rescore_profiles once it is wired';
         END IF;
+        FOR v_renamed, v_kept IN
+            SELECT q.profile_oid::regclass::text, count(*) FROM pgscore.error_queue q
+             WHERE q.profile_table = v_profile AND q.rescoring_id IS NULL
+               AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
+               AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
+               AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid)
+             GROUP BY 1 ORDER BY 1
+        LOOP
+            RAISE NOTICE 'pgscore.forget_rescoring: % queued rescoring(s) of % were kept, without wiring %: that table was renamed to % since',
+                  v_kept, v_profile, p_rescoring_id, v_renamed
+                USING HINT = format('an attach_rescoring of an event table to %s takes them over', v_renamed);
+        END LOOP;
     END IF;
     -- the replicated events a two_phase subscription held back for it (pgscore.replicated_pending): nothing
     -- would count them once the wiring is gone (retry_failed folds those of the wirings there are), and
