@@ -3019,6 +3019,43 @@ def test_pgscore_retry_exits_1_while_it_leaves_profiles_queued_for_a_renamed_tab
                                                "0 still failing\n"), run.stdout + run.stderr
 
 
+def test_the_way_to_rescore_a_copys_old_tables_queue_in_it_keeps_the_wiring_to_the_copy(shop):
+    """Review of session 67's copy change (h7): a copy swapped in under the profile table's name, retry_failed's
+    WARNING said of the rows left for the old table (renamed) "attach_rescoring of tenant_c.customers_old (after
+    detaching wiring N) takes them over", which cannot be followed: detach_rescoring takes an event table, and
+    detaches the live wiring to the copy too, and an attach takes over no row of a live wiring. It gives the calls
+    that do it; run as printed, the old table's profiles are rescored and the wiring to the copy stays."""
+    rid = queue_tenant_c(shop)
+    query(shop, "BEGIN; LOCK TABLE tenant_c.customers IN EXCLUSIVE MODE; "
+                "CREATE TABLE tenant_c.customers_new (LIKE tenant_c.customers INCLUDING ALL); "
+                "INSERT INTO tenant_c.customers_new SELECT * FROM tenant_c.customers; "
+                "ALTER TABLE tenant_c.customers RENAME TO customers_old; "
+                "ALTER TABLE tenant_c.customers_new RENAME TO customers; COMMIT")
+    query(shop, "UPDATE tenant_c.customers_old SET age = 40")
+    del shop.notices[:]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 0)]
+    (warned,) = [n for n in shop.notices if "retry_failed left 2" in n]
+    hint = warned.split("HINT:", 1)[1]
+    assert "after detaching" not in hint, hint
+    way = hint.split(" once they are rescored")[0]
+    calls = re.findall(r"UPDATE pgscore\.error_queue SET rescoring_id = NULL WHERE [^;]*|"
+                       r"SELECT pgscore\.\w+\((?:[^()']|'(?:[^']|'')*')*\)", way)
+    assert [c.split("(")[0].split(" SET")[0] for c in calls] == [
+        "UPDATE pgscore.error_queue", "SELECT pgscore.attach_rescoring", "SELECT pgscore.detach_rescoring"], hint
+    query(shop, calls[0])  # as printed
+    query(shop, calls[1])
+    (rid2,) = query(shop, "SELECT rescoring_id FROM pgscore.rescoring WHERE profile_table = 'tenant_c.customers_old'")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid2[0], 2, 0)]
+    assert query(shop, "SELECT count(*) FROM tenant_c.customers_old WHERE churn_score IS NOT NULL") == [(2,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    query(shop, calls[2])
+    assert query(shop, "SELECT rescoring_id, profile_table FROM pgscore.rescoring "
+                       "WHERE event_table = 'tenant_c.complaints'") == [(rid, "tenant_c.customers")]
+    query(shop, "UPDATE tenant_c.customers SET age = 40")
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70)")  # the copy rescored by an event still
+    assert query(shop, "SELECT churn_score IS NOT NULL FROM tenant_c.customers WHERE id = 70") == [(True,)]
+
+
 def test_pgscore_retry_with_a_limit_does_not_call_the_rows_left_for_a_renamed_table_untried(shop):
     """Review r2 of session 67: `pgscore retry --limit 10` leaving two profiles queued for a renamed profile table (a
     copy swapped in) said `2 profiles still queued (2 not tried: --limit 10)`: the limit left none untried (the two

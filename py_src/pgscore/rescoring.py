@@ -3488,11 +3488,21 @@ def retry(plpy, GD, model_name=None, limit=None):
             other = plpy.execute(plpy.prepare(_ELSEWHERE, ["pg_catalog.int8", "pg_catalog.oid"]),
                                  [w.id, w.profiles.oid])[0]
             if other["n"]:
+                # (session 67, h7) the way to a wiring of the renamed table: its hint said "attach_rescoring of it
+                # (after detaching wiring N) takes them over", which cannot be followed: detach_rescoring takes an
+                # event table (and detaches the live wiring to the copy too), and an attach takes over no row of a
+                # live wiring. The rows are let go of wiring N (rescoring_id NULL), then the attach takes them
+                (me,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [w.id])
+                ev, old = quote_literal(plpy, w.events.name), quote_literal(plpy, other["name"])
+                un = (f"UPDATE pgscore.error_queue SET rescoring_id = NULL WHERE rescoring_id = {int(w.id)} AND "
+                      f"profile_oid = {old}::regclass")
                 plpy.warning(f"pgscore: retry_failed left {other['n']} queued profile(s) of wiring {w.id}: they were "
                              f"queued for the table now named {other['name']}, not for {w.profiles.name} (renamed, "
                              "and another made under its name), whose wiring cannot rescore them",
-                             hint=f"attach_rescoring of {other['name']} (after detaching wiring {w.id}) takes them "
-                                  f"over; where {w.profiles.name} is a copy of {other['name']} (CREATE TABLE AS and a "
+                             hint=f"to rescore them in {other['name']}, a wiring of their own takes them over "
+                                  f"(wiring {w.id} stays): {un}; {_attach_call(plpy, me, other['name'])}, then "
+                                  f"retry; SELECT pgscore.detach_rescoring({ev}, {old}) once they are rescored; "
+                                  f"where {w.profiles.name} is a copy of {other['name']} (CREATE TABLE AS and a "
                                   "rename, to rewrite it), they are its profiles: before dropping "
                                   f"{other['name']}, UPDATE pgscore.error_queue SET profile_oid = "
                                   f"{quote_literal(plpy, w.profiles.name)}::regclass WHERE rescoring_id = {int(w.id)} "
