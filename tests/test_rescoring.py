@@ -2848,8 +2848,9 @@ def test_a_dropped_tenants_queue_goes_with_its_wiring_not_to_the_next_tenant_of_
     warned = [n for n in shop.notices if "queued rescoring(s)" in n]
     assert warned == [f"WARNING:  pgscore.forget_rescoring: 2 queued rescoring(s) of tenant_c.customers were deleted "
                       f"with wiring {rid}: no table has that name any more, so nothing could rescore them\nHINT:  a table made again "
-                      "under that name (or the table renamed) starts with an empty queue: its profiles are rescored by "
-                      "their next event, or by pgscore.rescore_profiles once it is wired\n"], shop.notices
+                      "under that name starts with an empty queue (so does the table renamed, where they kept no OID of "
+                      "this database: queued before migration 0160, or restored from a dump): its profiles are "
+                      "rescored by their next event, or by pgscore.rescore_profiles once it is wired\n"], shop.notices
     # a new tenant under the name: its customer 70 is not the dropped one's, and nothing of that one reaches it
     query(shop, TENANT_TABLES)
     query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id = 70")
