@@ -136,7 +136,10 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                 # the state once this chunk is committed, applied in one C call (a Ctrl-C cannot split it) and
                 # idempotent (applied again where a Ctrl-C lands just after it and the server says committed)
                 counted = _counted(state, n, last, used, skipped)
-                heard = conn.notices[-1] if conn.notices else None  # (the last notice before the COMMIT)
+                # (the last notice before the COMMIT; a connection-like object without psycopg2's notices, as a
+                # pooler's stand-in in the tests, has none to say)
+                notices = getattr(conn, "notices", None)
+                heard = notices[-1] if notices else None
                 try:
                     try:
                         conn.commit()
@@ -561,7 +564,7 @@ class Stop(list):
 
 def _warned_since(conn, heard) -> bool:
     """Whether a WARNING came on `conn` after notice `heard` (psycopg2 keeps the last 50: found by identity)."""
-    for notice in reversed(conn.notices):
+    for notice in reversed(getattr(conn, "notices", None) or []):
         if notice is heard:
             return False
         if notice.startswith("WARNING:"):
