@@ -1522,17 +1522,10 @@ def _rescoring_status(cur):
     def lit(text):  # for the statements the user is told to run
         return sql.Literal(text).as_string(cur)
 
-    def attach_call(events, profiles, model, column, event_key, profile_key, counters, scored_at, missing, strict,
-                    event_id, label=None, replicated=False):
-        args = [lit(v) for v in (events, profiles, event_key, model, column, counters)]
-        named = {"p_scored_at_column": scored_at, "p_profile_key": profile_key, "p_missing_profile": missing,
-                 "p_strict": strict, "p_event_id_column": event_id}
-        if label is not None:
-            named["p_label_column"] = label
-        if replicated:  # (else as attach decides: where a subscription writes the table)
-            named["p_replicated"] = True
-        return (f"SELECT pgscore.attach_rescoring({', '.join(args)}, "
-                + ", ".join(f"{k} => {lit(v)}" for k, v in named.items()) + ")")
+    def attach_call(*args, **kw):  # (the call retry_failed's hints give too: rescoring.attach_call)
+        from pgscore import rescoring
+
+        return rescoring.attach_call(lit, *args, **kw)
 
     cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")  # table names as regclass prints them: qualified
     cur.execute("SELECT pg_catalog.to_regprocedure('pgscore.rescore_replicated()') IS NOT NULL")

@@ -3276,22 +3276,31 @@ _SAME_EVENTS = ("SELECT r.rescoring_id FROM pgscore.rescoring r JOIN pgscore.res
                 "WHERE r.rescoring_id OPERATOR(pg_catalog.<>) $1 ORDER BY r.rescoring_id")
 
 
+def attach_call(lit, events, profiles, model, column, event_key, profile_key, counters, scored_at, missing, strict,
+                event_id, label=None, replicated=False) -> str:
+    """The attach_rescoring call, whole (its counters), that makes a wiring again, for a hint or a line of `pgscore
+    status` that says to detach it first; `lit` writes a value as a SQL literal (plpy's or psycopg2's)."""
+    named = {"p_scored_at_column": scored_at, "p_profile_key": profile_key, "p_missing_profile": missing,
+             "p_strict": strict, "p_event_id_column": event_id}
+    if label is not None:
+        named["p_label_column"] = label
+    if replicated:  # (else as attach decides: where a subscription writes the table)
+        named["p_replicated"] = True
+    args = [lit(v) for v in (events, profiles, event_key, model, column, counters)]
+    return (f"SELECT pgscore.attach_rescoring({', '.join(args)}, "
+            + ", ".join(f"{k} => {lit(v)}" for k, v in named.items()) + ")")
+
+
 def _attach_call(plpy, r, profile_table=None) -> str:
-    """The attach_rescoring call that makes wiring row `r` (as _WIRING reads it) again, whole (its counters), to
-    `profile_table` where given, else to its own: for a hint that detaches it first."""
-    def lit(v):  # (as pgscore status writes them: cli._rescoring_status's attach_call)
+    """The attach_rescoring call that makes wiring row `r` (as _WIRING reads it) again, to `profile_table` where
+    given, else to its own."""
+    def lit(v):
         return "NULL" if v is None else ("true" if v else "false") if isinstance(v, bool) else quote_literal(plpy, v)
 
-    named = {"p_scored_at_column": r["scored_at_column"], "p_profile_key": r["profile_key"],
-             "p_missing_profile": r["missing_profile"], "p_strict": bool(r["strict"]),
-             "p_event_id_column": r["event_id_column"]}
-    if r.get("label_column") is not None:
-        named["p_label_column"] = r["label_column"]
-    if r.get("replication_trigger") is not None:
-        named["p_replicated"] = True
-    return (f"SELECT pgscore.attach_rescoring({lit(r['event_table'])}, {lit(profile_table or r['profile_table'])}, "
-            f"{lit(r['event_key'])}, {lit(r['model_name'])}, {lit(r['score_column'])}, {lit(r['counters'])}, "
-            + ", ".join(f"{k} => {lit(v)}" for k, v in named.items()) + ")")
+    return attach_call(lit, r["event_table"], profile_table or r["profile_table"], r["model_name"],
+                       r["score_column"], r["event_key"], r["profile_key"], r["counters"], r["scored_at_column"],
+                       r["missing_profile"], bool(r["strict"]), r["event_id_column"], label=r.get("label_column"),
+                       replicated=r.get("replication_trigger") is not None)
 
 
 _QUEUED_KEYS = ("SELECT pg_catalog.array_agg(s.k) AS keys FROM (SELECT q.entity_key AS k FROM pgscore.error_queue q "
