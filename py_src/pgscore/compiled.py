@@ -502,19 +502,74 @@ class _Compiler:
         return "trees", header, arrays
 
     def boosting(self, est, exprs, k, where):
-        if est.is_categorical_ is not None and np.any(est.is_categorical_):
-            raise Unsupported(f"{where}: categorical_features do not compile (one-hot them in the pipeline)")
         link = _HGB_LINKS.get(type(est._loss.link).__name__)
         if link is None:
             raise Unsupported(f"{where}: loss {est.loss!r} has an unsupported link")
         self.refuse(exprs, False, False)  # float64 input, NaN routed, infinity compared
-        nodes = [p[c].nodes for c in range(est.n_trees_per_iteration_) for p in est._predictors]
+        preds = [p[c] for c in range(est.n_trees_per_iteration_) for p in est._predictors]
+        nodes = [p.nodes for p in preds]
         trees = [(np.where(nd["is_leaf"], -1, nd["left"].astype(np.int64)), nd["right"], nd["feature_idx"],
                   nd["num_threshold"], nd["missing_go_to_left"]) for nd in nodes]
+        if est.is_categorical_ is not None and np.any(est.is_categorical_):
+            exprs, trees = self.categorical_splits(est, exprs, preds, trees, where)
         header, arrays = self.tables(exprs, trees, [nd["value"] for nd in nodes], False)
         header.update(link=link, div=1)
         arrays["base"] = np.asarray(est._baseline_prediction, np.float64).ravel()
         return "trees", header, arrays
+
+
+    def categorical_splits(self, est, exprs, preds, trees, where):
+        """HistGradientBoosting's native categories as threshold splits: its own OrdinalEncoder (categorical
+        features first, then the others, in its _preprocessor) gives a category its code, NaN for a missing or
+        unknown one, and a node sends a code left where its raw_left_cat_bitsets has it, right where only the
+        known categories' bitset has it, else (NaN, unknown) the way it sends missing values
+        (_predictor.pyx's _predict_one_from_raw_data). Each distinct node (input, codes sent right) becomes a
+        column of its own: a lookup of the input's value giving 1.0 where the node sends it right, 0.0 where
+        left, which the node compares with 0.5 (the lookup of a one-hot encoder, its NaN and unknown rows
+        fixed, so nothing else changes)."""
+        pre = getattr(est, "_preprocessor", None)
+        try:
+            enc = pre.named_transformers_["encoder"]
+            cat_in = [int(i) for i in pre._transformer_to_input_indices["encoder"]]
+            num_in = [int(i) for i in pre._transformer_to_input_indices["numerical"]]
+            cats = [np.asarray(c, np.float64) for c in enc.categories_]
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise Unsupported(f"{where}: categorical_features whose encoder is not numeric do not compile") from None
+        if (getattr(enc, "handle_unknown", None) != "use_encoded_value" or len(cats) != len(cat_in)
+                or any(d not in cat_in + num_in for d in range(len(exprs)))):
+            raise Unsupported(f"{where}: categorical_features encoded in an unexpected way do not compile")
+        order = cat_in + num_in  # the predictors' feature index -> the model's input column
+        self.refuse([exprs[j] for j in cat_in], False, True)  # the encoder refuses infinity (an array's)
+        known, fmap = est._bin_mapper.make_known_categories_bitsets()
+
+        def bit(bits, c):
+            return bool((int(bits[c // 32]) >> (c % 32)) & 1)
+
+        columns, derived, out = {}, [], []
+        for p, (L, R, F, TH, M) in zip(preds, trees):
+            nd = p.nodes
+            F, TH, M = F.astype(np.int64), TH.astype(np.float64), M.astype(bool)
+            split = np.flatnonzero(nd["is_categorical"] & ~nd["is_leaf"].astype(bool))
+            for i in split:
+                f = int(nd["feature_idx"][i])
+                c = cats[f]
+                keys = c[~np.isnan(c)]
+                left_bits, known_bits = p.raw_left_cat_bitsets[nd["bitset_idx"][i]], known[fmap[f]]
+                miss = 0 if nd["missing_go_to_left"][i] else 1
+                right = [0 if c < 256 and bit(left_bits, c) else 1 if c < 256 and bit(known_bits, c) else miss
+                         for c in range(len(keys))]
+                key = (f, tuple(right), miss)
+                if key not in columns:
+                    b = len(self.blocks)
+                    slots = np.asarray(right + [miss, miss], np.int64)  # known codes, unknown, NaN
+                    self.blocks.append((keys, slots))
+                    self.dicts.append((dict(zip(keys.tolist(), right)), miss, miss))
+                    src, ops = exprs[order[f]]
+                    columns[key] = len(order) + len(derived)
+                    derived.append((src, ops + (("cat", b, 1),)))
+                F[i], TH[i], M[i] = columns[key], 0.5, True
+            out.append((L, R, F, TH, M))
+        return [exprs[j] for j in order] + derived, out
 
 
 def _steps(est, where=""):
