@@ -202,6 +202,8 @@ def test_native_categories_of_hgb_compile_equal_on_unknown_categories_and_nan(ta
         if task != "regression":
             np.testing.assert_allclose([e.proba_row(r) for r in rows], ref[:500], rtol=0, atol=1e-12)
     assert ev._qs is None if leaves == 90 else ev._qs is not None
+    # with leaf masks the row path folds each input's split lookups into one mask a value (two categorical inputs)
+    assert (ev._fold is None) if leaves == 90 else len(ev._fold[1]) == 2
     for j, sk_refuses in ((0, True), (2, True), (1, False), (3, False)):
         row = Xt[0].copy()
         row[j] = np.inf
@@ -475,12 +477,16 @@ def test_imputed_columns_allow_nan_others_do_not():
         ev.score_row(row)
 
 
-@pytest.mark.parametrize("model", ["linear", "trees"])
+@pytest.mark.parametrize("model", ["linear", "trees", "masks"])
 def test_unknown_category(model):
+    """(masks: trees of leaf masks, whose row path folds a strict lookup's columns into one mask a value)"""
     X, y = data("binary")
-    final = linear("binary") if model == "linear" else RandomForestClassifier(5, random_state=0)
+    final = {"linear": linear("binary"), "trees": RandomForestClassifier(5, random_state=0),
+             "masks": HistGradientBoostingClassifier(max_iter=10)}[model]
     strict = make_pipeline(num_cat("passthrough", OneHotEncoder(handle_unknown="error")), final).fit(X, y)
     ev = compile_estimator(strict, "binary", F)
+    assert abs(ev.score_row(X[2].tolist()) - strict.predict_proba(X[2:3])[0, 1]) <= 1e-12
+    assert (getattr(ev, "_fold", None) is not None) == (model == "masks")
     row = X[0].tolist()
     row[4] = 9.0
     for call in (lambda: ev.score_row(row), lambda: ev.score(np.array([X[1], row]))):
