@@ -3199,6 +3199,40 @@ def test_a_column_transformer_by_name_deployed_without_training_data_is_checked_
     assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'swapped_no_x'") == [(0,)]
 
 
+def test_made_up_rows_draw_the_codes_of_encoders_that_ignore_unknown_numbers(db_url, monkeypatch):
+    """The made-up rows of a ColumnTransformer by name deployed without training data were blind behind
+    OneHotEncoder(handle_unknown='ignore') on number codes: normal draws are unknown to it, every row all zeros, so a
+    conversion that gave two such parts each other's columns deployed (DID NOT RAISE, session 68). The rows draw each
+    such feature's codes from its encoder now: the swap is refused, and the right conversion deploys."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    from pgscore import features
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"b": rng.normal(0, 1, 300), "a": rng.integers(0, 3, 300).astype(float),
+                          "d": rng.integers(5, 9, 300).astype(float)})
+    y = (frame.b + (frame.a == 1) - (frame.d == 6) > 0.3).astype(int)
+    ct = ColumnTransformer([("one", OneHotEncoder(handle_unknown="ignore"), ["a"]),
+                            ("two", OneHotEncoder(handle_unknown="ignore"), ["d"]), ("num", StandardScaler(), ["b"])])
+    est = make_pipeline(ct, LogisticRegression()).fit(frame, y)
+    assert features.encoded_codes(est) == {"a": [0.0, 1.0, 2.0], "d": [5.0, 6.0, 7.0, 8.0]}
+    right = features.by_position
+
+    def swapped(model):  # a conversion gone wrong: the two encoders each given the other's column
+        twin, converted = right(model)
+        part = twin[0]
+        (n1, t1, c1), (n2, t2, c2), rest = part.transformers_[0], part.transformers_[1], part.transformers_[2:]
+        part.transformers_ = [(n1, t1, c2), (n2, t2, c1), *rest]
+        return twin, converted
+    monkeypatch.setattr(features, "by_position", swapped)
+    with pytest.raises(InvalidModel, match="64 rows of made-up numbers"):
+        registry.deploy(db_url, "swapped_codes", est, None)
+    monkeypatch.setattr(features, "by_position", right)
+    assert registry.deploy(db_url, "right_codes", est, None)["version"] == 1
+
+
 def test_a_column_transformer_by_name_with_a_numpy_function_deploys_with_and_without_training_data(db_url):
     """A ColumnTransformer by name with FunctionTransformer(np.log1p) on a column (the usual skew fix) was refused,
     `fails on the float array the database gives: TypeError: loop of ufunc does not support argument 0 of type float

@@ -1325,6 +1325,33 @@ def test_histgradientboosting_encoding_its_own_categories_after_another_step_is_
     assert got == pytest.approx(want, abs=1e-12)
 
 
+@pytest.mark.parametrize("how", ["selected", "remainder"])
+def test_histgradientboosting_encoding_its_own_categories_after_a_passthrough_column_transformer_deploys(db_url, how):
+    """A ColumnTransformer that only hands columns on ('passthrough' parts, by name, pandas output) before a
+    HistGradientBoosting encoding a pandas category column itself: which feature its encoder reads is known (the
+    columns in the ColumnTransformer's order), so it deploys, compiled, and SQL scores every word, NULL and an
+    unknown word as the model scores the DataFrame (session 68; it was refused as after any step: "the model's
+    HistGradientBoostingClassifier encodes the text categories of 'region' itself")."""
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    frame, y = native_frame()
+    keep = (ColumnTransformer([("keep", "passthrough", ["region", "age"])]) if how == "selected" else
+            ColumnTransformer([("keep", "passthrough", ["region"])], remainder="passthrough"))
+    model = Pipeline([("ct", keep.set_output(transform="pandas")),
+                      ("hgb", HistGradientBoostingClassifier(max_iter=15, random_state=0))]).fit(frame, y)
+    rec = registry.deploy(db_url, "kept", model, frame, y)
+    assert set(rec["text_categories"]) == {"region"} and rec["engine"] == "numpy", rec
+    rows = [(1, 35.0, "east"), (2, None, "west"), (3, 52.5, None), (4, 41.0, "north"), (5, 29.0, "mars"),
+            (6, 60.0, "south"), (7, None, None), (8, 44.0, "venus")]
+    values = "(VALUES " + ", ".join(["(%s, %s::float8, %s)"] * len(rows)) + ") v(i, a, r)"
+    got = query(db_url, f"SELECT pgscore.score('kept', jsonb_build_object('age', a, 'region', r)) FROM {values} "
+                        "ORDER BY i", [v for row in rows for v in row])
+    given = pd.DataFrame({"age": [np.nan if a is None else a for _, a, _ in rows],
+                          "region": pd.Categorical([r for _, _, r in rows], categories=frame["region"].cat.categories)})
+    assert [s for (s,) in got] == pytest.approx(model.predict_proba(given)[:, 1], abs=1e-12)
+
+
 def test_none_among_the_training_words_that_an_imputer_of_nan_leaves_is_named_in_the_refusal(db_url):
     """An object column of words holding None (not NaN) before SimpleImputer(strategy='most_frequent') and a
     OneHotEncoder: the imputer (missing_values=NaN) leaves None, the encoder learns it as a category of its own,
@@ -1566,6 +1593,34 @@ def test_a_bool_label_of_a_training_csv_deploys_as_the_model_s_bool_classes(db_u
     (tmp_path / "other.csv").write_text("a,promo,y\n1,t,yes\n2,f,no\n")
     _, y, _ = datasets.read_csv(tmp_path / "other.csv", target="y", classes=model.classes_)
     assert y.tolist() == ["yes", "no"]  # (refused by deploy's check of the labels, as before)
+
+
+def test_a_bool_label_of_a_training_csv_deploys_for_a_model_of_classes_0_and_1(db_url, tmp_path):
+    """A classifier fitted on a bool label as 1 and 0 (`label.astype(int)`, classes_ [0, 1]) with the training CSV
+    written from the DataFrame's bool column (True/False): pgscore deploy --train refused it, `the labels hold 200
+    value(s) that are not classes of the estimator, first 'True', 'False'` (session 68; session 67 read it for bool
+    classes). True is 1 and False 0, as a bool feature reads: it deploys with its hold-out metrics; classes other
+    than 0 and 1 (1 and 2) still take no booleans."""
+    import pandas as pd
+
+    from pgscore import datasets
+
+    rng = np.random.default_rng(3)
+    n = 200
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    label = (frame.a + rng.normal(size=n)) > 0.3
+    model = LogisticRegression().fit(frame, label.astype(int))
+    assert model.classes_.tolist() == [0, 1]
+    frame.assign(churned=label).to_csv(tmp_path / "train.csv", index=False)
+    joblib.dump(model, tmp_path / "m.joblib")
+    out = pgscore_cli("deploy", str(tmp_path / "m.joblib"), "--name", "int_label", "--train",
+                      str(tmp_path / "train.csv"), "--target", "churned", "--db", db_url)
+    assert out.returncode == 0, out.stderr
+    assert "hold-out: auc" in out.stdout, out.stdout
+    _, y, _ = datasets.read_csv(tmp_path / "train.csv", target="churned", classes=model.classes_)
+    assert y.dtype == model.classes_.dtype and y.tolist() == label.astype(int).tolist()
+    _, y, _ = datasets.read_csv(tmp_path / "train.csv", target="churned", classes=np.array([1, 2]))
+    assert y.tolist()[:3] == [str(v) for v in label[:3]]  # (refused by deploy's check of the labels, as before)
 
 
 def test_the_hint_for_a_histgradientboosting_encoding_its_own_categories_runs_with_monotonic_cst_by_name():

@@ -138,6 +138,11 @@ def read_csv(path, target=None, features=None, classes=None, estimator=None):
                 # a classifier fitted on a bool label (its classes_ [False, True]), as to_csv writes it: its
                 # classes (read as text, every label was refused as no class of it; review r1, session 67)
                 y = np.array([BOOLEANS[v.strip().lower()] == 1.0 for v in raw], dtype=bool)
+            elif (classes is not None and np.asarray(classes).dtype.kind in "iuf"
+                  and set(np.asarray(classes).tolist()) == {0, 1} and all(v.strip().lower() in BOOLEANS for v in raw)):
+                # one fitted on that label as 1 and 0 (y.astype(int)), the CSV written with the bool column: 1 and 0,
+                # as a bool feature reads (session 68: refused, `not classes of the estimator, first 'True', 'False'`)
+                y = np.array([BOOLEANS[v.strip().lower()] for v in raw]).astype(np.asarray(classes).dtype)
     return X, y, names
 
 

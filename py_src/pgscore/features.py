@@ -342,6 +342,29 @@ def _nested(est, cols=None, seen=None, within=None):
                     yield from _nested(inner, None, seen)
 
 
+def _handed_on(step, positions) -> list | None:
+    """The features (positions, None where unknown) of the columns a fitted ColumnTransformer whose every part is
+    'passthrough' or 'drop' gives, in its output's order (its parts', the remainder last); None for any other step.
+    (A HistGradientBoosting encoding a pandas category column itself after `ColumnTransformer([('keep',
+    'passthrough', [...])]).set_output(transform='pandas')` was refused as after any step, session 68.)"""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import FunctionTransformer
+
+    index = getattr(step, "_transformer_to_input_indices", None)
+    if type(step) is not ColumnTransformer or not hasattr(step, "transformers_") or index is None:
+        return None
+    out = []
+    for name, part, _ in step.transformers_:
+        if isinstance(part, str) and part == "drop":
+            continue
+        # ('passthrough', which a fitted ColumnTransformer holds as a FunctionTransformer of no function)
+        identity = type(part) is FunctionTransformer and part.func is None
+        if not (isinstance(part, str) and part == "passthrough" or identity) or name not in index:
+            return None
+        out += [positions[c] if c < len(positions) else None for c in map(int, index[name])]
+    return out
+
+
 def _positions(cols, n) -> list:
     """A ColumnTransformer's column selection as positions or names: a boolean mask, a slice, an int or a
     name, or a list of either. A slice of names (slice('a', 'c'), which scikit-learn takes from a DataFrame,
@@ -743,6 +766,26 @@ def _is_encoder(est) -> bool:
     return isinstance(est, _BaseEncoder)
 
 
+def encoded_codes(estimator) -> dict:
+    """{feature name: the numbers an encoder fitted on numbers knows of it} for the encoders of the estimator that
+    a ColumnTransformer gives columns by name (directly or first in a part's Pipeline): the values the made-up rows
+    of a deploy without training data draw for those features (normal draws are unknown to such an encoder, which
+    with handle_unknown='ignore' gives zeros for any of them, so two such parts given each other's columns scored
+    alike; session 68)."""
+    out = {}
+    for est, cols, within in _nested(estimator):
+        sel = cols if cols is not None else within
+        cats = getattr(est, "categories_", None)
+        if not _is_encoder(est) or cats is None or not isinstance(sel, (list, tuple)) or len(sel) != len(cats):
+            continue
+        for name, c in zip(sel, cats):
+            if isinstance(name, str) and not _texts(c):
+                known = [float(v) for v in np.asarray(c, dtype=float).tolist() if v == v]
+                if known:
+                    out.setdefault(name, known)
+    return out
+
+
 def _texts(cats) -> bool:
     return any(isinstance(c, (str, bytes)) for c in np.asarray(cats, dtype=object).tolist())
 
@@ -819,6 +862,10 @@ class _Walk:
             for _, step in est.steps:
                 if isinstance(step, str) or step is None:  # ('passthrough', None: a step left out hands the columns
                     continue  # on as they are; walked as a remainder's 'passthrough', every feature seemed used by it)
+                handed = _handed_on(step, current)  # columns handed on as they are, in its order: used by the next
+                if handed is not None:
+                    current = handed
+                    continue
                 self.walk(step, current)
                 if not (isinstance(step, SimpleImputer) and not step.add_indicator
                         or isinstance(step, str) or step is None):

@@ -568,8 +568,12 @@ def _made_up_rows(given, n=64):
         return None
     rng = np.random.default_rng(0)
     how = "predict_proba" if hasattr(given, "predict_proba") else "predict"
+    codes = features.encoded_codes(given)  # (an encoder's own codes where one fitted on numbers reads the feature)
     for rows in (rng.normal(size=(n, len(names))) * (1 + np.arange(len(names))) + np.arange(len(names)),
                  rng.integers(0, 3, size=(n, len(names))).astype(float)):
+        for j, name in enumerate(names):
+            if name in codes:
+                rows[:, j] = rng.choice(codes[name], n)
         frame = pd.DataFrame(rows, columns=names)
         try:
             with warnings.catch_warnings():
