@@ -2742,6 +2742,33 @@ def test_a_model_file_read_from_a_pipe_deploys_as_before(tmp_path, logit):
         writer.join(60)
     assert not writer.is_alive()
     assert type(estimator).__name__ == "Pipeline" and source["sha256"] == artifacts.sha256(data)
+    # the name recorded is the path given, said to be a pipe (its basename was: `<(cat m.joblib)` recorded `63`)
+    assert source["file"] == f"{path} (a pipe)", source
+    joblib.dump(logit, tmp_path / "m.joblib")
+    assert registry.load_artifact(tmp_path / "m.joblib")[1]["file"] == "m.joblib"  # a file's: its name, as before
+
+
+@pytest.mark.parametrize("compress", [3, ("gzip", 3), ("xz", 1), ("bz2", 1)])
+def test_a_compressed_model_file_expanding_past_the_size_limit_is_refused_before_it_is_unpickled(
+        tmp_path, monkeypatch, hgb, compress):
+    """A small file joblib compressed whose pickle expands past 1.25 times the limit (an array of zeros: 700 MB in a
+    0.7 MB file) was unpickled, 700 MB of the client's memory, and serialised again to be refused (session 68: 23.7 s
+    and 881 MB RSS before, 8.4 s and 56 MB after, on a busy machine). Its pickle is counted as it decompresses, a
+    megabyte at a time, and refused past that, unpickled never; one within it is read as before."""
+    path = tmp_path / "big.joblib"
+    joblib.dump(hgb, path, compress=compress)
+    expanded = len(artifacts.dumps(hgb))
+    monkeypatch.setattr(registry, "MAX_ARTIFACT_BYTES", expanded // 2)
+    unpickled = []
+    loads_file = artifacts.loads_file
+    monkeypatch.setattr(artifacts, "loads_file", lambda *a, **k: unpickled.append(a[0]) or loads_file(*a, **k))
+    with pytest.raises(InvalidModel, match=rf"^{re.escape(str(path))} \(compressed by joblib; its pickle, about the "
+                                           r"size deploy stores, expands to more\) is 0 MB, and pgscore stores at "
+                                           r"most 0 MB a version") as e:
+        registry.load_artifact(path)
+    assert e.value.sqlstate == "54000" and unpickled == []
+    monkeypatch.setattr(registry, "MAX_ARTIFACT_BYTES", expanded)  # (within 1.25 times: read, as before)
+    assert type(registry.load_artifact(path)[0]).__name__ == "HistGradientBoostingClassifier" and unpickled
 
 
 def test_a_protocol_2_pickle_is_not_refused_by_its_file_size(tmp_path, monkeypatch):

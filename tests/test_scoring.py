@@ -767,12 +767,34 @@ def test_a_chunk_keeps_the_feature_its_trials_found_where_the_row_alone_would_na
                           "p_log => false)")
     assert err.pgcode == "22023" and "(key 'r2'; feature 'b')" in err.pgerror, err.pgerror
     assert "feature 'a'" not in err.pgerror, err.pgerror
-    # the row alone (a chunk of one, the row path) names no feature it has not tried: scikit-learn's own words
+    # the row alone (a chunk of one, the row path) names no feature it has not tried: it tries each number (b's
+    # -1 replaced by 0, the row is taken; session 68: it gave scikit-learn's own words, `Input X contains NaN.`)
     for q in ("SELECT * FROM pgscore.predict_batch('logged', 'SELECT id, f AS features FROM two WHERE id = ''r2''', "
               "p_log => false)", "SELECT pgscore.score('logged', f) FROM two WHERE id = 'r2'"):
         err = sql_error(conn, q)
-        assert err.pgcode == "22023" and "Input X contains NaN" in err.pgerror, err.pgerror
+        assert err.pgcode == "22023" and "feature 'b' is -1.0, which a step of the model before its estimator turns " \
+            "into NaN" in err.pgerror, err.pgerror
         assert "feature 'a'" not in err.pgerror, err.pgerror
+
+
+def test_a_value_a_step_turns_into_nan_is_named_with_why(conn):
+    """A FunctionTransformer(np.log1p) model (scored by scikit-learn) given a row without NaN whose x < -1: log1p
+    makes it NaN, which LogisticRegression refuses, and the error said `Input X contains NaN.` with the hint `this
+    model has no imputer for missing values; pass a number`, of a row that held none (session 68). It names the
+    feature, its value and why, in the row path and a chunk of one; a row of numbers the model takes scores."""
+    x = np.abs(np.random.default_rng(5).normal(size=(200, 3)))
+    y = x[:, 0] > 0.7
+    model = make_pipeline(FunctionTransformer(np.log1p), LogisticRegression()).fit(x, y)
+    registry.deploy(conn.dsn, "log1p", model, x, y, feature_names=["a", "b", "c"])
+    for q in ("SELECT pgscore.score('log1p', ARRAY[0.5, -2, 0.3]::float8[])",
+              "SELECT * FROM pgscore.predict_batch('log1p', 'SELECT 1 AS id, ARRAY[0.5, -2, 0.3]::float8[] AS features', "
+              "p_log => false)"):
+        err = sql_error(conn, q)
+        assert err.pgcode == "22023" and "model log1p v1: feature 'b' is -2.0, which a step of the model before its " \
+            "estimator turns into NaN (np.log1p of a value below -1" in err.pgerror, err.pgerror
+        assert "no imputer" not in err.pgerror and "GREATEST" in err.pgerror, err.pgerror
+    got = query(conn, "SELECT pgscore.score('log1p', ARRAY[0.5, 0.2, 0.3]::float8[])")[0][0]
+    assert got == pytest.approx(model.predict_proba([[0.5, 0.2, 0.3]])[0, 1], abs=1e-12)
 
 
 def test_a_chunk_names_the_row_refused_among_rows_of_values_the_model_takes(conn):

@@ -4,10 +4,12 @@ connection (or, inside an alembic revision, its driver's: psycopg2's or psycopg 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import os
 import re
+import stat
 
 import numpy as np
 
@@ -838,6 +840,35 @@ def check_size(name, what, data) -> None:
         raise _too_big(f"model {name}: {what}", len(data))
 
 
+def _expanded_past(data, limit) -> int | None:
+    """For a file joblib compressed (zlib, gzip, bz2, xz, lzma, lz4) holding a pickle of protocol 3 on (whose
+    arrays are their bytes, about the size deploy serialises it to): the bytes it expands to, counted a megabyte at
+    a time and no further once past `limit`; None where it stays within it or is not such a file."""
+    try:
+        from joblib.compressor import _COMPRESSORS
+        from joblib.numpy_pickle_utils import _detect_compressor
+    except ImportError:
+        return None
+    f = io.BytesIO(data)
+    try:
+        name = _detect_compressor(f)
+        if name not in _COMPRESSORS:
+            return None
+        f.seek(0)
+        with _COMPRESSORS[name].decompressor_file(f) as z:
+            n = len(head := z.read(2))
+            if not (head[:1] == b"\x80" and head[1:] >= b"\x03"):
+                return None
+            while n <= limit:
+                chunk = z.read(1 << 20)
+                if not chunk:
+                    return None
+                n += len(chunk)
+            return n
+    except Exception:  # noqa: BLE001 - not such a file: read as before
+        return None
+
+
 def _too_big(what, size) -> InvalidModel:
     """check_size's refusal of `what`, of `size` bytes."""
     return InvalidModel(f"{what} is {size / 2**20:,.0f} MB, and pgscore stores at most {MAX_ARTIFACT_BYTES // 2**20} "
@@ -1312,8 +1343,13 @@ def load_artifact(path: str, expected_sha256: str | None = None, given_by: str |
                 raise _too_big(f"{path} (a pickle as joblib writes it uncompressed, about the size deploy stores)",
                                size)
             data = head + f.read()
+            regular = stat.S_ISREG(os.fstat(f.fileno()).st_mode)
     except OSError as e:
         raise ArtifactError(f"cannot read the model file {path}: {e.strerror}") from None
+    past = _expanded_past(data, MAX_ARTIFACT_BYTES * 5 // 4)
+    if past is not None:  # (session 68: a small compressed file expanding past it was unpickled, then refused)
+        raise _too_big(f"{path} (compressed by joblib; its pickle, about the size deploy stores, expands to more)",
+                       past)
     if expected_sha256 is not None and given_by is None:
         artifacts.verify(str(path), data, expected_sha256, None, None)
     elif expected_sha256 is not None:
@@ -1322,7 +1358,9 @@ def load_artifact(path: str, expected_sha256: str | None = None, given_by: str |
             raise ArtifactError(f"the sha256 of {path} is {actual}, not {expected_sha256} as given with {given_by}: "
                                 "refusing to deploy it")
     estimator, written = artifacts.loads_file(str(path), data, allow_mismatch=allow_version_mismatch)
-    source = {"file": os.path.basename(os.fspath(path)), "sha256": artifacts.sha256(data)}
+    # (a pipe's name, `pgscore deploy <(cat m.joblib)`'s /dev/fd/63, is no file's: its basename was recorded, `63`)
+    source = {"file": os.path.basename(os.fspath(path)) if regular else f"{os.fspath(path)} (a pipe)",
+              "sha256": artifacts.sha256(data)}
     if written is not None:  # (only with allow_version_mismatch: refused otherwise)
         source["scikit-learn"] = written
     return estimator, source

@@ -447,6 +447,15 @@ class Loaded:
         NaN and not others', and scikit-learn's message names none)."""
         return [j for j in cols if self._refuses(row, [c for c in cols if c != j], kind)]
 
+    def _made_nan(self, row) -> list:
+        """(column, value) of one row's numbers (up to _TRIED_MADE of them) without which, replaced by 0, the model
+        takes the row where it refused a NaN: values a step before its estimator turns into NaN (a log1p model given
+        -2 said only `Input X contains NaN.`, session 68)."""
+        cols = [j for j, v in enumerate(row) if v is not None and v == v]
+        if len(cols) > _TRIED_MADE:
+            return []
+        return [(j, row[j]) for j in cols if not self._refuses(row, [j], "NaN")]
+
     def _refused_without(self, row, col, kind) -> bool:
         """Whether the model refuses one row (a refusal of that kind) with its value in column `col` replaced by 0."""
         return self._refuses(row, [col], kind)
@@ -496,6 +505,12 @@ class Loaded:
             missing = name if kind else None
         elif kind and kind != CATEGORY and len(X) == 1:  # one row (a chunk's rows are told apart by batch.scored)
             bad, missing = _bad_features(self.feature_names, X, kind, self._refused_alone, self._refused_without)
+            made = self._made_nan(list(X[0])) if not bad and kind == "NaN" else []
+            if made:  # (no NaN of its own, or none the model refuses alone: a step made one of a value)
+                kind = "made NaN"
+                msg = (", ".join(f"feature {literal(self.feature_names[j])} is {float(v)!r}" for j, v in made)
+                       + ", which a step of the model before its estimator turns into NaN (np.log1p of a value below "
+                       "-1, np.log or np.sqrt of one below 0, say), and the estimator refuses NaN")
             msg = f"cannot take {bad}" if bad else msg
         hint = None
         if named in self.text_categories and codes is not None:  # (a chunk's: the words it knows, not the codes)
@@ -508,6 +523,10 @@ class Loaded:
             hint = _category_hint(codes)
         elif kind == "NaN":
             hint = "this model has no imputer for missing values; pass a number"
+        elif kind == "made NaN":
+            kind = "NaN"
+            hint = ("pass a value the model's own steps can transform (within its training data's range), or bound it "
+                    "in SQL (GREATEST(x, ...)); the model was fitted without such values")
         elif kind == "float32" or kind == "infinite" and self.in_float32:
             hint = ("this model's trees read their input as float32, as scikit-learn's do, and refuse what float32 "
                     "cannot hold; clip the value within ±3.4e38")
@@ -654,6 +673,7 @@ def refused_features(refuses, X, i) -> list[int]:
     return out
 
 
+_TRIED_MADE = 64  # a row of more numbers than this is not tried a number at a time for one a step made NaN
 _TRIED_ALONE = 8  # a row holding more values of the kind than this names them all, untried (an error path
 # that rescoring may take row by row, each try a call of scikit-learn's)
 
