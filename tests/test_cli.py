@@ -3840,6 +3840,45 @@ def test_score_sigterm_while_a_chunk_s_commit_waits_for_a_synchronous_standby_sa
     assert query(local, "SELECT count(*) FROM t WHERE s <> -1") == [(7,)]
 
 
+def test_score_sigterm_while_a_chunk_s_commit_waits_says_unconfirmed_only_for_the_server_s_sync_rep_warning(db_url):
+    """A SIGTERM while a chunk's COMMIT waits, not for a standby (none is configured): a deferred trigger waits on a
+    lock, and where it is cancelled it says a WARNING of its own and lets the COMMIT end. The run said the chunk's rows
+    were "not confirmed by a synchronous standby" (any WARNING after the cancelled COMMIT counted as the server's for a
+    cancelled wait for one: session 67); only that WARNING, the server's "canceling wait for synchronous replication",
+    counts now (session 68): the chunk is said committed as any other. Failed before: the "not confirmed" line."""
+    import signal
+
+    _scored_table(db_url)
+    query(db_url, "CREATE FUNCTION wait_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN "
+                  "PERFORM pg_advisory_xact_lock(4243); RETURN NULL; EXCEPTION WHEN query_canceled THEN "
+                  "RAISE WARNING 'audit trigger: gave up waiting for the audit lock'; RETURN NULL; END$$")
+    query(db_url, "CREATE CONSTRAINT TRIGGER t_wait_at_commit AFTER UPDATE ON t DEFERRABLE INITIALLY DEFERRED "
+                  "FOR EACH ROW WHEN (NEW.k = 'c 010') EXECUTE FUNCTION wait_at_commit()")
+    app = psycopg2.connect(db_url)  # (holds the lock the second chunk's COMMIT waits for)
+    app.autocommit = True
+    query(app, "SELECT pg_advisory_lock(4243)")
+    p, pid = _score_waiting_on_a_lock(db_url, app, "the second chunk's COMMIT never waited on the lock")
+    try:
+        assert query(db_url, "SELECT query FROM pg_stat_activity WHERE pid = %s", (pid,)) == [("COMMIT",)]
+        p.send_signal(signal.SIGTERM)
+        try:
+            _, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the SIGTERM did not stop a chunk whose COMMIT waited") from None
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+        app.close()
+    assert p.returncode == 75, err
+    assert "audit trigger: gave up waiting for the audit lock" in err, err  # (the trigger's WARNING, printed)
+    assert "not confirmed by a synchronous standby" not in err, err
+    assert "pgscore: stopped by a SIGTERM after 14 rows (committed); resume with: --after='c 014' --version 1" in err, \
+        err
+    assert "Traceback" not in err, err
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
+
+
 def _patched_score(script, *args, timeout=120):
     """pgscore score in a subprocess whose pgscore.cli and pgscore.scoring `script` patches first (a signal at a chosen
     point), run as the console script runs it (main() of the process): CompletedProcess."""
