@@ -658,6 +658,50 @@ def test_a_transaction_that_wrote_and_then_refreshes_while_a_delete_waits_for_it
         (1 if writes == "outcome" else 0,)]
 
 
+def test_a_transaction_that_deploys_and_then_refreshes_while_a_delete_of_the_name_waits_is_not_deadlocked(chrun,
+                                                                                                       db_url, trained):
+    """Session 68: a transaction that deployed a version of the name and then ran refresh_monitoring() (a release
+    script in one transaction), while a delete_model of the name waited for the name's lock (pgscore.model_locks'
+    row, held by the deploy): the delete had taken the refresh's lock (monitoring_state's) and held it while it waited
+    for the name, and the refresh waited for it: 40P01, one of the two rolled back (it predates session 67). The
+    delete takes the name's row without waiting too now, and where it is held lets every lock go and waits for the
+    name holding nothing: the transaction refreshes and commits, and the delete then finds the version it deployed.
+    failed before: DeadlockDetected('deadlock detected ...')."""
+    conn = chrun
+    X, y, names, model = trained
+    writer, deleter = psycopg2.connect(db_url), psycopg2.connect(db_url)
+    deleter.autocommit = True
+    done = {}
+
+    def delete():
+        try:
+            done["delete"] = query(deleter, "SELECT * FROM pgscore.delete_model('chrun')")
+        except psycopg2.Error as e:
+            done["delete"] = e
+
+    t = threading.Thread(target=delete, daemon=True)
+    refreshed = None
+    try:
+        registry.deploy(writer, "chrun", model, X, y, feature_names=names, if_new=False)  # (its transaction open)
+        t.start()
+        assert waits_on_a_lock(conn, deleter.get_backend_pid(), t, seconds=60), done
+        try:
+            refreshed = query(writer, "SELECT rollup_rows FROM pgscore.refresh_monitoring()")
+            writer.commit()
+        except psycopg2.Error as e:
+            refreshed = e
+            writer.rollback()
+        t.join(timeout=120)
+        assert not t.is_alive(), done
+    finally:
+        writer.close()
+        deleter.close()
+    assert not isinstance(refreshed, Exception), refreshed
+    assert not isinstance(done["delete"], Exception), done
+    assert dict(done["delete"])["pgscore.models"] == 3, done  # (the version the transaction deployed too)
+    assert query(conn, "SELECT count(*) FROM pgscore.models WHERE name = 'chrun'") == [(0,)]
+
+
 def test_a_delete_waiting_for_a_refresh_under_a_lock_timeout_fails_with_it(chrun, db_url):
     """Review r3: the delete lets the refresh's lock go and waits for a refresh running (above); a lock_timeout of
     the caller ends that wait, as any, with 55P03 (not taken for the refresh's own NOWAIT and waited again), and

@@ -1651,14 +1651,17 @@ def test_the_columns_comments_say_what_each_view_holds(conn):
     assert [v for (v, c), t in got.items() if c == "n" and "or matched outcomes" in t] == []
 
 
-def test_no_pgscore_function_is_executable_by_public_but_float8_image_and_score_table_commit(conn):
+def test_no_pgscore_function_is_executable_by_public_but_float8_image_score_table_commit_and_refuse_read_only(conn):
     """float8_image only returns the bytes of an array its caller already has (as array_send, which anyone
     may run); any role reading features for predict_batch, score_table or a wired table's trigger needs it.
-    score_table_commit only commits (as COMMIT, which anyone may run); score_table calls it as its caller."""
+    score_table_commit only commits (as COMMIT, which anyone may run); score_table calls it as its caller.
+    refuse_read_only (session 68) reads two settings of its caller's session and raises 25006 or does nothing; the
+    writers that run as their caller call it as that caller, whoever was granted them."""
     rows = query(conn, """SELECT p.oid::regprocedure::text FROM pg_proc p
                            WHERE p.pronamespace = 'pgscore'::regnamespace
                              AND has_function_privilege('public', p.oid, 'EXECUTE')""")
-    assert sorted(rows) == [("pgscore.float8_image(double precision[])",), ("pgscore.score_table_commit()",)]
+    assert sorted(rows) == [("pgscore.float8_image(double precision[])",), ("pgscore.refuse_read_only(text)",),
+                            ("pgscore.score_table_commit()",)]
 
 
 @pytest.fixture

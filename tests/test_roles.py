@@ -406,7 +406,7 @@ def test_reader_reads_views_only(urls, db_url):
 def test_the_functions_the_reader_may_call_are_those_docs_sql_md_names_and_read_only(urls, db_url):
     """docs/sql.md's roles table says what pgscore_reader may call: the functions behind the views and
     version_drift. Every pgscore function a login granted pgscore_reader alone may execute (PUBLIC's aside:
-    float8_image and score_table_commit, which only commits, as test_monitoring pins) is named there, none is
+    float8_image, score_table_commit, which only commits, and refuse_read_only, as test_monitoring pins) is named there, none is
     VOLATILE (one that writes would be), and each named one may be called (before, noise_floor, normal_quantile and check_rows, granted to the reader for window_checks, were
     not named in the table)."""
     row = next(line for line in (ROOT / "docs" / "sql.md").read_text().splitlines()
@@ -1612,8 +1612,8 @@ def test_a_writer_run_as_the_admin_or_the_app_in_a_read_only_transaction_says_wh
     """Migration 0169: every writer refuses a read-only transaction through pgscore.refuse_read_only, revoked from
     PUBLIC. The writers run as their caller (retire, set_thresholds, silence_alerts, detach_rescoring...) call it as
     the admin, granted it; those run as their owner (record_outcome, the app's; set_shadow) as their owner: each gives
-    its own refusal to a login that is no superuser (not 42501 on the helper), and the app and the reader may not
-    call the helper themselves."""
+    its own refusal to a login that is no superuser (not 42501 on the helper); since session 68 PUBLIC may call the
+    helper, which only refuses or does nothing."""
     registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y), X, Y,
                     feature_names=CHURN_FEATURES)
     for login, sql_text, writes in (
@@ -1630,13 +1630,44 @@ def test_a_writer_run_as_the_admin_or_the_app_in_a_read_only_transaction_says_wh
             query(conn, sql_text)
         assert e.value.diag.message_primary == f"{writes}: not in a read-only transaction", (login, e.value.pgerror)
         conn.close()
-    for login in ("app", "bi"):
+    # (session 68) PUBLIC may call the helper (a role granted a writer directly called it as itself): it refuses, in
+    # the caller's words, or does nothing, for every role
+    for login in ("admin", "app", "bi"):
         conn = connect(urls[login])
-        with pytest.raises(errors.InsufficientPrivilege):
+        assert query(conn, "SELECT pgscore.refuse_read_only('pgscore.x writes y')") == [("",)]
+        query(conn, "SET default_transaction_read_only = on")
+        with pytest.raises(errors.ReadOnlySqlTransaction) as e:
             query(conn, "SELECT pgscore.refuse_read_only('pgscore.x writes y')")
+        assert e.value.diag.message_primary == "pgscore.x writes y: not in a read-only transaction", e.value.pgerror
         conn.close()
-    conn = connect(urls["admin"])
-    assert query(conn, "SELECT pgscore.refuse_read_only('pgscore.x writes y')") == [("",)]
+
+
+def test_a_writer_granted_to_a_role_directly_in_a_read_only_transaction_says_where_to_run_it(db_url):
+    """Session 68: a role a DBA granted EXECUTE on a writer that runs as its caller, not through pgscore_admin, got
+    42501 "permission denied for function refuse_read_only" in a read-only transaction (0169 granted the helper to
+    pgscore_admin alone), not the writer's own refusal. The helper only reads two settings of the caller's session and
+    raises or returns nothing (as score_table_commit only commits): PUBLIC may call it now."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y), X, Y,
+                    feature_names=CHURN_FEATURES)
+    ensure_role(db_url, "pgscore_t_direct_writer", login=True)
+    query(db_url, "GRANT USAGE ON SCHEMA pgscore TO pgscore_t_direct_writer")
+    query(db_url, "GRANT EXECUTE ON FUNCTION pgscore.retire(text, text), "
+                  "pgscore.set_thresholds(text, text, float8, float8, integer, float8, text), "
+                  "pgscore.refresh_monitoring(interval, boolean), pgscore.lift_silence(bigint) TO pgscore_t_direct_writer")
+    assert query(db_url, "SELECT pg_has_role('pgscore_t_direct_writer', 'pgscore_admin', 'USAGE')") == [(False,)]
+    conn = connect(db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_direct_writer@"))
+    query(conn, "SET default_transaction_read_only = on")
+    for sql_text, writes in (
+            ("SELECT pgscore.retire('churn')", "pgscore.retire writes the registry"),
+            ("SELECT pgscore.set_thresholds('churn', 'psi', 0.1, 0.2)",
+             "pgscore.set_thresholds writes pgscore.drift_threshold_overrides"),
+            ("SELECT * FROM pgscore.refresh_monitoring()",
+             "pgscore.refresh_monitoring writes the rollups (pgscore.drift_rollup, pgscore.monitoring_state)"),
+            ("SELECT pgscore.lift_silence(1)", "pgscore.lift_silence writes pgscore.alert_silences")):
+        with pytest.raises(errors.ReadOnlySqlTransaction) as e:
+            query(conn, sql_text)
+        assert e.value.diag.message_primary == f"{writes}: not in a read-only transaction", e.value.pgerror
+        assert e.value.diag.message_hint.startswith("run it in a transaction that may write"), e.value.pgerror
     conn.close()
 
 

@@ -385,21 +385,32 @@ BEGIN
     -- refresh's lock before these). The SHARE locks are taken, then the refresh's (monitoring_state's table
     -- lock, which a refresh holds from its first statement: no row needed, a partial restore may leave none)
     -- without waiting; a refresh running, both are let go (the block's subtransaction), the refresh is waited
-    -- for holding nothing, and both taken again. A lock_timeout's 55P03 still ends the call
+    -- for holding nothing, and both taken again. A lock_timeout's 55P03 still ends the call.
+    -- (session 68) the name's row of pgscore.model_locks too, last and without waiting: a transaction that deployed
+    -- the name (holding its row) and then refreshed waited for the refresh's lock, held by this delete waiting for
+    -- the name's row: 40P01 (it predates session 67). Held, all are let go and the name is waited for holding
+    -- nothing. (A name deployed for the first time by a transaction still open has no row to see: the INSERT below
+    -- waits for it as before.)
     LOOP
         v_step := 'the log';
         BEGIN
             LOCK TABLE ONLY pgscore.log_pending, pgscore.prediction_log, pgscore.outcomes IN SHARE MODE;
             v_step := 'the refresh';
             LOCK TABLE ONLY pgscore.monitoring_state IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+            v_step := 'the name';
+            PERFORM FROM pgscore.model_locks l WHERE l.name = p_name FOR UPDATE NOWAIT;
             EXIT;
         EXCEPTION WHEN lock_not_available THEN
-            IF v_step <> 'the refresh' THEN
+            IF v_step = 'the log' THEN
                 RAISE;
             END IF;
         END;
         BEGIN
-            LOCK TABLE ONLY pgscore.monitoring_state IN SHARE ROW EXCLUSIVE MODE;
+            IF v_step = 'the refresh' THEN
+                LOCK TABLE ONLY pgscore.monitoring_state IN SHARE ROW EXCLUSIVE MODE;
+            ELSE
+                PERFORM FROM pgscore.model_locks l WHERE l.name = p_name FOR UPDATE;
+            END IF;
             RAISE EXCEPTION USING ERRCODE = 'PGS67';  -- (let go at once: only waited for)
         EXCEPTION WHEN SQLSTATE 'PGS67' THEN
             NULL;

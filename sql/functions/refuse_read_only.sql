@@ -6,9 +6,10 @@
  * into nineteen writers (0154, 0162, 0163). The writers call it only where transaction_read_only is on (an IF
  * around the call): called every time, it cost each writer's call 5-10 us more than the test inline (the
  * statement, the call, its SET clause). Not SECURITY DEFINER: it reads two settings of the caller's session
- * and writes nothing. Executable by its owner and by pgscore_admin, as whom the writers that run as their caller
- * (activate, rollback, retire, refresh_monitoring, the silences, thresholds and wirings) call it; the others are
- * SECURITY DEFINER. VOLATILE as pg_is_in_recovery is (a promotion ends recovery); PARALLEL RESTRICTED: a parallel
+ * and writes nothing. Executable by PUBLIC (session 68; 0169 granted it to pgscore_admin alone, and a role granted
+ * a writer that runs as its caller directly, not through pgscore_admin, got 42501 for it in a read-only transaction):
+ * the writers that run as their caller (activate, rollback, retire, refresh_monitoring, the silences, thresholds and
+ * wirings) call it as that caller; the others are SECURITY DEFINER. VOLATILE as pg_is_in_recovery is (a promotion ends recovery); PARALLEL RESTRICTED: a parallel
  * worker reads transaction_read_only as off in a READ ONLY transaction (declared SAFE, it refused nothing there).
  */
 CREATE FUNCTION pgscore.refuse_read_only(p_writes text) RETURNS void

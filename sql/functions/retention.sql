@@ -190,14 +190,44 @@ DECLARE
         || E'\\uFD40-\\uFE0F\\uFE20-\\uFE2F\\uFE70-\\uFEFE\\uFF10-\\uFF19\\uFF21-\\uFF3A\\uFF41-\\uFF5A'
         || E'\\uFF66-\\uFFDF\\U00010000-\\U0001EFFF\\U0001FC00-\\U000DFFFF\\U000E0080-\\U000EFFFF';
     v_quoted text := quote_literal(p_key);
-    -- (session 67) as Python's repr writes a key holding a backslash, tab, newline or carriage return (a model's
-    -- KeyError: 'a\\b'), where the key itself is not in the text: each escaped, bounded as the key is but for the
-    -- quotes around it (missed before: the reason kept the key)
-    v_repr text := CASE WHEN p_key ~ E'[\\\\\t\n\r]' THEN
-        replace(replace(replace(replace(p_key, E'\\', E'\\\\'), E'\t', E'\\t'), E'\n', E'\\n'), E'\r', E'\\r') END;
+    -- (session 67) as Python's repr writes the key (a model's KeyError: 'a\\b'), where the key itself is not in the
+    -- text: bounded as the key is but for the quotes around it (missed before: the reason kept the key). Session 68:
+    -- written as CPython's unicode_repr writes it (0169 escaped a backslash, tab, newline and carriage return alone:
+    -- a key holding both quotes, 'it\'s "x"', or another control character, 'a\x07b', was missed); made in the body
+    v_repr text;
+    -- what Python's str.isprintable() calls not printable beyond ASCII, of the characters assigned in Unicode 14
+    -- (Python 3.11's): the C1 controls, the spaces but ' ', the format characters, the private use planes; repr
+    -- writes each as \xhh, \uhhhh or \Uhhhhhhhh. (An unassigned code point, which repr escapes too, is not known here.)
+    v_unprintable constant text :=
+        E'[\\u0080-\\u00A0\\u00AD\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890-\\u0891\\u08E2\\u1680\\u180E'
+        || E'\\u2000-\\u200F\\u2028-\\u202F\\u205F-\\u2064\\u2066-\\u206F\\u3000\\uE000-\\uF8FF\\uFEFF'
+        || E'\\uFFF9-\\uFFFB\\U000110BD\\U000110CD\\U00013430-\\U00013438\\U0001BCA0-\\U0001BCA3'
+        || E'\\U0001D173-\\U0001D17A\\U000E0001\\U000E0020-\\U000E007F\\U000F0000-\\U000FFFFD'
+        || E'\\U00100000-\\U0010FFFD]';
     -- a key longer than 1,000 characters as a substring (the side an erasure errs on): as a regular expression, one
     -- of 100,000 was refused as too complex (2201B), one of 20,000 took 8.5 s to compile
-    v_token text := CASE WHEN length(p_key) <= 1000 THEN
+    v_token text;
+BEGIN
+    IF p_key IS NULL THEN
+        RAISE EXCEPTION 'pgscore.erase_entity: p_key, the entity key to erase, must not be NULL'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'the key as the log holds it, as text: pgscore.predictions.entity_key';
+    END IF;
+    -- the key as Python's repr writes it, between its quotes: ' unless the key holds ' and not ", the quote and \
+    -- escaped, \t \n \r, another control character as \xhh, a character not printable beyond ASCII as \xhh,
+    -- \uhhhh or \Uhhhhhhhh; NULL where that is the key itself (a form found already)
+    SELECT NULLIF(string_agg(
+               CASE WHEN t.ch = q.q OR t.ch = E'\\' THEN E'\\' || t.ch
+                    WHEN t.ch = E'\t' THEN E'\\t' WHEN t.ch = E'\n' THEN E'\\n' WHEN t.ch = E'\r' THEN E'\\r'
+                    WHEN ascii(t.ch) < 32 OR ascii(t.ch) = 127 THEN E'\\x' || lpad(to_hex(ascii(t.ch)), 2, '0')
+                    WHEN ascii(t.ch) < 127 OR t.ch !~ v_unprintable THEN t.ch
+                    WHEN ascii(t.ch) <= 255 THEN E'\\x' || lpad(to_hex(ascii(t.ch)), 2, '0')
+                    WHEN ascii(t.ch) <= 65535 THEN E'\\u' || lpad(to_hex(ascii(t.ch)), 4, '0')
+                    ELSE E'\\U' || lpad(to_hex(ascii(t.ch)), 8, '0') END, '' ORDER BY t.n), p_key)
+      INTO v_repr
+      FROM regexp_split_to_table(p_key, '') WITH ORDINALITY AS t(ch, n),
+           (SELECT CASE WHEN strpos(p_key, '''') > 0 AND strpos(p_key, '"') = 0 THEN '"' ELSE '''' END AS q) q;
+    v_token := CASE WHEN length(p_key) <= 1000 THEN
         '(?<![' || v_word || '''])'
         || regexp_replace(p_key, E'([.^$*+?()[\\]{}|\\\\])', E'\\\\\\1', 'g')
         || '(?![' || v_word || '])(?!''[^' || v_word || ']|''$)|(?<!'')'
@@ -206,12 +236,6 @@ DECLARE
                '|(?<![' || v_word || '])'
                || regexp_replace(v_repr, E'([.^$*+?()[\\]{}|\\\\])', E'\\\\\\1', 'g') || '(?![' || v_word || '])'
            ELSE '' END END;
-BEGIN
-    IF p_key IS NULL THEN
-        RAISE EXCEPTION 'pgscore.erase_entity: p_key, the entity key to erase, must not be NULL'
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'the key as the log holds it, as text: pgscore.predictions.entity_key';
-    END IF;
     -- (0155, review r1) a standby, or a read-only transaction, refuses its deletes: said so, with where to run it, as
     -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint, quoting the DELETE of the log)
     IF current_setting('transaction_read_only') = 'on' THEN

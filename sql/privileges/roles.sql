@@ -1,6 +1,6 @@
 /*
- * Privileges. No pgscore function or procedure but float8_image and
- * score_table_commit are executable by PUBLIC; three roles, none a
+ * Privileges. No pgscore function or procedure but float8_image,
+ * score_table_commit and refuse_read_only are executable by PUBLIC; three roles, none a
  * superuser, hold what each kind of user needs:
  *
  * - pgscore_reader (BI tools) reads the monitoring and score views and
@@ -30,6 +30,10 @@ GRANT EXECUTE ON FUNCTION pgscore.float8_image(float8[]) TO PUBLIC;
 -- SECURITY DEFINER (a procedure that is cannot commit), so whoever may CALL it calls this as itself (migration
 -- 0095; granted to pgscore_app and pgscore_admin alone, a role granted EXECUTE on score_table got 42501)
 GRANT EXECUTE ON PROCEDURE pgscore.score_table_commit() TO PUBLIC;
+-- nor the writers' refusal of a read-only transaction, which reads two settings of its caller's session and raises
+-- 25006 or does nothing: the writers that run as their caller call it as that caller (granted to pgscore_admin alone,
+-- 0169, a role a DBA granted such a writer directly got 42501 for it in a read-only transaction; session 68)
+GRANT EXECUTE ON FUNCTION pgscore.refuse_read_only(text) TO PUBLIC;
 -- float8_array_unchecked takes any bytes for an array: its owner's alone, also where default privileges
 -- (ALTER DEFAULT PRIVILEGES) granted it to someone when it was created
 DO $do$
@@ -207,7 +211,6 @@ GRANT EXECUTE ON FUNCTION
     pgscore.delete_model(text),  -- (as its owner: pgscore_admin deletes from none of the registry's tables; 0156)
     pgscore.load_or_refuse(bigint, text, text),
     pgscore.model_name_hint(text),  -- (activate, rollback and retire give its hint, run as their caller: migration 0124)
-    pgscore.refuse_read_only(text),  -- (the writers that run as their caller refuse a read-only transaction through it: 0169)
     pgscore.set_shadow(text, integer, text, boolean), pgscore.clear_shadow(text, integer, text),
     pgscore.feature_order_differs(text[], text[], integer, integer),  -- (the deployments' trigger runs it as the role that makes a version live)
     pgscore.score_columns_read(bigint, bigint),  -- (the deployments' trigger and attach_rescoring run it as their caller)
