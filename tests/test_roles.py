@@ -844,6 +844,20 @@ _REACHED = {
     "atomic_writes_apps_table": ("CREATE FUNCTION public.dba_d(float8) RETURNS float8 LANGUAGE sql "
                                  "BEGIN ATOMIC INSERT INTO public.apps_log VALUES ($1) RETURNING x; END; "
                                  "ALTER TABLE customers ADD COLUMN d float8 DEFAULT public.dba_d(0)", 999),
+    # (session 68, h6) that body inserting into a superuser's own table whose DEFAULT, CHECK, index expression or
+    # column's domain calls the app's function: the walk read the written table's triggers alone, and the app's
+    # function ran as the superuser
+    **{f"atomic_writes_a_table_whose_{what}": (
+        f"CREATE TABLE public.dba_log (x {'public.apps_num' if what == 'domain' else 'float8'}{table}); {more}"
+        "GRANT INSERT, SELECT ON public.dba_log TO pgscore_app; "
+        "CREATE FUNCTION public.dba_d(float8) RETURNS float8 LANGUAGE sql "
+        "BEGIN ATOMIC INSERT INTO public.dba_log (x) VALUES ($1) RETURNING x; END; "
+        "ALTER TABLE customers ADD COLUMN d float8 DEFAULT public.dba_d(0)", 999)
+       for what, table, more in (("default", ", y float8 DEFAULT public.spy_f(0)", ""),
+                                 ("check", " CHECK (public.spy_b(x))", ""),
+                                 ("index_expression", "", "CREATE INDEX dba_log_spied ON public.dba_log "
+                                                          "(public.spy_f(x)); "),
+                                 ("domain", "", ""))},
     "trigger_when": ("CREATE TRIGGER spied BEFORE UPDATE ON customers FOR EACH ROW WHEN (public.spy_b(NEW.churn_score)) "
                      "EXECUTE FUNCTION suppress_redundant_updates_trigger()", 3),
     "rule": ("CREATE RULE spied AS ON UPDATE TO customers DO ALSO SELECT public.spy_f(0)", 3),  # (refused anyway)
