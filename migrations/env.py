@@ -5,8 +5,8 @@ from logging.config import fileConfig
 
 from alembic import context
 from pgscore.errors import InstallError
-from pgscore.migrate import (VERSION_TABLE, before_migrating, create_engine, offline_user_data_warning,
-                             server_variables, step_lines)
+from pgscore.migrate import (VERSION_TABLE, before_migrating, bound_lock_wait, create_engine,
+                             offline_user_data_warning, server_variables, step_lines)
 
 config = context.config
 if config.config_file_name is not None:  # plain alembic with alembic.ini: it says which revisions it runs
@@ -60,6 +60,8 @@ def _migrate(conn):
     context.configure(connection=conn, version_table=VERSION_TABLE, transactional_ddl=True,
                       transaction_per_migration=False)
     with context.begin_transaction():
+        # a wait for a lock bounded as pgscore's commands bound it, where nothing set lock_timeout (session 68)
+        bound_lock_wait(conn)
         # the rescoring trigger's tables first, all at once; a downgrade's drop of users' rows refused unless asked
         before_migrating(conn, context)
         context.run_migrations()

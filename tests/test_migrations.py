@@ -1091,6 +1091,46 @@ def test_a_downgrade_that_would_drop_what_users_wrote_is_refused_naming_it(db_ur
     assert migrate.current(db_url) == "0118"
 
 
+def test_plain_alembic_waits_for_a_reader_s_lock_at_most_pgscore_s_lock_timeout(db_url, tmp_path):
+    """Session 68: plain alembic ran with the server's lock_timeout, 0 by default: a downgrade (or an upgrade) whose
+    revision waited for a table a long reader held (a BI query's transaction on pgscore.models) waited for ever, and
+    every query of that table after it (a dashboard's) waited behind it as long. It waits at most pgscore's
+    LOCK_TIMEOUT (10 s, as pgscore install's) now where nothing set lock_timeout, and fails changing nothing; a
+    lock_timeout the session was given (PGOPTIONS here) is kept. failed before: the downgrade still waiting at 60 s."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    alembic = [str(Path(sys.executable).with_name("alembic")), "-c", str(ROOT / "alembic.ini"), "-x", f"db_url={db_url}"]
+    reader = psycopg2.connect(db_url)
+    try:
+        query(reader, "SELECT count(*) FROM pgscore.models")  # (its transaction left open: ACCESS SHARE held)
+        begun = time.monotonic()
+        try:
+            run = subprocess.run([*alembic, "downgrade", "-1"], capture_output=True, text=True, cwd=tmp_path,
+                                 timeout=60, env={k: v for k, v in os.environ.items() if k != "PGOPTIONS"})
+        except subprocess.TimeoutExpired:
+            raise AssertionError("plain alembic still waited for the reader's lock at 60 s") from None
+        took = time.monotonic() - begun
+        out = run.stdout + run.stderr
+        assert run.returncode != 0 and "lock timeout" in out, out
+        assert took >= 9, took  # (the wait is pgscore's 10 s, not a failure at once)
+        assert migrate.current(db_url) == migrate.head()
+        # a lock_timeout given to the session is kept: 1 s
+        begun = time.monotonic()
+        run = subprocess.run([*alembic, "downgrade", "-1"], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                             env={**os.environ, "PGOPTIONS": "-c lock_timeout=1s"})
+        out = run.stdout + run.stderr
+        assert run.returncode != 0 and "lock timeout" in out and time.monotonic() - begun < 9, out
+    finally:
+        reader.rollback()
+        reader.close()
+    run = subprocess.run([*alembic, "downgrade", "-1"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert migrate.current(db_url) != migrate.head()
+
+
 def test_a_downgrade_past_0141_is_refused_where_retention_was_recorded(db_url):
     """0141's downgrade drops pgscore.log_retention, the record of every drop, redaction and erasure of the log (an
     auditor's evidence; review r6: a round trip lost it with no word, the redacted rows staying redacted with

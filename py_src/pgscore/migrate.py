@@ -949,6 +949,20 @@ def _deadlocked(what: str, detail: str) -> InstallError:
 
 LOCK_TIMEOUT = "10s"  # how long an install waits for a lock another session holds on pgscore's tables
 
+# plain alembic (env.py's own engine) where nothing set lock_timeout (the server's default, 0: for ever): LOCK_TIMEOUT,
+# as pgscore's commands (session 68). A revision waiting in the queue for a table a long reader holds (a BI query of
+# pgscore.models) held every query of that table that came after behind it for as long, a dashboard's with it; a
+# lock_timeout that a DBA set (postgresql.conf, ALTER ROLE or DATABASE ... SET, PGOPTIONS, a SET) is kept
+_PLAIN_LOCK_TIMEOUT = ("SELECT pg_catalog.set_config('lock_timeout', :t, true) FROM pg_catalog.pg_settings s "
+                       "WHERE s.name OPERATOR(pg_catalog.=) 'lock_timeout' AND s.source OPERATOR(pg_catalog.=) 'default'")
+
+
+def bound_lock_wait(conn) -> None:
+    """In the migration's transaction (env.py): lock_timeout LOCK_TIMEOUT where the session has the server's default."""
+    from sqlalchemy import text
+
+    conn.execute(text(_PLAIN_LOCK_TIMEOUT), {"t": LOCK_TIMEOUT})
+
 
 def upgrade(url: str, revision: str = "head", check_environment: bool = True,
             lock_timeout: str = LOCK_TIMEOUT) -> dict | None:
