@@ -143,3 +143,25 @@ def test_the_cli_refuses_text_beyond_ascii_for_a_sql_ascii_database_clearly(clus
     finally:
         query(admin, "DROP DATABASE pgscore_sqlascii WITH (FORCE)")
         admin.close()
+
+
+def test_erasure_finds_a_key_as_python_s_repr_writes_it_in_latin1(lat):
+    """(session 68) erase_entity makes a key's Python repr in SQL, a character beyond ASCII that Python does not print
+    (a C1 control, a no-break space) escaped as repr escapes it: in a LATIN1 database too (code points as ascii()
+    gives them), each key's repr in a reason found, a printable é kept as itself."""
+    keys = ["caf\xe9\x85", "nb\xa0sp\xe9", "it's \"\xe9\""]
+    c = psycopg2.connect(lat.dsn)
+    try:
+        cur = c.cursor()
+        cur.executemany("INSERT INTO pgscore.error_queue (model_name, profile_table, entity_key, reason) "
+                        "VALUES ('fahrt', 'public.t', %s, %s)",
+                        [(f"h{i}", f"KeyError: {k!r}") for i, k in enumerate(keys)])
+        got = []
+        for k in keys:
+            cur.execute("SELECT rows FROM pgscore.erase_entity(%s, 'fahrt') WHERE table_name = "
+                        "'pgscore.error_queue (reason)'", (k,))
+            got.append(cur.fetchone()[0])
+    finally:
+        c.rollback()
+        c.close()
+    assert got == [1, 1, 1], got
