@@ -2894,24 +2894,29 @@ def test_a_tenant_dropped_and_made_again_before_forget_does_not_take_over_the_ol
     assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'retry'") == [(0,)]
 
 
-def test_a_profile_table_dropped_and_made_again_under_a_live_wiring_is_not_retried_with_the_old_queue(shop):
+def test_a_profile_table_dropped_and_made_again_under_a_live_wiring_hands_it_the_old_queue_saying_so(shop):
     """Session 66: the profile table alone dropped and made again under its name (the event table and its
     trigger still there, so the wiring lives on by name): retry_failed rescored the new table's customer 70 for the
-    dropped table's queued error, its audit row naming the dropped table's events as its cause. The queue row's
-    profile table OID is checked: such rows are deleted, with a WARNING, and nothing is rescored for them."""
+    dropped table's queued error, saying nothing. 0160 deleted such rows, with a WARNING; session 68 (h4) hands them
+    over to the table now of the name, with a WARNING naming them, because deleting them lost the rescoring of a copy
+    swapped in for the table (its usual cause): the live wiring's event table feeds the new table by the same key,
+    and a rescoring reads the profile's own row. A key the new table has not stays queued, saying so."""
     rid = queue_tenant_c(shop)
     query(shop, "DROP TABLE tenant_c.customers")
     query(shop, "CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL)")
     query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id = 70")
     del shop.notices[:]
-    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 0)]
-    warned = [n for n in shop.notices if n.startswith("WARNING") and "no longer exists" in n]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 1)]
+    warned = [n for n in shop.notices if n.startswith("WARNING") and "handed over" in n]
     assert len(warned) == 1 and warned[0].startswith(
-        "WARNING:  pgscore.retry_failed: 2 queued rescoring(s) of tenant_c.customers were deleted"), shop.notices
-    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
-    assert query(shop, "SELECT churn_score FROM tenant_c.customers") == [(None,)]
-    assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'retry'") == [(0,)]
+        f"WARNING:  pgscore.retry_failed: 2 queued rescoring(s) of wiring {rid} (key(s) '70', '71') were handed over "
+        "to tenant_c.customers, the table now of that name: the table they were queued for was dropped"), shop.notices
+    assert query(shop, "SELECT entity_key, split_part(reason, ';', 1), profile_oid = 'tenant_c.customers'::regclass "
+                       "FROM pgscore.error_queue") == [("71", "tenant_c.customers has no row with this id", True)]
+    assert query(shop, "SELECT churn_score IS NOT NULL FROM tenant_c.customers") == [(True,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'retry'") == [(1,)]
     # the new table's own failures are queued and retried as ever
+    query(shop, "DELETE FROM pgscore.error_queue")
     query(shop, "UPDATE tenant_c.customers SET age = NULL")
     query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70)")
     query(shop, "UPDATE tenant_c.customers SET age = 40")
@@ -2946,22 +2951,41 @@ def test_a_profile_table_rewritten_as_a_copy_names_its_queued_keys_and_the_way_t
     causes = query(shop, "SELECT cause->'queued_event_ids' FROM pgscore.prediction_log WHERE source = 'retry' "
                          "AND entity_key = '70'")
     assert len(causes) == 1 and causes[0][0], causes  # rescored for its queued event, which its audit row names
-    # dropped without the UPDATE: deleted, with the key named and the call that rescores the copy's profiles
+    # dropped without the UPDATE: (session 68) handed over to the copy, its key named, and rescored (0160 to session
+    # 67 deleted it, naming the key and the call that rescores the copy's profiles)
     query(shop, "DROP TABLE tenant_c.customers_old")
     del shop.notices[:]
-    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 0)]
-    warned = [n for n in shop.notices if "no longer exists" in n]
-    assert len(warned) == 1 and "so nothing could rescore them (key(s) '71')" in warned[0] and (
-        "unless it was made as a copy of the dropped table (CREATE TABLE AS and a rename, to rewrite it; VACUUM FULL, "
-        "CLUSTER and pg_repack keep a table and its queue): then those keys' scores miss their last events; its "
-        "profiles are rescored by their next event, or by pgscore rescore --table tenant_c.complaints "
-        "--profile-table tenant_c.customers (every profile, 10,000 a transaction; in SQL SELECT * FROM "
-        "pgscore.rescore_profiles('tenant_c.complaints', 'tenant_c.customers'), then again with its last_key as "
-        "p_after until that is NULL)") in warned[0], shop.notices
-    assert query(shop, "SELECT churn_score IS NULL FROM tenant_c.customers WHERE id = 71") == [(True,)]
-    assert query(shop, "SELECT rescored FROM pgscore.rescore_profiles('tenant_c.complaints', 'tenant_c.customers')") \
-        == [(2,)]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    warned = [n for n in shop.notices if "handed over" in n]
+    assert len(warned) == 1 and f"1 queued rescoring(s) of wiring {rid} (key(s) '71') were handed over to " \
+        "tenant_c.customers" in warned[0], shop.notices
+    assert not [n for n in shop.notices if "no longer exists" in n], shop.notices
     assert query(shop, "SELECT count(*) FROM tenant_c.customers WHERE churn_score IS NULL") == [(0,)]
+
+
+def test_a_copy_swapped_in_for_a_profile_table_and_the_old_one_dropped_takes_over_its_queue(shop):
+    """Session 68 (h4; session 67's leftover): a profile table rewritten as a copy in one transaction (CREATE TABLE
+    AS, the renames, the old one dropped) while two profiles were queued: retry_failed deleted their rows (0160's
+    design, with a WARNING naming the keys and pgscore rescore), so the two customers kept the score from before
+    their events until someone read the log. The rows of a live wiring are its event table's profiles by key: its
+    trigger feeds the table now under the name. They are handed over to it, said in one WARNING, and rescored."""
+    rid = queue_tenant_c(shop)
+    query(shop, "UPDATE tenant_c.customers SET age = 40")  # the cause fixed
+    query(shop, "BEGIN; CREATE TABLE tenant_c.customers_new (LIKE tenant_c.customers INCLUDING ALL) "
+                "WITH (fillfactor = 70); INSERT INTO tenant_c.customers_new SELECT * FROM tenant_c.customers; "
+                "ALTER TABLE tenant_c.customers RENAME TO customers_old; "
+                "ALTER TABLE tenant_c.customers_new RENAME TO customers; DROP TABLE tenant_c.customers_old; COMMIT")
+    del shop.notices[:]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 2, 0)]
+    warned = [n for n in shop.notices if "handed over" in n]
+    assert len(warned) == 1 and warned[0].startswith(
+        "WARNING:  pgscore.retry_failed: 2 queued rescoring(s) of wiring "), shop.notices
+    assert "'70', '71'" in warned[0] and "no longer exists" not in warned[0], warned
+    assert query(shop, "SELECT count(*) FROM tenant_c.customers WHERE churn_score IS NULL") == [(0,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    causes = query(shop, "SELECT cause->'queued_event_ids' FROM pgscore.prediction_log WHERE source = 'retry' "
+                         "ORDER BY entity_key")
+    assert len(causes) == 2 and all(c[0] for c in causes), causes  # rescored for their queued events
 
 
 def test_the_way_to_rescore_a_dropped_copys_deleted_keys_rescores_them_past_the_first_10000(shop):
@@ -2971,17 +2995,21 @@ def test_the_way_to_rescore_a_dropped_copys_deleted_keys_rescores_them_past_the_
     keys' stale scores after it, the hint followed as written. The way it gives, run as written, rescores them."""
     import shlex
 
-    rid = queue_tenant_c(shop)
+    queue_tenant_c(shop)
     query(shop, "INSERT INTO tenant_c.customers SELECT (jsonb_populate_record(NULL::tenant_c.customers, to_jsonb(c) || "
                 "jsonb_build_object('id', -g))).* FROM public.customers c, generate_series(1, 10000) g WHERE c.id = 1")
     query(shop, "UPDATE tenant_c.customers SET age = 40 WHERE id IN (70, 71)")
+    # (session 68) detached first: a live wiring's retry hands such rows over to the copy and rescores them
+    # (test_a_copy_swapped_in_for_a_profile_table_and_the_old_one_dropped_takes_over_its_queue); the attach of
+    # rows of no wiring deletes them still, with this hint
+    query(shop, "SELECT pgscore.detach_rescoring('tenant_c.complaints')")
     query(shop, "BEGIN; LOCK TABLE tenant_c.customers IN EXCLUSIVE MODE; "
                 "CREATE TABLE tenant_c.customers_new (LIKE tenant_c.customers INCLUDING ALL); "
                 "INSERT INTO tenant_c.customers_new SELECT * FROM tenant_c.customers; "
                 "ALTER TABLE tenant_c.customers RENAME TO customers_old; "
                 "ALTER TABLE tenant_c.customers_new RENAME TO customers; DROP TABLE tenant_c.customers_old; COMMIT")
     del shop.notices[:]
-    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 0)]
+    attach(shop, schema="tenant_c")
     (warned,) = [n for n in shop.notices if "no longer exists" in n]
     way = warned.split("HINT:")[1].split(" or by ", 1)[1].strip()
     if way.startswith("SELECT"):

@@ -3492,6 +3492,7 @@ def retry(plpy, GD, model_name=None, limit=None):
             out.append((w.id, 0, n))
             continue
         if w.queue_oids:  # only those queued for its profile table as it is now
+            handed_over(plpy, w)  # (session 68) its own rows of a table dropped since: the table now of the name's
             gone_queued(plpy, w.id, w.profiles, "retry_failed", w.events.name)
             plpy.execute(plpy.prepare(_RESTAMP, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.profiles.oid])
             other = plpy.execute(plpy.prepare(_ELSEWHERE, ["pg_catalog.int8", "pg_catalog.oid"]),
@@ -4185,6 +4186,45 @@ _GONE_QUEUED = ("WITH d AS (DELETE FROM pgscore.error_queue AS q WHERE q.profile
                 "RETURNING q.entity_key AS k) "
                 "SELECT pg_catalog.count(*)::pg_catalog.int4 AS n, (SELECT pg_catalog.array_agg(s.k) FROM (SELECT "
                 "DISTINCT d.k FROM d ORDER BY d.k LIMIT 5) AS s) AS keys FROM d")
+
+
+# (session 68) wiring $1's rows of this queue queued for a table that no longer exists (dropped: a copy swapped in
+# under the name, CREATE TABLE AS and a rename, the old one dropped), handed over to its profile table now ($2, its
+# OID): its event table's trigger feeds that table by the same key; their keys (the first 5), how many, and how many
+# replay the counters of events their failed update missed
+_HAND_OVER = ("WITH d AS (UPDATE pgscore.error_queue AS q SET profile_oid = $2 WHERE q.rescoring_id "
+              "OPERATOR(pg_catalog.=) $1 AND q.profile_oid IS NOT NULL AND q.profile_oid OPERATOR(pg_catalog.<>) $2 "
+              f"AND {THIS_QUEUE} AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid "
+              "OPERATOR(pg_catalog.=) q.profile_oid) RETURNING q.entity_key AS k, pg_catalog.jsonb_typeof(q.cause "
+              "OPERATOR(pg_catalog.->) 'uncounted_event_ids') OPERATOR(pg_catalog.=) 'array' AS replays) "
+              "SELECT pg_catalog.count(*)::pg_catalog.int4 AS n, pg_catalog.count(*) FILTER (WHERE d.replays)"
+              "::pg_catalog.int4 AS replays, (SELECT pg_catalog.array_agg(s.k) FROM (SELECT d.k FROM d ORDER BY d.k "
+              "LIMIT 5) AS s) AS keys FROM d")
+
+
+def handed_over(plpy, w: "Wiring") -> int:
+    """(session 68) Hands wiring `w`'s queued rows of a profile table dropped since over to its profile table now
+    (_HAND_OVER), with a WARNING naming a few of their keys; returns how many. 0160 deleted them (gone_queued): a
+    copy swapped in for the table (CREATE TABLE AS, a rename, the old one dropped: the way to rewrite one) lost the
+    rescoring of its queued profiles, which kept the score from before their events. Under a live wiring the profile
+    of a key is the row of that key in the table of the wiring's name, which its event table's trigger feeds: a
+    rescoring of it reads its own features. Rows of no live wiring (a tenant's schema dropped with its event table,
+    another made under its name) are still deleted by gone_queued."""
+    row = plpy.execute(plpy.prepare(_HAND_OVER, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.profiles.oid])[0]
+    n = row["n"]
+    if n:
+        keys = ", ".join(quote_literal(plpy, k) for k in row["keys"] or [])
+        replays = (f"; {row['replays']} of them replay the counters of events their failed update missed, which a "
+                   "copy of the dropped table misses too" if row["replays"] else "")
+        plpy.warning(f"pgscore.retry_failed: {n} queued rescoring(s) of wiring {w.id} (key(s) {keys}"
+                     f"{', ...' if n > len(row['keys'] or []) else ''}) were handed over to {w.profiles.name}, the "
+                     f"table now of that name: the table they were queued for was dropped (a copy swapped in for it, "
+                     f"CREATE TABLE AS and a rename), and {w.events.name}'s trigger feeds {w.profiles.name} by the "
+                     "same key",
+                     hint=f"they are rescored in {w.profiles.name} now, each reading its own row{replays}; "
+                          "SELECT * FROM pgscore.error_queue WHERE rescoring_id = "
+                          f"{int(w.id)} shows those that fail there")
+    return n
 
 
 def gone_queued(plpy, rescoring_id, profiles: "Table", by: str, events: "str | None" = None) -> int:
