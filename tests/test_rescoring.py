@@ -2940,7 +2940,7 @@ def test_a_profile_table_rewritten_as_a_copy_names_its_queued_keys_and_the_way_t
     del shop.notices[:]
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 0)]
     update = (f"UPDATE pgscore.error_queue SET profile_oid = 'tenant_c.customers'::regclass WHERE rescoring_id = {rid} "
-              "AND profile_oid = 'tenant_c.customers_old'::regclass")
+              "AND profile_oid <> 'tenant_c.customers'::regclass")
     warned = [n for n in shop.notices if "retry_failed left 2" in n]
     assert len(warned) == 1 and f"they are its profiles: before dropping tenant_c.customers_old, {update}, then retry" \
         in warned[0], shop.notices
@@ -2987,6 +2987,39 @@ def test_a_copy_swapped_in_for_a_profile_table_and_the_old_one_dropped_takes_ove
                          "ORDER BY entity_key")
     assert len(causes) == 2 and all(c[0] for c in causes), causes  # rescored for their queued events
 
+
+def test_the_copys_update_after_two_rewrites_hands_over_the_rows_of_both_old_tables(shop):
+    """Session 67's leftover (h4, session 68): a profile table rewritten twice as a copy (each old one renamed away
+    and kept), a profile queued before each rewrite: retry_failed's hint gave the UPDATE that hands a copy its rows
+    naming one old table (`AND profile_oid = 'tenant_c.customers_old'::regclass`, the first by name), so the other's
+    row stayed left, two rounds of retry and UPDATE. The WARNING names both tables, and the UPDATE, run as printed,
+    hands both rows over: the next retry rescores both."""
+    query(shop, TENANT_TABLES)
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id IN (70, 71)")
+    query(shop, "UPDATE tenant_c.customers SET age = NULL")
+    rid = attach(shop, schema="tenant_c")
+
+    def rewrite(old):
+        query(shop, "BEGIN; LOCK TABLE tenant_c.customers IN EXCLUSIVE MODE; "
+                    "CREATE TABLE tenant_c.customers_new (LIKE tenant_c.customers INCLUDING ALL); "
+                    "INSERT INTO tenant_c.customers_new SELECT * FROM tenant_c.customers; "
+                    f"ALTER TABLE tenant_c.customers RENAME TO {old}; "
+                    "ALTER TABLE tenant_c.customers_new RENAME TO customers; COMMIT")
+
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70)")  # queued for the first table
+    rewrite("customers_old")
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (71)")  # queued for the first copy
+    rewrite("customers_old2")
+    query(shop, "UPDATE tenant_c.customers SET age = 40")  # the cause fixed in the copy
+    del shop.notices[:]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 0)]
+    (warned,) = [n for n in shop.notices if "retry_failed left 2" in n]
+    assert "tables now named tenant_c.customers_old, tenant_c.customers_old2" in warned, warned
+    update = warned.split("they are its profiles: before dropping ")[1].split(", ", 1)[1].rsplit(", then retry", 1)[0]
+    assert update.startswith("UPDATE pgscore.error_queue SET profile_oid"), update
+    query(shop, update)
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 2, 0)]
+    assert query(shop, "SELECT count(*) FROM tenant_c.customers WHERE churn_score IS NULL") == [(0,)]
 
 def test_the_way_to_rescore_a_dropped_copys_deleted_keys_rescores_them_past_the_first_10000(shop):
     """Review r2 of session 67: retry_failed deleting the queued rows of a profile table rewritten as a copy (the old

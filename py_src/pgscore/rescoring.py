@@ -3316,8 +3316,10 @@ _RESTAMP = ("UPDATE pgscore.error_queue AS q SET profile_oid = $2, queue_oid = D
             "WHERE q.rescoring_id "
             f"OPERATOR(pg_catalog.=) $1 AND (q.profile_oid IS NULL OR {THIS_QUEUE} IS NOT TRUE)")
 # those left of a table of its name that was renamed since (not $2), not rescored
+# (session 68) and every such table's name: two rewrites leave rows of two (the hint's UPDATE named one)
 _ELSEWHERE = ("SELECT pg_catalog.count(*)::pg_catalog.int4 AS n, pg_catalog.min(q.profile_oid::pg_catalog.regclass::"
-              "pg_catalog.text) AS name FROM pgscore.error_queue q WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 "
+              "pg_catalog.text) AS name, pg_catalog.array_agg(DISTINCT q.profile_oid::pg_catalog.regclass::"
+              "pg_catalog.text) AS names FROM pgscore.error_queue q WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 "
               "AND q.profile_oid OPERATOR(pg_catalog.<>) $2")
 # of those, what is queued still, read after their profiles' locks (a statement of its own, so a snapshot
 # of its own): another retry that held them has rescored and cleared them by then
@@ -3504,19 +3506,27 @@ def retry(plpy, GD, model_name=None, limit=None):
                 # live wiring. The rows are let go of wiring N (rescoring_id NULL), then the attach takes them
                 (me,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [w.id])
                 ev, old = quote_literal(plpy, w.events.name), quote_literal(plpy, other["name"])
+                names = sorted(other["names"] or [other["name"]])
                 un = (f"UPDATE pgscore.error_queue SET rescoring_id = NULL WHERE rescoring_id = {int(w.id)} AND "
                       f"profile_oid = {old}::regclass")
+                # (session 68) where two rewrites left rows of two old tables, the copy's UPDATE took one table's
+                # (two rounds of retry and UPDATE): it takes every row not queued for the table of the name now
+                if len(names) > 1:
+                    tables, each = (f"tables now named {', '.join(names)}",
+                                    f" (the same for each of {', '.join(n for n in names if n != other['name'])})")
+                else:
+                    tables, each = f"table now named {other['name']}", ""
                 plpy.warning(f"pgscore: retry_failed left {other['n']} queued profile(s) of wiring {w.id}: they were "
-                             f"queued for the table now named {other['name']}, not for {w.profiles.name} (renamed, "
+                             f"queued for the {tables}, not for {w.profiles.name} (renamed, "
                              "and another made under its name), whose wiring cannot rescore them",
                              hint=f"to rescore them in {other['name']}, a wiring of their own takes them over "
                                   f"(wiring {w.id} stays): {un}; {_attach_call(plpy, me, other['name'])}, then "
-                                  f"retry; SELECT pgscore.detach_rescoring({ev}, {old}) once they are rescored; "
-                                  f"where {w.profiles.name} is a copy of {other['name']} (CREATE TABLE AS and a "
+                                  f"retry; SELECT pgscore.detach_rescoring({ev}, {old}) once they are rescored{each}; "
+                                  f"where {w.profiles.name} is a copy of {' and '.join(names)} (CREATE TABLE AS and a "
                                   "rename, to rewrite it), they are its profiles: before dropping "
-                                  f"{other['name']}, UPDATE pgscore.error_queue SET profile_oid = "
+                                  f"{' and '.join(names)}, UPDATE pgscore.error_queue SET profile_oid = "
                                   f"{quote_literal(plpy, w.profiles.name)}::regclass WHERE rescoring_id = {int(w.id)} "
-                                  f"AND profile_oid = {quote_literal(plpy, other['name'])}::regclass, then retry")
+                                  f"AND profile_oid <> {quote_literal(plpy, w.profiles.name)}::regclass, then retry")
             plan = plpy.prepare(_QUEUED_KEYS_OID, ["pg_catalog.int8", "pg_catalog.int8", "pg_catalog.oid"])
             keys = plpy.execute(plan, [w.id, limit, w.profiles.oid])[0]["keys"] or []
         else:
