@@ -156,8 +156,47 @@ def test_the_error_queue_check_names_the_sqlstate_most_queued_profiles_share(sho
         detail
     (detail,), = query(url, "SELECT detail FROM pgscore.health(ARRAY['churn']) WHERE check_name = 'error_queue'")
     assert detail.endswith(", 2 with SQLSTATE 22023" + tail), detail
-    query(url, "UPDATE pgscore.error_queue SET sqlstate = NULL")  # none kept: nothing said of it
-    assert health(url)["error_queue"][2].endswith(", the most tried 1 time(s)" + tail)
+    query(url, "UPDATE pgscore.error_queue SET sqlstate = NULL")  # none kept: (0173) said so, as pgscore status does
+    assert health(url)["error_queue"][2].endswith(", the most tried 1 time(s), 3 with no SQLSTATE" + tail)
+
+
+def test_the_error_queue_check_and_status_name_the_same_largest_group_where_it_has_no_sqlstate(shop_template,
+                                                                                                clone_of):
+    """Session 67's leftover (h4, session 68): where the rows without a SQLSTATE were the largest group, the check
+    named a smaller group's code as the one most share (0165 left the NULLs out) and pgscore status said `SQLSTATE
+    none`: two answers to one question. Both count them as a group now. A pgscore_reader, which may call health() and
+    may not read pgscore.error_queue (its reasons may name keys), was told to SELECT from it: it is told who may;
+    a role that may read it is not."""
+    url = clone_of(shop_template)
+    query(url, "UPDATE customers SET age = NULL WHERE id IN (3, 4, 5)")
+    query(url, "INSERT INTO complaints (customer_id) VALUES (3), (4), (5)")  # queued: age is NULL (22023)
+    query(url, "UPDATE pgscore.error_queue SET sqlstate = NULL WHERE entity_key IN ('3', '4')")
+    detail = health(url)["error_queue"][2]
+    assert ", 2 with no SQLSTATE: SELECT * FROM pgscore.error_queue for why; " in detail, detail
+    run = pgscore_cli("status", "--db", url)
+    assert "; 2 of them with no SQLSTATE, the latest: " in run.stdout, run.stdout
+    c = psycopg2.connect(url)
+    try:
+        c.autocommit = True
+        with c.cursor() as cur:
+            cur.execute("SET ROLE pgscore_reader")
+            cur.execute("SELECT detail FROM pgscore.health() WHERE check_name = 'error_queue'")
+            (said,), = cur.fetchall()
+            with pytest.raises(errors.InsufficientPrivilege):
+                cur.execute("SELECT 1 FROM pgscore.error_queue")
+            cur.execute("RESET ROLE; SET ROLE pgscore_app")
+            cur.execute("SELECT detail FROM pgscore.health() WHERE check_name = 'error_queue'")
+            (app,), = cur.fetchall()
+    finally:
+        c.close()
+    assert ("SELECT * FROM pgscore.error_queue for why (as pgscore_app or pgscore_admin, or pgscore status run as "
+            "one: this role may not read it, its reasons may name keys); pgscore retry rescores them") in said, said
+    ago = re.compile(r"\(\d+:\d\d:\d\d ago\)")  # (seconds pass between the two reads)
+    assert ago.sub("", app) == ago.sub("", detail), app
+    # forget_rescoring's COMMENT names the rows it keeps for a profile table renamed since (session 67, 0169)
+    (comment,), = query(url, "SELECT obj_description('pgscore.forget_rescoring(bigint)'::regprocedure, 'pg_proc')")
+    assert "renamed since stay, by the OID they keep, for an attach_rescoring of it under its new name" in comment, \
+        comment
 
 
 def test_the_error_queue_check_says_the_next_attach_deletes_the_queue_of_a_profile_table_made_again(shop_template,

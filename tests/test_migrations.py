@@ -1406,6 +1406,33 @@ def test_0155_names_a_drift_window_with_a_negative_part_before_it_adds_its_check
     assert e.value.pgcode == "23514"
 
 
+PREV_0173 = "0169"  # the revision before 0173 (the session may rechain it)
+
+
+def test_0173_names_the_wirings_whose_scored_at_has_no_time_zone_once_at_the_upgrade(db_url, capsys):
+    """Session 67's leftover (h4, session 68): session 67 made pgscore write a `timestamp` (without time zone)
+    scored_at as UTC's wall clock; a wiring made before, whose column held each writing session's wall clock, got no
+    word of it at the upgrade (docs/sql.md alone gave the one-off UPDATE). 0173's upgrade names each such wiring
+    in a WARNING, with the UPDATE, and changes nothing; a timestamptz column is not named."""
+    migrate.downgrade(db_url, PREV_0173)
+    query(db_url, "CREATE TABLE public.p_naive (id int PRIMARY KEY, s float8, at timestamp); "
+                  "CREATE TABLE public.p_zoned (id int PRIMARY KEY, s float8, at timestamptz); "
+                  "INSERT INTO public.p_naive VALUES (1, 0.5, '2026-12-01 18:59')")
+    query(db_url, "INSERT INTO pgscore.rescoring (event_table, profile_table, event_key, profile_key, model_name, "
+                  "score_column, scored_at_column, trigger_name) VALUES "
+                  "('public.e1', 'public.p_naive', 'id', 'id', 'm', 's', 'at', 't1'), "
+                  "('public.e2', 'public.p_zoned', 'id', 'id', 'm', 's', 'at', 't2')")
+    capsys.readouterr()
+    migrate.upgrade(db_url)
+    said = capsys.readouterr().err
+    warned = [line for line in said.splitlines() if "pgscore 0173" in line]
+    assert len(warned) == 1 and "1 wiring(s) write a scored_at column of type timestamp" in warned[0], said
+    assert "public.p_naive.at (wiring " in warned[0] and "p_zoned" not in said, said
+    assert "AT TIME ZONE 'UTC'" in said, said
+    assert query(db_url, "SELECT at::text FROM public.p_naive") == [("2026-12-01 18:59:00",)]
+    query(db_url, "DELETE FROM pgscore.rescoring")
+
+
 PREV_0160 = "0159"  # the revision before 0160 (the session may rechain it)
 
 

@@ -1262,6 +1262,35 @@ def test_outcomes_observed_ahead_are_noted_once_a_transaction_not_once_a_row(chu
     assert query(conn, "SELECT count(*) FROM pgscore.outcomes") == [(24,)]
 
 
+def test_outcomes_that_judge_no_prediction_are_noted_once_a_transaction_not_once_a_row(churn):
+    """Session 67's leftover (h4, session 68): record_outcome's "no prediction of 'churn' for entity ... was logged"
+    NOTICE came once a row: 20,000 outcomes of keys never scored recorded by one statement gave 20,000 NOTICEs. It
+    comes once a transaction, as the NOTICE of an outcome ahead since 0167 (the transaction's id in the session's
+    setting pgscore.outcome_unjudged_noted), its detail saying so; the next transaction is noted again; an outcome
+    that judges a prediction neither says it nor uses up the transaction's one."""
+    conn, model_id = churn
+    log_rows(conn, model_id, np.ones((1, 12)), [0.9], ago=["2 hours"], keys=["seen"])
+    c = psycopg2.connect(conn.dsn)
+    try:
+        with c.cursor() as cur:
+            cur.execute("SELECT pgscore.record_outcome('churn', 'seen', 1)")  # judges one: nothing said
+            cur.execute("SELECT count(pgscore.record_outcome('churn', 'never' || i, 1)) "
+                        "FROM pg_catalog.generate_series(1, 30) AS i")
+            cur.execute("SELECT pgscore.record_outcome('churn', 'never0', 0)")
+        c.commit()
+        said = [n for n in c.notices if "no prediction of 'churn'" in n]
+        assert len(said) == 1, c.notices
+        assert "for entity 'never1' was logged" in said[0] and "noted once a transaction" in said[0], said
+        with c.cursor() as cur:  # the next transaction is noted again
+            cur.execute("SELECT pgscore.record_outcome('churn', 'never0', 1)")
+            cur.execute("SELECT pgscore.record_outcome('churn', 'never0', 1)")
+        c.rollback()
+        assert len([n for n in c.notices if "no prediction of 'churn'" in n]) == 2, c.notices
+    finally:
+        c.close()
+    assert query(conn, "SELECT count(*) FROM pgscore.outcomes WHERE judged_model_id IS NULL") == [(31,)]
+
+
 def test_outcomes_keep_their_prediction_and_find_one_logged_after_them(churn):
     """The prediction an outcome judges is kept with it (migration 0033). An outcome recorded before its
     prediction was logged (a transaction that committed late) finds it at the next refresh_monitoring, and a

@@ -3021,6 +3021,46 @@ def test_the_copys_update_after_two_rewrites_hands_over_the_rows_of_both_old_tab
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 2, 0)]
     assert query(shop, "SELECT count(*) FROM tenant_c.customers WHERE churn_score IS NULL") == [(0,)]
 
+def test_the_queue_of_a_profile_table_renamed_away_under_a_live_wiring_is_given_both_ways_out(shop):
+    """Session 67's leftover (h4, session 68): the profile table renamed away and a new one made under its name,
+    two profiles queued for the old one under the live wiring: pgscore status said `once the cause is fixed: pgscore
+    retry` and health `pgscore retry rescores them`, which leaves them (they were queued for the old table), and no
+    one gave a DELETE for rows not wanted (the old table kept as an archive). Status names them with the UPDATE that
+    hands them to the table of the name and the DELETE; health says retry leaves them; retry_failed's hint gives the
+    DELETE too. The DELETE, run as status prints it, deletes these and leaves the new table's own row."""
+    rid = queue_tenant_c(shop)
+    query(shop, "ALTER TABLE tenant_c.customers RENAME TO customers_old")
+    query(shop, "CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL)")
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id = 72")
+    query(shop, "UPDATE tenant_c.customers SET age = NULL")
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (72)")  # the new table's own, queued
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(3,)]
+    (detail,), = query(shop, "SELECT detail FROM pgscore.health() WHERE check_name = 'error_queue'")
+    assert detail.endswith("pgscore retry rescores those of a wiring; 2 of a wiring were queued for its profile table "
+                           "renamed since, another made under its name, which pgscore retry leaves: pgscore status "
+                           "gives the UPDATE that hands them to the table of the name (a copy of it), or the DELETE"), \
+        detail
+    out = pgscore_cli("status", "--db", shop.dsn).stdout
+    line = next(x for x in out.splitlines() if x.startswith("error queue:"))
+    assert (f"; 2 of them (wiring {rid}) were queued for tenant_c.customers_old, renamed since, another made under its "
+            "name as tenant_c.customers, which retry leaves: where tenant_c.customers is a copy of it, UPDATE "
+            "pgscore.error_queue SET profile_oid = 'tenant_c.customers'::pg_catalog.regclass WHERE rescoring_id = "
+            f"{rid} AND profile_oid <> 'tenant_c.customers'::pg_catalog.regclass hands them to it; ") in line, line
+    assert "; once the cause is fixed: " in line, line  # (the new table's own row: retry rescores it)
+    delete = line.split("(the old table kept as an archive), ", 1)[1].split("; ", 1)[0]
+    assert delete.startswith("DELETE FROM pgscore.error_queue WHERE"), delete
+    del shop.notices[:]
+    query(shop, "SELECT * FROM pgscore.retry_failed()")
+    (warned,) = [n for n in shop.notices if "retry_failed left 2" in n]
+    assert ("where they are not wanted (tenant_c.customers_old kept as an archive), DELETE FROM pgscore.error_queue "
+            f"WHERE rescoring_id = {rid} AND profile_oid <> 'tenant_c.customers'::regclass") in warned, warned
+    query(shop, delete)
+    assert query(shop, "SELECT entity_key FROM pgscore.error_queue") == [("72",)]
+    query(shop, "UPDATE tenant_c.customers SET age = 40")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    line = next(x for x in pgscore_cli("status", "--db", shop.dsn).stdout.splitlines() if "queue" in x)
+    assert "error queue: none" in line or "renamed since" not in line, line
+
 def test_the_way_to_rescore_a_dropped_copys_deleted_keys_rescores_them_past_the_first_10000(shop):
     """Review r2 of session 67: retry_failed deleting the queued rows of a profile table rewritten as a copy (the old
     one dropped) named their keys and, for those profiles, `SELECT * FROM pgscore.rescore_profiles(EVENTS,

@@ -1426,6 +1426,14 @@ SELECT pg_catalog.count(*) FROM pgscore.error_queue q JOIN pgscore.rescoring r O
    -- missing, keeps those rows, and the line called them renamed)
    AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c
                 WHERE c.oid = (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'profile_oid')::pg_catalog.oid)""")
+# (session 68) the same rows of every wiring, by wiring: its profile table's name, how many, the tables now named
+# (status said "once the cause is fixed: retry" of them, which leaves them, and gave neither an UPDATE nor a DELETE)
+_LEFT_BY_WIRING = (_LEFT_ELSEWHERE
+                   .replace("SELECT pg_catalog.count(*) FROM", "SELECT r.rescoring_id, r.profile_table, pg_catalog.count(*), "
+                            "pg_catalog.array_agg(DISTINCT (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) "
+                            "'profile_oid')::pg_catalog.oid::pg_catalog.regclass::pg_catalog.text) FROM", 1)
+                   .replace("WHERE q.rescoring_id = ANY (%s)\n   AND", "WHERE", 1)
+                   + "\n GROUP BY 1, 2 ORDER BY 1")
 # the SQLSTATE most queued rows share, how many, and the reason of the latest of them
 _QUEUED_WHY = """
 SELECT q.sqlstate, pg_catalog.count(*),
@@ -1682,10 +1690,23 @@ def _rescoring_status(cur):
         why = cur.fetchone()
         if why is not None:
             reason = " ".join(str(why[2]).split())
-            waiting += (f"; {why[1]} of them with SQLSTATE {why[0] or 'none'}, the latest: "
+            # (session 68: "SQLSTATE none"; pgscore health says "no SQLSTATE", counting them alike since 0173)
+            waiting += (f"; {why[1]} of them with {'SQLSTATE ' + why[0] if why[0] else 'no SQLSTATE'}, the latest: "
                         + (reason if len(reason) <= 200 else reason[:197] + "..."))
-        if queued > orphans:
+        left = []
+        if by_oid:
+            cur.execute(_LEFT_BY_WIRING)
+            left = cur.fetchall()
+        if queued > orphans + sum(r[2] for r in left):
             waiting += f"; once the cause is fixed: {command('retry')}"
+        for rid, table, n, olds in left:  # (session 68) retry leaves them: said, with both ways
+            other = f"profile_oid <> {lit(table)}::pg_catalog.regclass"
+            waiting += (f"; {n} of them (wiring {rid}) were queued for {', '.join(sorted(olds))}, renamed since, "
+                        f"another made under its name as {table}, which retry leaves: where {table} is a copy of it, "
+                        f"UPDATE pgscore.error_queue SET profile_oid = {lit(table)}::pg_catalog.regclass WHERE "
+                        f"rescoring_id = {int(rid)} AND {other} hands them to it; where they are not wanted (the "
+                        f"old table kept as an archive), DELETE FROM pgscore.error_queue WHERE rescoring_id = "
+                        f"{int(rid)} AND {other}; {command('retry')}'s WARNING gives the way to a wiring of their own")
         if renamed:  # (review r5 of session 67: said to be past rescuing, and the DELETE given deleted them)
             waiting += (f"; {renamed} of them were queued for a profile table renamed since "
                         f"({'; '.join(renamed_tables[:3])}{'; ...' if len(renamed_tables) > 3 else ''}): the next "

@@ -3526,7 +3526,11 @@ def retry(plpy, GD, model_name=None, limit=None):
                                   "rename, to rewrite it), they are its profiles: before dropping "
                                   f"{' and '.join(names)}, UPDATE pgscore.error_queue SET profile_oid = "
                                   f"{quote_literal(plpy, w.profiles.name)}::regclass WHERE rescoring_id = {int(w.id)} "
-                                  f"AND profile_oid <> {quote_literal(plpy, w.profiles.name)}::regclass, then retry")
+                                  f"AND profile_oid <> {quote_literal(plpy, w.profiles.name)}::regclass, then retry; "
+                                  # (session 68) where they are not wanted: no way was given but waiting for ever
+                                  f"where they are not wanted ({' and '.join(names)} kept as an archive), DELETE FROM "
+                                  f"pgscore.error_queue WHERE rescoring_id = {int(w.id)} AND profile_oid <> "
+                                  f"{quote_literal(plpy, w.profiles.name)}::regclass")
             plan = plpy.prepare(_QUEUED_KEYS_OID, ["pg_catalog.int8", "pg_catalog.int8", "pg_catalog.oid"])
             keys = plpy.execute(plan, [w.id, limit, w.profiles.oid])[0]["keys"] or []
         else:

@@ -37,6 +37,7 @@ DECLARE
     v_remade bigint;
     v_renamed bigint;
     v_sqlstate text;
+    v_left bigint;
     v_sqlstate_n bigint;
     v_subs bigint;
     v_copies text;
@@ -113,32 +114,56 @@ BEGIN
                               AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
                               AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
                               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid))
-      INTO v_n, v_oldest, v_tries, v_unowned, v_gone, v_renamed, v_remade FROM pgscore.error_queue q
+           -- (0173) those of a wiring queued in this database for its profile table renamed since, another made under
+           -- its name: retry_failed leaves them (they were said to be rescored by pgscore retry)
+           , count(*) FILTER (WHERE q.rescoring_id IS NOT NULL AND q.profile_oid IS NOT NULL
+                                AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
+                                AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
+                                AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid)
+                                AND q.profile_oid IS DISTINCT FROM (SELECT to_regclass(r.profile_table)::oid
+                                                                      FROM pgscore.rescoring r
+                                                                     WHERE r.rescoring_id = q.rescoring_id))
+      INTO v_n, v_oldest, v_tries, v_unowned, v_gone, v_renamed, v_remade, v_left FROM pgscore.error_queue q
      WHERE p_models IS NULL
         OR EXISTS (SELECT 1 FROM pgscore.rescoring r
                     WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models));
     -- (0165, session 67 trial T23) the SQLSTATE most of them share, and how many: 572 profiles queued by a full disk
     -- said how many waited, not why (53100); a code, not the reason's text, which this function never returns
+    -- (0173) the rows without a SQLSTATE are a group too, as pgscore status counts them: where they were the
+    -- largest, this named a smaller group's code as the one most share, and status another
     SELECT q.sqlstate, count(*) INTO v_sqlstate, v_sqlstate_n FROM pgscore.error_queue q
-     WHERE q.sqlstate IS NOT NULL
-       AND (p_models IS NULL
-            OR EXISTS (SELECT 1 FROM pgscore.rescoring r
-                        WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models)))
+     WHERE p_models IS NULL
+        OR EXISTS (SELECT 1 FROM pgscore.rescoring r
+                    WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models))
      GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1;
     check_name := 'error_queue';
     value := v_n;
     state := CASE WHEN v_n = 0 THEN 'ok' WHEN v_now - v_oldest > interval '1 hour' THEN 'fail' ELSE 'warn' END;
     detail := CASE WHEN v_n = 0 THEN 'no profile waits'
+                   -- (0173) the caller that may not read the queue (pgscore_reader: its reasons may name keys)
+                   -- is told who may (this function runs as its owner: the caller's role is SET ROLE's, or the login)
                    ELSE format('%s profile(s) wait, the oldest since %s (%s ago), the most tried %s time(s)%s: '
-                               'SELECT * FROM pgscore.error_queue for why; %s', v_n,
+                               'SELECT * FROM pgscore.error_queue for why%s; %s', v_n,
                                to_char(v_oldest AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'),
                                date_trunc('second', v_now - v_oldest), v_tries,
-                               concat(CASE WHEN v_sqlstate IS NOT NULL
-                                           THEN format(', %s with SQLSTATE %s', v_sqlstate_n, v_sqlstate) END,
+                               concat(CASE WHEN v_sqlstate_n IS NOT NULL
+                                           THEN format(', %s with %s', v_sqlstate_n,
+                                                       coalesce('SQLSTATE ' || v_sqlstate, 'no SQLSTATE')) END,
                                       CASE WHEN v_unowned > 0 THEN format(', %s of no wiring', v_unowned) END),
-                               CASE WHEN v_unowned = 0 THEN 'pgscore retry rescores them'
+                               CASE WHEN NOT has_table_privilege(coalesce(nullif(current_setting('role'), 'none'),
+                                                                          session_user),
+                                                                 'pgscore.error_queue', 'SELECT')
+                                    THEN ' (as pgscore_app or pgscore_admin, or pgscore status run as one: '
+                                         'this role may not read it, its reasons may name keys)' END,
+                               CASE WHEN v_unowned = 0 AND v_left = 0 THEN 'pgscore retry rescores them'
                                     ELSE concat_ws('; ',
-                                        CASE WHEN v_n > v_unowned THEN 'pgscore retry rescores those of a wiring' END,
+                                        CASE WHEN v_n > v_unowned + v_left
+                                             THEN 'pgscore retry rescores those of a wiring' END,
+                                        CASE WHEN v_left > 0 THEN format(
+                                            '%s of a wiring were queued for its profile table renamed since, another '
+                                            'made under its name, which pgscore retry leaves: pgscore status gives '
+                                            'the UPDATE that hands them to the table of the name (a copy of it), or '
+                                            'the DELETE', v_left) END,
                                         CASE WHEN v_unowned > v_gone + v_renamed + v_remade THEN format(
                                             '%s of no wiring wait for the next attach_rescoring of their profile '
                                             'table', v_unowned - v_gone - v_renamed - v_remade) END,

@@ -191,18 +191,26 @@ BEGIN
     INSERT INTO pgscore.outcome_version_matches (outcome_id, model_id, predicted_at, score, label)
     SELECT v_id, u.model_id, u.logged_at, u.score, u.label
       FROM unnest(v_models, v_times, v_scores, v_labels) AS u(model_id, logged_at, score, label);
-    IF v_judged.model_id IS NULL AND v_models IS NOT NULL THEN
+    -- (0173) each of the two NOTICEs below once a transaction, as 0167's of an outcome ahead (the transaction's id
+    -- in the session's setting pgscore.outcome_unjudged_noted): 20,000 outcomes of keys never scored recorded by one
+    -- statement gave 20,000 NOTICEs
+    IF v_judged.model_id IS NOT NULL
+       OR current_setting('pgscore.outcome_unjudged_noted', true) IS NOT DISTINCT FROM pg_current_xact_id()::text THEN
+        RETURN v_id;
+    END IF;
+    PERFORM set_config('pgscore.outcome_unjudged_noted', pg_current_xact_id()::text, false);
+    IF v_models IS NOT NULL THEN
         -- only versions scored in shadow logged one by then: the outcome judges theirs, per version (it said that
         -- no prediction was logged)
         RAISE NOTICE 'pgscore.record_outcome: no served prediction of % for entity % was logged at or before %: only version% % scored it, in shadow',
                 quote_literal(p_model), quote_literal(p_entity_key), p_observed_at, CASE WHEN cardinality(v_models) > 1 THEN 's' ELSE '' END,
                 (SELECT string_agg(m.version::text, ', ' ORDER BY m.version) FROM pgscore.models m
                   WHERE m.model_id = ANY (v_models))
-            USING DETAIL = 'The outcome is kept and judges the shadow''s prediction per version (pgscore.outcome_version_matches, read by pgscore.realised_performance_by_version); it judges no served prediction, so pgscore.outcome_matches shows it unmatched and realised_performance leaves it out, until pgscore.refresh_monitoring finds a served one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit).';
-    ELSIF v_judged.model_id IS NULL THEN
+            USING DETAIL = 'The outcome is kept and judges the shadow''s prediction per version (pgscore.outcome_version_matches, read by pgscore.realised_performance_by_version); it judges no served prediction, so pgscore.outcome_matches shows it unmatched and realised_performance leaves it out, until pgscore.refresh_monitoring finds a served one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit). This is noted once a transaction: the outcomes this transaction records later that judge no served prediction are recorded without it (pgscore.outcome_matches lists them).';
+    ELSE
         RAISE NOTICE 'pgscore.record_outcome: no prediction of % for entity % was logged at or before %', quote_literal(p_model),
                 quote_literal(p_entity_key), p_observed_at
-            USING DETAIL = 'The outcome is kept; it judges no prediction and pgscore.outcome_matches shows it unmatched, until pgscore.refresh_monitoring finds one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit).';
+            USING DETAIL = 'The outcome is kept; it judges no prediction and pgscore.outcome_matches shows it unmatched, until pgscore.refresh_monitoring finds one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit). This is noted once a transaction: the outcomes this transaction records later that judge no prediction are recorded without it (pgscore.outcome_matches lists them).';
     END IF;
     RETURN v_id;
 END

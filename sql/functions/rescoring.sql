@@ -236,7 +236,7 @@ BEGIN
     END IF;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.forget_rescoring(bigint) IS 'Remove a wiring whose trigger is gone (its event table dropped, or the trigger dropped by hand); queued errors stay, without their wiring, unless their profile table is gone too (deleted, with a WARNING); replicated events held back for it are deleted, uncounted, with a WARNING';
+COMMENT ON FUNCTION pgscore.forget_rescoring(bigint) IS 'Remove a wiring whose trigger is gone (its event table dropped, or the trigger dropped by hand); queued errors stay, without their wiring, unless their profile table is gone too (deleted, with a WARNING); those queued for a profile table renamed since stay, by the OID they keep, for an attach_rescoring of it under its new name (a NOTICE names it); replicated events held back for it are deleted, uncounted, with a WARNING';
 
 CREATE FUNCTION pgscore.rescore_events()
 RETURNS trigger

@@ -51,6 +51,6 @@ ALTER TABLE pgscore.error_queue
     ADD COLUMN profile_oid oid,
     ADD COLUMN queue_oid oid NOT NULL DEFAULT 'pgscore.error_queue'::pg_catalog.regclass,
     ADD COLUMN queue_system bigint NOT NULL DEFAULT (pg_catalog.pg_control_system()).system_identifier;
-COMMENT ON COLUMN pgscore.error_queue.profile_oid IS 'The OID of the profile table the row was queued for (NULL: none found by its name then); retry_failed and attach_rescoring pass the row on only to that table, not to another made later under its name';
+COMMENT ON COLUMN pgscore.error_queue.profile_oid IS 'The OID of the profile table the row was queued for (NULL: none found by its name then); retry_failed and attach_rescoring pass the row on only to that table, not to another made later under its name, but for a live wiring''s rows of a table dropped since (a copy swapped in for it), which retry_failed hands over to the table now of its name, with a WARNING';
 COMMENT ON COLUMN pgscore.error_queue.queue_oid IS 'The OID of pgscore.error_queue where the row was queued: another (a dump restored, whose OIDs are all new) means profile_oid is of another database, and the row is matched by its profile table''s name';
 COMMENT ON COLUMN pgscore.error_queue.queue_system IS 'The system identifier of the cluster where the row was queued (pg_control_system()): another (a dump restored into another cluster, which may give pgscore.error_queue the OID it had) means profile_oid is of another database, as for queue_oid';

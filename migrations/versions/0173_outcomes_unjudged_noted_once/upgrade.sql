@@ -1,0 +1,705 @@
+-- 0169 to 0173: record_outcome notes an outcome that judges no prediction (none logged, or only a shadow's) once a
+-- transaction, not once a row (20,000 outcomes of keys never scored gave 20,000 NOTICEs), as 0167's outcome ahead;
+-- forget_rescoring's COMMENT names the rows it keeps for a profile table renamed since (session 67), and
+-- error_queue.profile_oid's the rows retry_failed hands over to a copy swapped in for a dropped table (session 68);
+-- health()'s error_queue check counts the rows without a SQLSTATE as a group, as pgscore status does (it named a
+-- smaller group's code where theirs was the largest), tells a role that may not read pgscore.error_queue who may,
+-- and no longer says that pgscore retry rescores the rows of a wiring it leaves (its profile table renamed since)
+
+CREATE OR REPLACE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcome text,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER  -- the app records outcomes only through here
+SET search_path = pg_catalog, pg_temp
+-- (migration 0113) a regressor's number is stored as to_jsonb gives it, which writes float8 as the session's
+-- extra_float_digits says: at 0, float8's largest was stored as 1.79769313486232e+308, past float8's range, and
+-- every model's realised-performance views failed reading it (22003); 0.1 + 0.2 as 0.3. At 3, the float8 itself
+SET extra_float_digits = 3
+AS $fn$
+DECLARE
+    v_task    text;
+    v_classes jsonb;
+    v_value   jsonb;
+    v_num     float8;
+    -- the outcome without the spaces around it (since 0005: an outcome read from a text export or typed into a
+    -- form carries them, and a number is read so by float8's input anyway); a class is stored as the model has it
+    v_text    text := btrim(p_outcome);
+    v_near    text;
+    v_id      bigint;
+    v_models  bigint[];
+    v_times   timestamptz[];
+    v_scores  float8[];
+    v_labels  text[];
+    v_judged  record;
+BEGIN
+    IF p_model IS NULL OR p_entity_key IS NULL OR p_outcome IS NULL OR p_observed_at IS NULL THEN
+        RAISE EXCEPTION 'pgscore.record_outcome: % must not be NULL',
+            CASE WHEN p_model IS NULL THEN 'the model' WHEN p_entity_key IS NULL THEN 'the entity key'
+                 WHEN p_outcome IS NULL THEN 'the outcome' ELSE 'observed_at' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- (0154) a standby, or a read-only transaction, refuses its writes: said so, with where to run it (it was
+    -- PostgreSQL's bare 25006, no hint, quoting this function's statement: trial hT17 of session 64)
+    IF current_setting('transaction_read_only') = 'on' THEN
+        PERFORM pgscore.refuse_read_only('pgscore.record_outcome writes pgscore.outcomes');
+    END IF;
+    -- an outcome judges the newest prediction logged by observed_at: at infinity (a sentinel date) it would
+    -- judge each newer prediction in turn, for ever (migration 0035)
+    IF NOT isfinite(p_observed_at) THEN
+        RAISE EXCEPTION 'pgscore.record_outcome: observed_at % is not a point in time', p_observed_at
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'give when the outcome was observed (now() when it is not known); an outcome observed at infinity would judge every newer prediction of the entity in turn';
+    END IF;
+    -- (0159) more than 15 minutes ahead, not a day: a `timestamp` in UTC (an event's created_at) given from a
+    -- session west of UTC is read as its wall clock, hours ahead, and judged the predictions logged until then,
+    -- silently (trial T21); the hint names the session's zone
+    -- (0167) once a transaction, not once a row: 20,000 outcomes an hour ahead recorded by one statement gave
+    -- 20,000 NOTICEs (23.5 s against 19.1 s); the transaction's id kept in a setting of the session (a SET LOCAL
+    -- would end with this function's SET clauses; one rolled back is noted again). The hint says "if": PostgreSQL
+    -- casts a `timestamp` argument to timestamptz before the call, so which the caller passed cannot be told here
+    IF p_observed_at > now() + interval '15 minutes' THEN
+        IF current_setting('pgscore.outcome_ahead_noted', true) IS DISTINCT FROM pg_current_xact_id()::text THEN
+            PERFORM set_config('pgscore.outcome_ahead_noted', pg_current_xact_id()::text, false);
+            RAISE NOTICE 'pgscore.record_outcome: observed_at % is in the future', p_observed_at
+                USING DETAIL = format('It is %s minute(s) ahead of now(). The outcome judges the newest prediction of the entity logged by then: until then each refresh_monitoring pairs it with any newer one, of whichever version is live. This is noted once a transaction: the outcomes this transaction records later, ahead or not, are recorded without it.',
+                                      floor(extract(epoch FROM p_observed_at - now()) / 60)),
+                      HINT = format('if observed_at was a timestamp without time zone, PostgreSQL read it in this session''s TimeZone (%s) before the call (which type the caller passed cannot be told here): give one in UTC as created_at AT TIME ZONE ''UTC'' (the zone its values are in); if it was a timestamptz, the clock or the source that wrote it is ahead', current_setting('TimeZone'));
+        END IF;
+    END IF;
+    -- the live version decides what an outcome must look like; a retired model, its newest version
+    SELECT m.task, m.classes INTO v_task, v_classes
+      FROM pgscore.models m
+      LEFT JOIN pgscore.live_models l ON l.model_id = m.model_id
+     WHERE m.name = p_model
+     ORDER BY l.model_id IS NOT NULL DESC, m.version DESC
+     LIMIT 1;
+    IF NOT FOUND THEN
+        -- (migration 0120: in scoring's words, with its hint; it said "model 'teir' does not exist")
+        RAISE EXCEPTION 'pgscore.record_outcome: there is no model %', quote_literal(p_model)
+            USING ERRCODE = 'undefined_object', HINT = pgscore.model_name_hint(p_model);
+    END IF;
+    IF v_task = 'regression' THEN
+        BEGIN
+            v_num := v_text::float8;
+        EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+            RAISE EXCEPTION 'pgscore.record_outcome: outcome % for regression model % is not a number', quote_literal(p_outcome),
+                  quote_literal(p_model)
+                USING ERRCODE = 'invalid_text_representation';
+        END;
+        IF v_num IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8) THEN
+            RAISE EXCEPTION 'pgscore.record_outcome: outcome % for regression model % is not a finite number', v_num, quote_literal(p_model)
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        v_value := to_jsonb(v_num);
+    ELSE
+        -- one of the classes, by its text or (for numeric classes) its value; true/false for 1/0 of a
+        -- binary classifier only (of classes 0..3, true read as 1 replaced a recorded 2 in the metrics). Its text
+        -- without the spaces around it, as since 0005, then as given where no class is that (migration
+        -- outcome_words: a class with spaces of its own, ' gold' from a CSV read without skipinitialspace, could not
+        -- be recorded; tried first, it took ' gold' where ' gold' had recorded the class gold of a model of both)
+        SELECT c INTO v_value
+          FROM jsonb_array_elements(v_classes) WITH ORDINALITY e(c, i)
+         WHERE c #>> '{}' IN (p_outcome, v_text)
+            -- ([.], not a backslash: a session with standard_conforming_strings off reads '\.' as '.')
+            OR (jsonb_typeof(c) = 'number' AND v_text ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+                AND (c #>> '{}')::numeric = v_text::numeric)
+            OR (v_task = 'binary' AND jsonb_typeof(c) = 'number' AND lower(v_text) IN ('true', 'false')
+                AND (c #>> '{}')::numeric = CASE lower(v_text) WHEN 'true' THEN 1 ELSE 0 END)
+         ORDER BY c #>> '{}' = p_outcome AND p_outcome <> v_text, i
+         LIMIT 1;
+        IF v_value IS NULL THEN
+            -- one wording for every outcome that is no class (migration outcome_words: true for a multiclass model
+            -- said "is not one of its classes"); the hint names the class it differs from only in case or the spaces
+            -- around it ('Gold' for 'gold'), as a misspelt feature key's names the feature, or says what true and
+            -- false stand for; of two such, the one it differs from in case only ('Gold': gold, not ' gold')
+            SELECT c #>> '{}' INTO v_near
+              FROM jsonb_array_elements(v_classes) WITH ORDINALITY e(c, i)
+             WHERE lower(btrim(c #>> '{}')) = lower(v_text)
+             ORDER BY lower(c #>> '{}') = lower(p_outcome) DESC, lower(c #>> '{}') = lower(v_text) DESC, i
+             LIMIT 1;
+            -- (the DETAIL quotes a class with spaces around it, as the hint does: ' gold' and gold read as one)
+            IF v_near IS NULL AND NOT (lower(v_text) IN ('true', 'false') AND v_task <> 'binary') THEN
+                RAISE EXCEPTION 'pgscore.record_outcome: outcome % is not a class of % model %', quote_literal(p_outcome),
+                      v_task, quote_literal(p_model)
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = format('classes: %s', (SELECT string_agg(CASE WHEN c #>> '{}' <> btrim(c #>> '{}') THEN quote_literal(c #>> '{}') ELSE c #>> '{}' END, ', ')
+                                                            FROM jsonb_array_elements(v_classes) c));
+            END IF;
+            RAISE EXCEPTION 'pgscore.record_outcome: outcome % is not a class of % model %', quote_literal(p_outcome), v_task,
+                  quote_literal(p_model)
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('classes: %s', (SELECT string_agg(CASE WHEN c #>> '{}' <> btrim(c #>> '{}') THEN quote_literal(c #>> '{}') ELSE c #>> '{}' END, ', ')
+                                                            FROM jsonb_array_elements(v_classes) c)),
+                      HINT = CASE WHEN v_near IS NOT NULL THEN format('a typo for %s?', quote_literal(v_near))
+                                  ELSE 'true and false stand for the classes 1 and 0 of a binary classifier only: give the class' END;
+        END IF;
+    END IF;
+    -- the prediction it judges, kept with it (pgscore.match_outcomes finds it for a prediction logged later).
+    -- Both reads take the entity's predictions by the entity's index alone and pick the model's among them
+    -- (migration 0116): joined by model_id, a partition never analysed (the nightly scoring's, before
+    -- autovacuum analyses it) was read by the (model_id, logged_at) index, every row of the model filtered by
+    -- entity, where the planner could not tell the two indexes apart: ~60 ms a call at 100,000 rows, ~0.3 ms
+    -- analysed (docs/performance.md). Here the join's `l.model_id + 0` is no condition of that index, so the
+    -- entity's index is walked from p_observed_at back and the walk stops at the model's first row: an
+    -- entity many models score is not read whole (a subquery with OFFSET 0 read and sorted all its rows).
+    -- The rows of one transaction share logged_at: the last of them is its last statement's (statement_at),
+    -- then the one written last in it (the command, cmin; then the physical order, for rows one COPY restored)
+    -- (migration 0144: the newest by logged_at alone was any of them)
+    -- (statement_at read by jsonpath, silently: a cause's statement_at that is no time, which a role that may
+    -- INSERT log rows can write, sorts as none; a cast raised on it, and stopped every refresh: review r8)
+    SELECT l.model_id, l.logged_at, l.score, l.label INTO v_judged
+      FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id = l.model_id + 0
+     WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at AND m.name = p_model
+       AND l.source <> 'shadow'  -- (a shadow's prediction was never served)
+     ORDER BY l.logged_at DESC, (jsonb_path_query_first(l.cause, '$.statement_at.datetime()', '{}', true) #>> '{}')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC
+     LIMIT 1;
+    -- the prediction each version of the model made of the entity last by then, served or in shadow, kept in
+    -- outcome_version_matches (pgscore.match_outcomes finds them for a prediction logged later); of one
+    -- transaction's, its last statement's, as above (a live and a shadow version each judged on the same one)
+    SELECT array_agg(p.model_id), array_agg(p.logged_at), array_agg(p.score), array_agg(p.label)
+      INTO v_models, v_times, v_scores, v_labels
+      FROM (SELECT DISTINCT ON (l.model_id) l.model_id, l.logged_at, l.score, l.label
+              FROM (SELECT l.model_id, l.logged_at, l.score, l.label, l.cause, l.cmin, l.ctid
+                      FROM pgscore.prediction_log l
+                     WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at
+                    OFFSET 0) l
+              JOIN pgscore.models m ON m.model_id = l.model_id
+             WHERE m.name = p_model
+             ORDER BY l.model_id, l.logged_at DESC, (jsonb_path_query_first(l.cause, '$.statement_at.datetime()', '{}', true) #>> '{}')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC) p;
+    -- recorded_by: the caller's role (this function runs as pgscore's owner, whom current_user names;
+    -- before migration 0037 every outcome was recorded by it)
+    INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at, judged_model_id, predicted_at,
+                                  judged_score, judged_label, judged_at, recorded_by, versions_judged_at)
+    VALUES (p_model, p_entity_key, v_value, p_observed_at, v_judged.model_id, v_judged.logged_at, v_judged.score,
+            v_judged.label, now(),
+            -- the role the caller acts as: SET ROLE's (a pooled login that takes each user's role), else its login
+            coalesce(nullif(current_setting('role'), 'none'), session_user), now())
+    RETURNING outcome_id INTO v_id;
+    INSERT INTO pgscore.outcome_version_matches (outcome_id, model_id, predicted_at, score, label)
+    SELECT v_id, u.model_id, u.logged_at, u.score, u.label
+      FROM unnest(v_models, v_times, v_scores, v_labels) AS u(model_id, logged_at, score, label);
+    -- (0173) each of the two NOTICEs below once a transaction, as 0167's of an outcome ahead (the transaction's id
+    -- in the session's setting pgscore.outcome_unjudged_noted): 20,000 outcomes of keys never scored recorded by one
+    -- statement gave 20,000 NOTICEs
+    IF v_judged.model_id IS NOT NULL
+       OR current_setting('pgscore.outcome_unjudged_noted', true) IS NOT DISTINCT FROM pg_current_xact_id()::text THEN
+        RETURN v_id;
+    END IF;
+    PERFORM set_config('pgscore.outcome_unjudged_noted', pg_current_xact_id()::text, false);
+    IF v_models IS NOT NULL THEN
+        -- only versions scored in shadow logged one by then: the outcome judges theirs, per version (it said that
+        -- no prediction was logged)
+        RAISE NOTICE 'pgscore.record_outcome: no served prediction of % for entity % was logged at or before %: only version% % scored it, in shadow',
+                quote_literal(p_model), quote_literal(p_entity_key), p_observed_at, CASE WHEN cardinality(v_models) > 1 THEN 's' ELSE '' END,
+                (SELECT string_agg(m.version::text, ', ' ORDER BY m.version) FROM pgscore.models m
+                  WHERE m.model_id = ANY (v_models))
+            USING DETAIL = 'The outcome is kept and judges the shadow''s prediction per version (pgscore.outcome_version_matches, read by pgscore.realised_performance_by_version); it judges no served prediction, so pgscore.outcome_matches shows it unmatched and realised_performance leaves it out, until pgscore.refresh_monitoring finds a served one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit). This is noted once a transaction: the outcomes this transaction records later that judge no served prediction are recorded without it (pgscore.outcome_matches lists them).';
+    ELSE
+        RAISE NOTICE 'pgscore.record_outcome: no prediction of % for entity % was logged at or before %', quote_literal(p_model),
+                quote_literal(p_entity_key), p_observed_at
+            USING DETAIL = 'The outcome is kept; it judges no prediction and pgscore.outcome_matches shows it unmatched, until pgscore.refresh_monitoring finds one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit). This is noted once a transaction: the outcomes this transaction records later that judge no prediction are recorded without it (pgscore.outcome_matches lists them).';
+    END IF;
+    RETURN v_id;
+END
+$fn$;
+
+COMMENT ON FUNCTION pgscore.forget_rescoring(bigint) IS 'Remove a wiring whose trigger is gone (its event table dropped, or the trigger dropped by hand); queued errors stay, without their wiring, unless their profile table is gone too (deleted, with a WARNING); those queued for a profile table renamed since stay, by the OID they keep, for an attach_rescoring of it under its new name (a NOTICE names it); replicated events held back for it are deleted, uncounted, with a WARNING';
+COMMENT ON COLUMN pgscore.error_queue.profile_oid IS 'The OID of the profile table the row was queued for (NULL: none found by its name then); retry_failed and attach_rescoring pass the row on only to that table, not to another made later under its name, but for a live wiring''s rows of a table dropped since (a copy swapped in for it), which retry_failed hands over to the table now of its name, with a WARNING';
+
+CREATE OR REPLACE FUNCTION pgscore.health(p_models text[])
+RETURNS TABLE (check_name text, state text, value float8, detail text)
+LANGUAGE plpgsql
+STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- (0159) the ages in its details in one style, a probe's text whatever the caller's IntervalStyle: they said
+-- 'last refresh PT1M21S ago' under a role's iso_8601, '@ 13 secs ago' under postgres_verbose (trial T21); and its
+-- days in ISO whatever the caller's DateStyle: 'daily partitions until 14.12.2026 (UTC)' under German, '14/12/2026'
+-- under 'SQL, DMY' (review r5)
+SET IntervalStyle = 'postgres'
+SET DateStyle = 'ISO, YMD'
+AS $fn$
+DECLARE
+    v_unknown text;
+    v_receiving boolean;
+    v_behind boolean;
+    v_lag interval;
+    v_delay interval;
+    v_now timestamptz := now();
+    v_today date := (now() AT TIME ZONE 'UTC')::date;
+    v_live integer;
+    v_refreshed timestamptz;
+    v_age float8;
+    v_n bigint;
+    v_oldest timestamptz;
+    v_tries integer;
+    v_unowned bigint;
+    v_gone bigint;
+    v_remade bigint;
+    v_renamed bigint;
+    v_sqlstate text;
+    v_left bigint;
+    v_sqlstate_n bigint;
+    v_subs bigint;
+    v_copies text;
+    v_wired boolean;
+    v_registry boolean;
+    v_list text;
+    v_last date;
+    v_has_today boolean;
+    v_has_tomorrow boolean;
+    v_alert integer;
+    v_warn integer;
+BEGIN
+    -- (0153) the checks of some models alone (a pipeline's probe of its own model: another team's alerts failed
+    -- it): the wirings, queued profiles, shadow failures and alerts of these names; the refresh, the log's
+    -- partitions and the standby are the database's. A name of no model is an error, not an ok
+    IF p_models IS NOT NULL THEN
+        SELECT string_agg(quote_nullable(n), ', ' ORDER BY n) INTO v_unknown  -- (a NULL too: it names none)
+          FROM unnest(p_models) AS n
+         WHERE n IS NULL OR NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = n);
+        IF v_unknown IS NOT NULL OR cardinality(p_models) = 0 THEN
+            RAISE EXCEPTION 'pgscore.health: no model named %', coalesce(v_unknown, '(an empty list)')
+                USING ERRCODE = 'undefined_object',
+                      HINT = 'list the models with: SELECT DISTINCT name FROM pgscore.model_versions (pgscore models); '
+                             'pgscore.health() checks them all';
+        END IF;
+    END IF;
+    -- the monitoring: refresh_monitoring() stores the alerts and rolls the log up (docs: every 5 minutes)
+    SELECT count(*) INTO v_live FROM pgscore.live_models WHERE p_models IS NULL OR name = ANY (p_models);
+    SELECT s.refreshed_at INTO v_refreshed FROM pgscore.monitoring_state s;
+    v_age := extract(epoch FROM v_now - v_refreshed);
+    check_name := 'monitoring_refresh';
+    value := v_age;
+    IF NOT FOUND THEN  -- (0145) a partial restore left the table empty: the next refresh puts the row back
+        state := 'warn';
+        detail := 'pgscore.monitoring_state has no row (a partial restore?): no alert is stored, and the drift views '
+                  'read the whole log, until SELECT FROM pgscore.refresh_monitoring() puts it back (it rolls the log '
+                  'up again); schedule it every 5 minutes';
+    ELSIF v_refreshed IS NULL THEN
+        state := CASE WHEN v_live > 0 THEN 'warn' ELSE 'ok' END;
+        detail := 'never refreshed' || CASE WHEN v_live > 0 THEN ': no alert is stored, and the drift views read the '
+                  'whole log; schedule SELECT FROM pgscore.refresh_monitoring() every 5 minutes' ELSE ' (no live model)'
+                  END;
+    ELSE
+        state := CASE WHEN v_age > 3600 THEN 'fail' WHEN v_age > 600 THEN 'warn' ELSE 'ok' END;
+        detail := format('last refresh %s ago (%s)', date_trunc('second', v_now - v_refreshed),
+                         to_char(v_refreshed AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'))
+                  || CASE WHEN state <> 'ok' THEN '; is the job running SELECT FROM pgscore.refresh_monitoring() '
+                          '(every 5 minutes) failing or stopped?' ELSE '' END;
+    END IF;
+    RETURN NEXT;
+
+    -- profiles the rescoring trigger could not score: their events committed, their scores wait for a retry
+    -- (0157) those of no wiring wait for an attach_rescoring of their profile table, and those whose profile table
+    -- is gone (a tenant's schema dropped) for nothing: retry rescores neither, as the detail said of them all
+    -- (session 67, h7) those of no wiring whose profile table's name is gone but that were queued in this database
+    -- for a table there still (by its OID): renamed away, its attach_rescoring under the new name takes them over
+    -- (they were counted as of a table that no longer exists: "nothing can rescore them")
+    SELECT count(*), min(q.first_failed_at), max(q.attempts), count(*) FILTER (WHERE q.rescoring_id IS NULL),
+           count(*) FILTER (WHERE q.rescoring_id IS NULL AND to_regclass(q.profile_table) IS NULL
+                              AND NOT (q.profile_oid IS NOT NULL
+                                       AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
+                                       AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
+                                       AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid))),
+           count(*) FILTER (WHERE q.rescoring_id IS NULL AND to_regclass(q.profile_table) IS NULL
+                              AND q.profile_oid IS NOT NULL
+                              AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
+                              AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
+                              AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid)),
+           -- (0160, session 66 review r4) those of no wiring queued in this database for a profile table dropped
+           -- since, another made under its name: its next attach_rescoring deletes them (they said they waited for
+           -- it); a row queued before 0160 keeps no OID (NULL), one of a restored dump another queue's: by name
+           count(*) FILTER (WHERE q.rescoring_id IS NULL AND to_regclass(q.profile_table) IS NOT NULL
+                              AND q.profile_oid IS NOT NULL
+                              AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
+                              AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
+                              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid))
+           -- (0173) those of a wiring queued in this database for its profile table renamed since, another made under
+           -- its name: retry_failed leaves them (they were said to be rescored by pgscore retry)
+           , count(*) FILTER (WHERE q.rescoring_id IS NOT NULL AND q.profile_oid IS NOT NULL
+                                AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
+                                AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
+                                AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid)
+                                AND q.profile_oid IS DISTINCT FROM (SELECT to_regclass(r.profile_table)::oid
+                                                                      FROM pgscore.rescoring r
+                                                                     WHERE r.rescoring_id = q.rescoring_id))
+      INTO v_n, v_oldest, v_tries, v_unowned, v_gone, v_renamed, v_remade, v_left FROM pgscore.error_queue q
+     WHERE p_models IS NULL
+        OR EXISTS (SELECT 1 FROM pgscore.rescoring r
+                    WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models));
+    -- (0165, session 67 trial T23) the SQLSTATE most of them share, and how many: 572 profiles queued by a full disk
+    -- said how many waited, not why (53100); a code, not the reason's text, which this function never returns
+    -- (0173) the rows without a SQLSTATE are a group too, as pgscore status counts them: where they were the
+    -- largest, this named a smaller group's code as the one most share, and status another
+    SELECT q.sqlstate, count(*) INTO v_sqlstate, v_sqlstate_n FROM pgscore.error_queue q
+     WHERE p_models IS NULL
+        OR EXISTS (SELECT 1 FROM pgscore.rescoring r
+                    WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models))
+     GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1;
+    check_name := 'error_queue';
+    value := v_n;
+    state := CASE WHEN v_n = 0 THEN 'ok' WHEN v_now - v_oldest > interval '1 hour' THEN 'fail' ELSE 'warn' END;
+    detail := CASE WHEN v_n = 0 THEN 'no profile waits'
+                   -- (0173) the caller that may not read the queue (pgscore_reader: its reasons may name keys)
+                   -- is told who may (this function runs as its owner: the caller's role is SET ROLE's, or the login)
+                   ELSE format('%s profile(s) wait, the oldest since %s (%s ago), the most tried %s time(s)%s: '
+                               'SELECT * FROM pgscore.error_queue for why%s; %s', v_n,
+                               to_char(v_oldest AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'),
+                               date_trunc('second', v_now - v_oldest), v_tries,
+                               concat(CASE WHEN v_sqlstate_n IS NOT NULL
+                                           THEN format(', %s with %s', v_sqlstate_n,
+                                                       coalesce('SQLSTATE ' || v_sqlstate, 'no SQLSTATE')) END,
+                                      CASE WHEN v_unowned > 0 THEN format(', %s of no wiring', v_unowned) END),
+                               CASE WHEN NOT has_table_privilege(coalesce(nullif(current_setting('role'), 'none'),
+                                                                          session_user),
+                                                                 'pgscore.error_queue', 'SELECT')
+                                    THEN ' (as pgscore_app or pgscore_admin, or pgscore status run as one: '
+                                         'this role may not read it, its reasons may name keys)' END,
+                               CASE WHEN v_unowned = 0 AND v_left = 0 THEN 'pgscore retry rescores them'
+                                    ELSE concat_ws('; ',
+                                        CASE WHEN v_n > v_unowned + v_left
+                                             THEN 'pgscore retry rescores those of a wiring' END,
+                                        CASE WHEN v_left > 0 THEN format(
+                                            '%s of a wiring were queued for its profile table renamed since, another '
+                                            'made under its name, which pgscore retry leaves: pgscore status gives '
+                                            'the UPDATE that hands them to the table of the name (a copy of it), or '
+                                            'the DELETE', v_left) END,
+                                        CASE WHEN v_unowned > v_gone + v_renamed + v_remade THEN format(
+                                            '%s of no wiring wait for the next attach_rescoring of their profile '
+                                            'table', v_unowned - v_gone - v_renamed - v_remade) END,
+                                        CASE WHEN v_renamed > 0 THEN format(
+                                            '%s of no wiring were queued for a profile table renamed since: the next '
+                                            'attach_rescoring of it under its new name takes them over (pgscore '
+                                            'status names it)', v_renamed) END,
+                                        CASE WHEN v_remade > 0 THEN format(
+                                            '%s of no wiring were queued for a profile table dropped since, another '
+                                            'made under its name: nothing can rescore them, the next '
+                                            'attach_rescoring of that table deletes them; pgscore status gives the '
+                                            'DELETE that clears them', v_remade) END,
+                                        CASE WHEN v_gone > 0 THEN format(
+                                            '%s of no wiring name a profile table that no longer exists: nothing can '
+                                            'rescore them, pgscore status gives the DELETE that clears them', v_gone)
+                                            END) END) END;
+    RETURN NEXT;
+
+    -- wirings that do not rescore: no live version of their model, a table or the trigger gone or disabled
+    WITH w AS (
+        SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.strict,
+               to_regclass(r.event_table) AS events, to_regclass(r.profile_table) AS profiles,
+               NOT EXISTS (SELECT 1 FROM pgscore.live_models l WHERE l.name = r.model_name) AS no_live,
+               r.trigger_name, r.replication_trigger
+          FROM pgscore.rescoring r
+         WHERE p_models IS NULL OR r.model_name = ANY (p_models)),
+    why AS (
+        SELECT w.rescoring_id, w.event_table, w.profile_table, w.model_name, w.strict,
+               concat_ws(', ',
+                   CASE WHEN w.events IS NULL THEN 'the event table is gone (renamed or dropped)' END,
+                   CASE WHEN w.profiles IS NULL THEN 'the profile table is gone (renamed or dropped)' END,
+                   CASE WHEN w.events IS NOT NULL AND NOT EXISTS (
+                            SELECT 1 FROM pg_catalog.pg_trigger t
+                             WHERE t.tgrelid = w.events AND t.tgname = w.trigger_name AND t.tgenabled IN ('O', 'A'))
+                        THEN 'its trigger is dropped or disabled' END,
+                   CASE WHEN w.no_live THEN format('model %s has no live version', quote_literal(w.model_name)) END,
+                   -- (0158) the rows a subscription applies fire the wiring's triggers for replicated rows alone,
+                   -- enabled REPLICA (pgscore status said NOT RESCORING where this check said ok)
+                   CASE WHEN w.events IS NOT NULL AND w.replication_trigger IS NOT NULL AND NOT EXISTS (
+                            SELECT 1 FROM pg_catalog.pg_trigger t
+                             WHERE t.tgrelid = w.events AND t.tgname = w.replication_trigger AND t.tgenabled = 'R'
+                               AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure)
+                        THEN 'its row trigger for replicated rows is dropped, disabled or enabled for local sessions'
+                        END,
+                   CASE WHEN w.events IS NOT NULL AND EXISTS (
+                            SELECT 1 FROM pg_catalog.pg_trigger t
+                             WHERE t.tgrelid = w.events AND t.tgname = w.replication_trigger AND t.tgnargs > 1
+                               AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure)
+                         AND NOT EXISTS (
+                            SELECT 1 FROM pg_catalog.pg_trigger t
+                             WHERE t.tgrelid = w.events AND t.tgname = w.replication_trigger || '_commit'
+                               AND t.tgenabled = 'R' AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure)
+                        THEN 'its commit trigger for replicated rows is dropped, disabled or enabled for local '
+                             'sessions (the rows staged are not rescored)' END,
+                   CASE WHEN w.events IS NOT NULL AND w.replication_trigger IS NULL AND EXISTS (
+                            SELECT 1 FROM pg_catalog.pg_subscription_rel sr WHERE sr.srrelid = w.events)
+                        THEN 'a subscription writes its event table and it has no trigger for replicated rows (the '
+                             'rows replication applies fire no statement trigger)' END)
+                   AS reason
+          FROM w)
+    SELECT count(*),
+           string_agg(format('wiring %s: %s -> %s: %s%s', why.rescoring_id, why.event_table, why.profile_table,
+                             why.reason, CASE WHEN why.strict THEN ' (strict: its INSERTs fail)' ELSE '' END),
+                      '; ' ORDER BY why.rescoring_id)
+      INTO v_n, v_list
+      FROM why WHERE why.reason <> '';
+    check_name := 'rescoring';
+    value := v_n;
+    state := CASE WHEN v_n = 0 THEN 'ok' ELSE 'fail' END;
+    detail := CASE WHEN v_n = 0 THEN format('%s wiring(s), each rescoring', (SELECT count(*) FROM pgscore.rescoring r
+                                                                          WHERE p_models IS NULL
+                                                                             OR r.model_name = ANY (p_models)))
+                   ELSE v_list || ' (events are kept and their profiles queued; pgscore status says what fixes it)' END;
+    RETURN NEXT;
+
+    -- (0158) the subscriptions of logical replication that write a wired table (of these models) or one of
+    -- pgscore's own (a registry published from another database): disabled, their apply worker not running (it
+    -- exits at each error, a duplicate key or a column missing here, and the launcher starts it again after
+    -- wal_retrieve_retry_interval), or such a table's initial copy not done. Their events are not applied, so
+    -- their profiles are not rescored: the scores go stale with every check above ok. A copy that runs (its sync
+    -- worker copying, no copy error counted) is how each subscription starts, for as long as the table takes: said,
+    -- not warned of. A standby runs no worker (logical replication workers start once recovery ends): its check
+    -- leaves them to the primary's, and says what the catalogs it replays say (disabled; the events copied first)
+    WITH rel AS (
+        SELECT to_regclass(r.event_table) AS rel FROM pgscore.rescoring r
+         WHERE p_models IS NULL OR r.model_name = ANY (p_models)
+        UNION
+        SELECT to_regclass(r.profile_table) FROM pgscore.rescoring r
+         WHERE p_models IS NULL OR r.model_name = ANY (p_models)
+        UNION
+        SELECT c.oid FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = 'pgscore'::regnamespace AND c.relkind IN ('r', 'p')),
+    sub AS (
+        SELECT s.subname, s.subenabled, s.subdisableonerr,
+               EXISTS (SELECT 1 FROM pg_catalog.pg_stat_subscription a
+                        WHERE a.subid = s.oid AND a.relid IS NULL AND a.pid IS NOT NULL) AS applying,
+               -- a sync worker of its own copying, or every copy of these tables done but for the apply worker's
+               -- last step (s: synchronized, caught up by the apply worker)
+               EXISTS (SELECT 1 FROM pg_catalog.pg_stat_subscription a
+                        WHERE a.subid = s.oid AND a.relid IS NOT NULL AND a.pid IS NOT NULL)
+                 OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr
+                                 WHERE sr.srsubid = s.oid AND sr.srsubstate NOT IN ('r', 's')
+                                   AND sr.srrelid IN (SELECT rel.rel FROM rel)) AS syncing,
+               (SELECT string_agg(format('%s (%s)', sr.srrelid::regclass,
+                                         CASE sr.srsubstate WHEN 'i' THEN 'not started' WHEN 'd' THEN 'copying'
+                                              ELSE 'catching up' END), ', ' ORDER BY sr.srrelid::regclass::text)
+                  FROM pg_catalog.pg_subscription_rel sr
+                 WHERE sr.srsubid = s.oid AND sr.srsubstate <> 'r' AND sr.srrelid IN (SELECT rel.rel FROM rel))
+                   AS copying,
+               coalesce(st.apply_error_count, 0) AS apply_errors, coalesce(st.sync_error_count, 0) AS sync_errors,
+               -- a wired profile table still being copied while its events' copy is done: that copy's rescoring
+               -- created the missing profiles (p_missing_profile 'create'), on whose keys the profiles' copy fails
+               -- at every retry (a copy running beside it is waited for, not overtaken)
+               (SELECT string_agg(DISTINCT format('%s before %s', to_regclass(r.event_table),
+                                                  to_regclass(r.profile_table)), ', ')
+                  FROM pgscore.rescoring r
+                  JOIN pg_catalog.pg_subscription_rel sp
+                    -- (0166) not copied yet: once copied ('f', 's': the apply worker catching up) it fails no more
+                    ON sp.srsubid = s.oid AND sp.srrelid = to_regclass(r.profile_table) AND sp.srsubstate IN ('i', 'd')
+                  JOIN pg_catalog.pg_subscription_rel se
+                    ON se.srrelid = to_regclass(r.event_table) AND se.srsubstate = 'r'
+                 WHERE r.missing_profile = 'create' AND (p_models IS NULL OR r.model_name = ANY (p_models)))
+                   AS events_first,
+               -- (0166) an event table's copy that waits for its profiles': the row trigger for replicated rows fails
+               -- it until a subscription has copied the profile table, and PostgreSQL starts it again
+               (SELECT string_agg(DISTINCT format('%s for %s', to_regclass(r.event_table), to_regclass(r.profile_table)),
+                                  ', ')
+                  FROM pgscore.rescoring r
+                  JOIN pg_catalog.pg_subscription_rel se
+                    ON se.srsubid = s.oid AND se.srrelid = to_regclass(r.event_table) AND se.srsubstate IN ('i', 'd')
+                  JOIN pg_catalog.pg_subscription_rel sp
+                    ON sp.srrelid = to_regclass(r.profile_table) AND sp.srsubstate IN ('i', 'd')
+                 WHERE p_models IS NULL OR r.model_name = ANY (p_models)) AS waiting,
+               -- (0166) what its rows are: a wired table's, pgscore's own (a registry published from another database)
+               EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr JOIN pg_catalog.pg_class c ON c.oid = sr.srrelid
+                        WHERE sr.srsubid = s.oid AND c.relnamespace = 'pgscore'::regnamespace) AS registry,
+               EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr
+                        WHERE sr.srsubid = s.oid AND sr.srrelid IN (SELECT rel.rel FROM rel)
+                          AND sr.srrelid NOT IN (SELECT c.oid FROM pg_catalog.pg_class c
+                                                  WHERE c.relnamespace = 'pgscore'::regnamespace)) AS wired
+          FROM pg_catalog.pg_subscription s
+          LEFT JOIN pg_catalog.pg_stat_subscription_stats st ON st.subid = s.oid
+         WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())
+           AND EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr
+                        WHERE sr.srsubid = s.oid AND sr.srrelid IN (SELECT rel.rel FROM rel))),
+    why AS (
+        SELECT sub.subname, sub.copying, sub.registry, sub.wired,
+               concat_ws('; ',
+                   CASE WHEN NOT sub.subenabled
+                        THEN format('disabled: nothing it publishes is applied (ALTER SUBSCRIPTION %I ENABLE)',
+                                    sub.subname)
+                        WHEN NOT sub.applying AND NOT pg_is_in_recovery()
+                        THEN format('enabled, but its apply worker is not running: it stops at each error and '
+                                    'starts again (%s apply and %s copy errors counted in '
+                                    'pg_stat_subscription_stats; the server log says why)',
+                                    sub.apply_errors, sub.sync_errors) END,
+                   CASE WHEN sub.copying IS NOT NULL
+                         AND (NOT sub.subenabled
+                              OR NOT pg_is_in_recovery() AND (sub.sync_errors > 0 OR NOT sub.syncing OR NOT sub.applying))
+                        THEN format('the initial copy of %s is not done (%s copy errors counted%s)', sub.copying,
+                                    sub.sync_errors,
+                                    coalesce('; waiting for the profiles'' copy, ' || sub.waiting || ': pgscore fails '
+                                             'an event table''s copy until its profiles are copied, and '
+                                             -- (0166) disable_on_error: PostgreSQL disabled it at that error, no retry
+                                             || CASE WHEN NOT sub.subenabled AND sub.subdisableonerr AND sub.sync_errors > 0
+                                                     THEN format('disable_on_error = true disabled the subscription '
+                                                                 'at that error: ALTER SUBSCRIPTION %I SET '
+                                                                 '(disable_on_error = false), then ENABLE', sub.subname)
+                                                     ELSE 'PostgreSQL starts it again' END, '')) END,
+                   CASE WHEN sub.events_first IS NOT NULL
+                        THEN format('the events were copied first (%s): their rescoring created the missing '
+                                    'profiles, on whose keys the profiles'' copy fails at every retry; DROP '
+                                    'SUBSCRIPTION %I, TRUNCATE both tables and subscribe to the profiles first',
+                                    sub.events_first, sub.subname) END) AS reason
+          FROM sub)
+    SELECT count(*) FILTER (WHERE why.reason <> ''), count(*),
+           string_agg(format('subscription %I: %s', why.subname, why.reason), '; ' ORDER BY why.subname)
+               FILTER (WHERE why.reason <> ''),
+           string_agg(format('subscription %I: %s', why.subname, why.copying), '; ' ORDER BY why.subname)
+               FILTER (WHERE why.reason = '' AND why.copying IS NOT NULL),
+           coalesce(bool_or(why.wired) FILTER (WHERE why.reason <> ''), false),
+           coalesce(bool_or(why.registry) FILTER (WHERE why.reason <> ''), false)
+      INTO v_n, v_subs, v_list, v_copies, v_wired, v_registry
+      FROM why;
+    check_name := 'subscriptions';
+    value := v_n;
+    state := CASE WHEN v_n = 0 THEN 'ok' ELSE 'warn' END;
+    detail := CASE WHEN v_subs = 0 THEN 'no subscription writes a wired table or pgscore''s'
+                   WHEN v_n = 0 AND pg_is_in_recovery()
+                   THEN format('%s subscription(s) write wired tables or pgscore''s; a standby: their workers run on '
+                               'the primary (pgscore health there says whether they apply)', v_subs)
+                   WHEN v_n = 0 THEN format('%s subscription(s) write wired tables or pgscore''s, each applying',
+                                            v_subs) || coalesce('; initial copies running: ' || v_copies, '')
+                   -- (0166) what a stopped subscription of the registry means: the publisher's deploys do not come
+                   ELSE v_list || ': their rows are not applied, so '
+                        || coalesce(nullif(concat_ws(', and ',
+                                     CASE WHEN v_wired THEN 'their profiles are not rescored' END,
+                                     CASE WHEN v_registry
+                                          THEN 'the registry here lags the publisher''s (its deploys, activations and '
+                                               'rollbacks do not reach this server, which scores with the versions '
+                                               'live as of the last change applied)' END), ''),
+                                    'their profiles are not rescored')
+                        || ' (docs/operations.md, ''A fleet: events by logical replication'')' END;
+    RETURN NEXT;
+
+    -- versions scored in shadow that failed to score in the last day (counted since the shadow was set)
+    SELECT coalesce(sum(f.profiles), 0),
+           string_agg(format('%s v%s on %s: %s profile(s), the last %s (%s)', m.name, m.version, f.relation,
+                             f.profiles, to_char(f.last_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'),
+                             f.sqlstate), '; ' ORDER BY f.last_at DESC)
+      INTO v_n, v_list
+      FROM (SELECT s.model_id, s.relation, s.sqlstate, sum(s.profiles) AS profiles, max(s.last_at) AS last_at
+              FROM pgscore.shadow_failures s
+             GROUP BY 1, 2, 3 HAVING max(s.last_at) > v_now - interval '1 day') f
+      LEFT JOIN pgscore.models m ON m.model_id = f.model_id
+     WHERE p_models IS NULL OR m.name = ANY (p_models);
+    check_name := 'shadow_failures';
+    value := v_n;
+    state := CASE WHEN v_n = 0 THEN 'ok' ELSE 'warn' END;
+    detail := CASE WHEN v_n = 0 THEN 'no shadow failed to score in the last day'
+                   ELSE v_list || ' (pgscore status: why, and the pgscore shadow --off that stops it)' END;
+    RETURN NEXT;
+
+    -- the audit log's daily partitions (create_log_partitions, which pgscore maintain runs): a day without one
+    -- sends its rows to the default partition, which retention cannot drop by the day
+    WITH d AS (
+        SELECT to_date(substring(c.relname, '^prediction_log_([0-9]{8})$'), 'YYYYMMDD') AS day
+          FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = 'pgscore.prediction_log'::regclass)
+    SELECT max(d.day), coalesce(bool_or(d.day = v_today), false), coalesce(bool_or(d.day = v_today + 1), false)
+      INTO v_last, v_has_today, v_has_tomorrow FROM d;
+    check_name := 'log_partitions';
+    value := v_last - v_today;
+    state := CASE WHEN NOT v_has_today THEN 'fail' WHEN NOT v_has_tomorrow THEN 'warn' ELSE 'ok' END;
+    detail := CASE WHEN NOT v_has_today THEN format('no partition for today (%s UTC): its audit rows go to the '
+                                                    'default partition; run pgscore maintain (daily, from cron)', v_today)
+                   WHEN NOT v_has_tomorrow THEN format('no partition for tomorrow (%s UTC): run pgscore maintain (daily, '
+                                                       'from cron)', v_today + 1)
+                   ELSE format('daily partitions until %s (UTC), %s day(s) after today''s', v_last, v_last - v_today) END;
+    RETURN NEXT;
+
+    -- the live versions' alerts as the last refresh stored them (a condition: a metric of a feature, the score or
+    -- the performance at a level, in however many windows); one silenced in every window it fires in not counted
+    WITH c AS (
+        SELECT a.model, a.level
+          FROM pgscore.alert_state a
+         WHERE a.shadow IS NOT TRUE AND (p_models IS NULL OR a.model = ANY (p_models))
+         GROUP BY a.model, a.version, a.what, a.subject, a.metric, a.level
+        HAVING NOT bool_and(EXISTS (
+                   SELECT 1 FROM pgscore.alert_silences q
+                    WHERE q.model = a.model AND q.lifted_at IS NULL AND q.starts_at <= v_now AND q.ends_at > v_now
+                      AND (q.what IS NULL OR q.what = a.what) AND (q.subject IS NULL OR q.subject = a.subject)
+                      AND (q.metric IS NULL OR q.metric = a.metric)
+                      AND (q.window_name IS NULL OR q.window_name = a.window_name)
+                      AND (q.shadow IS NULL OR q.shadow = coalesce(a.shadow, false)))))
+    SELECT count(*) FILTER (WHERE c.level = 'alert'), count(*) FILTER (WHERE c.level = 'warn'),
+           (SELECT string_agg(format('%s: %s at alert, %s at warn', x.model, x.alert, x.warn), '; ' ORDER BY x.model)
+              FROM (SELECT c2.model, count(*) FILTER (WHERE c2.level = 'alert') AS alert,
+                           count(*) FILTER (WHERE c2.level = 'warn') AS warn
+                      FROM c AS c2 GROUP BY c2.model) x)
+      INTO v_alert, v_warn, v_list FROM c;
+    check_name := 'alerts';
+    value := v_alert;
+    state := CASE WHEN v_alert > 0 THEN 'fail' WHEN v_warn > 0 THEN 'warn' ELSE 'ok' END;
+    detail := CASE WHEN v_refreshed IS NULL THEN 'no refresh has stored any alert'
+                   WHEN v_alert + v_warn = 0 THEN 'no condition at warn or alert at the last refresh'
+                   ELSE format('conditions at the last refresh (%s): %s (details: pgscore drift --no-refresh)',
+                               to_char(v_refreshed AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'), v_list) END;
+    RETURN NEXT;
+
+    -- (0153) a hot standby: how far its replay is behind (nothing here writes: rescoring, refresh_monitoring and
+    -- maintain run on the primary, whose state the checks above read as replayed). A WAL receiver's pid is
+    -- visible to any role; the rest of pg_stat_wal_receiver is not, and is not needed
+    check_name := 'standby';
+    IF NOT pg_is_in_recovery() THEN
+        value := NULL;
+        state := 'ok';
+        detail := 'not a standby (not in recovery): this server takes the writes';
+    ELSE
+        v_receiving := EXISTS (SELECT 1 FROM pg_catalog.pg_stat_wal_receiver w WHERE w.pid IS NOT NULL);
+        -- behind: received WAL past the page the replay ended in (a receiver (re)starts at a page's boundary, so
+        -- a caught-up standby's receive LSN may lie at the end of that page, or before the replay's, not at it)
+        v_behind := pg_last_wal_receive_lsn() - pg_last_wal_replay_lsn()
+                    > (current_setting('wal_block_size')::numeric
+                       - (pg_last_wal_replay_lsn() - '0/0'::pg_lsn) % current_setting('wal_block_size')::numeric)
+                      % current_setting('wal_block_size')::numeric;
+        v_lag := v_now - pg_last_xact_replay_timestamp();
+        -- a standby delayed on purpose (recovery_min_apply_delay) is behind by that much: its lag is beyond it
+        SELECT s.setting::bigint * interval '1 ms' INTO v_delay  -- (its unit is the millisecond)
+          FROM pg_catalog.pg_settings s WHERE s.name = 'recovery_min_apply_delay';
+        value := CASE WHEN v_receiving AND v_behind IS NOT TRUE THEN 0
+                      WHEN v_lag IS NOT NULL THEN greatest(extract(epoch FROM v_lag - v_delay), 0) END;
+        state := CASE WHEN NOT v_receiving THEN 'warn' WHEN value > 1800 THEN 'fail' WHEN value > 60 THEN 'warn'
+                      WHEN value IS NULL THEN 'warn' ELSE 'ok' END;
+        detail := CASE WHEN NOT v_receiving
+                       THEN format('a standby with no WAL receiver: not streaming from the primary (replaying from an '
+                                   'archive, or the primary unreachable); its last replayed transaction committed %s '
+                                   'ago', coalesce(date_trunc('second', v_lag)::text, '(none since it started)'))
+                       WHEN v_behind IS NOT TRUE
+                       THEN 'a standby, streaming, its replay caught up with what it received'
+                       WHEN v_lag IS NULL
+                       THEN 'a standby, streaming, its replay behind what it received, no transaction replayed since '
+                            'it started'
+                       ELSE format('a standby, streaming, its replay %s behind the primary''s last transaction it '
+                                   'replayed%s (a query on it that conflicts with replay holds it back up to '
+                                   'max_standby_streaming_delay; so do the primary''s pgscore maintain days: '
+                                   'docs/sql.md, ''On a standby'')', date_trunc('second', v_lag),
+                                   CASE WHEN v_delay > interval '0' THEN format(', %s of it its recovery_min_apply_delay',
+                                                                                v_delay) ELSE '' END) END
+                  || '; writes (rescoring, refresh_monitoring, pgscore maintain, deploys) run on the primary';
+    END IF;
+    RETURN NEXT;
+END
+$fn$;
+
+-- (session 68) the wirings whose scored_at column is a timestamp without time zone, said once, at this upgrade:
+-- since session 67's code such a column is written as UTC's wall clock, and the times written before were each
+-- writing session's (docs/sql.md, attach_rescoring step 4: the one-off UPDATE); nothing is changed here, the zone
+-- they were written in being the admin's to say. A profile table this role may not look up: said, not failed on
+DO $do$
+DECLARE
+    v_list text;
+    v_n    integer;
+BEGIN
+    SELECT string_agg(format('%s.%s (wiring %s)', w.profile_table, quote_ident(w.scored_at_column), w.rescoring_id),
+                      ', ' ORDER BY w.rescoring_id), count(*)
+      INTO v_list, v_n
+      FROM pgscore.rescoring w
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.to_regclass(w.profile_table)
+                                    AND a.attname = w.scored_at_column AND NOT a.attisdropped
+     WHERE a.atttypid = 'pg_catalog.timestamp'::pg_catalog.regtype;
+    IF v_n > 0 THEN
+        RAISE WARNING 'pgscore 0173: % wiring(s) write a scored_at column of type timestamp (without time zone): %; since session 67 pgscore writes it as UTC''s wall clock, and the times written before were the wall clock of each writing session''s TimeZone', v_n, v_list
+            USING HINT = 'where the sessions that wrote them were of one zone, bring them to UTC once: UPDATE <profile table> SET scored_at = scored_at AT TIME ZONE ''<that zone>'' AT TIME ZONE ''UTC'' WHERE scored_at < <the time of the upgrade to session 67''s code, in UTC> (docs/sql.md, attach_rescoring step 4); or ALTER TABLE <profile table> ALTER COLUMN scored_at TYPE timestamptz USING scored_at AT TIME ZONE ''<that zone>''';
+    END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE WARNING 'pgscore 0173: the scored_at columns of the wirings were not checked (%): where one is a timestamp without time zone, its times written before session 67 are each writing session''s wall clock (docs/sql.md, attach_rescoring step 4)', SQLERRM;
+END
+$do$;
