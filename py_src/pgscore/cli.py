@@ -1429,9 +1429,10 @@ SELECT pg_catalog.count(*) FROM pgscore.error_queue q JOIN pgscore.rescoring r O
 # (session 68) the same rows of every wiring, by wiring: its profile table's name, how many, the tables now named
 # (status said "once the cause is fixed: retry" of them, which leaves them, and gave neither an UPDATE nor a DELETE)
 _LEFT_BY_WIRING = (_LEFT_ELSEWHERE
-                   .replace("SELECT pg_catalog.count(*) FROM", "SELECT r.rescoring_id, r.profile_table, pg_catalog.count(*), "
-                            "pg_catalog.array_agg(DISTINCT (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) "
-                            "'profile_oid')::pg_catalog.oid::pg_catalog.regclass::pg_catalog.text) FROM", 1)
+                   .replace("SELECT pg_catalog.count(*) FROM",
+                            "SELECT r.rescoring_id, r.profile_table, pg_catalog.count(*), pg_catalog.array_agg("
+                            "DISTINCT (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'profile_oid')::pg_catalog.oid"
+                            "::pg_catalog.regclass::pg_catalog.text) FROM", 1)
                    .replace("WHERE q.rescoring_id = ANY (%s)\n   AND", "WHERE", 1)
                    + "\n GROUP BY 1, 2 ORDER BY 1")
 # the SQLSTATE most queued rows share, how many, and the reason of the latest of them
