@@ -347,6 +347,48 @@ def test_health_says_the_events_were_copied_before_their_profiles(shop, empty_db
         pub.close()
 
 
+def test_health_sees_a_wired_table_subscribed_by_partition(shop, empty_db_url):
+    """A partitioned profile table published by partition (publish_via_partition_root false: pg_subscription_rel
+    names its partitions): health's subscriptions check matched the wired tables' own names alone, so its events'
+    copy waiting for the partitions' copy was not said to wait (nor the events copied first). It matches their
+    partitions too. The copies' states are set in pg_subscription_rel, as in the test above."""
+    parts = ("CREATE TABLE pcustomers_1 PARTITION OF pcustomers FOR VALUES FROM (MINVALUE) TO (1000); "
+             "CREATE TABLE pcustomers_2 PARTITION OF pcustomers FOR VALUES FROM (1000) TO (MAXVALUE)")
+    pub = psycopg2.connect(empty_db_url)
+    pub.autocommit = True
+    query(pub, "CREATE TABLE complaints (complaint_id bigint PRIMARY KEY, customer_id bigint, kind text, "
+               "created_at timestamptz); CREATE TABLE pcustomers (id bigint PRIMARY KEY) PARTITION BY RANGE (id); "
+               f"{parts}; CREATE PUBLICATION pgscore_test_pub FOR TABLE complaints, pcustomers")
+    p = pub.get_dsn_parameters()
+    conninfo = f"host={p['host']} port={p['port']} dbname={p['dbname']} user={p['user']}"
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, f"CREATE TABLE pcustomers (LIKE customers INCLUDING DEFAULTS, PRIMARY KEY (id)) PARTITION BY RANGE "
+                f"(id); {parts}")
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'pcustomers', 'customer_id', 'churn', 'churn_score', "
+                "%s::jsonb, p_profile_key => 'id', p_replicated => true)", (json.dumps(COUNTERS),))
+    try:
+        query(shop, f"CREATE SUBSCRIPTION pgscore_test_sub CONNECTION '{conninfo}' PUBLICATION pgscore_test_pub "
+                    "WITH (enabled = false, create_slot = false, slot_name = 'pgscore_test_sub_none')")
+        assert query(shop, "SELECT srrelid::regclass::text FROM pg_subscription_rel ORDER BY 1") == [
+            ("complaints",), ("pcustomers_1",), ("pcustomers_2",)]
+        # the events' copy waiting for the partitions' (the row trigger for replicated rows fails it meanwhile)
+        query(shop, "UPDATE pg_subscription_rel SET srsubstate = CASE srrelid WHEN 'complaints'::regclass THEN 'd' "
+                    "ELSE 'i' END")
+        state, value, detail = health_row(shop, "subscriptions")
+        assert (state, value) == ("warn", 1), detail
+        assert ("waiting for the profiles' copy, public.complaints for public.pcustomers: pgscore fails an event "
+                "table's copy until its profiles are copied, and PostgreSQL starts it again") in detail, detail
+        # the events copied first, a partition of the profiles not copied yet
+        query(shop, "UPDATE pg_subscription_rel SET srsubstate = CASE srrelid WHEN 'pcustomers_2'::regclass THEN 'd' "
+                    "ELSE 'r' END")
+        detail = health_row(shop, "subscriptions")[2]
+        assert "the events were copied first (public.complaints before public.pcustomers)" in detail, detail
+    finally:
+        query(shop, "ALTER SUBSCRIPTION pgscore_test_sub SET (slot_name = NONE)")
+        query(shop, "DROP SUBSCRIPTION pgscore_test_sub")
+        pub.close()
+
+
 def test_health_does_not_warn_of_an_initial_copy_that_runs(trained):
     """A subscription's initial copy of a wired event table that runs (its table sync worker copying, no error
     counted) is how every subscription starts, and takes as long as the table (hours for a large one): health's
@@ -390,17 +432,17 @@ def test_health_does_not_warn_of_an_initial_copy_that_runs(trained):
         query(conn, "ALTER SUBSCRIPTION s DISABLE")
 
 
-def profiles_after_events(c, trained, options="", split=False):
+def profiles_after_events(c, trained, options="", split=False, keep=False):
     """publisher_and_subscriber with one sync worker a subscription, B's customers emptied and wired to complaints
     for replicated rows, A's customers (B's rows) and 30 complaints of customers 1..7 published in one publication
     p to a subscription s (WITH options), disabled, whose sync worker starts with the events' copy (split: the
     customers in a publication p2 of their own, to a subscription s2, disabled). Returns a connection to A, one to
-    B, and B's customers' own columns as they were."""
+    B, and B's customers' own columns as they were. keep: B's customers kept (loaded here), counters and all."""
     pub, sub, conn = publisher_and_subscriber(c, trained, "wal_retrieve_retry_interval = '200ms'",
                                               "max_sync_workers_per_subscription = 1")
     own = [f for f in CHURN_FEATURES if f not in COUNTERS]
     rows = query(conn, f"SELECT id, {', '.join(own)} FROM customers ORDER BY id")
-    query(conn, "TRUNCATE customers; ALTER TABLE customers ALTER support_calls SET DEFAULT 0, "
+    query(conn, ("" if keep else "TRUNCATE customers; ") + "ALTER TABLE customers ALTER support_calls SET DEFAULT 0, "
                 "ALTER complaints_30d SET DEFAULT 0")
     query(conn, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
                 "'churn_score', %s::jsonb, p_profile_key => 'id', p_replicated => true)", (json.dumps(COUNTERS),))
@@ -536,6 +578,121 @@ def test_an_events_copy_that_waits_for_a_disabled_subscription_says_to_enable_it
             assert query(conn, "SELECT count(*) FROM customers WHERE churn_score IS NULL AND id <= 7") == [(0,)]
         finally:
             query(conn, "ALTER SUBSCRIPTION s DISABLE; ALTER SUBSCRIPTION s2 DISABLE")
+            pc.close()
+            conn.close()
+
+
+def held_said(conn, tries=200):
+    """health's subscriptions check once it says a table holds rows here already (said of a copy not running: its
+    sync worker, started again every wal_retrieve_retry_interval, may be copying at a probe), else the last one."""
+    for _ in range(tries):
+        row = health_row(conn, "subscriptions")
+        if "holds rows here already" in row[2]:
+            return row
+        time.sleep(0.05)
+    return row
+
+
+def test_profiles_already_here_that_a_subscription_copies_are_named_with_the_way_on(trained):
+    """B's customers loaded there, and published from A too: the profiles' copy failed on their keys at every
+    retry, for ever (duplicate key value violates unique constraint "customers_pkey"), and the events' copy waited
+    for it for ever, its error and pgscore health saying the profiles' copy was pending, `nothing to do` and
+    `PostgreSQL starts it again`. Both say now that the profiles are here already and the way on, which this test
+    follows: copy_data = false for the customers alone (out of the publication and in again), after which the events
+    are copied and counted onto B's profiles."""
+    from helpers import own_cluster
+
+    with own_cluster("pgscore-copy-order-") as c:
+        pc, conn, rows = profiles_after_events(c, trained, keep=True)
+        before = dict(query(conn, "SELECT id, support_calls FROM customers"))
+        try:
+            query(conn, "ALTER SUBSCRIPTION s ENABLE")
+            assert polled(conn, "SELECT sync_error_count > 2 FROM pg_stat_subscription_stats", [(True,)], tries=400)
+            log = c.log_file.read_text(errors="replace").splitlines()
+            assert any('duplicate key value violates unique constraint "customers_pkey"' in ln for ln in log)
+            at = [i for i, ln in enumerate(log) if "ERROR:  pgscore: the initial copy of public.complaints" in ln]
+            assert at, log[-20:]
+            assert "public.customers holds rows here already: that copy fails at every retry on each key the " \
+                   "publisher also has" in log[at[0]], log[at[0]]
+            hint = "\n".join(log[at[0]:at[0] + 3])
+            assert "HINT:  where the server log says so, keep this server's rows and copy none of the publisher's: " \
+                   "on the publisher ALTER " \
+                   "PUBLICATION p DROP TABLE public.customers, here ALTER SUBSCRIPTION s REFRESH PUBLICATION" in hint
+            assert "nothing to do" not in hint, hint
+            state, value, detail = held_said(conn)
+            assert (state, value) == ("warn", 1), detail
+            assert ("public.customers holds rows here already: its copy fails at every retry on each key the "
+                    "publisher also has") in detail, detail
+            assert "WITH (copy_data = false)" in detail and "PostgreSQL starts it again" not in detail, detail
+            # the way on, as said
+            query(pc, "ALTER PUBLICATION p DROP TABLE customers")
+            query(conn, "ALTER SUBSCRIPTION s REFRESH PUBLICATION")
+            query(pc, "ALTER PUBLICATION p ADD TABLE customers")
+            query(conn, "ALTER SUBSCRIPTION s REFRESH PUBLICATION WITH (copy_data = false)")
+            assert polled(conn, "SELECT bool_and(srsubstate::text = 'r') FROM pg_subscription_rel", [(True,)],
+                          tries=400), query(conn, "SELECT srrelid::regclass::text, srsubstate::text FROM "
+                                                  "pg_subscription_rel")
+            assert query(conn, "SELECT count(*) FROM complaints") == [(30,)]
+            got = query(conn, "SELECT c.id, c.support_calls, count(e.*) FROM customers c LEFT JOIN complaints e "
+                              "ON e.customer_id = c.id GROUP BY c.id ORDER BY c.id")
+            assert [(i, calls) for i, calls, _ in got] == [(i, before[i] + n) for i, _, n in got]
+            assert health_row(conn, "subscriptions")[0] == "ok"
+        finally:
+            query(conn, "ALTER SUBSCRIPTION s DISABLE")
+            pc.close()
+            conn.close()
+
+
+def test_an_events_copy_into_events_kept_here_is_refused(trained):
+    """The subscription dropped and created again WITH (copy_data = true) over kept events and profiles (an event
+    table without a key here, as a log table may be): the events' copy added each event a second time and counted
+    it again, every counter doubled, nothing said. The copy fails now, naming the kept events and the ways on; this
+    test follows one: the events here emptied, copied anew and the counters recounted by backfill."""
+    from helpers import own_cluster
+
+    with own_cluster("pgscore-copy-kept-") as c:
+        pc, conn, rows = profiles_after_events(c, trained, split=True)
+        query(conn, "ALTER TABLE complaints DROP CONSTRAINT complaints_pkey")
+        query(conn, "DROP SUBSCRIPTION s2")  # (B's customers are its own here: emptied above, loaded again)
+        own = [f for f in CHURN_FEATURES if f not in COUNTERS]
+        with conn.cursor() as cur:
+            cur.executemany(f"INSERT INTO customers (id, {', '.join(own)}) VALUES "
+                            f"({', '.join(['%s'] * (len(own) + 1))})", rows)
+        try:
+            query(conn, "ALTER SUBSCRIPTION s ENABLE")
+            assert polled(conn, "SELECT srsubstate::text FROM pg_subscription_rel", [("r",)], tries=400)
+            counted = query(conn, "SELECT id, support_calls FROM customers ORDER BY id")
+            assert query(conn, "SELECT sum(support_calls) FROM customers") == [(30.0,)]
+            # dropped and created again, the events kept
+            query(conn, "ALTER SUBSCRIPTION s DISABLE")
+            query(conn, "ALTER SUBSCRIPTION s SET (slot_name = NONE)")
+            query(conn, "DROP SUBSCRIPTION s")
+            query(pc, "SELECT pg_drop_replication_slot('s')")
+            query(pc, "SELECT pg_create_logical_replication_slot('s', 'pgoutput')")
+            p = c.dsn()
+            query(conn, f"CREATE SUBSCRIPTION s CONNECTION 'host={p['host']} port={p['port']} dbname=pub "
+                        f"user={p['user']}' PUBLICATION p WITH (create_slot = false, slot_name = 's')")
+            assert polled(conn, "SELECT sync_error_count > 0 FROM pg_stat_subscription_stats", [(True,)], tries=400)
+            assert query(conn, "SELECT id, support_calls FROM customers ORDER BY id") == counted
+            assert query(conn, "SELECT count(*) FROM complaints") == [(30,)]
+            log = c.log_file.read_text(errors="replace").splitlines()
+            at = [i for i, ln in enumerate(log) if "ERROR:  pgscore: the initial copy of public.complaints by "
+                                                   "subscription s goes into a table that holds events" in ln]
+            assert at, log[-20:]
+            said = "\n".join(log[at[0]:at[0] + 3])
+            assert "HINT:  keep this server's rows and copy none of the publisher's" in said, said
+            assert "pgscore backfill --table public.complaints" in said, said
+            state, value, detail = held_said(conn)
+            assert (state, value) == ("warn", 1), detail
+            assert "public.complaints holds rows here already: its copy fails at every retry" in detail, detail
+            # one way on: emptied here, copied anew, recounted
+            query(conn, "TRUNCATE complaints")
+            assert polled(conn, "SELECT srsubstate::text FROM pg_subscription_rel", [("r",)], tries=400)
+            assert query(conn, "SELECT count(*) FROM complaints") == [(30,)]
+            query(conn, "SELECT pgscore.backfill_rescoring('complaints')")
+            assert query(conn, "SELECT id, support_calls FROM customers ORDER BY id") == counted
+        finally:
+            query(conn, "ALTER SUBSCRIPTION s DISABLE")
             pc.close()
             conn.close()
 

@@ -435,16 +435,43 @@ _EXISTS = "SELECT pg_catalog.to_regclass($1) IS NOT NULL AS e"
 _COPY_BEFORE_PROFILES = (
     "SELECT ps.subname::pg_catalog.text AS sub, pr.srrelid::pg_catalog.regclass::pg_catalog.text AS profiles, "
     "pr.srsubstate::pg_catalog.text AS state, w.relid::pg_catalog.regclass::pg_catalog.text AS copying, "
-    "ws.subname::pg_catalog.text AS own, ws.subdisableonerr AS disables, ps.subenabled AS enabled "
+    "ws.subname::pg_catalog.text AS own, ws.subdisableonerr AS disables, ps.subenabled AS enabled, "
+    "(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(ps.subpublications) "
+    "AS n) AS pubs, "
+    "pg_catalog.quote_ident(pn.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
+    "pg_catalog.quote_ident(pc.relname) AS profiles_q "
     "FROM pg_catalog.pg_stat_subscription AS w JOIN pg_catalog.pg_subscription_rel AS r "
     "ON r.srsubid OPERATOR(pg_catalog.=) w.subid AND r.srrelid OPERATOR(pg_catalog.=) w.relid "
     "JOIN pg_catalog.pg_subscription AS ws ON ws.oid OPERATOR(pg_catalog.=) w.subid "
     "JOIN pg_catalog.pg_subscription_rel AS pr ON pr.srrelid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[]) "
     "JOIN pg_catalog.pg_subscription AS ps ON ps.oid OPERATOR(pg_catalog.=) pr.srsubid "
+    "JOIN pg_catalog.pg_class AS pc ON pc.oid OPERATOR(pg_catalog.=) pr.srrelid "
+    "JOIN pg_catalog.pg_namespace AS pn ON pn.oid OPERATOR(pg_catalog.=) pc.relnamespace "
     "WHERE w.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() "
     "AND r.srsubstate OPERATOR(pg_catalog.=) 'd'::pg_catalog.\"char\" "
     "AND pr.srsubstate OPERATOR(pg_catalog.=) ANY ('{i,d}'::pg_catalog.\"char\"[]) "
     "ORDER BY ps.subname, pr.srrelid LIMIT 1")
+# (session 68) this backend, a table sync worker copying the wired event table (or a table it is a partition of),
+# whether a subscription other than its own writes that table too (events of several publishers in one table)
+_COPY_OF_EVENTS = (
+    "SELECT w.relid::pg_catalog.regclass::pg_catalog.text AS copying, ws.subname::pg_catalog.text AS own, "
+    "ws.subdisableonerr AS disables, (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(n), ', ') "
+    "FROM pg_catalog.unnest(ws.subpublications) AS n) AS pubs, "
+    "pg_catalog.quote_ident(en.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
+    "pg_catalog.quote_ident(ec.relname) AS copying_q, "
+    "EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel AS o WHERE o.srrelid OPERATOR(pg_catalog.=) w.relid "
+    "AND o.srsubid OPERATOR(pg_catalog.<>) w.subid) AS shared "
+    "FROM pg_catalog.pg_stat_subscription AS w JOIN pg_catalog.pg_subscription_rel AS r "
+    "ON r.srsubid OPERATOR(pg_catalog.=) w.subid AND r.srrelid OPERATOR(pg_catalog.=) w.relid "
+    "JOIN pg_catalog.pg_subscription AS ws ON ws.oid OPERATOR(pg_catalog.=) w.subid "
+    "JOIN pg_catalog.pg_class AS ec ON ec.oid OPERATOR(pg_catalog.=) w.relid "
+    "JOIN pg_catalog.pg_namespace AS en ON en.oid OPERATOR(pg_catalog.=) ec.relnamespace "
+    "WHERE w.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() "
+    "AND r.srsubstate OPERATOR(pg_catalog.=) 'd'::pg_catalog.\"char\" "
+    # (pg_partition_ancestors: none for a table that is no partition)
+    "AND (w.relid OPERATOR(pg_catalog.=) $1::pg_catalog.oid OR w.relid OPERATOR(pg_catalog.=) ANY "
+    "(ARRAY(SELECT pg_catalog.pg_partition_ancestors($1::pg_catalog.oid)))) "
+    "LIMIT 1")
 COPY_CHECKED = "pgscore.rescoring.copy_checked"  # GD: the wirings this backend found no profiles' copy to wait for
 _SHADOWABLE = "SELECT pg_catalog.to_regclass('pgscore.shadows') IS NOT NULL AS ok"
 # whether the schema keeps each queued profile's table OID (migration 0160: pgscore.error_queue.profile_oid)
@@ -1969,7 +1996,7 @@ def on_insert(plpy, GD, TD, again=True, replicated=False):
                           "(pgscore status says what changed)")
         return None
     if role != COMMIT and replicated:
-        _wait_for_the_profiles_copy(plpy, GD, w)
+        _wait_for_the_profiles_copy(plpy, GD, w, int(TD["relid"]))
     if role == STAGE:  # the row, where the commit trigger's statements read the new events from (an error
         if not w.two_phase:  # rolls it back with the row itself)
             Stage.put_row(plpy, GD, w, TD["new"])
@@ -2009,7 +2036,7 @@ def on_insert(plpy, GD, TD, again=True, replicated=False):
     return done
 
 
-def _wait_for_the_profiles_copy(plpy, GD, w: Wiring):
+def _wait_for_the_profiles_copy(plpy, GD, w: Wiring, relid):
     """In a table sync worker's initial copy of a wired event table whose profile table a subscription has yet to
     copy, fail the copy (PostgreSQL starts it again after wal_retrieve_retry_interval): committed first, its
     rescoring would create the missing profiles (or, with 'queue', count nothing), and the profiles' copy would
@@ -2022,6 +2049,7 @@ def _wait_for_the_profiles_copy(plpy, GD, w: Wiring):
         return
     rows = plpy.execute(plpy.prepare(_COPY_BEFORE_PROFILES, ["pg_catalog.oid[]"]), [w.tree])
     if not rows:
+        _refuse_a_copy_over_kept_events(plpy, w, relid)
         checked.add(w.id)
         return
     r = rows[0]
@@ -2029,7 +2057,13 @@ def _wait_for_the_profiles_copy(plpy, GD, w: Wiring):
     state = {"i": "not started", "d": "copying"}.get(r["state"], r["state"])
     done = (f"it copies once {r['profiles']}'s copy is done (pg_subscription_rel.srsubstate 'r'); pgscore health "
             "lists the copies not done")
-    if not r["enabled"]:  # nothing copies the profiles until the subscription is enabled
+    held = _holds_rows(plpy, r["profiles_q"])
+    if held:  # (session 68) loaded here, or kept: the profiles' copy fails on their keys, and this one waits for ever
+        state += f", and {r['profiles']} holds rows here already: that copy fails at every retry on each key the " \
+                 "publisher also has (duplicate key value violates unique constraint, in the server log), and this " \
+                 "copy waits for it"
+        done = "where the server log says so, " + keep_or_truncate(r["profiles"], sub, r["pubs"] or "PUBLICATION")
+    if not r["enabled"] and not held:  # nothing copies the profiles until the subscription is enabled
         state += f", subscription {sub} disabled"
         done = f"ALTER SUBSCRIPTION {sub} ENABLE: this copy runs once {r['profiles']}'s copy is done"
     if r["disables"]:  # PostgreSQL disables the subscription at this error: nothing retries, the profiles not copied
@@ -2039,12 +2073,62 @@ def _wait_for_the_profiles_copy(plpy, GD, w: Wiring):
                 f"this copy then waits for the profiles' ({done}); set disable_on_error again once both are copied")
     else:
         then = "PostgreSQL starts this copy again after wal_retrieve_retry_interval"
-        hint = done if not r["enabled"] else f"nothing to do: {done}"
+        hint = done if not r["enabled"] or held else f"nothing to do: {done}"
     raise PgscoreError(
         f"the initial copy of {r['copying']} waits for subscription {sub}'s initial copy "
         f"of {r['profiles']} ({state}), the profiles its events name (wiring {int(w.id)}): copied first, the events' "
         f"rescoring would create those profiles, on whose keys the profiles' copy would then fail at every retry; "
         f"nothing was copied, and {then}", sqlstate="55000", hint=hint)
+
+
+def _refuse_a_copy_over_kept_events(plpy, w: Wiring, relid):
+    """(session 68) In a table sync worker's initial copy of a wired event table that held events before it (kept
+    from a former subscription and counted then, or loaded here), fail the copy: every event it copies would be
+    counted again (a counter doubled), beside a row of the same event kept. A copy into the empty table a
+    subscription starts with sees its own rows alone. Not where another subscription writes the table too (the
+    events of several publishers in one table): its rows are the other's."""
+    rows = plpy.execute(plpy.prepare(_COPY_OF_EVENTS, ["pg_catalog.oid"]), [relid])
+    if not rows or rows[0]["shared"]:
+        return
+    r = rows[0]
+    kept = plpy.execute(f"SELECT EXISTS (SELECT 1 FROM {r['copying_q']} AS e WHERE e.xmin OPERATOR(pg_catalog.<>) "
+                        "pg_catalog.pg_current_xact_id()::pg_catalog.xid) AS kept")[0]["kept"]
+    if not kept:
+        return
+    own = quote_ident(plpy, r["own"])
+    way = (f"ALTER SUBSCRIPTION {own} SET (disable_on_error = false), then ENABLE it, and " if r["disables"] else "")
+    raise PgscoreError(
+        f"the initial copy of {r['copying']} by subscription {own} goes into a table that holds events already (kept "
+        f"from a former subscription, or written here): each event it copies would be counted again in "
+        f"{w.profiles.name} (wiring {int(w.id)}), a counter doubled for events counted once already; nothing was "
+        "copied, and " + (f"subscription {own} has disable_on_error = true: this error disables it"
+                          if r["disables"] else "PostgreSQL starts this copy again after wal_retrieve_retry_interval"),
+        sqlstate="55000",
+        hint=way + keep_or_truncate(r["copying"], own, r["pubs"] or "PUBLICATION").replace(
+            "for the copy to bring the publisher's",
+            "for the copy to bring the publisher's, and once copied recount the counters from the events the table "
+            f"holds with pgscore backfill --table {w.events.name}"))
+
+
+def _holds_rows(plpy, name) -> bool:
+    """Whether table `name` (quoted, qualified) holds a row this transaction sees: one a subscription has yet to
+    copy holds none but those written here (loaded, kept from a former subscription, or made by an events' copy),
+    its copy's own rows uncommitted. False where the role may not read it (an error path's question)."""
+    try:
+        return plpy.execute(f"SELECT EXISTS (SELECT 1 FROM {name}) AS held")[0]["held"]
+    except plpy.SPIError:
+        return False
+
+
+def keep_or_truncate(table, sub, pubs) -> str:
+    """The way on where `table` holds rows here that a subscription `sub` (quoted; of publications `pubs`) has yet
+    to copy: copy none of the publisher's rows of it (copy_data = false for that table alone: taken out of the
+    publication and added again), or empty it here for the copy."""
+    return (f"keep this server's rows and copy none of the publisher's: on the publisher ALTER PUBLICATION {pubs} "
+            f"DROP TABLE {table}, here ALTER SUBSCRIPTION {sub} REFRESH PUBLICATION, then on the publisher ALTER "
+            f"PUBLICATION {pubs} ADD TABLE {table} and here ALTER SUBSCRIPTION {sub} REFRESH PUBLICATION WITH "
+            f"(copy_data = false); or TRUNCATE {table} here for the copy to bring the publisher's (docs/operations.md, "
+            "'A fleet: events by logical replication')")
 
 
 def _on_wired(plpy, GD, w: Wiring, again):
