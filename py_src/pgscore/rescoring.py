@@ -2062,7 +2062,7 @@ def _wait_for_the_profiles_copy(plpy, GD, w: Wiring, relid):
         state += f", and {r['profiles']} holds rows here already: that copy fails at every retry on each key the " \
                  "publisher also has (duplicate key value violates unique constraint, in the server log), and this " \
                  "copy waits for it"
-        done = "where the server log says so, " + keep_or_truncate(r["profiles"], sub, r["pubs"] or "PUBLICATION")
+        done = "where the server log says so, " + _keep_or_truncate(r["profiles"], sub, r["pubs"] or "PUBLICATION")
     if not r["enabled"] and not held:  # nothing copies the profiles until the subscription is enabled
         state += f", subscription {sub} disabled"
         done = f"ALTER SUBSCRIPTION {sub} ENABLE: this copy runs once {r['profiles']}'s copy is done"
@@ -2104,7 +2104,7 @@ def _refuse_a_copy_over_kept_events(plpy, w: Wiring, relid):
         "copied, and " + (f"subscription {own} has disable_on_error = true: this error disables it"
                           if r["disables"] else "PostgreSQL starts this copy again after wal_retrieve_retry_interval"),
         sqlstate="55000",
-        hint=way + keep_or_truncate(r["copying"], own, r["pubs"] or "PUBLICATION").replace(
+        hint=way + _keep_or_truncate(r["copying"], own, r["pubs"] or "PUBLICATION").replace(
             "for the copy to bring the publisher's",
             "for the copy to bring the publisher's, and once copied recount the counters from the events the table "
             f"holds with pgscore backfill --table {w.events.name}"))
@@ -2120,7 +2120,7 @@ def _holds_rows(plpy, name) -> bool:
         return False
 
 
-def keep_or_truncate(table, sub, pubs) -> str:
+def _keep_or_truncate(table, sub, pubs) -> str:
     """The way on where `table` holds rows here that a subscription `sub` (quoted; of publications `pubs`) has yet
     to copy: copy none of the publisher's rows of it (copy_data = false for that table alone: taken out of the
     publication and added again), or empty it here for the copy."""
