@@ -1406,7 +1406,7 @@ def test_0155_names_a_drift_window_with_a_negative_part_before_it_adds_its_check
     assert e.value.pgcode == "23514"
 
 
-PREV_0173 = "0169"  # the revision before 0173 (the session may rechain it)
+PREV_0173 = "0172"  # the revision before 0173 (the session may rechain it)
 
 
 def test_0173_names_the_wirings_whose_scored_at_has_no_time_zone_once_at_the_upgrade(db_url, capsys):

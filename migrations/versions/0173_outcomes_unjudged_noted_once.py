@@ -6,14 +6,14 @@ in for a dropped table; health()'s error_queue check counts the rows without a S
 status does, and tells a role that may not read pgscore.error_queue who may. The downgrade re-applies 0169's text.
 
 Revision ID: 0173
-Revises: 0169
+Revises: 0172
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0173"
-down_revision = "0169"
+down_revision = "0172"
 branch_labels = None
 depends_on = None
 
