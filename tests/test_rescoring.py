@@ -6566,3 +6566,19 @@ def test_the_stale_count_reads_a_profile_table_whose_name_holds_a_percent_sign(s
     r = pgscore_cli("status", "--db", db_url)
     assert r.returncode == 0 and "Traceback" not in r.stderr, r
     assert f"{N_CUSTOMERS} profiles of public.\"cu%stomers\"" in r.stdout, r.stdout
+
+
+def test_pgscore_commands_name_themselves_in_application_name(shop, db_url):
+    """An on-call SRE's trial (session 68, h2): only `pgscore score` set an application_name; `pgscore health`,
+    `rescore`, `retry`, `backfill`... connected with an empty one, so a runaway `pgscore rescore` could not be found
+    in pg_stat_activity by name, and its audit rows' cause said `"application": ""`. Each command's connections
+    are `pgscore COMMAND` now, unless PGAPPNAME (or the URL's application_name) names another."""
+    attach(shop)
+    r = pgscore_cli("rescore", "--table", "complaints", "--db", db_url)
+    assert r.returncode == 0, r
+    assert query(shop, "SELECT DISTINCT cause->>'application' FROM pgscore.prediction_log WHERE source = 'refresh'") \
+        == [("pgscore rescore",)]
+    r = pgscore_cli("rescore", "--table", "complaints", "--db", db_url, env={"PGAPPNAME": "nightly-rescore"})
+    assert r.returncode == 0, r
+    assert sorted(query(shop, "SELECT DISTINCT cause->>'application' FROM pgscore.prediction_log "
+                              "WHERE source = 'refresh'")) == [("nightly-rescore",), ("pgscore rescore",)]

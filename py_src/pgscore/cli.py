@@ -4565,6 +4565,13 @@ def _main(argv=None) -> int:
     # test or a program of one's own, must not leave its database in the next one's hints)
     hinted_database(args.db if args.command not in ("db", "demo", "bench") else None,
                     found_itself=args.command not in ("db", "demo", "bench"))
+    # each connection the command opens says which command it is in pg_stat_activity and in its audit rows' cause
+    # (`pgscore rescore`; only `pgscore score` did: a runaway rescore or backfill had no name, session 68), unless
+    # PGAPPNAME (or the URL's application_name) names another; not for the embedded cluster's commands, whose
+    # server would inherit it, and the environment as it was after the command (a command run in process)
+    appname = None
+    if args.command not in ("db", "demo", "bench") and "PGAPPNAME" not in os.environ:
+        appname = os.environ["PGAPPNAME"] = f"pgscore {args.command}"
     try:
         return args.func(args) or 0
     except UsageError as e:  # an option refused as such: exit 2 with the command's usage line, as argparse's own
@@ -4597,6 +4604,8 @@ def _main(argv=None) -> int:
             return getattr(e, "pgscore_exit", 1)  # (pgscore score stopped by no fault of the data: STOPPED_EXIT)
         raise
     finally:
+        if appname is not None and os.environ.get("PGAPPNAME") == appname:
+            del os.environ["PGAPPNAME"]
         hinted_database(None)
         from pgscore import migrate
 
