@@ -15,7 +15,7 @@ from pgscore import datasets
 from pgscore.cli import build_parser
 
 CHECKS = ["monitoring_refresh", "error_queue", "rescoring", "subscriptions", "shadow_failures", "log_partitions",
-          "alerts", "standby"]
+          "alerts", "standby", "server_python"]
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +49,13 @@ def test_a_fresh_install_is_healthy_and_the_command_exits_0(db_url):
     run = pgscore_cli("health", "--db", db_url)
     assert run.returncode == 0, (run.stdout, run.stderr)
     lines = run.stdout.splitlines()
-    assert lines[0] == "pgscore health: OK (0 fail, 0 warn, 8 ok)", run.stdout
+    assert lines[0] == "pgscore health: OK (0 fail, 0 warn, 9 ok)", run.stdout
     assert [ln.split()[:2] for ln in lines[1:]] == [["OK", c] for c in CHECKS], run.stdout
     assert "OK error_queue 0: no profile waits" in lines, run.stdout
     assert "OK monitoring_refresh -: never refreshed (no live model)" in lines, run.stdout
     assert "OK standby -: not a standby (not in recovery): this server takes the writes" in lines, run.stdout
+    assert ("OK server_python 0: the server's Python imports pgscore: scoring and rescoring can run" in lines), \
+        run.stdout
 
 
 def test_the_checks_of_some_models_alone(shop_template, clone_of):
@@ -87,7 +89,7 @@ def test_the_checks_of_some_models_alone(shop_template, clone_of):
     assert mine["alerts"] == ("fail", 1) and mine["rescoring"] == ("ok", 0), mine
     query(url, "DELETE FROM pgscore.alert_state WHERE model = 'churn'")
     run = pgscore_cli("health", "churn", "--db", url)
-    assert run.returncode == 0 and run.stdout.startswith("pgscore health: OK (0 fail, 0 warn, 8 ok)\n"), run.stdout
+    assert run.returncode == 0 and run.stdout.startswith("pgscore health: OK (0 fail, 0 warn, 9 ok)\n"), run.stdout
     run = pgscore_cli("health", "--db", url)  # every model: 'other''s alert
     assert run.returncode == 1 and "\nFAIL alerts 1: " in run.stdout and "other: 1 at alert" in run.stdout, run.stdout
     # names of no model
@@ -254,7 +256,7 @@ def test_each_check_warns_and_fails_and_the_command_exits_1(shop_template, clone
     assert states(url)["error_queue"] == "fail"
     run = pgscore_cli("health", "--db", url)
     assert run.returncode == 1, (run.stdout, run.stderr)
-    assert run.stdout.startswith("pgscore health: FAIL (2 fail, 0 warn, 6 ok)\n"), run.stdout
+    assert run.stdout.startswith("pgscore health: FAIL (2 fail, 0 warn, 7 ok)\n"), run.stdout
     assert "\nFAIL rescoring 1: wiring 1: public.complaints -> public.customers: " in run.stdout, run.stdout
     assert "\nFAIL error_queue 2: 2 profile(s) wait" in run.stdout, run.stdout
     # pgscore status reports and exits 0 (it ran); its last line gives the checks that are not ok
@@ -299,7 +301,7 @@ def test_each_check_warns_and_fails_and_the_command_exits_1(shop_template, clone
     query(url, "SELECT pgscore.silence_alerts('churn', '1 hour', 'INC-1', p_metric => 'ks')")
     assert health(url)["alerts"][:2] == ("warn", 0)
     run = pgscore_cli("health", "--db", url)
-    assert run.returncode == 1 and run.stdout.startswith("pgscore health: WARN (0 fail, 1 warn, 7 ok)\n"), run.stdout
+    assert run.returncode == 1 and run.stdout.startswith("pgscore health: WARN (0 fail, 1 warn, 8 ok)\n"), run.stdout
 
 
 def test_it_reads_no_log_and_a_reader_may_run_it(shop_template, clone_of):
@@ -553,3 +555,28 @@ def test_the_log_partitions_check_says_its_days_alike_under_every_datestyle(db_u
         finally:
             conn.close()
         assert got[0][0] == state and iso_day in got[0][1], (state, got)
+
+
+def test_a_server_whose_python_cannot_import_pgscore_fails_the_check(shop_template, clone_of):
+    """An on-call SRE's trial (session 68, h2): the server restarted without the PYTHONPATH that names pgscore's
+    environment (`pg_ctl restart` from a shell, a lost environment file): every INSERT into a wired event table
+    failed with 58P01 (238 refused in 50 s under a load of single-row INSERTs) and every score did, while `pgscore
+    health` said `OK rescoring 0: 1 wiring(s), each rescoring` and exited 0 (or 1 for an unrelated alert). The
+    server_python check imports pgscore's PL/Python module in the probe's own session, as scoring does: fail.
+    The session's Python is made unable to import it (sys.modules' None), as a server started without it is."""
+    shop = psycopg2.connect(clone_of(shop_template))  # (one session: its Python is the one made unable)
+    shop.autocommit = True
+    assert health(shop)["server_python"][:2] == ("ok", 0)
+    query(shop, "DO $$ import sys; sys.modules['pgscore.pl'] = None $$ LANGUAGE plpython3u")
+    with pytest.raises(psycopg2.Error) as e:  # (what the application meets: its event refused)
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (3)")
+    assert e.value.pgcode == "58P01", e.value
+    state, value, detail = health(shop)["server_python"]
+    assert (state, value) == ("fail", 1), detail
+    assert detail.startswith("the server's Python cannot import pgscore (import of pgscore.pl halted; None in "
+                             "sys.modules): every score, and every INSERT into a wired event table, fails with 58P01 "
+                             "until the server is restarted with PYTHONPATH naming the site-packages directory of "
+                             "pgscore's environment"), detail
+    assert query(shop, "SELECT state FROM pgscore.health(ARRAY['churn']) WHERE check_name = 'server_python'") == \
+        [("fail",)]
+    shop.close()

@@ -35,7 +35,8 @@ FUNCTIONS = (
     "predict_proba", "record_outcome", "redact_log_features", "refresh_monitoring", "refresh_windows",
     "refuse_read_only", "refuse_subscribed_registry", "register_model", "rescore_events", "rescore_profiles", "rescore_replicated",
     "resign_models", "retire", "retry_failed", "rollback",
-    "score", "score_chunk", "score_columns_read", "score_table", "score_table_commit", "set_shadow", "set_thresholds",
+    "score", "score_chunk", "score_columns_read", "score_table", "score_table_commit", "server_python", "set_shadow",
+    "set_thresholds",
     "shadow_drift_stats", "shadow_performance_stats", "signing_on", "silence_alerts", "stamp_threshold_overrides",
     "validate_environment", "version_drift", "window_drift_stats",
 )

@@ -1,3 +1,16 @@
+-- (0174, session 68 h2) whether the server's Python imports pgscore's module, for health()'s server_python check: a
+-- server restarted without the PYTHONPATH naming pgscore's environment refused every score and every INSERT into a
+-- wired event table (58P01), and health() said every wiring rescored. NULL where it imports, else why not. Not
+-- granted: health() calls it as its owner
+CREATE FUNCTION pgscore.server_python() RETURNS text
+LANGUAGE plpython3u
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+@@plpython/server_python.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.server_python() IS 'Internal to pgscore.health() (migration 0174): NULL where the server''s Python imports pgscore''s module (pgscore.pl), else the ImportError''s message';
+
 /*
  * (migration 0140) A cheap health check for a probe (Prometheus, Nagios, systemd): one row per check, each
  * ok, warn or fail, with a number a probe can graph or judge by its own threshold and one line saying what to
@@ -54,6 +67,7 @@ DECLARE
     v_has_tomorrow boolean;
     v_alert integer;
     v_warn integer;
+    v_import text;
 BEGIN
     -- (0153) the checks of some models alone (a pipeline's probe of its own model: another team's alerts failed
     -- it): the wirings, queued profiles, shadow failures and alerts of these names; the refresh, the log's
@@ -569,6 +583,23 @@ BEGIN
                   || '; writes (rescoring, refresh_monitoring, pgscore maintain, deploys) run on the primary';
     END IF;
     RETURN NEXT;
+
+    -- (0174, session 68 h2) the server's Python imports pgscore, in this session as in every other: a server
+    -- restarted without the PYTHONPATH naming its environment (pg_ctl restart from a shell, an environment file
+    -- lost) refuses every score and every INSERT into a wired event table with 58P01, where every check above said
+    -- ok. 45-90 ms in a new session (PL/Python's start and the import), nothing after
+    v_import := pgscore.server_python();
+    check_name := 'server_python';
+    value := CASE WHEN v_import IS NULL THEN 0 ELSE 1 END;
+    state := CASE WHEN v_import IS NULL THEN 'ok' ELSE 'fail' END;
+    detail := CASE WHEN v_import IS NULL
+                   THEN 'the server''s Python imports pgscore: scoring and rescoring can run'
+                   ELSE format('the server''s Python cannot import pgscore (%s): every score, and every INSERT into a '
+                               'wired event table, fails with 58P01 until the server is restarted with PYTHONPATH '
+                               'naming the site-packages directory of pgscore''s environment (any pgscore command of '
+                               'that environment prints the value; docs/operations.md, When the server cannot import '
+                               'pgscore)', v_import) END;
+    RETURN NEXT;
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.health(text[]) IS 'pgscore.health() of some models alone (migration 0153): their wirings, queued profiles, shadow failures and alerts; the refresh, the log''s partitions and the standby are the database''s';
@@ -584,4 +615,4 @@ BEGIN
     RETURN QUERY SELECT * FROM pgscore.health(NULL::text[]);
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.health() IS 'A cheap health check, one row per check (monitoring_refresh, error_queue, rescoring, subscriptions, shadow_failures, log_partitions, alerts, standby), each ok, warn or fail with a value and what to do; reads small tables and the catalogs alone (no drift computed, no model loaded); pgscore health prints it';
+COMMENT ON FUNCTION pgscore.health() IS 'A cheap health check, one row per check (monitoring_refresh, error_queue, rescoring, subscriptions, shadow_failures, log_partitions, alerts, standby, server_python), each ok, warn or fail with a value and what to do; reads small tables and the catalogs alone (no drift computed, no model loaded); pgscore health prints it';
