@@ -580,3 +580,29 @@ def test_a_server_whose_python_cannot_import_pgscore_fails_the_check(shop_templa
     assert query(shop, "SELECT state FROM pgscore.health(ARRAY['churn']) WHERE check_name = 'server_python'") == \
         [("fail",)]
     shop.close()
+
+
+def test_health_json_is_one_document_a_scraper_parses(shop_template, clone_of):
+    """An on-call SRE's trial (session 68, h2): `pgscore health` had no --json (deploy, models and show have one); a
+    scraper or a Nagios plugin parsed `STATE CHECK VALUE: detail` lines. --json prints one JSON document: the
+    verdict, the counts and each check with its state, value (null for none) and detail; the exit codes are
+    unchanged."""
+    import json
+
+    url = clone_of(shop_template)
+    query(url, "SELECT pgscore.retire('churn')")
+    query(url, "INSERT INTO complaints (customer_id) VALUES (3)")
+    run = pgscore_cli("health", "--json", "--db", url)
+    assert run.returncode == 1, (run.stdout, run.stderr)
+    doc = json.loads(run.stdout)
+    assert (doc["verdict"], doc["fail"], doc["warn"], doc["ok"]) == ("FAIL", 1, 1, 7), doc
+    assert [c["check"] for c in doc["checks"]] == CHECKS, doc
+    checks = {c["check"]: c for c in doc["checks"]}
+    assert (checks["rescoring"]["state"], checks["rescoring"]["value"]) == ("fail", 1), checks
+    assert (checks["error_queue"]["state"], checks["error_queue"]["value"]) == ("warn", 1), checks
+    assert checks["standby"]["value"] is None and checks["standby"]["detail"].startswith("not a standby"), checks
+    assert checks == {r[0]: {"check": r[0], "state": r[1], "value": r[2], "detail": r[3]} for r in query(
+        url, "SELECT check_name, state, value, detail FROM pgscore.health()") if r[0] != "monitoring_refresh"} | \
+        {"monitoring_refresh": checks["monitoring_refresh"]}, checks
+    run = pgscore_cli("health", "churn", "--json", "--db", url)
+    assert run.returncode == 1 and json.loads(run.stdout)["verdict"] == "FAIL", run.stdout

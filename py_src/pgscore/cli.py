@@ -1865,6 +1865,11 @@ def _health(args):
             conn.close()
     counts = {st: sum(1 for r in rows if r[1] == st) for st in ("fail", "warn", "ok")}
     worst = "FAIL" if counts["fail"] else "WARN" if counts["warn"] else "OK"
+    if args.json:  # (session 68) one document for a scraper, the exit code as the lines'
+        print(json.dumps({"verdict": worst, **counts,
+                          "checks": [{"check": name, "state": st, "value": value, "detail": detail}
+                                     for name, st, value, detail in rows]}))
+        return 0 if worst == "OK" else 1
     print(f"pgscore health: {worst} ({counts['fail']} fail, {counts['warn']} warn, {counts['ok']} ok)")
     for name, st, value, detail in rows:
         shown = "-" if value is None else f"{int(value)}" if float(value).is_integer() else f"{value:.1f}"
@@ -3912,6 +3917,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--timeout", default="10s", metavar="DURATION", type=_duration,
                     help="how long the check waits to connect, for a lock another session holds, and for its query "
                          "(as PostgreSQL reads it: 10s, 1min; 0 waits for ever), then exits 3 (default 10s)")
+    sp.add_argument("--json", action="store_true",
+                    help="one JSON document on stdout: the verdict, the counts and each check's state, value and "
+                         "detail (the exit code as without it)")
     sp.set_defaults(func=cmd_health)
 
     sp = sub.add_parser("env", help="print the Python environment seen inside the database")
