@@ -614,6 +614,8 @@ SQL_CASES = [
     ("judge NULL arrays", "SELECT * FROM pgscore.judge(NULL, NULL, NULL)", (), OK, ""),
     # the health check (0140): no argument, a row per check
     ("health", "SELECT * FROM pgscore.health()", (), OK, ""),
+    # health()'s numbers per model (0174): no argument
+    ("metrics", "SELECT * FROM pgscore.metrics()", (), OK, ""),
     # the one rule (0133): NULL or unknown names give the defaults or no row, never an error
     ("effective_thresholds NULLs", "SELECT * FROM pgscore.effective_thresholds(NULL, NULL, NULL)", (), OK, ""),
     ("effective_thresholds injection", "SELECT * FROM pgscore.effective_thresholds(%s, %s, %s)",

@@ -121,6 +121,8 @@ EXPECTED = {
     # (0174) whether the server's Python imports pgscore, health()'s server_python check: reads nothing of the
     # database; health() calls it, never planned in a parallel worker
     "pgscore.server_python()": ("s", False, "u"),
+    # (0174) health()'s numbers per model: reads small tables, as its owner
+    "pgscore.metrics()": ("s", False, "u"),
     "pgscore.match_outcomes(timestamp with time zone)": ("v", False, "u"),  # updates the outcomes
     "pgscore.judge(text[],double precision[],bigint[])": ("s", False, "s"),
     # with a model and subject (0129): the overrides read too

@@ -606,3 +606,36 @@ def test_health_json_is_one_document_a_scraper_parses(shop_template, clone_of):
         {"monitoring_refresh": checks["monitoring_refresh"]}, checks
     run = pgscore_cli("health", "churn", "--json", "--db", url)
     assert run.returncode == 1 and json.loads(run.stdout)["verdict"] == "FAIL", run.stdout
+
+
+def test_metrics_gives_a_reader_the_numbers_the_details_said(shop_template, clone_of):
+    """An on-call SRE's trial (session 68, h2): a scraper's login granted pgscore_reader got `permission denied for
+    table error_queue` (and alert_state, monitoring_state); health() gave the queue's depth as a number, but its
+    oldest profile's age and the alerts at warn only inside the details' text. pgscore.metrics() gives them per
+    model, to the three roles, as health() counts them."""
+    url = clone_of(shop_template)
+    ensure_role(url, "h2_scraper", login=True)
+    query(url, "GRANT pgscore_reader TO h2_scraper")
+    query(url, "SELECT pgscore.retire('churn')")
+    query(url, "INSERT INTO complaints (customer_id) VALUES (3), (4)")
+    query(url, "UPDATE pgscore.error_queue SET first_failed_at = now() - interval '2 hours'"
+               " WHERE error_id = (SELECT min(error_id) FROM pgscore.error_queue)")
+    query(url, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level, shadow) "
+               "VALUES ('churn', 1, 'feature', 'age', '1 day', 'psi', 'alert', false), "
+               "('churn', 1, 'feature', 'tenure_months', '1 day', 'psi', 'warn', false), "
+               "('churn', 1, 'score', 'score', '1 day', 'ks', 'warn', false)")
+    query(url, "SELECT pgscore.silence_alerts('churn', interval '1 hour', 'known', p_subject => 'tenure_months')")
+    with psycopg2.connect(url, user="h2_scraper") as c:
+        with pytest.raises(errors.InsufficientPrivilege):
+            query(c, "SELECT count(*) FROM pgscore.error_queue")
+        c.rollback()
+        got = {(r[0], r[1]): r[2] for r in query(c, "SELECT metric, model, value FROM pgscore.metrics()")}
+    c.close()
+    assert got[("error_queue_profiles", "churn")] == 2, got
+    assert 7200 <= got[("error_queue_oldest_seconds", "churn")] < 7300, got
+    assert (got[("alerts_at_alert", "churn")], got[("alerts_at_warn", "churn")]) == (1, 1), got  # (one silenced)
+    assert got[("monitoring_refreshed_at", None)] is None, got  # never refreshed
+    query(url, "SELECT * FROM pgscore.refresh_monitoring()")
+    (at,), = query(url, "SELECT value FROM pgscore.metrics() WHERE metric = 'monitoring_refreshed_at'")
+    (refreshed,), = query(url, "SELECT extract(epoch FROM refreshed_at)::float8 FROM pgscore.monitoring_state")
+    assert at == refreshed, (at, refreshed)

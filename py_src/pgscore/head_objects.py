@@ -30,7 +30,7 @@ FUNCTIONS = (
     "end_shadow_made_live", "erase_entity", "explain_model_delete", "feature_number", "feature_order_differs",
     "firing_of", "float8_array", "float8_array_unchecked", "float8_image", "flush_query_log", "forbid_log_update",
     "forbid_mutation", "forget_deleted_namesake", "forget_rescoring", "guard_alert_silences", "health", "jsonb_float8",
-    "judge", "lift_silence", "load_model", "load_or_refuse", "match_outcomes", "model_name_hint", "noise_floor",
+    "judge", "lift_silence", "load_model", "load_or_refuse", "match_outcomes", "metrics", "model_name_hint", "noise_floor",
     "normal_quantile", "performance_rows_of", "performance_stats", "performance_stats_of", "predict", "predict_batch",
     "predict_proba", "record_outcome", "redact_log_features", "refresh_monitoring", "refresh_windows",
     "refuse_read_only", "refuse_subscribed_registry", "register_model", "rescore_events", "rescore_profiles", "rescore_replicated",

@@ -119,6 +119,8 @@ GRANT EXECUTE ON FUNCTION pgscore.effective_thresholds(text, text, text) TO pgsc
 -- the health check (0140): counts, times and names from small tables, read as its owner, for a monitoring login
 GRANT EXECUTE ON FUNCTION pgscore.health() TO pgscore_reader, pgscore_app, pgscore_admin;
 GRANT EXECUTE ON FUNCTION pgscore.health(text[]) TO pgscore_reader, pgscore_app, pgscore_admin;
+-- (0174) health()'s numbers per model, for a scraper
+GRANT EXECUTE ON FUNCTION pgscore.metrics() TO pgscore_reader, pgscore_app, pgscore_admin;
 
 -- the application
 GRANT USAGE ON SCHEMA pgscore TO pgscore_app, pgscore_admin;

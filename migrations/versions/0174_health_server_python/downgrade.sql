@@ -453,3 +453,4 @@ COMMENT ON FUNCTION pgscore.health(text[]) IS 'pgscore.health() of some models a
 COMMENT ON FUNCTION pgscore.health() IS 'A cheap health check, one row per check (monitoring_refresh, error_queue, rescoring, subscriptions, shadow_failures, log_partitions, alerts, standby), each ok, warn or fail with a value and what to do; reads small tables and the catalogs alone (no drift computed, no model loaded); pgscore health prints it';
 
 DROP FUNCTION pgscore.server_python();
+DROP FUNCTION pgscore.metrics();
