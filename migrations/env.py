@@ -56,12 +56,24 @@ def run():
 
 
 def _migrate(conn):
+    from pgscore.migrate import version_table_check
+
     # the version table is ours, so an application's own alembic history is never touched
     context.configure(connection=conn, version_table=VERSION_TABLE, transactional_ddl=True,
                       transaction_per_migration=False)
     with context.begin_transaction():
         # a wait for a lock bounded as pgscore's commands bound it, where nothing set lock_timeout (session 68)
         bound_lock_wait(conn)
+        # a version table that runs another role's code when read or written (a view, a trigger: migrate._TRUST)
+        # is refused before alembic reads it; a missing one is made here, as alembic would, so that none made by
+        # another session between this check and alembic's is the one written
+        problem = version_table_check(conn)
+        if problem is not None:
+            raise problem
+        conn.exec_driver_sql(
+            "DO $do$ BEGIN IF pg_catalog.to_regclass('pgscore_alembic_version') IS NULL THEN CREATE TABLE "
+            "pgscore_alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT pgscore_alembic_version_pkc "
+            "PRIMARY KEY (version_num)); END IF; END $do$")
         # the rescoring trigger's tables first, all at once; a downgrade's drop of users' rows refused unless asked
         before_migrating(conn, context)
         context.run_migrations()

@@ -89,6 +89,9 @@ def _schema_revision(revision, operation, name):
     ctx = op.get_context()
     if ctx not in _RUNS:  # (this run's: not the DBAPI connection's Connection.info, which a pool hands on)
         conn = op.get_bind().connection.dbapi_connection
+        problem = migrate.untrusted_version_table(lambda q, params: registry._call(conn, q, params))
+        if problem is not None:  # (a view or a trigger of another role's on it: migrate._TRUST)
+            raise problem
         (there,), = registry._call(conn, "SELECT pg_catalog.to_regclass('public.pgscore_alembic_version') IS NOT "
                                          "NULL AND pg_catalog.to_regnamespace('pgscore') IS NOT NULL", None)
         rows = registry._call(conn, "SELECT version_num FROM public.pgscore_alembic_version", None) if there else []

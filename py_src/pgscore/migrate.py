@@ -314,6 +314,68 @@ def _unrecorded(missing: bool, detail=None) -> InstallError:
                         "print(migrate.head())'): the install then upgrades the schema from there")
 
 
+# the version table lies in public, which PostgreSQL 15 gives the database's owner (pg_database_owner), and alembic
+# names it unqualified ("$user" comes first: a schema named after the installing role, which the database's owner
+# may create). A schema's owner may drop any table in it and make another of that name: a view calling its
+# functions, or a table with a trigger, which run as whoever reads or writes it: the installing superuser's next
+# pgscore install, downgrade or uninstall, or its pgscore status (trial T24, session 68: the database's owner made
+# itself superuser so). Read or written only where its owner is a superuser or the current role, and it is a
+# plain table with no trigger
+_TRUST = """SELECT pg_catalog.format('%%s.%%I', c.relnamespace::pg_catalog.regnamespace, c.relname), r.rolname::text,
+       c.relkind::text,
+       (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger t
+         WHERE t.tgrelid OPERATOR(pg_catalog.=) c.oid AND NOT t.tgisinternal), CURRENT_USER::text
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+ WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass(%(t)s), pg_catalog.to_regclass(%(p)s)])
+   AND (c.relkind OPERATOR(pg_catalog.<>) 'r'
+        OR EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                    WHERE t.tgrelid OPERATOR(pg_catalog.=) c.oid AND NOT t.tgisinternal)
+        OR NOT (r.rolsuper OR r.rolname OPERATOR(pg_catalog.=) CURRENT_USER))"""
+
+
+def untrusted_version_table(execute) -> InstallError | None:
+    """The refusal to read or write a version table that a role other than a superuser or the current one could
+    make run code (_TRUST), or None. `execute(sql, params)` returns its rows (a psycopg2 cursor's or a SQLAlchemy
+    connection's: version_table_check)."""
+    rows = execute(_TRUST, {"t": VERSION_TABLE, "p": f"public.{VERSION_TABLE}"})
+    if not rows:
+        return None
+    name, owner, kind, triggers, me = rows[0]
+    what = {"v": "a view", "m": "a materialized view", "f": "a foreign table", "p": "a partitioned table"}.get(
+        kind, f"a table with {triggers} trigger(s)" if triggers else "a table")
+    drop = "VIEW" if kind == "v" else "MATERIALIZED VIEW" if kind == "m" else "FOREIGN TABLE" if kind == "f" else "TABLE"
+    return InstallError(
+        f"{name}, pgscore's version table, is {what} owned by {owner}: reading or writing it could run code of "
+        f"{owner}'s as {me}; nothing was done", sqlstate="42501",
+        detail="the install makes it as a superuser, a plain table, in the schema public, which belongs to the "
+               "database's owner (PostgreSQL 15): a schema's owner may drop it and make another of the name, a view "
+               "or a table with a trigger, whose functions run as whoever reads or writes it (docs/operations.md, "
+               "'Who installs, and with what')",
+        hint=f"as a superuser, see what it is and who made it without reading it (\\d+ {name} in psql, and the "
+             f"functions it calls), then make it again as the superuser, in one transaction: DROP {drop} {name}; "
+             f"CREATE TABLE public.{VERSION_TABLE} (version_num varchar(32) PRIMARY KEY); INSERT INTO "
+             f"public.{VERSION_TABLE} VALUES ('REVISION'); GRANT SELECT ON public.{VERSION_TABLE} TO pgscore_admin, "
+             f"pgscore_app, pgscore_reader; REVISION being the head of the pgscore that installed or last upgraded "
+             f"the schema (this one's is '{head()}'; another's environment prints its own: python -c 'from pgscore "
+             "import migrate; print(migrate.head())')")
+
+
+def version_table_check(conn) -> InstallError | None:
+    """untrusted_version_table through a SQLAlchemy connection."""
+    return untrusted_version_table(lambda q, params: conn.exec_driver_sql(q, params).fetchall())
+
+
+def _refuse_untrusted(cur) -> None:
+    """untrusted_version_table through a psycopg2 cursor, raised."""
+    def execute(q, params):
+        cur.execute(q, params)
+        return cur.fetchall()
+
+    problem = untrusted_version_table(execute)
+    if problem is not None:
+        raise problem
+
+
 # what a restore can leave of an install: the schema, whether PL/Python is there, the version table and its rows
 _STATE = ("SELECT pg_catalog.to_regnamespace('pgscore') IS NOT NULL AS schema, EXISTS (SELECT 1 FROM "
           "pg_catalog.pg_language l WHERE l.lanname OPERATOR(pg_catalog.=) 'plpython3u') AS plpython, "
@@ -326,6 +388,9 @@ def damage(conn) -> InstallError | None:
     it), or no revision recorded. None where there is no pgscore schema, or nothing wrong."""
     from sqlalchemy import func, select, table, text
 
+    problem = version_table_check(conn)
+    if problem is not None:
+        return problem
     s = conn.execute(text(_STATE), {"t": VERSION_TABLE}).mappings().one()
     if not s["schema"]:
         return None
@@ -374,6 +439,7 @@ def lacking(cur) -> list[tuple[str, str]]:
 
     from pgscore import head_objects
 
+    _refuse_untrusted(cur)
     cur.execute("SELECT pg_catalog.to_regnamespace('pgscore') IS NOT NULL AND pg_catalog.to_regclass(%s) IS NOT NULL",
                 (f"public.{VERSION_TABLE}",))
     if not cur.fetchone()[0]:
@@ -1418,7 +1484,7 @@ def current(url: str, check: bool = False) -> str | None:
     problem = None
     try:
         with engine.connect() as conn:
-            problem = damage(conn) if check else None
+            problem = damage(conn) if check else version_table_check(conn)
             if problem is None:
                 exists = conn.execute(text("SELECT to_regclass(:t)"), {"t": VERSION_TABLE}).scalar()
                 if not exists or conn.execute(text(_STALE), {"t": VERSION_TABLE}).scalar():
@@ -1441,9 +1507,14 @@ def stale_revision(url: str) -> str | None:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
+            problem = version_table_check(conn)
+            if problem is not None:
+                raise problem
             if not conn.execute(text(_STALE), {"t": VERSION_TABLE}).scalar():
                 return None
             return conn.execute(select(column("version_num")).select_from(table(VERSION_TABLE))).scalar() or None
+    except InstallError:  # (untrusted_version_table's, as it is)
+        raise
     except Exception as e:  # noqa: BLE001
         raise _explain(e, installing=False) from e
     finally:
