@@ -8,7 +8,7 @@ import contextlib
 
 import psycopg2
 import pytest
-from helpers import ensure_role, query
+from helpers import ensure_role, pgscore_cli, query
 from psycopg2 import sql
 
 from pgscore import migrate
@@ -108,4 +108,56 @@ def test_the_hints_fix_lets_the_install_go_on(empty_db_url):
     migrate.upgrade(empty_db_url, check_environment=False)
     assert migrate.current(empty_db_url) == migrate.head()
     assert _ran(empty_db_url) == []
+
+
+# the database's owner may also set the database's search_path (ALTER DATABASE ... SET search_path), for every
+# session, the superuser's pgscore commands' too: with public ahead of pg_catalog, a function or operator of the
+# owner's named like a built-in one runs in place of it wherever a statement names it unqualified (SQLAlchemy's own
+# `select current_schema()` when it connects: the superuser's pgscore status ran the owner's COPY ... TO PROGRAM)
+LOOK_ALIKES = """
+CREATE SEQUENCE public.t24_fired;
+GRANT ALL ON SEQUENCE public.t24_fired TO PUBLIC;
+CREATE FUNCTION public.current_schema() RETURNS name LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN pg_catalog.current_schema(); END $$;
+CREATE FUNCTION public.version() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN pg_catalog.version(); END $$;
+CREATE FUNCTION public.t24_eq(name, name) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE OPERATOR public.= (LEFTARG = name, RIGHTARG = name, FUNCTION = public.t24_eq);
+CREATE FUNCTION public.t24_eq(text, text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.t24_eq);
+CREATE FUNCTION public.t24_eq(oid, oid) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE OPERATOR public.= (LEFTARG = oid, RIGHTARG = oid, FUNCTION = public.t24_eq);
+ALTER DATABASE {db} SET search_path = public, pg_catalog;
+"""
+
+
+def _fired(url):
+    return query(url, "SELECT is_called FROM public.t24_fired")[0][0]
+
+
+def test_the_install_and_status_pick_up_no_look_alike_of_the_owners(empty_db_url):
+    migrate.upgrade(empty_db_url, PREV_0169, check_environment=False)
+    ensure_role(empty_db_url, OWNER)
+    db = query(empty_db_url, "SELECT current_database()")[0][0]
+    query(empty_db_url, sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(db), sql.Identifier(OWNER)))
+    with contextlib.closing(psycopg2.connect(empty_db_url)) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(OWNER)))
+        cur.execute(sql.SQL(LOOK_ALIKES).format(db=sql.Identifier(db)))
+        conn.commit()
+    assert not _fired(empty_db_url)
+    assert migrate.current(empty_db_url) == PREV_0169
+    assert not _fired(empty_db_url), "current"  # (before: fired, at the first connection's current_schema())
+    migrate.upgrade(empty_db_url, check_environment=False)
+    assert not _fired(empty_db_url), "upgrade"
+    assert migrate.missing_objects(empty_db_url) == []
+    migrate.downgrade(empty_db_url, PREV_0169)
+    assert not _fired(empty_db_url), "downgrade"
+    migrate.upgrade(empty_db_url)
+    assert not _fired(empty_db_url), "upgrade, validate_environment()"
+    done = pgscore_cli("status", "--db", empty_db_url)
+    assert "pgscore schema: revision" in done.stdout, done.stderr
+    assert not _fired(empty_db_url)
 

@@ -338,11 +338,11 @@ def behind_note(current: str, head: str, install: str | None = None) -> str:
 
 
 def cmd_env(args):
-    import psycopg2
+    from pgscore import migrate
 
     url = resolve_db(args)
     require_installed(url)
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+    with migrate.connect_catalog_first(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT pgscore.validate_environment()")
         report = cur.fetchone()[0]
         _print_env(report, _embedded_data_dir(cur))
@@ -481,10 +481,12 @@ def _status_timed_out(timeout, step, e, dsn) -> PgscoreError:
 
     import psycopg2
 
+    from pgscore import migrate
+
     why = ("it waited for a lock another session holds (55P03, lock_timeout)" if e.pgcode == "55P03" else
            "its query ran out of time (57014, statement_timeout)")
     try:
-        with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
+        with contextlib.closing(migrate.connect_catalog_first(dsn)) as conn, conn.cursor() as cur:
             cur.execute(_LOCK_HOLDERS)
             holders = cur.fetchall()
     except psycopg2.Error:
@@ -530,7 +532,7 @@ def _status(url, dsn, step, limit):
     from pgscore import migrate
 
     step[0] = "the server's version"
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+    with migrate.connect_catalog_first(dsn) as conn, conn.cursor() as cur:
         cur.execute("SELECT current_setting('server_version'), current_database(), current_user")
         version, dbname, user = cur.fetchone()
         _say(f"database: {dbname} (PostgreSQL {version}), connected as {user}")
@@ -1813,7 +1815,7 @@ def _health(args):
     import psycopg2.errors
     import psycopg2.extensions as ext
 
-    from pgscore import scoring
+    from pgscore import migrate, scoring
 
     url = resolve_db(args)
     limit = _seconds_of(args.timeout)
@@ -1824,7 +1826,7 @@ def _health(args):
     previous = ext.get_wait_callback()
     conn = None
     try:
-        conn = psycopg2.connect(url, **({"connect_timeout": max(2, math.ceil(limit))} if limit else {}))
+        conn = migrate.connect_catalog_first(url, **({"connect_timeout": max(2, math.ceil(limit))} if limit else {}))
         if limit:
             ext.set_wait_callback(functools.partial(scoring._wait, deadline=time.monotonic() + limit + HEALTH_GRACE))
         with conn, conn.cursor() as cur:

@@ -192,6 +192,35 @@ def database_holds_a_connection_string() -> bool:
     return "://" in value or bool(re.search(r"\w\s*=", value))
 
 
+# pg_catalog searched first, where the database's (or the role's) search_path puts another schema ahead of it:
+# the database's owner may ALTER DATABASE ... SET search_path = public, pg_catalog for every session, and a
+# function or operator of its own in public named like a built-in one then runs in place of it wherever a
+# statement names it unqualified (SQLAlchemy's `select current_schema()` when it connects), as the superuser that
+# runs pgscore install or status there (trial T24, session 68). Set only where pg_catalog is not first already
+# (nothing changes elsewhere, through a pooler too); the rest of the path is kept, so tables resolve as before
+_CATALOG_FIRST = ("SELECT pg_catalog.set_config('search_path', pg_catalog.concat('pg_catalog, ', "
+                  "pg_catalog.current_setting('search_path')), false) "
+                  "WHERE NOT COALESCE((pg_catalog.current_schemas(true))[1] OPERATOR(pg_catalog.=) "
+                  "'pg_catalog'::pg_catalog.name, false)")
+
+
+def catalog_first(conn):
+    """`conn` (a psycopg2 connection, just opened) with pg_catalog first on its search_path (_CATALOG_FIRST);
+    committed, so that it holds for the session. Returns `conn`."""
+    with conn.cursor() as cur:
+        cur.execute(_CATALOG_FIRST)
+    conn.commit()
+    return conn
+
+
+def connect_catalog_first(dsn, **kwargs):
+    """psycopg2.connect, then catalog_first: the connections of the commands a superuser runs (install, upgrade,
+    downgrade, uninstall, status), in a database whose owner may set its search_path."""
+    import psycopg2
+
+    return catalog_first(psycopg2.connect(dsn, **kwargs))
+
+
 def create_engine(url: str):
     """A pool-less SQLAlchemy engine on psycopg2 that libpq connects, so URLs and 'key=value'
     strings mean here what they mean to psycopg2.connect everywhere else."""
@@ -202,7 +231,7 @@ def create_engine(url: str):
     dsn = libpq_dsn(url)
 
     def connect():
-        conn = psycopg2.connect(dsn)
+        conn = catalog_first(psycopg2.connect(dsn))
         conn.notices = ServerNotices()  # what the revisions raise, said as it comes
         return conn
 
@@ -461,7 +490,7 @@ def missing_objects(url: str) -> list[tuple[str, str]]:
     import psycopg2
 
     try:
-        with contextlib.closing(psycopg2.connect(libpq_dsn(url))) as conn, conn.cursor() as cur:
+        with contextlib.closing(connect_catalog_first(libpq_dsn(url))) as conn, conn.cursor() as cur:
             return lacking(cur)
     except psycopg2.Error as e:
         raise _explain(e, installing=False) from e
@@ -555,7 +584,7 @@ def drop_leftover_scratch(url: str) -> tuple[list[str], list[tuple[str, str]]]:
     from psycopg2 import sql
 
     dropped, left = [], []
-    with contextlib.closing(psycopg2.connect(libpq_dsn(url))) as conn:
+    with contextlib.closing(connect_catalog_first(libpq_dsn(url))) as conn:
         conn.autocommit = True
         with conn.cursor() as cur:
             marked, left = _leftover_scratch(cur)
@@ -597,7 +626,7 @@ def repair(url: str) -> list[tuple[str, str]]:
 
     # (the name says it is a repair's scratch database, before its comment marks it: session 66)
     scratch = f"pgscore_repair_scratch_{os.getpid()}_{secrets.token_hex(4)}"  # (not another client's of the PID)
-    admin = psycopg2.connect(dsn)
+    admin = connect_catalog_first(dsn)
     admin.autocommit = True
     # a SIGTERM (a scheduler's stop) unwinds as Ctrl-C does, so that the scratch database is dropped below (it was
     # left behind); what is killed outright, or loses its connection, leaves it to the next install to drop
@@ -671,13 +700,13 @@ def _repair_in(scratch, mark, dsn, admin, missing, functions) -> None:
         scratch_dsn = make_dsn(dsn, dbname=scratch)
         upgrade(scratch_dsn, check_environment=False)
         # each by its exact name, a table with its partitions (a pattern `drift_rollup*` took drift_rollup_day)
-        with contextlib.closing(psycopg2.connect(scratch_dsn)) as conn, conn.cursor() as cur:
+        with contextlib.closing(connect_catalog_first(scratch_dsn)) as conn, conn.cursor() as cur:
             cur.execute(_PARTITIONS, ([n for k, n in missing if k == "table"],))
             names = ([f"pgscore.{n}" for k, n in missing if k != "function"]
                      + [f"pgscore.{r}" for r, in cur.fetchall()])
             cur.execute(_CONSTRAINTS, ([n for k, n in missing if k == "table"],))
             constraints = cur.fetchall()
-        with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
+        with contextlib.closing(connect_catalog_first(dsn)) as conn, conn.cursor() as cur:
             cur.execute(_CONSTRAINTS, ([],))  # (the keys of the tables here that pointed at one lost with it)
             here = {(t, c) for t, c, _ in cur.fetchall()}
             cur.execute(_SIGNATURES)
@@ -687,7 +716,7 @@ def _repair_in(scratch, mark, dsn, admin, missing, functions) -> None:
         keys = "".join(f"{add};\n" for t, c, add in constraints if (t, c) not in here)
         # what is made is owned as pgscore's schema is here, not by the role that runs the repair (its scratch
         # install's owner: review r4, a DBA's own superuser login owned the SECURITY DEFINER functions it made)
-        with contextlib.closing(psycopg2.connect(scratch_dsn)) as conn, conn.cursor() as cur:
+        with contextlib.closing(connect_catalog_first(scratch_dsn)) as conn, conn.cursor() as cur:
             cur.execute(_OWNERS, {"names": [n.removeprefix("pgscore.") for n in names], "ours": ours,
                                   "owner": owner})
             owners = "".join(f"{alter}\n" for alter, in cur.fetchall())
@@ -722,7 +751,7 @@ def _repair_in(scratch, mark, dsn, admin, missing, functions) -> None:
                 cur.execute(drop)
         except psycopg2.Error:  # (its connection lost: another, else the next install drops it)
             try:
-                with contextlib.closing(psycopg2.connect(dsn)) as conn:
+                with contextlib.closing(connect_catalog_first(dsn)) as conn:
                     conn.autocommit = True
                     with conn.cursor() as cur:
                         cur.execute(drop)
@@ -774,7 +803,7 @@ def _routines(scratch_dsn, dsn, tables_missing, env, scratch_cmd) -> tuple[str, 
     from pgscore.localdb import pg_bin_dir
 
     def read(d):
-        with contextlib.closing(psycopg2.connect(d)) as conn, conn.cursor() as cur:
+        with contextlib.closing(connect_catalog_first(d)) as conn, conn.cursor() as cur:
             cur.execute(_SIGNATURES)
             sigs = set(cur.fetchall())
             cur.execute(_TRIGGERS)
