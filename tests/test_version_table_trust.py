@@ -161,3 +161,19 @@ def test_the_install_and_status_pick_up_no_look_alike_of_the_owners(empty_db_url
     assert "pgscore schema: revision" in done.stdout, done.stderr
     assert not _fired(empty_db_url)
 
+
+def test_an_install_refuses_a_pgscore_schema_the_owner_made(empty_db_url):
+    # the database's owner makes the schema first: the install stopped, saying a restore had left PL/Python out,
+    # and its hint's steps led to an install into a schema whose functions the owner may replace
+    ensure_role(empty_db_url, OWNER)
+    db = query(empty_db_url, "SELECT current_database()")[0][0]
+    query(empty_db_url, sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(db), sql.Identifier(OWNER)))
+    query(empty_db_url, sql.SQL("CREATE SCHEMA pgscore AUTHORIZATION {}").format(sql.Identifier(OWNER)))
+    for attempt in (lambda u: migrate.upgrade(u, check_environment=False), migrate.current):
+        with pytest.raises(InstallError) as excinfo:
+            attempt(empty_db_url)
+        e = excinfo.value
+        assert e.sqlstate == "42501"
+        assert e.message.startswith(f"the schema pgscore is owned by {OWNER}, not by a superuser"), e.message
+        assert "ALTER SCHEMA pgscore RENAME TO" in e.hint
+    assert query(empty_db_url, "SELECT count(*) FROM pg_class WHERE relnamespace = 'pgscore'::regnamespace") == [(0,)]

@@ -362,10 +362,34 @@ _TRUST = """SELECT pg_catalog.format('%%s.%%I', c.relnamespace::pg_catalog.regna
         OR NOT (r.rolsuper OR r.rolname OPERATOR(pg_catalog.=) CURRENT_USER))"""
 
 
+# the schema pgscore, owned by a role neither a superuser nor the current one: its owner may drop and make again any
+# function in it, which the superuser's commands and pgscore's SECURITY DEFINER functions then call (a database's
+# owner may make the schema before the first install, which then stopped on CREATE SCHEMA, told that a restore had
+# left out PL/Python). Whether the install made it: pgscore.install_info
+_SCHEMA_TRUST = """SELECT r.rolname::text, CURRENT_USER::text, pg_catalog.to_regclass('pgscore.install_info') IS NOT NULL
+  FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+ WHERE n.nspname OPERATOR(pg_catalog.=) 'pgscore' AND NOT (r.rolsuper OR r.rolname OPERATOR(pg_catalog.=) CURRENT_USER)"""
+
+
 def untrusted_version_table(execute) -> InstallError | None:
     """The refusal to read or write a version table that a role other than a superuser or the current one could
     make run code (_TRUST), or None. `execute(sql, params)` returns its rows (a psycopg2 cursor's or a SQLAlchemy
     connection's: version_table_check)."""
+    rows = execute(_SCHEMA_TRUST, None)
+    if rows:
+        owner, me, made = rows[0]
+        return InstallError(
+            f"the schema pgscore is owned by {owner}, not by a superuser: {owner} may replace the functions in it, "
+            f"which would then run as {me}; nothing was done", sqlstate="42501",
+            detail="the install makes the schema as a superuser" + (
+                "; this one has pgscore's objects (a restore made as its owner, or a change of owner)" if made else
+                ", and this one it did not make (it has no pgscore.install_info): a schema of the database's owner, "
+                "made before the install"),
+            hint=("its owner renames or drops it (ALTER SCHEMA pgscore RENAME TO app_pgscore), then a superuser runs "
+                  "pgscore install" if not made else
+                  "restore the database as a superuser (docs/sql.md, 'Moving a database'), or, as a superuser, "
+                  "check its functions and ALTER SCHEMA pgscore OWNER TO the superuser that installed it")
+            + " (docs/operations.md, 'Who installs, and with what')")
     rows = execute(_TRUST, {"t": VERSION_TABLE, "p": f"public.{VERSION_TABLE}"})
     if not rows:
         return None
