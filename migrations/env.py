@@ -51,8 +51,33 @@ def run():
 
         refusal = refused_by_your_objects(e)
         if refusal is None:
+            refusal = _needs_a_superuser(e, engine)
+        if refusal is None:
             raise
         raise CommandError(refusal) from e
+
+
+def _needs_a_superuser(e, engine):
+    """Plain alembic as a role that is not a superuser (the database's owner, say): what pgscore install says, not
+    psycopg2's traceback naming the first pgscore table a revision locks (trial T24, session 68). None for another
+    error, or where the role is a superuser."""
+    orig = getattr(e, "orig", None) or e
+    if getattr(orig, "pgcode", None) != "42501":
+        return None
+    try:
+        with engine.connect() as conn:
+            who, superuser = conn.exec_driver_sql(
+                "SELECT current_user::text, rolsuper FROM pg_catalog.pg_roles "
+                "WHERE rolname OPERATOR(pg_catalog.=) current_user").one()
+    except Exception:  # noqa: BLE001 - the original error is the one to tell then
+        return None
+    if superuser:
+        return None
+    first = str(orig).strip().splitlines()[0]
+    return (f"pgscore: pgscore's migrations need a superuser (connected as {who}): they create and drop PL/Python "
+            f"(untrusted) functions, lock and alter pgscore's tables, and grant its roles ({first}; SQLSTATE 42501)"
+            "\nHint: run alembic, or pgscore install, as a superuser (-x db_url=postgresql://postgres@host/db); "
+            "the database's owner runs everything else as itself (docs/operations.md, 'Who installs, and with what')")
 
 
 def _migrate(conn):

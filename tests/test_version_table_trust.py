@@ -8,7 +8,7 @@ import contextlib
 
 import psycopg2
 import pytest
-from helpers import ensure_role, pgscore_cli, query
+from helpers import ROOT, ensure_role, pgscore_cli, query
 from psycopg2 import sql
 
 from pgscore import migrate
@@ -177,3 +177,27 @@ def test_an_install_refuses_a_pgscore_schema_the_owner_made(empty_db_url):
         assert e.message.startswith(f"the schema pgscore is owned by {OWNER}, not by a superuser"), e.message
         assert "ALTER SCHEMA pgscore RENAME TO" in e.hint
     assert query(empty_db_url, "SELECT count(*) FROM pg_class WHERE relnamespace = 'pgscore'::regnamespace") == [(0,)]
+
+
+def test_plain_alembic_as_the_databases_owner_says_it_needs_a_superuser(empty_db_url, tmp_path):
+    # docs/operations.md: plain alembic works too; as the database's owner, a later release's upgrade printed
+    # psycopg2's traceback, "permission denied for table deployments", and never said a superuser runs it
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    migrate.upgrade(empty_db_url, PREV_0169, check_environment=False)
+    login = "t24_owner_login"
+    ensure_role(empty_db_url, login, login=True)
+    db = query(empty_db_url, "SELECT current_database()")[0][0]
+    query(empty_db_url, sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(db), sql.Identifier(login)))
+    as_owner = empty_db_url.replace("postgres@", f"{login}@", 1)
+    assert query(as_owner, "SELECT current_user") == [(login,)]
+    alembic = Path(sys.executable).with_name("alembic")
+    run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "-x", f"db_url={as_owner}", "upgrade",
+                          "head"], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr, run.stderr
+    assert "pgscore: pgscore's migrations need a superuser (connected as" in run.stderr, run.stderr
+    assert f"connected as {login})" in run.stderr and "Hint: run alembic, or pgscore install, as a superuser" in run.stderr
+    assert migrate.current(empty_db_url) == PREV_0169
