@@ -162,6 +162,23 @@ def test_the_install_and_status_pick_up_no_look_alike_of_the_owners(empty_db_url
     assert not _fired(empty_db_url)
 
 
+
+def test_the_other_commands_pick_up_no_look_alike_of_the_owners(empty_db_url):
+    # the commands a DBA may run as the superuser there too (models, maintain, drift, retry, refresh-windows)
+    migrate.upgrade(empty_db_url, check_environment=False)
+    ensure_role(empty_db_url, OWNER)
+    db = query(empty_db_url, "SELECT current_database()")[0][0]
+    query(empty_db_url, sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(db), sql.Identifier(OWNER)))
+    with contextlib.closing(psycopg2.connect(empty_db_url)) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(OWNER)))
+        cur.execute(sql.SQL(LOOK_ALIKES).format(db=sql.Identifier(db)))
+        conn.commit()
+    for args in (["models"], ["maintain"], ["drift"], ["retry"], ["refresh-windows"]):
+        done = pgscore_cli(*args, "--db", empty_db_url)
+        assert done.returncode in (0, 1), (args, done.stderr)
+        assert not _fired(empty_db_url), args  # (before: fired at pgscore models)
+
+
 def test_an_install_refuses_a_pgscore_schema_the_owner_made(empty_db_url):
     # the database's owner makes the schema first: the install stopped, saying a restore had left PL/Python out,
     # and its hint's steps led to an install into a schema whose functions the owner may replace
