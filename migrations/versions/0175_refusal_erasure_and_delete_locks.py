@@ -8,14 +8,14 @@ transaction that deployed the name and then ran refresh_monitoring deadlocked wi
 it, 40P01). The downgrade re-applies 0169's grant and texts.
 
 Revision ID: 0175
-Revises: 0173
+Revises: 0174
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0175"
-down_revision = "0173"
+down_revision = "0174"
 branch_labels = None
 depends_on = None
 

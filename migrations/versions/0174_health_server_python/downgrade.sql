@@ -1,4 +1,4 @@
--- 0174 to 0169: health(text[]) and health()'s comment as 0169 left them (0153's text, as 0166 rewrote it), then
+-- 0174 to 0173: health(text[]) as 0173 left it (with 0172's change), health()'s comment as 0169 left it, then
 -- the function that only it called dropped
 
 CREATE OR REPLACE FUNCTION pgscore.health(p_models text[])
@@ -32,11 +32,17 @@ DECLARE
     v_remade bigint;
     v_renamed bigint;
     v_sqlstate text;
+    v_left bigint;
     v_sqlstate_n bigint;
     v_subs bigint;
     v_copies text;
     v_wired boolean;
     v_registry boolean;
+    v_held oid[] := '{}';
+    v_rel oid;
+    v_sql text;
+    v_exists boolean;
+    v_lock_timeout text;
     v_list text;
     v_last date;
     v_has_today boolean;
@@ -108,32 +114,56 @@ BEGIN
                               AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
                               AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
                               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid))
-      INTO v_n, v_oldest, v_tries, v_unowned, v_gone, v_renamed, v_remade FROM pgscore.error_queue q
+           -- (0173) those of a wiring queued in this database for its profile table renamed since, another made under
+           -- its name: retry_failed leaves them (they were said to be rescored by pgscore retry)
+           , count(*) FILTER (WHERE q.rescoring_id IS NOT NULL AND q.profile_oid IS NOT NULL
+                                AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
+                                AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
+                                AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid)
+                                AND q.profile_oid IS DISTINCT FROM (SELECT to_regclass(r.profile_table)::oid
+                                                                      FROM pgscore.rescoring r
+                                                                     WHERE r.rescoring_id = q.rescoring_id))
+      INTO v_n, v_oldest, v_tries, v_unowned, v_gone, v_renamed, v_remade, v_left FROM pgscore.error_queue q
      WHERE p_models IS NULL
         OR EXISTS (SELECT 1 FROM pgscore.rescoring r
                     WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models));
     -- (0165, session 67 trial T23) the SQLSTATE most of them share, and how many: 572 profiles queued by a full disk
     -- said how many waited, not why (53100); a code, not the reason's text, which this function never returns
+    -- (0173) the rows without a SQLSTATE are a group too, as pgscore status counts them: where they were the
+    -- largest, this named a smaller group's code as the one most share, and status another
     SELECT q.sqlstate, count(*) INTO v_sqlstate, v_sqlstate_n FROM pgscore.error_queue q
-     WHERE q.sqlstate IS NOT NULL
-       AND (p_models IS NULL
-            OR EXISTS (SELECT 1 FROM pgscore.rescoring r
-                        WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models)))
+     WHERE p_models IS NULL
+        OR EXISTS (SELECT 1 FROM pgscore.rescoring r
+                    WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models))
      GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1;
     check_name := 'error_queue';
     value := v_n;
     state := CASE WHEN v_n = 0 THEN 'ok' WHEN v_now - v_oldest > interval '1 hour' THEN 'fail' ELSE 'warn' END;
     detail := CASE WHEN v_n = 0 THEN 'no profile waits'
+                   -- (0173) the caller that may not read the queue (pgscore_reader: its reasons may name keys)
+                   -- is told who may (this function runs as its owner: the caller's role is SET ROLE's, or the login)
                    ELSE format('%s profile(s) wait, the oldest since %s (%s ago), the most tried %s time(s)%s: '
-                               'SELECT * FROM pgscore.error_queue for why; %s', v_n,
+                               'SELECT * FROM pgscore.error_queue for why%s; %s', v_n,
                                to_char(v_oldest AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'),
                                date_trunc('second', v_now - v_oldest), v_tries,
-                               concat(CASE WHEN v_sqlstate IS NOT NULL
-                                           THEN format(', %s with SQLSTATE %s', v_sqlstate_n, v_sqlstate) END,
+                               concat(CASE WHEN v_sqlstate_n IS NOT NULL
+                                           THEN format(', %s with %s', v_sqlstate_n,
+                                                       coalesce('SQLSTATE ' || v_sqlstate, 'no SQLSTATE')) END,
                                       CASE WHEN v_unowned > 0 THEN format(', %s of no wiring', v_unowned) END),
-                               CASE WHEN v_unowned = 0 THEN 'pgscore retry rescores them'
+                               CASE WHEN NOT has_table_privilege(coalesce(nullif(current_setting('role'), 'none'),
+                                                                          session_user),
+                                                                 'pgscore.error_queue', 'SELECT')
+                                    THEN ' (as pgscore_app or pgscore_admin, or pgscore status run as one: '
+                                         'this role may not read it, its reasons may name keys)' END,
+                               CASE WHEN v_unowned = 0 AND v_left = 0 THEN 'pgscore retry rescores them'
                                     ELSE concat_ws('; ',
-                                        CASE WHEN v_n > v_unowned THEN 'pgscore retry rescores those of a wiring' END,
+                                        CASE WHEN v_n > v_unowned + v_left
+                                             THEN 'pgscore retry rescores those of a wiring' END,
+                                        CASE WHEN v_left > 0 THEN format(
+                                            '%s of a wiring were queued for its profile table renamed since, another '
+                                            'made under its name, which pgscore retry leaves: pgscore status gives '
+                                            'the UPDATE that hands them to the table of the name (a copy of it), or '
+                                            'the DELETE', v_left) END,
                                         CASE WHEN v_unowned > v_gone + v_renamed + v_remade THEN format(
                                             '%s of no wiring wait for the next attach_rescoring of their profile '
                                             'table', v_unowned - v_gone - v_renamed - v_remade) END,
@@ -217,11 +247,59 @@ BEGIN
     -- worker copying, no copy error counted) is how each subscription starts, for as long as the table takes: said,
     -- not warned of. A standby runs no worker (logical replication workers start once recovery ends): its check
     -- leaves them to the primary's, and says what the catalogs it replays say (disabled; the events copied first)
+    -- (0172) a wired table a subscription has yet to copy that holds rows here already (loaded, or kept from a
+    -- former subscription): its copy fails on each key the publisher also has, at every retry, for ever (and an
+    -- events' copy waits for its profiles' for as long); pgscore refuses an events' copy into kept events. Not one
+    -- that another subscription writes too (several publishers' rows in one table). Read with a short lock_timeout
+    -- (a probe never waits behind an ALTER TABLE queued for the copy's lock): a table it cannot read is not said
+    v_lock_timeout := current_setting('lock_timeout');
+    FOR v_rel, v_sql IN
+        SELECT DISTINCT sr.srrelid, format('SELECT EXISTS (SELECT 1 FROM %I.%I)', n.nspname, c.relname)
+          FROM pg_catalog.pg_subscription_rel sr
+          JOIN pg_catalog.pg_subscription s ON s.oid = sr.srsubid
+          JOIN pg_catalog.pg_class c ON c.oid = sr.srrelid
+          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())
+           -- its copy started and not running now ('d', no sync worker of its own: it failed, or waits for a
+           -- retry), so those rows are not its own (uncommitted while it runs): a copy not started yet, or running, is
+           -- not said (the publisher's keys may all be others)
+           AND sr.srsubstate = 'd'
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_subscription a
+                            WHERE a.subid = sr.srsubid AND a.relid = sr.srrelid AND a.pid IS NOT NULL)
+           AND sr.srrelid IN (SELECT w.w FROM pgscore.rescoring r,
+                                     LATERAL unnest(ARRAY[to_regclass(r.event_table), to_regclass(r.profile_table)]) w
+                               WHERE p_models IS NULL OR r.model_name = ANY (p_models)
+                              UNION
+                              SELECT t.relid FROM pgscore.rescoring r,
+                                     LATERAL unnest(ARRAY[to_regclass(r.event_table), to_regclass(r.profile_table)]) w,
+                                     LATERAL pg_catalog.pg_partition_tree(w.w) t
+                               WHERE p_models IS NULL OR r.model_name = ANY (p_models))
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel o
+                            WHERE o.srrelid = sr.srrelid AND o.srsubid <> sr.srsubid)
+    LOOP
+        BEGIN
+            PERFORM set_config('lock_timeout', '100ms', true);
+            EXECUTE v_sql INTO v_exists;
+        EXCEPTION WHEN insufficient_privilege OR lock_not_available THEN
+            v_exists := false;
+        END;
+        IF v_exists THEN
+            v_held := v_held || v_rel;
+        END IF;
+    END LOOP;
+    PERFORM set_config('lock_timeout', v_lock_timeout, true);
+    -- (0172) the wired tables' partitions too: a table subscribed by partition (publish_via_partition_root false)
     WITH rel AS (
         SELECT to_regclass(r.event_table) AS rel FROM pgscore.rescoring r
          WHERE p_models IS NULL OR r.model_name = ANY (p_models)
         UNION
         SELECT to_regclass(r.profile_table) FROM pgscore.rescoring r
+         WHERE p_models IS NULL OR r.model_name = ANY (p_models)
+        UNION
+        SELECT t.relid FROM pgscore.rescoring r, LATERAL pg_catalog.pg_partition_tree(to_regclass(r.event_table)) t
+         WHERE p_models IS NULL OR r.model_name = ANY (p_models)
+        UNION
+        SELECT t.relid FROM pgscore.rescoring r, LATERAL pg_catalog.pg_partition_tree(to_regclass(r.profile_table)) t
          WHERE p_models IS NULL OR r.model_name = ANY (p_models)
         UNION
         SELECT c.oid FROM pg_catalog.pg_class c
@@ -252,9 +330,14 @@ BEGIN
                   FROM pgscore.rescoring r
                   JOIN pg_catalog.pg_subscription_rel sp
                     -- (0166) not copied yet: once copied ('f', 's': the apply worker catching up) it fails no more
-                    ON sp.srsubid = s.oid AND sp.srrelid = to_regclass(r.profile_table) AND sp.srsubstate IN ('i', 'd')
+                    -- (0172) a partition of it too
+                    ON sp.srsubid = s.oid AND sp.srsubstate IN ('i', 'd')
+                   AND sp.srrelid IN (SELECT to_regclass(r.profile_table) UNION SELECT t.relid
+                                        FROM pg_catalog.pg_partition_tree(to_regclass(r.profile_table)) t)
                   JOIN pg_catalog.pg_subscription_rel se
-                    ON se.srrelid = to_regclass(r.event_table) AND se.srsubstate = 'r'
+                    ON se.srsubstate = 'r'
+                   AND se.srrelid IN (SELECT to_regclass(r.event_table) UNION SELECT t.relid
+                                        FROM pg_catalog.pg_partition_tree(to_regclass(r.event_table)) t)
                  WHERE r.missing_profile = 'create' AND (p_models IS NULL OR r.model_name = ANY (p_models)))
                    AS events_first,
                -- (0166) an event table's copy that waits for its profiles': the row trigger for replicated rows fails
@@ -263,10 +346,30 @@ BEGIN
                                   ', ')
                   FROM pgscore.rescoring r
                   JOIN pg_catalog.pg_subscription_rel se
-                    ON se.srsubid = s.oid AND se.srrelid = to_regclass(r.event_table) AND se.srsubstate IN ('i', 'd')
+                    ON se.srsubid = s.oid AND se.srsubstate IN ('i', 'd')
+                   AND se.srrelid IN (SELECT to_regclass(r.event_table) UNION SELECT t.relid
+                                        FROM pg_catalog.pg_partition_tree(to_regclass(r.event_table)) t)
                   JOIN pg_catalog.pg_subscription_rel sp
-                    ON sp.srrelid = to_regclass(r.profile_table) AND sp.srsubstate IN ('i', 'd')
+                    ON sp.srsubstate IN ('i', 'd')
+                   AND sp.srrelid IN (SELECT to_regclass(r.profile_table) UNION SELECT t.relid
+                                        FROM pg_catalog.pg_partition_tree(to_regclass(r.profile_table)) t)
                  WHERE p_models IS NULL OR r.model_name = ANY (p_models)) AS waiting,
+               -- (0172) whether the profiles it waits for hold rows here already: that copy fails, and it waits for ever
+               EXISTS (SELECT 1 FROM pgscore.rescoring r
+                         JOIN pg_catalog.pg_subscription_rel se
+                           ON se.srsubid = s.oid AND se.srsubstate IN ('i', 'd')
+                          AND se.srrelid IN (SELECT to_regclass(r.event_table) UNION SELECT t.relid
+                                               FROM pg_catalog.pg_partition_tree(to_regclass(r.event_table)) t)
+                         JOIN pg_catalog.pg_subscription_rel sp
+                           ON sp.srsubstate IN ('i', 'd') AND sp.srrelid = ANY (v_held)
+                          AND sp.srrelid IN (SELECT to_regclass(r.profile_table) UNION SELECT t.relid
+                                               FROM pg_catalog.pg_partition_tree(to_regclass(r.profile_table)) t)
+                        WHERE p_models IS NULL OR r.model_name = ANY (p_models)) AS waits_for_held,
+               -- (0172) its tables not copied yet that hold rows here already, and its publications (for the way on)
+               (SELECT string_agg(sr.srrelid::regclass::text, ', ' ORDER BY sr.srrelid::regclass::text)
+                  FROM pg_catalog.pg_subscription_rel sr
+                 WHERE sr.srsubid = s.oid AND sr.srsubstate IN ('i', 'd') AND sr.srrelid = ANY (v_held)) AS held,
+               (SELECT string_agg(quote_ident(p), ', ') FROM unnest(s.subpublications) p) AS pubs,
                -- (0166) what its rows are: a wired table's, pgscore's own (a registry published from another database)
                EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr JOIN pg_catalog.pg_class c ON c.oid = sr.srrelid
                         WHERE sr.srsubid = s.oid AND c.relnamespace = 'pgscore'::regnamespace) AS registry,
@@ -302,7 +405,22 @@ BEGIN
                                                      THEN format('disable_on_error = true disabled the subscription '
                                                                  'at that error: ALTER SUBSCRIPTION %I SET '
                                                                  '(disable_on_error = false), then ENABLE', sub.subname)
+                                                     -- (0172) a profiles' copy that fails: no end by itself
+                                                     WHEN sub.waits_for_held
+                                                     THEN 'it waits for as long as their copy fails (below)'
                                                      ELSE 'PostgreSQL starts it again' END, '')) END,
+                   -- (0172) tables not copied yet that hold rows here: their copy fails on each shared key, for ever
+                   CASE WHEN sub.held IS NOT NULL AND sub.events_first IS NULL
+                        THEN format('%s %s rows here already: %s copy fails at every retry on each key the publisher '
+                                    'also has (duplicate key value violates unique constraint, in the server log; an '
+                                    'event table''s copy, pgscore refuses it: its events would be counted again); '
+                                    'keep this server''s rows and copy none of the publisher''s (on the publisher '
+                                    'ALTER PUBLICATION %s DROP TABLE each, here ALTER SUBSCRIPTION %I REFRESH '
+                                    'PUBLICATION, then ADD TABLE it there again and here REFRESH PUBLICATION WITH '
+                                    '(copy_data = false)), or TRUNCATE it here for the copy to bring the publisher''s',
+                                    sub.held, CASE WHEN sub.held LIKE '%, %' THEN 'hold' ELSE 'holds' END,
+                                    CASE WHEN sub.held LIKE '%, %' THEN 'their' ELSE 'its' END,
+                                    coalesce(sub.pubs, 'PUBLICATION'), sub.subname) END,
                    CASE WHEN sub.events_first IS NOT NULL
                         THEN format('the events were copied first (%s): their rescoring created the missing '
                                     'profiles, on whose keys the profiles'' copy fails at every retry; DROP '

@@ -1,4 +1,4 @@
--- 0175 to 0173: refuse_read_only granted to pgscore_admin alone again; erase_entity and delete_model as 0169 wrote them
+-- 0175 to 0174: refuse_read_only granted to pgscore_admin alone again; erase_entity and delete_model as 0169 wrote them
 
 REVOKE EXECUTE ON FUNCTION pgscore.refuse_read_only(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgscore.refuse_read_only(text) TO pgscore_admin;

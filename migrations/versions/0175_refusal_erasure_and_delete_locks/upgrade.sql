@@ -1,4 +1,4 @@
--- 0173 to 0175 (session 68, h6): pgscore.refuse_read_only is executable by PUBLIC (granted to pgscore_admin
+-- 0174 to 0175 (session 68, h6): pgscore.refuse_read_only is executable by PUBLIC (granted to pgscore_admin
 -- alone, a role a DBA granted a writer that runs as its caller directly got 42501 for it in a read-only
 -- transaction, not the writer's 25006); erase_entity finds a key as Python's repr writes it in full (both quotes, the
 -- quote escaped; a control character as \xhh; a character Python does not print beyond ASCII): such a key named by
