@@ -219,6 +219,35 @@ def test_native_categories_of_hgb_compile_equal_on_unknown_categories_and_nan(ta
             assert abs(ev.score_row(row.tolist()) - want) <= 1e-12 and abs(ev.score(row[None, :])[0] - want) <= 1e-12
 
 
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("model", ["hgb-native-first", "passthrough-and-onehot"])
+def test_columns_after_the_inputs_in_their_order_are_no_identity(task, model):
+    """Columns that take each input as it is, in order, followed by more (HistGradientBoosting's categories when they
+    are its first inputs, categorical_features=[0, 1]: its encoder's output order is the inputs' own, then a lookup
+    column a split; or a passthrough of every input beside a one-hot of one): the trees' input is not the row
+    itself (before session 68 r5 it was taken for it: the row path dropped the columns after the inputs, a silently
+    wrong score, 0.85 for scikit-learn's 0.21, and the chunk path raised IndexError, as did the deploy's check)."""
+    rng = np.random.default_rng(5)
+    n = 1500
+    X = np.c_[rng.integers(0, 5, n), rng.integers(-2, 3, n), rng.normal(size=n)].astype(float)
+    t = (X[:, 0] % 2 == 0) + (X[:, 1] == 1) + X[:, 2] + rng.normal(scale=0.3, size=n)
+    y = {"binary": t > 1, "multiclass": np.digitize(t, [0.5, 1.5]), "regression": 3 * t}[task]
+    if model == "hgb-native-first":
+        est = trees("hgb", task, categorical_features=[0, 1]).fit(X, y)
+    else:
+        est = make_pipeline(ColumnTransformer([("all", "passthrough", [0, 1, 2]), ("hot", OneHotEncoder(), [0])]),
+                            trees("rf", task)).fit(X, y)
+    ev = compile_estimator(est, task, 3)
+    Xt = np.c_[rng.integers(-1, 6, 300), rng.integers(-3, 4, 300), rng.normal(size=300)].astype(float)
+    if model == "passthrough-and-onehot":
+        Xt[:, 0] = Xt[:, 0].clip(0, 4)  # (its encoder refuses an unknown category)
+    ref = sk(est, task, Xt)
+    np.testing.assert_allclose(ev.value(Xt) if task == "regression" else ev.proba(Xt), ref, rtol=0, atol=1e-12)
+    score = ref if task == "regression" else ref[:, 1] if task == "binary" else ref.max(axis=1)
+    np.testing.assert_allclose([ev.score_row(r) for r in Xt.tolist()], score, rtol=0, atol=1e-12)
+    assert verify(ev, est, task, Xt, tol=1e-12)["max_abs_diff"] <= 1e-12
+
+
 @pytest.mark.parametrize("name,masks", [("hgb", np.uint32), ("rf", np.uint64), ("hgb-wide", None), ("et", None)])
 def test_trees_take_leaf_masks_of_32_or_64_bits_or_walk_the_levels(name, masks):
     """Trees of at most 32 leaves (HistGradientBoosting's default 31) are scored with 32-bit leaf masks,

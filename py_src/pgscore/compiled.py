@@ -479,7 +479,9 @@ class _Compiler:
     def tables(self, exprs, trees, vals, f32):
         arrays, take, depth = _flatten(trees, f32)
         arrays["vals"] = np.concatenate([vals[t][o] for t, o in take])
-        ident = [s for s, ops in exprs if not ops] == list(range(self.n))
+        # the row itself only where the columns are the inputs, in order, and nothing after them (session 68 r5:
+        # HistGradientBoosting's first inputs categorical, or a passthrough of all beside a one-hot, were taken for it)
+        ident = [(s, tuple(ops)) for s, ops in exprs] == [(j, ()) for j in range(self.n)]
         header = {"depth": depth, "f32": f32, "z": None if ident else [[s, list(ops)] for s, ops in exprs],
                   "n_blocks": len(self.blocks)}
         for b, (keys, slots) in enumerate(self.blocks):
