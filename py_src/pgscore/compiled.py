@@ -534,7 +534,11 @@ class _Compiler:
             enc = pre.named_transformers_["encoder"]
             cat_in = [int(i) for i in pre._transformer_to_input_indices["encoder"]]
             num_in = [int(i) for i in pre._transformer_to_input_indices["numerical"]]
+            if any(isinstance(v, (str, bytes)) for c in enc.categories_ for v in np.asarray(c, dtype=object).tolist()):
+                raise TypeError("text")  # ('10' is a word, which float() would read as a number, out of its order)
             cats = [np.asarray(c, np.float64) for c in enc.categories_]
+            if any((np.diff(c[~np.isnan(c)]) <= 0).any() for c in cats):
+                raise ValueError("unordered")  # (the chunk path bisects the keys: each in order, once)
         except (AttributeError, KeyError, TypeError, ValueError):
             raise Unsupported(f"{where}: categorical_features whose encoder is not numeric do not compile") from None
         if (getattr(enc, "handle_unknown", None) != "use_encoded_value" or len(cats) != len(cat_in)
