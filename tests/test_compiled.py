@@ -262,6 +262,28 @@ def test_native_categories_of_words_that_read_as_numbers_do_not_compile():
         compile_estimator(est, "binary", 2)
 
 
+@pytest.mark.parametrize("model", ["linear", "trees", "masks"])
+@pytest.mark.parametrize("big", [1e30, 2.0**53, -1e300])
+def test_an_unknown_category_beside_one_from_2_to_the_53_on_is_unknown(model, big):
+    """A one-hot encoder (handle_unknown='ignore') of a category from 2**53 on (an id read as a float): an unknown
+    category gives zeros, as scikit-learn's does (before session 68 r5 the compiler asked the encoder of the largest
+    key + 1 as its unknown, which from 2**53 on is that key: every unknown category was scored as it, silently, and
+    the deploy's data, all known, proved it equal)."""
+    rng = np.random.default_rng(2)
+    n = 1200
+    X = np.c_[rng.choice([0.5, 1.5, big], n), rng.normal(size=n)]
+    y = (X[:, 0] == big) ^ (X[:, 1] > 0.5)
+    final = {"linear": linear("binary"), "trees": DecisionTreeClassifier(random_state=0),
+             "masks": HistGradientBoostingClassifier(max_iter=10)}[model]
+    est = make_pipeline(ColumnTransformer([("hot", OneHotEncoder(handle_unknown="ignore"), [0])],
+                                          remainder="passthrough"), final).fit(X, y)
+    ev = compile_estimator(est, "binary", 2)
+    Xt = np.c_[rng.choice([0.5, 1.5, big, 7.0, -2.0, 1e200], 400), rng.normal(size=400)]
+    ref = sk(est, "binary", Xt)[:, 1]
+    np.testing.assert_allclose(ev.score(Xt), ref, rtol=0, atol=1e-12)
+    np.testing.assert_allclose([ev.score_row(r) for r in Xt.tolist()], ref, rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("name,masks", [("hgb", np.uint32), ("rf", np.uint64), ("hgb-wide", None), ("et", None)])
 def test_trees_take_leaf_masks_of_32_or_64_bits_or_walk_the_levels(name, masks):
     """Trees of at most 32 leaves (HistGradientBoosting's default 31) are scored with 32-bit leaf masks,

@@ -265,6 +265,19 @@ def _flatten(trees, f32):
     return arrays, take, depth
 
 
+def _unknown_key(keys) -> float:
+    """A finite number none of the (sorted) keys is: what an encoder is asked of an unknown category. (The largest
+    key + 1 was the largest key itself from 2**53 on: a one-hot of 1e30 took an unknown category for 1e30, session
+    68 r5.)"""
+    if not len(keys):
+        return 0.0
+    for v in (keys[-1] + 1.0, np.nextafter(keys[-1], _INF), keys[0] - 1.0, np.nextafter(keys[0], -_INF)):
+        if math.isfinite(v) and v not in keys:
+            return float(v)
+    gap = np.flatnonzero(np.nextafter(keys[:-1], _INF) < keys[1:])  # (every float from -max to max a key: none)
+    return float(np.nextafter(keys[gap[0]], _INF)) if len(gap) else 0.0
+
+
 def _hot(enc, rows, cols, where):
     """Which of `cols` the encoder sets for each row: its index, _ZERO for none, _ERR if it raises."""
     try:
@@ -398,7 +411,7 @@ class _Compiler:
         for i, ((src, ops), c, width) in enumerate(zip(exprs, cats, t._n_features_outs)):
             keys = c[~np.isnan(c)]
             probe = np.repeat(base[None, :], len(keys) + 2, axis=0)
-            probe[:, i] = [*keys, (keys.max() + 1.0 if len(keys) else 0.0), math.nan]  # known, unknown, NaN
+            probe[:, i] = [*keys, _unknown_key(keys), math.nan]  # known, unknown, NaN
             slots = [s for rows in (probe[:-2], probe[-2:-1], probe[-1:])
                      for s in _hot(t, rows, slice(col, col + width), where)]
             b = len(self.blocks)
@@ -467,7 +480,7 @@ class _Compiler:
         for j, (s, items) in enumerate(sorted(cat.items())):
             keys = np.unique(np.concatenate([self.blocks[op[1]][0] for ops, _ in items for op in ops
                                              if op[0] == "cat"]))
-            probes = [*keys.tolist(), (keys.max() + 1.0 if len(keys) else 0.0), math.nan]
+            probes = [*keys.tolist(), _unknown_key(keys), math.nan]
             vals = np.zeros((len(probes), m))  # rows: keys, unknown, NaN; NaN values raise
             for i, v in enumerate(probes):
                 for ops, w in items:
