@@ -797,6 +797,29 @@ def test_a_value_a_step_turns_into_nan_is_named_with_why(conn):
     assert got == pytest.approx(model.predict_proba([[0.5, 0.2, 0.3]])[0, 1], abs=1e-12)
 
 
+def test_values_a_step_turns_into_nan_are_named_where_each_alone_does(conn):
+    """Two values a step turns into NaN (log1p of -2 and of -3), and a NULL the model's imputer takes beside them: no
+    one of them replaced by 0 makes the row one the model takes, and the error said scikit-learn's `Input X contains
+    NaN.` with the hint `this model has no imputer for missing values` (of a model that has one; session 68 r5). Each
+    number the model refuses alone (the others, the NULL too, 0) is named; a row whose zeros the model refuses
+    too (a NULL it has no imputer for would be) names none of its numbers."""
+    rng = np.random.default_rng(6)
+    x = np.abs(rng.normal(size=(300, 4)))
+    x[rng.random((300, 4)) < 0.05] = np.nan
+    y = np.nan_to_num(x[:, 0]) > 0.7
+    model = make_pipeline(SimpleImputer(), FunctionTransformer(np.log1p), LogisticRegression()).fit(x, y)
+    registry.deploy(conn.dsn, "log1p2", model, x, y, feature_names=["a", "b", "c", "d"])
+    for q in ("SELECT pgscore.score('log1p2', ARRAY[NULL, -2, 0.3, -3]::float8[])",
+              "SELECT * FROM pgscore.predict_batch('log1p2', 'SELECT 1 AS id, ARRAY[NULL, -2, 0.3, -3]::float8[] AS "
+              "features', p_log => false)"):
+        err = sql_error(conn, q)
+        assert err.pgcode == "22023" and "model log1p2 v1: feature 'b' is -2.0, feature 'd' is -3.0, which a step of " \
+            "the model before its estimator turns into NaN" in err.pgerror, err.pgerror
+        assert "no imputer" not in err.pgerror and "feature 'c'" not in err.pgerror, err.pgerror
+    got = query(conn, "SELECT pgscore.score('log1p2', ARRAY[NULL, 0.2, 0.3, 0.1]::float8[])")[0][0]
+    assert got == pytest.approx(model.predict_proba([[np.nan, 0.2, 0.3, 0.1]])[0, 1], abs=1e-12)
+
+
 def test_a_chunk_names_the_row_refused_among_rows_of_values_the_model_takes(conn):
     """The refused row is told apart from rows holding values of the same kind that the model takes: a
     pipeline scikit-learn scores (not compiled) that imputes only its first feature, its first row missing

@@ -452,9 +452,15 @@ class Loaded:
         takes the row where it refused a NaN: values a step before its estimator turns into NaN (a log1p model given
         -2 said only `Input X contains NaN.`, session 68)."""
         cols = [j for j, v in enumerate(row) if v is not None and v == v]
-        if len(cols) > _TRIED_MADE:
+        every = list(range(len(row)))
+        if len(cols) > _TRIED_MADE or self._refuses(row, every, "NaN"):  # (a row of zeros refused: not its numbers)
             return []
-        return [(j, row[j]) for j in cols if not self._refuses(row, [j], "NaN")]
+        made = [(j, row[j]) for j in cols if not self._refuses(row, [j], "NaN")]
+        if not made and len(cols) > 1:  # two or more such values (log1p of -2 and -3): each the model refuses
+            # alone, the others (NULLs too) 0 (no one replaced by 0 was enough, and the error said scikit-learn's
+            # `Input X contains NaN.`, hint `this model has no imputer`, session 68 r5)
+            made = [(j, row[j]) for j in cols if self._refuses(row, [c for c in every if c != j], "NaN")]
+        return made
 
     def _refused_without(self, row, col, kind) -> bool:
         """Whether the model refuses one row (a refusal of that kind) with its value in column `col` replaced by 0."""
@@ -508,7 +514,8 @@ class Loaded:
             made = self._made_nan(list(X[0])) if not bad and kind == "NaN" else []
             if made:  # (no NaN of its own, or none the model refuses alone: a step made one of a value)
                 kind = "made NaN"
-                msg = (", ".join(f"feature {literal(self.feature_names[j])} is {float(v)!r}" for j, v in made)
+                msg = (", ".join(f"feature {literal(self.feature_names[j])} is {float(v)!r}" for j, v in made[:8])
+                       + (f" (and {len(made) - 8} more)" if len(made) > 8 else "")
                        + ", which a step of the model before its estimator turns into NaN (np.log1p of a value below "
                        "-1, np.log or np.sqrt of one below 0, say), and the estimator refuses NaN")
             msg = f"cannot take {bad}" if bad else msg
