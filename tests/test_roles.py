@@ -858,6 +858,21 @@ _REACHED = {
                                  ("index_expression", "", "CREATE INDEX dba_log_spied ON public.dba_log "
                                                           "(public.spy_f(x)); "),
                                  ("domain", "", ""))},
+    # (review r6 of session 68) that body inserting into a superuser's partitioned table whose partition has a CHECK,
+    # an index expression or a trigger of its own calling the app's function: the walk read the written table alone
+    # (pg_depend's rows of the parent), not its partitions, where the row lands and whose CHECKs, indexes and row
+    # triggers the write runs
+    **{f"atomic_writes_a_partitioned_table_whose_partition_{what}": (
+        "CREATE TABLE public.dba_log (x float8) PARTITION BY RANGE (x); "
+        "CREATE TABLE public.dba_log_all PARTITION OF public.dba_log FOR VALUES FROM (MINVALUE) TO (MAXVALUE); "
+        f"{more}GRANT INSERT, SELECT ON public.dba_log TO pgscore_app; "
+        "CREATE FUNCTION public.dba_d(float8) RETURNS float8 LANGUAGE sql "
+        "BEGIN ATOMIC INSERT INTO public.dba_log (x) VALUES ($1) RETURNING x; END; "
+        "ALTER TABLE customers ADD COLUMN d float8 DEFAULT public.dba_d(0)", 999)
+       for what, more in (("check", "ALTER TABLE public.dba_log_all ADD CONSTRAINT spied CHECK (public.spy_b(x)); "),
+                          ("index_expression", "CREATE INDEX dba_log_spied ON public.dba_log_all (public.spy_f(x)); "),
+                          ("trigger", "CREATE TRIGGER spied BEFORE INSERT ON public.dba_log_all FOR EACH ROW "
+                                      "EXECUTE FUNCTION public.spy_t(); "))},
     "trigger_when": ("CREATE TRIGGER spied BEFORE UPDATE ON customers FOR EACH ROW WHEN (public.spy_b(NEW.churn_score)) "
                      "EXECUTE FUNCTION suppress_redundant_updates_trigger()", 3),
     "rule": ("CREATE RULE spied AS ON UPDATE TO customers DO ALSO SELECT public.spy_f(0)", 3),  # (refused anyway)
@@ -1042,6 +1057,54 @@ def test_a_superusers_body_that_writes_its_own_table_and_reads_the_apps_is_not_r
         query(su, "INSERT INTO complaints (customer_id) VALUES (5)")
         su.commit()
         assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("5", "42501")]
+    finally:
+        su.close()
+
+
+def test_a_superusers_body_that_writes_an_ordinary_partitioned_table_of_its_own_is_not_refused(urls, db_url):
+    """Review r6 of session 68: the written table of a BEGIN ATOMIC body is followed to its partitions' DEFAULTs,
+    CHECKs, indexes and triggers now (and since h6 of session 68 to its own): an ordinary table of the superuser's,
+    in a schema of its own, partitioned, with an identity, a serial, a now() DEFAULT, a CHECK and an index expression
+    of built-in functions and a trigger of its own, names no role: the superuser's INSERT scores its profile."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur)
+        cur.execute("CREATE SCHEMA \"dba Logs\"")
+        cur.execute("CREATE TABLE \"dba Logs\".log (i bigint GENERATED ALWAYS AS IDENTITY, s serial, "
+                    "at timestamptz NOT NULL DEFAULT now(), x float8 CHECK (x >= 0), y text DEFAULT 'y') "
+                    "PARTITION BY RANGE (x)")
+        cur.execute("CREATE TABLE \"dba Logs\".log_low PARTITION OF \"dba Logs\".log FOR VALUES FROM (0) TO (10)")
+        cur.execute("CREATE TABLE \"dba Logs\".log_high PARTITION OF \"dba Logs\".log "
+                    "FOR VALUES FROM (10) TO (MAXVALUE)")
+        cur.execute("ALTER TABLE \"dba Logs\".log_low ADD CHECK (abs(x) < 100)")
+        cur.execute("CREATE INDEX ON \"dba Logs\".log (abs(x), lower(y)) WHERE x > 0")
+        cur.execute("CREATE FUNCTION \"dba Logs\".stamp() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN NEW.y := upper(NEW.y); RETURN NEW; END $$")
+        cur.execute("CREATE TRIGGER stamp BEFORE INSERT ON \"dba Logs\".log_low FOR EACH ROW "
+                    "EXECUTE FUNCTION \"dba Logs\".stamp()")
+        cur.execute("CREATE FUNCTION public.dba_d(float8) RETURNS float8 LANGUAGE sql "
+                    "BEGIN ATOMIC INSERT INTO \"dba Logs\".log (x) VALUES ($1) RETURNING x; END")
+        cur.execute("ALTER TABLE customers ADD COLUMN d float8 DEFAULT public.dba_d(1)")
+    su = connect(db_url)
+    try:
+        # (999 has no profile: the trigger INSERTs it, its DEFAULT running the body; queued as not scored, its
+        # features missing, not refused; the DEFAULT added ran for each customer already there)
+        (logged,), = query(db_url, "SELECT count(*) FROM \"dba Logs\".log")
+        query(su, "INSERT INTO complaints (customer_id) VALUES (999)")
+        su.commit()
+        assert query(db_url, "SELECT count(*) FROM \"dba Logs\".log") == [(logged + 1,)]
+        assert query(db_url, "SELECT count(*) FROM pgscore.error_queue WHERE sqlstate = '42501'") == [(0,)]
+        assert query(db_url, "SELECT count(*) FROM customers WHERE id = 999") == [(1,)]
+        # the same with a partition's CHECK calling a function of a role that is no superuser: refused (42501)
+        ensure_role(db_url, "pgscore_t_partition_owner")
+        query(db_url, "CREATE FUNCTION public.t_positive(float8) RETURNS boolean LANGUAGE sql IMMUTABLE "
+                      "RETURN $1 >= 0; ALTER FUNCTION public.t_positive(float8) OWNER TO pgscore_t_partition_owner; "
+                      "ALTER TABLE \"dba Logs\".log_low ADD CHECK (public.t_positive(x))")
+        query(su, "INSERT INTO complaints (customer_id) VALUES (997)")
+        su.commit()
+        assert query(db_url, "SELECT entity_key FROM pgscore.error_queue WHERE sqlstate = '42501'") == [("997",)]
+        assert query(db_url, "SELECT count(*) FROM \"dba Logs\".log") == [(logged + 1,)]
     finally:
         su.close()
 

@@ -136,26 +136,36 @@ _CODE = (
                      "UNION ALL SELECT 1255::pg_catalog.oid, t.tgfoid FROM pg_catalog.pg_proc p "
                      "CROSS JOIN LATERAL pg_catalog.regexp_matches(p.prosqlbody::pg_catalog.text, "
                      "':relid ([0-9]+) :relkind [a-z] :rellockmode 3 ', 'g') AS w(m) "
-                     "JOIN pg_catalog.pg_trigger t ON t.tgrelid OPERATOR(pg_catalog.=) (w.m[1])::pg_catalog.oid "
+                     "CROSS JOIN LATERAL (SELECT (w.m[1])::pg_catalog.oid AS r UNION "
+                     "SELECT q.relid::pg_catalog.oid FROM "
+                     "pg_catalog.pg_partition_tree((w.m[1])::pg_catalog.oid::pg_catalog.regclass) AS q) AS pt "
+                     "JOIN pg_catalog.pg_trigger t ON t.tgrelid OPERATOR(pg_catalog.=) pt.r "
                      "AND t.tgenabled OPERATOR(pg_catalog.<>) 'D' "
                      "WHERE p.oid OPERATOR(pg_catalog.=) ANY (g.nf) AND p.prosqlbody IS NOT NULL "
                      # (session 68, h6) and what else such a write runs as the writing role: the written table's
                      # columns' DEFAULTs and types (domains), its CHECKs and other constraints, its indexes'
                      # expressions and predicates, its rules, as for the tables @ (o above); the triggers alone were
                      # read, and a superuser's body that inserted into its own table whose DEFAULT called the app's
-                     # function ran it as the superuser
+                     # function ran it as the superuser. (review r6 of session 68) each of the written table's
+                     # partitions too (pg_partition_tree: but itself for a plain table, nothing for a view), where
+                     # the row lands and whose CHECKs, indexes and row triggers the write runs: the parent alone
+                     # was read, and a partition's CHECK, index expression or trigger calling the app's function
+                     # ran as the superuser
                      "UNION ALL SELECT x.refclassid, x.refobjid FROM pg_catalog.pg_proc p "
                      "CROSS JOIN LATERAL pg_catalog.regexp_matches(p.prosqlbody::pg_catalog.text, "
                      "':relid ([0-9]+) :relkind [a-z] :rellockmode 3 ', 'g') AS w(m) "
-                     "CROSS JOIN LATERAL (SELECT 1259::pg_catalog.oid AS c, (w.m[1])::pg_catalog.oid AS o "
+                     "CROSS JOIN LATERAL (SELECT (w.m[1])::pg_catalog.oid AS r UNION "
+                     "SELECT q.relid::pg_catalog.oid FROM "
+                     "pg_catalog.pg_partition_tree((w.m[1])::pg_catalog.oid::pg_catalog.regclass) AS q) AS pt "
+                     "CROSS JOIN LATERAL (SELECT 1259::pg_catalog.oid AS c, pt.r AS o "
                      "UNION ALL SELECT 2604::pg_catalog.oid, f.oid FROM pg_catalog.pg_attrdef f "
-                     "WHERE f.adrelid OPERATOR(pg_catalog.=) (w.m[1])::pg_catalog.oid "
+                     "WHERE f.adrelid OPERATOR(pg_catalog.=) pt.r "
                      "UNION ALL SELECT 2606::pg_catalog.oid, k.oid FROM pg_catalog.pg_constraint k "
-                     "WHERE k.conrelid OPERATOR(pg_catalog.=) (w.m[1])::pg_catalog.oid "
+                     "WHERE k.conrelid OPERATOR(pg_catalog.=) pt.r "
                      "UNION ALL SELECT 1259::pg_catalog.oid, i.indexrelid FROM pg_catalog.pg_index i "
-                     "WHERE i.indrelid OPERATOR(pg_catalog.=) (w.m[1])::pg_catalog.oid "
+                     "WHERE i.indrelid OPERATOR(pg_catalog.=) pt.r "
                      "UNION ALL SELECT 2618::pg_catalog.oid, r.oid FROM pg_catalog.pg_rewrite r "
-                     "WHERE r.ev_class OPERATOR(pg_catalog.=) (w.m[1])::pg_catalog.oid) AS o "
+                     "WHERE r.ev_class OPERATOR(pg_catalog.=) pt.r) AS o "
                      "JOIN pg_catalog.pg_depend x ON x.classid OPERATOR(pg_catalog.=) o.c "
                      "AND x.objid OPERATOR(pg_catalog.=) o.o "
                      "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617,2616,1247}'::pg_catalog.oid[]) "
