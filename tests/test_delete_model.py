@@ -277,8 +277,15 @@ def test_it_takes_the_names_lock_a_deploy_of_the_name_waits_for_it_and_stores_ve
     try:
         query(a, "SELECT pgscore.retire('chrun')")
         query(b, "SET lock_timeout = '200ms'")
-        with pytest.raises(errors.LockNotAvailable):
+        with pytest.raises(errors.LockNotAvailable) as e:
             query(b, "SELECT * FROM pgscore.delete_model('chrun')")
+        # (review r6 of session 68) naming what it waited for: PostgreSQL's own 55P03 said "canceling statement due
+        # to lock timeout", its context "while locking tuple (0,2) in relation model_locks"
+        assert e.value.diag.message_primary == (
+            "pgscore.delete_model: lock timeout (200ms) waiting for a change of model 'chrun' in progress (a deploy, "
+            "activate, rollback, retire or shadow of the name, which holds its row of pgscore.model_locks until it "
+            "ends)"), e.value.pgerror
+        assert e.value.diag.message_hint.startswith("nothing was deleted: call it again"), e.value.pgerror
         b.rollback()
         a.commit()
         # the delete holds the lock (not committed): a deploy of the name waits for it, then stores version 1
@@ -714,8 +721,36 @@ def test_a_delete_waiting_for_a_refresh_under_a_lock_timeout_fails_with_it(chrun
         with pytest.raises(errors.LockNotAvailable) as e:
             query(conn, "SELECT * FROM pgscore.delete_model('chrun')")
         assert "lock timeout" in e.value.diag.message_primary, e.value.pgerror
+        # (review r6 of session 68) naming what it waited for (PostgreSQL's own message named nothing)
+        # (the refresh holds the outcomes' lock too: the wait it ends is for the log's and the outcomes' locks)
+        assert e.value.diag.message_primary.startswith("pgscore.delete_model: lock timeout (300ms) waiting for "), \
+            e.value.pgerror
+        assert "refresh_monitoring()" in e.value.diag.message_primary, e.value.pgerror
     finally:
         refresher.rollback()
         refresher.close()
+        query(conn, "RESET lock_timeout")
+    assert query(conn, "SELECT count(*) FROM pgscore.models WHERE name = 'chrun'") == [(2,)]
+
+
+def test_a_delete_waiting_for_an_outcome_in_flight_under_a_lock_timeout_says_what_it_waited_for(chrun, db_url):
+    """Review r6 of session 68: a lock_timeout ending the delete's wait for the transactions writing the log or the
+    outcomes (an outcome recorded, not committed: its ROW EXCLUSIVE lock on pgscore.outcomes) gave PostgreSQL's own
+    "canceling statement due to lock timeout", naming nothing; it names them now, and nothing is deleted."""
+    conn = chrun
+    writer = psycopg2.connect(db_url)
+    try:
+        query(writer, "LOCK TABLE pgscore.outcomes IN ROW EXCLUSIVE MODE")  # (record_outcome's INSERT's lock)
+        query(conn, "SET lock_timeout = '300ms'")
+        with pytest.raises(errors.LockNotAvailable) as e:
+            query(conn, "SELECT * FROM pgscore.delete_model('chrun')")
+        assert e.value.diag.message_primary == (
+            "pgscore.delete_model: lock timeout (300ms) waiting for the transactions writing pgscore.log_pending, "
+            "pgscore.prediction_log or pgscore.outcomes (a score, a recorded outcome or a refresh_monitoring() not yet "
+            "committed), which hold their locks until they end"), \
+            e.value.pgerror
+    finally:
+        writer.rollback()
+        writer.close()
         query(conn, "RESET lock_timeout")
     assert query(conn, "SELECT count(*) FROM pgscore.models WHERE name = 'chrun'") == [(2,)]

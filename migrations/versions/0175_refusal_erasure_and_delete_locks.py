@@ -5,7 +5,8 @@ as Python's repr writes it in full (a key holding both quotes, a control charact
 print, named by a model's KeyError, stayed in the queue's reason and the shadow's last message); delete_model takes
 the name's row of pgscore.model_locks without waiting too, and where it is held waits for it holding nothing (a
 transaction that deployed the name and then ran refresh_monitoring deadlocked with a delete of the name waiting for
-it, 40P01). The downgrade re-applies 0169's grant and texts.
+it, 40P01), and a lock_timeout ending one of its waits names what it waited for (review r6 of session 68, edited in
+place before landing: PostgreSQL's own 55P03 named nothing). The downgrade re-applies 0169's grant and texts.
 
 Revision ID: 0175
 Revises: 0174

@@ -354,6 +354,7 @@ DECLARE
     v_rollups bigint;
     v_rollup_days bigint;
     v_step text;  -- (the lock being taken: a NOWAIT's 55P03 is the refresh's, a lock_timeout's is raised)
+    v_waited text;  -- (what a lock_timeout ended the wait for, said)
 BEGIN
     IF p_name IS NULL THEN
         RAISE EXCEPTION 'pgscore.delete_model: model name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -402,19 +403,38 @@ BEGIN
             EXIT;
         EXCEPTION WHEN lock_not_available THEN
             IF v_step = 'the log' THEN
-                RAISE;
+                v_waited := 'the transactions writing pgscore.log_pending, pgscore.prediction_log or '
+                            'pgscore.outcomes (a score, a recorded outcome or a refresh_monitoring() not yet '
+                            'committed), which hold their locks until they end';
             END IF;
         END;
-        BEGIN
-            IF v_step = 'the refresh' THEN
-                LOCK TABLE ONLY pgscore.monitoring_state IN SHARE ROW EXCLUSIVE MODE;
-            ELSE
-                PERFORM FROM pgscore.model_locks l WHERE l.name = p_name FOR UPDATE;
-            END IF;
-            RAISE EXCEPTION USING ERRCODE = 'PGS67';  -- (let go at once: only waited for)
-        EXCEPTION WHEN SQLSTATE 'PGS67' THEN
-            NULL;
-        END;
+        -- (review r6 of session 68) a lock_timeout's 55P03 names what was waited for: PostgreSQL's own said "canceling
+        -- statement due to lock timeout", its context a statement of this body ("while locking tuple (0,134) in
+        -- relation model_locks")
+        IF v_waited IS NULL THEN
+            BEGIN
+                IF v_step = 'the refresh' THEN
+                    LOCK TABLE ONLY pgscore.monitoring_state IN SHARE ROW EXCLUSIVE MODE;
+                ELSE
+                    PERFORM FROM pgscore.model_locks l WHERE l.name = p_name FOR UPDATE;
+                END IF;
+                RAISE EXCEPTION USING ERRCODE = 'PGS67';  -- (let go at once: only waited for)
+            EXCEPTION WHEN SQLSTATE 'PGS67' THEN
+                NULL;
+            WHEN lock_not_available THEN
+                v_waited := CASE WHEN v_step = 'the refresh'
+                                 THEN 'a pgscore.refresh_monitoring() running, which holds its lock until it ends'
+                                 ELSE format('a change of model %s in progress (a deploy, activate, rollback, retire '
+                                             'or shadow of the name, which holds its row of pgscore.model_locks '
+                                             'until it ends)', quote_literal(p_name)) END;
+            END;
+        END IF;
+        IF v_waited IS NOT NULL THEN
+            RAISE EXCEPTION 'pgscore.delete_model: lock timeout (%) waiting for %', current_setting('lock_timeout'),
+                            v_waited
+                USING ERRCODE = 'lock_not_available',
+                      HINT = 'nothing was deleted: call it again once that ended, or with a longer lock_timeout';
+        END IF;
     END LOOP;
     -- one change at a time per model, as register_model, activate, rollback, retire and the shadows take it: what
     -- is read below includes what a deploy or shadow of the name committed while this waited, and one that waits
