@@ -3061,6 +3061,27 @@ def test_the_queue_of_a_profile_table_renamed_away_under_a_live_wiring_is_given_
     line = next(x for x in pgscore_cli("status", "--db", shop.dsn).stdout.splitlines() if "queue" in x)
     assert "error queue: none" in line or "renamed since" not in line, line
 
+def test_health_does_not_send_to_status_for_a_profile_table_renamed_away_with_none_made_under_its_name(shop):
+    """Review r4 of session 68: a live wiring's profile table renamed away, no table made under its name: health()
+    counted its 2 queued rows as `queued for its profile table renamed since, another made under its name, which
+    pgscore retry leaves: pgscore status gives the UPDATE that hands them to the table of the name (a copy of it), or
+    the DELETE`, where no table has the name, status gives neither (it says retry) and retry_failed skips the wiring,
+    its WARNING giving the way to a wiring of the new name. Health says that."""
+    rid = queue_tenant_c(shop)
+    query(shop, "ALTER TABLE tenant_c.customers RENAME TO customers_old")
+    (detail,), = query(shop, "SELECT detail FROM pgscore.health() WHERE check_name = 'error_queue'")
+    assert "another made under its name" not in detail and "pgscore status gives the UPDATE" not in detail, detail
+    assert detail.endswith("2 of a wiring were queued for its profile table renamed since, no table made under its "
+                           "name: pgscore retry skips the wiring, its WARNING giving the way to a wiring of the new "
+                           "name (or rename it back)"), detail
+    out = pgscore_cli("status", "--db", shop.dsn).stdout
+    line = next(x for x in out.splitlines() if x.startswith("error queue:"))
+    assert "UPDATE pgscore.error_queue" not in line, line
+    del shop.notices[:]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 2)]
+    assert [n for n in shop.notices if "was renamed to tenant_c.customers_old" in n], shop.notices
+
+
 def test_the_way_to_rescore_a_dropped_copys_deleted_keys_rescores_them_past_the_first_10000(shop):
     """Review r2 of session 67: retry_failed deleting the queued rows of a profile table rewritten as a copy (the old
     one dropped) named their keys and, for those profiles, `SELECT * FROM pgscore.rescore_profiles(EVENTS,
