@@ -4312,8 +4312,14 @@ def handed_over(plpy, w: "Wiring") -> int:
     n = row["n"]
     if n:
         keys = ", ".join(quote_literal(plpy, k) for k in row["keys"] or [])
+        # (review r4) replayed in this same call, before anyone reads this: the way back for a table whose counters
+        # were counted from the events by other means (backfill_rescoring leaves queued profiles to this replay)
         replays = (f"; {row['replays']} of them replay the counters of events their failed update missed, which a "
-                   "copy of the dropped table misses too" if row["replays"] else "")
+                   "copy of the dropped table misses too (and a table made anew by backfill_rescoring, which leaves "
+                   f"queued profiles uncounted); where {w.profiles.name}'s counters were counted from the events "
+                   "otherwise, those events are counted twice by this retry: SELECT pgscore.backfill_rescoring("
+                   f"{quote_literal(plpy, w.events.name)}) recounts every counter from the events"
+                   if row["replays"] else "")
         plpy.warning(f"pgscore.retry_failed: {n} queued rescoring(s) of wiring {w.id} (key(s) {keys}"
                      f"{', ...' if n > len(row['keys'] or []) else ''}) were handed over to {w.profiles.name}, the "
                      f"table now of that name: the table they were queued for was dropped (a copy swapped in for it, "
