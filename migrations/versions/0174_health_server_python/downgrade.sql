@@ -33,6 +33,7 @@ DECLARE
     v_renamed bigint;
     v_sqlstate text;
     v_left bigint;
+    v_moved bigint;
     v_sqlstate_n bigint;
     v_subs bigint;
     v_copies text;
@@ -120,10 +121,20 @@ BEGIN
                                 AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
                                 AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
                                 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid)
-                                AND q.profile_oid IS DISTINCT FROM (SELECT to_regclass(r.profile_table)::oid
-                                                                      FROM pgscore.rescoring r
-                                                                     WHERE r.rescoring_id = q.rescoring_id))
-      INTO v_n, v_oldest, v_tries, v_unowned, v_gone, v_renamed, v_remade, v_left FROM pgscore.error_queue q
+                                AND q.profile_oid <> (SELECT to_regclass(r.profile_table)::oid
+                                                        FROM pgscore.rescoring r
+                                                       WHERE r.rescoring_id = q.rescoring_id))
+           -- (0173, review r4) those of a wiring queued for its profile table renamed since, no table made under its
+           -- name: retry_failed skips the wiring, its WARNING giving the way (counted above as the others, they were
+           -- sent to pgscore status for an UPDATE to a table of the name that status does not give)
+           , count(*) FILTER (WHERE q.rescoring_id IS NOT NULL AND q.profile_oid IS NOT NULL
+                                AND q.queue_oid = 'pgscore.error_queue'::regclass::oid
+                                AND q.queue_system = (SELECT (pg_control_system()).system_identifier)
+                                AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid)
+                                AND EXISTS (SELECT 1 FROM pgscore.rescoring r
+                                             WHERE r.rescoring_id = q.rescoring_id
+                                               AND to_regclass(r.profile_table) IS NULL))
+      INTO v_n, v_oldest, v_tries, v_unowned, v_gone, v_renamed, v_remade, v_left, v_moved FROM pgscore.error_queue q
      WHERE p_models IS NULL
         OR EXISTS (SELECT 1 FROM pgscore.rescoring r
                     WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models));
@@ -155,15 +166,19 @@ BEGIN
                                                                  'pgscore.error_queue', 'SELECT')
                                     THEN ' (as pgscore_app or pgscore_admin, or pgscore status run as one: '
                                          'this role may not read it, its reasons may name keys)' END,
-                               CASE WHEN v_unowned = 0 AND v_left = 0 THEN 'pgscore retry rescores them'
+                               CASE WHEN v_unowned = 0 AND v_left = 0 AND v_moved = 0 THEN 'pgscore retry rescores them'
                                     ELSE concat_ws('; ',
-                                        CASE WHEN v_n > v_unowned + v_left
+                                        CASE WHEN v_n > v_unowned + v_left + v_moved
                                              THEN 'pgscore retry rescores those of a wiring' END,
                                         CASE WHEN v_left > 0 THEN format(
                                             '%s of a wiring were queued for its profile table renamed since, another '
                                             'made under its name, which pgscore retry leaves: pgscore status gives '
                                             'the UPDATE that hands them to the table of the name (a copy of it), or '
                                             'the DELETE', v_left) END,
+                                        CASE WHEN v_moved > 0 THEN format(
+                                            '%s of a wiring were queued for its profile table renamed since, no table '
+                                            'made under its name: pgscore retry skips the wiring, its WARNING giving '
+                                            'the way to a wiring of the new name (or rename it back)', v_moved) END,
                                         CASE WHEN v_unowned > v_gone + v_renamed + v_remade THEN format(
                                             '%s of no wiring wait for the next attach_rescoring of their profile '
                                             'table', v_unowned - v_gone - v_renamed - v_remade) END,
