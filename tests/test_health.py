@@ -639,3 +639,37 @@ def test_metrics_gives_a_reader_the_numbers_the_details_said(shop_template, clon
     (at,), = query(url, "SELECT value FROM pgscore.metrics() WHERE metric = 'monitoring_refreshed_at'")
     (refreshed,), = query(url, "SELECT extract(epoch FROM refreshed_at)::float8 FROM pgscore.monitoring_state")
     assert at == refreshed, (at, refreshed)
+
+
+def test_server_python_fails_the_check_whatever_the_import_raises(shop_template, clone_of):
+    """Review r2 (session 68): server_python caught ImportError alone, so an import that raised anything else (a
+    site-packages of another Python's: SyntaxError; a native library's RuntimeError or OSError) made
+    pgscore.health() itself fail, every check lost (`ERROR: RuntimeError: ...`: a probe's UNKNOWN, a scraper's
+    gap), where every score meets the same error. And PL/Python that cannot start at all (plpython3u's library or
+    libpython gone after an OS upgrade, simulated by an exception no Python `except Exception` catches) failed it
+    alike. Each is the check's fail now, with the error, the other checks kept."""
+    shop = psycopg2.connect(clone_of(shop_template))  # (one session: its Python is the one made unable)
+    shop.autocommit = True
+    assert health(shop)["server_python"][:2] == ("ok", 0)
+    query(shop, """DO $$
+import sys
+for k in [k for k in sys.modules if k == 'pgscore' or k.startswith('pgscore.')]:
+    del sys.modules[k]
+class Broken:
+    exc = RuntimeError
+    def find_spec(self, name, path=None, target=None):
+        if name == 'pgscore' or name.startswith('pgscore.'):
+            raise Broken.exc('simulated: numpy.core.multiarray failed to import')
+        return None
+GD['r2_broken'] = Broken
+sys.meta_path.insert(0, Broken())
+$$ LANGUAGE plpython3u""")
+    state, value, detail = health(shop)["server_python"]
+    assert (state, value) == ("fail", 1), detail
+    assert "RuntimeError: simulated: numpy.core.multiarray failed to import" in detail, detail
+    query(shop, "DO $$ GD['r2_broken'].exc = SystemExit $$ LANGUAGE plpython3u")  # (past `except Exception`)
+    state, value, detail = health(shop)["server_python"]
+    assert (state, value) == ("fail", 1), detail
+    assert "simulated: numpy.core.multiarray failed to import" in detail, detail
+    shop.close()
+

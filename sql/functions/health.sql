@@ -9,7 +9,7 @@ SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/server_python.py@@
 $pl$;
-COMMENT ON FUNCTION pgscore.server_python() IS 'Internal to pgscore.health() (migration 0174): NULL where the server''s Python imports pgscore''s module (pgscore.pl), else the ImportError''s message';
+COMMENT ON FUNCTION pgscore.server_python() IS 'Internal to pgscore.health() (migration 0174): NULL where the server''s Python imports pgscore''s module (pgscore.pl), else the error its import raised (an ImportError''s message; another''s type and message)';
 
 /*
  * (migration 0140) A cheap health check for a probe (Prometheus, Nagios, systemd): one row per check, each
@@ -603,7 +603,13 @@ BEGIN
     -- restarted without the PYTHONPATH naming its environment (pg_ctl restart from a shell, an environment file
     -- lost) refuses every score and every INSERT into a wired event table with 58P01, where every check above said
     -- ok. 45-90 ms in a new session (PL/Python's start and the import), nothing after
-    v_import := pgscore.server_python();
+    -- (review r2) PL/Python that cannot start at all (plpython3u's library or libpython gone after an OS
+    -- upgrade), or an exception past the function's own: the check's fail, not health()'s error (every check lost)
+    BEGIN
+        v_import := pgscore.server_python();
+    EXCEPTION WHEN OTHERS THEN
+        v_import := SQLERRM;
+    END;
     check_name := 'server_python';
     value := CASE WHEN v_import IS NULL THEN 0 ELSE 1 END;
     state := CASE WHEN v_import IS NULL THEN 'ok' ELSE 'fail' END;

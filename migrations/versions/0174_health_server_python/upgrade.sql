@@ -12,13 +12,17 @@ SET search_path = pg_catalog, pg_temp
 AS $pl$
 # Self-contained on purpose (as validate_environment's): it says whether pgscore's module imports, never raises
 # for it, so that pgscore.health() can say what every score and wired INSERT would meet (58P01)
+# (review r2) whatever the import raises: a site-packages of another Python's (SyntaxError), a native library's
+# RuntimeError or OSError failed health() itself, every check lost, where every score meets the same error
 try:
     import pgscore.pl  # noqa: F401
 except ImportError as e:
     return str(e) or type(e).__name__
+except Exception as e:
+    return "%s: %s" % (type(e).__name__, e)
 return None
 $pl$;
-COMMENT ON FUNCTION pgscore.server_python() IS 'Internal to pgscore.health() (migration 0174): NULL where the server''s Python imports pgscore''s module (pgscore.pl), else the ImportError''s message';
+COMMENT ON FUNCTION pgscore.server_python() IS 'Internal to pgscore.health() (migration 0174): NULL where the server''s Python imports pgscore''s module (pgscore.pl), else the error its import raised (an ImportError''s message; another''s type and message)';
 REVOKE EXECUTE ON FUNCTION pgscore.server_python() FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION pgscore.health(p_models text[])
@@ -605,7 +609,13 @@ BEGIN
     -- restarted without the PYTHONPATH naming its environment (pg_ctl restart from a shell, an environment file
     -- lost) refuses every score and every INSERT into a wired event table with 58P01, where every check above said
     -- ok. 45-90 ms in a new session (PL/Python's start and the import), nothing after
-    v_import := pgscore.server_python();
+    -- (review r2) PL/Python that cannot start at all (plpython3u's library or libpython gone after an OS
+    -- upgrade), or an exception past the function's own: the check's fail, not health()'s error (every check lost)
+    BEGIN
+        v_import := pgscore.server_python();
+    EXCEPTION WHEN OTHERS THEN
+        v_import := SQLERRM;
+    END;
     check_name := 'server_python';
     value := CASE WHEN v_import IS NULL THEN 0 ELSE 1 END;
     state := CASE WHEN v_import IS NULL THEN 'ok' ELSE 'fail' END;
