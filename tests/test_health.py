@@ -673,3 +673,34 @@ $$ LANGUAGE plpython3u""")
     assert "simulated: numpy.core.multiarray failed to import" in detail, detail
     shop.close()
 
+
+
+def test_the_documented_scraper_login_reads_the_documented_activity_query_and_runs_without_jit(shop_template,
+                                                                                                  clone_of):
+    """Review r2 (session 68): docs/operations.md's 'Monitoring: a scraper's queries' made its scraper a login
+    granted pgscore_reader alone, and then had it find a running pgscore command in pg_stat_activity: another role's
+    session showed it NULL state and start and `<insufficient privilege>` for its query. And its per-minute query,
+    whose plan's estimate starts JIT compilation on a default server, took 180-420 ms (once over a 1 s
+    statement_timeout) at 1 million log rows where it took 25-40 ms without. The page's own set-up, run as
+    written (the role renamed), gives the login what the queries need."""
+    import pathlib
+
+    url = clone_of(shop_template)
+    page = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "operations.md").read_text()
+    section = page[page.index("## Monitoring: a scraper's queries"):]
+    setup = re.search(r"\n```\n(CREATE ROLE scraper.*?)\n```\n", section, re.S).group(1)
+    activity = re.search(r"\n```sql\n(SELECT pid, application_name.*?)\n```\n", section, re.S).group(1)
+    role = "r2_doc_scraper"
+    query(url, f"DROP ROLE IF EXISTS {role}")
+    query(url, re.sub(r"\bscraper\b", role, setup))
+    busy = psycopg2.connect(url, application_name="pgscore rescore")  # (another role's: the superuser's)
+    try:
+        busy.cursor().execute("SELECT 1")  # (idle in its transaction)
+        with psycopg2.connect(url, user=role) as c:
+            jit = query(c, "SHOW jit")
+            rows = query(c, activity)
+        c.close()
+    finally:
+        busy.close()
+    assert [(r[1], r[2], r[4]) for r in rows] == [("pgscore rescore", "idle in transaction", "SELECT 1")], rows
+    assert jit == [("off",)]
