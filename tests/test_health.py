@@ -704,3 +704,25 @@ def test_the_documented_scraper_login_reads_the_documented_activity_query_and_ru
         busy.close()
     assert [(r[1], r[2], r[4]) for r in rows] == [("pgscore rescore", "idle in transaction", "SELECT 1")], rows
     assert jit == [("off",)]
+
+
+def test_health_and_metrics_plan_their_queries_without_jit(shop_template, clone_of):
+    """Review r2 (session 68): with 100,000 profiles queued, health()'s error_queue count was planned over the
+    server's jit_above_cost, so each call compiled it: 1.5-1.9 s where it ran in 0.4 s without JIT (a scraper's
+    1 s statement_timeout cancelled it; the demo, a loaded 2-core machine), and metrics() alike. Both turn JIT off
+    for their own queries, whatever the caller's setting; the settings read here are the functions' own."""
+    url = clone_of(shop_template)
+    got = dict(query(url, "SELECT p.oid::regprocedure::text, p.proconfig FROM pg_proc p "
+                          "WHERE p.oid IN ('pgscore.health(text[])'::regprocedure, 'pgscore.metrics()'::regprocedure)"))
+    assert all("jit=off" in (got[f] or []) for f in ("pgscore.health(text[])", "pgscore.metrics()")), got
+    # (and they run so under a caller's jit = on with every query over its cost)
+    conn = psycopg2.connect(url)
+    try:
+        conn.autocommit = True
+        query(conn, "SET jit = on; SET jit_above_cost = 0")
+        assert len(query(conn, "SELECT * FROM pgscore.health()")) == len(CHECKS)
+        assert query(conn, "SELECT count(*) > 0 FROM pgscore.metrics()") == [(True,)]
+        assert query(conn, "SHOW jit") == [("on",)]
+    finally:
+        conn.close()
+
