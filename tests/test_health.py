@@ -726,3 +726,18 @@ def test_health_and_metrics_plan_their_queries_without_jit(shop_template, clone_
     finally:
         conn.close()
 
+
+def test_server_python_fails_in_a_session_that_imported_pgscore_before_its_files_went(shop_template, clone_of):
+    """Review r2 (session 68): a scraper's lasting connection (postgres_exporter keeps one) imported pgscore's module
+    at its first health(); the environment then removed or moved (a venv rebuilt, a package removed) fails every new
+    session's score with 58P01, while that session's check said ok: sys.modules answered. The check looks for the
+    module's file too (its path made one that is gone here, as a removed environment's)."""
+    shop = psycopg2.connect(clone_of(shop_template))
+    shop.autocommit = True
+    assert health(shop)["server_python"][:2] == ("ok", 0)
+    query(shop, "DO $$ import sys; sys.modules['pgscore.pl'].__file__ = '/nonexistent/r2/pgscore/pl.py' $$ "
+                "LANGUAGE plpython3u")
+    state, value, detail = health(shop)["server_python"]
+    assert (state, value) == ("fail", 1), detail
+    assert "/nonexistent/r2/pgscore/pl.py" in detail, detail
+    shop.close()
