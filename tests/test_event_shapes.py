@@ -389,6 +389,51 @@ def test_health_sees_a_wired_table_subscribed_by_partition(shop, empty_db_url):
         pub.close()
 
 
+def test_health_waits_for_no_lock_on_a_wired_tables_partition(shop, db_url, empty_db_url):
+    """health's subscriptions check found a wired table's partitions with pg_partition_tree, which takes an
+    ACCESS SHARE lock on each partition: once a subscription wrote a wired table, a probe waited behind any
+    partition of any wired table locked ACCESS EXCLUSIVE (a partition detached, truncated or dropped in a
+    transaction that runs), or failed at its own lock_timeout (review r3 of migration 0172). It reads the
+    subscribed tables' ancestors instead, which locks nothing; the partitions subscribed are still seen."""
+    parts = ("CREATE TABLE pcustomers_1 PARTITION OF pcustomers FOR VALUES FROM (MINVALUE) TO (1000); "
+             "CREATE TABLE pcustomers_2 PARTITION OF pcustomers FOR VALUES FROM (1000) TO (MAXVALUE)")
+    pub = psycopg2.connect(empty_db_url)
+    pub.autocommit = True
+    query(pub, "CREATE TABLE complaints (complaint_id bigint PRIMARY KEY, customer_id bigint, kind text, "
+               "created_at timestamptz); CREATE TABLE pcustomers (id bigint PRIMARY KEY) PARTITION BY RANGE (id); "
+               f"{parts}; CREATE PUBLICATION pgscore_test_pub FOR TABLE complaints, pcustomers")
+    p = pub.get_dsn_parameters()
+    conninfo = f"host={p['host']} port={p['port']} dbname={p['dbname']} user={p['user']}"
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, f"CREATE TABLE pcustomers (LIKE customers INCLUDING DEFAULTS, PRIMARY KEY (id)) PARTITION BY RANGE "
+                f"(id); {parts}")
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'pcustomers', 'customer_id', 'churn', 'churn_score', "
+                "%s::jsonb, p_profile_key => 'id', p_replicated => true)", (json.dumps(COUNTERS),))
+    locker = psycopg2.connect(db_url)
+    try:
+        query(shop, f"CREATE SUBSCRIPTION pgscore_test_sub CONNECTION '{conninfo}' PUBLICATION pgscore_test_pub "
+                    "WITH (enabled = false, create_slot = false, slot_name = 'pgscore_test_sub_none')")
+        query(shop, "UPDATE pg_subscription_rel SET srsubstate = CASE srrelid WHEN 'complaints'::regclass THEN 'd' "
+                    "ELSE 'i' END")
+        with locker.cursor() as cur:  # (a transaction left open: the lock held until its rollback)
+            cur.execute("LOCK TABLE pcustomers_2 IN ACCESS EXCLUSIVE MODE")
+        query(shop, "SET lock_timeout = '2s'")
+        try:
+            state, value, detail = health_row(shop, "subscriptions")
+        except psycopg2.errors.LockNotAvailable as e:
+            raise AssertionError(f"health waited for a partition's lock: {e}") from None
+        finally:
+            query(shop, "RESET lock_timeout")
+        assert (state, value) == ("warn", 1), detail
+        assert "waiting for the profiles' copy, public.complaints for public.pcustomers" in detail, detail
+    finally:
+        locker.rollback()
+        locker.close()
+        query(shop, "ALTER SUBSCRIPTION pgscore_test_sub SET (slot_name = NONE)")
+        query(shop, "DROP SUBSCRIPTION pgscore_test_sub")
+        pub.close()
+
+
 def test_health_does_not_warn_of_an_initial_copy_that_runs(trained):
     """A subscription's initial copy of a wired event table that runs (its table sync worker copying, no error
     counted) is how every subscription starts, and takes as long as the table (hours for a large one): health's

@@ -242,14 +242,13 @@ BEGIN
            AND sr.srsubstate = 'd'
            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_subscription a
                             WHERE a.subid = sr.srsubid AND a.relid = sr.srrelid AND a.pid IS NOT NULL)
-           AND sr.srrelid IN (SELECT w.w FROM pgscore.rescoring r,
-                                     LATERAL unnest(ARRAY[to_regclass(r.event_table), to_regclass(r.profile_table)]) w
-                               WHERE p_models IS NULL OR r.model_name = ANY (p_models)
-                              UNION
-                              SELECT t.relid FROM pgscore.rescoring r,
-                                     LATERAL unnest(ARRAY[to_regclass(r.event_table), to_regclass(r.profile_table)]) w,
-                                     LATERAL pg_catalog.pg_partition_tree(w.w) t
-                               WHERE p_models IS NULL OR r.model_name = ANY (p_models))
+           -- a wired table or a partition of one (by its ancestors, which lock nothing: pg_partition_tree of a
+           -- wired table locks each partition, and a probe waited behind one locked ACCESS EXCLUSIVE; review r3)
+           AND EXISTS (SELECT 1 FROM pgscore.rescoring r,
+                              LATERAL (SELECT sr.srrelid::regclass UNION ALL
+                                       SELECT p.relid FROM pg_catalog.pg_partition_ancestors(sr.srrelid) p) a (relid)
+                        WHERE (p_models IS NULL OR r.model_name = ANY (p_models))
+                          AND a.relid IN (to_regclass(r.event_table), to_regclass(r.profile_table)))
            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel o
                             WHERE o.srrelid = sr.srrelid AND o.srsubid <> sr.srsubid)
     LOOP
@@ -264,7 +263,9 @@ BEGIN
         END IF;
     END LOOP;
     PERFORM set_config('lock_timeout', v_lock_timeout, true);
-    -- (0172) the wired tables' partitions too: a table subscribed by partition (publish_via_partition_root false)
+    -- (0172) the wired tables' partitions too: a table subscribed by partition (publish_via_partition_root false),
+    -- found by the ancestors of the tables subscribed (pg_partition_ancestors locks nothing; pg_partition_tree of a
+    -- wired table locked its partitions, and the probe waited behind one locked ACCESS EXCLUSIVE; review r3)
     WITH rel AS (
         SELECT to_regclass(r.event_table) AS rel FROM pgscore.rescoring r
          WHERE p_models IS NULL OR r.model_name = ANY (p_models)
@@ -272,11 +273,10 @@ BEGIN
         SELECT to_regclass(r.profile_table) FROM pgscore.rescoring r
          WHERE p_models IS NULL OR r.model_name = ANY (p_models)
         UNION
-        SELECT t.relid FROM pgscore.rescoring r, LATERAL pg_catalog.pg_partition_tree(to_regclass(r.event_table)) t
-         WHERE p_models IS NULL OR r.model_name = ANY (p_models)
-        UNION
-        SELECT t.relid FROM pgscore.rescoring r, LATERAL pg_catalog.pg_partition_tree(to_regclass(r.profile_table)) t
-         WHERE p_models IS NULL OR r.model_name = ANY (p_models)
+        SELECT sr.srrelid FROM pg_catalog.pg_subscription_rel sr
+         WHERE EXISTS (SELECT 1 FROM pgscore.rescoring r, pg_catalog.pg_partition_ancestors(sr.srrelid) a
+                        WHERE (p_models IS NULL OR r.model_name = ANY (p_models))
+                          AND a.relid IN (to_regclass(r.event_table), to_regclass(r.profile_table)))
         UNION
         SELECT c.oid FROM pg_catalog.pg_class c
          WHERE c.relnamespace = 'pgscore'::regnamespace AND c.relkind IN ('r', 'p')),
@@ -308,12 +308,12 @@ BEGIN
                     -- (0166) not copied yet: once copied ('f', 's': the apply worker catching up) it fails no more
                     -- (0172) a partition of it too
                     ON sp.srsubid = s.oid AND sp.srsubstate IN ('i', 'd')
-                   AND sp.srrelid IN (SELECT to_regclass(r.profile_table) UNION SELECT t.relid
-                                        FROM pg_catalog.pg_partition_tree(to_regclass(r.profile_table)) t)
+                   AND (sp.srrelid = to_regclass(r.profile_table) OR to_regclass(r.profile_table) IN (
+                           SELECT a.relid FROM pg_catalog.pg_partition_ancestors(sp.srrelid) a))
                   JOIN pg_catalog.pg_subscription_rel se
                     ON se.srsubstate = 'r'
-                   AND se.srrelid IN (SELECT to_regclass(r.event_table) UNION SELECT t.relid
-                                        FROM pg_catalog.pg_partition_tree(to_regclass(r.event_table)) t)
+                   AND (se.srrelid = to_regclass(r.event_table) OR to_regclass(r.event_table) IN (
+                           SELECT a.relid FROM pg_catalog.pg_partition_ancestors(se.srrelid) a))
                  WHERE r.missing_profile = 'create' AND (p_models IS NULL OR r.model_name = ANY (p_models)))
                    AS events_first,
                -- (0166) an event table's copy that waits for its profiles': the row trigger for replicated rows fails
@@ -323,23 +323,23 @@ BEGIN
                   FROM pgscore.rescoring r
                   JOIN pg_catalog.pg_subscription_rel se
                     ON se.srsubid = s.oid AND se.srsubstate IN ('i', 'd')
-                   AND se.srrelid IN (SELECT to_regclass(r.event_table) UNION SELECT t.relid
-                                        FROM pg_catalog.pg_partition_tree(to_regclass(r.event_table)) t)
+                   AND (se.srrelid = to_regclass(r.event_table) OR to_regclass(r.event_table) IN (
+                           SELECT a.relid FROM pg_catalog.pg_partition_ancestors(se.srrelid) a))
                   JOIN pg_catalog.pg_subscription_rel sp
                     ON sp.srsubstate IN ('i', 'd')
-                   AND sp.srrelid IN (SELECT to_regclass(r.profile_table) UNION SELECT t.relid
-                                        FROM pg_catalog.pg_partition_tree(to_regclass(r.profile_table)) t)
+                   AND (sp.srrelid = to_regclass(r.profile_table) OR to_regclass(r.profile_table) IN (
+                           SELECT a.relid FROM pg_catalog.pg_partition_ancestors(sp.srrelid) a))
                  WHERE p_models IS NULL OR r.model_name = ANY (p_models)) AS waiting,
                -- (0172) whether the profiles it waits for hold rows here already: that copy fails, and it waits for ever
                EXISTS (SELECT 1 FROM pgscore.rescoring r
                          JOIN pg_catalog.pg_subscription_rel se
                            ON se.srsubid = s.oid AND se.srsubstate IN ('i', 'd')
-                          AND se.srrelid IN (SELECT to_regclass(r.event_table) UNION SELECT t.relid
-                                               FROM pg_catalog.pg_partition_tree(to_regclass(r.event_table)) t)
+                          AND (se.srrelid = to_regclass(r.event_table) OR to_regclass(r.event_table) IN (
+                                  SELECT a.relid FROM pg_catalog.pg_partition_ancestors(se.srrelid) a))
                          JOIN pg_catalog.pg_subscription_rel sp
                            ON sp.srsubstate IN ('i', 'd') AND sp.srrelid = ANY (v_held)
-                          AND sp.srrelid IN (SELECT to_regclass(r.profile_table) UNION SELECT t.relid
-                                               FROM pg_catalog.pg_partition_tree(to_regclass(r.profile_table)) t)
+                          AND (sp.srrelid = to_regclass(r.profile_table) OR to_regclass(r.profile_table) IN (
+                                  SELECT a.relid FROM pg_catalog.pg_partition_ancestors(sp.srrelid) a))
                         WHERE p_models IS NULL OR r.model_name = ANY (p_models)) AS waits_for_held,
                -- (0172) its tables not copied yet that hold rows here already, and its publications (for the way on)
                (SELECT string_agg(sr.srrelid::regclass::text, ', ' ORDER BY sr.srrelid::regclass::text)
