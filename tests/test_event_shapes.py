@@ -653,9 +653,15 @@ def test_profiles_already_here_that_a_subscription_copies_are_named_with_the_way
         try:
             query(conn, "ALTER SUBSCRIPTION s ENABLE")
             assert polled(conn, "SELECT sync_error_count > 2 FROM pg_stat_subscription_stats", [(True,)], tries=400)
-            log = c.log_file.read_text(errors="replace").splitlines()
+            # (said once the profiles' copy has failed, and not while it has yet to start: review r3)
+            for _ in range(200):
+                log = c.log_file.read_text(errors="replace").splitlines()
+                at = [i for i, ln in enumerate(log) if "ERROR:  pgscore: the initial copy of public.complaints" in ln
+                      and "holds rows here already" in ln]
+                if at:
+                    break
+                time.sleep(0.05)
             assert any('duplicate key value violates unique constraint "customers_pkey"' in ln for ln in log)
-            at = [i for i, ln in enumerate(log) if "ERROR:  pgscore: the initial copy of public.complaints" in ln]
             assert at, log[-20:]
             assert "public.customers holds rows here already: that copy fails at every retry on each key the " \
                    "publisher also has" in log[at[0]], log[at[0]]
@@ -682,6 +688,40 @@ def test_profiles_already_here_that_a_subscription_copies_are_named_with_the_way
                               "ON e.customer_id = c.id GROUP BY c.id ORDER BY c.id")
             assert [(i, calls) for i, calls, _ in got] == [(i, before[i] + n) for i, _, n in got]
             assert health_row(conn, "subscriptions")[0] == "ok"
+        finally:
+            query(conn, "ALTER SUBSCRIPTION s DISABLE")
+            pc.close()
+            conn.close()
+
+
+def test_profiles_of_this_servers_own_beside_those_a_subscription_copies_are_not_said_to_fail(trained):
+    """B makes profiles of its own (keys the publisher does not have) beside those A publishes: the profiles' copy
+    goes through. The events' copy, come first (one sync worker) and waiting for the profiles' not started yet, said
+    `public.customers holds rows here already: that copy fails at every retry on each key the publisher also has`,
+    its hint no longer `nothing to do` but to copy none of A's customers or TRUNCATE B's own (review r3 of session
+    68's change). Said now, as health says it, only of a profiles' copy that started and is not running (one that
+    failed); the copies end by themselves, B's own profiles kept."""
+    from helpers import own_cluster
+
+    with own_cluster("pgscore-copy-own-") as c:
+        pc, conn, rows = profiles_after_events(c, trained)
+        own = [f for f in CHURN_FEATURES if f not in COUNTERS]
+        with conn.cursor() as cur:  # B's own customers, keys A does not have
+            cur.executemany(f"INSERT INTO customers (id, {', '.join(own)}) VALUES "
+                            f"({', '.join(['%s'] * (len(own) + 1))})", [(1000 + r[0],) + tuple(r[1:]) for r in rows[:3]])
+        try:
+            query(conn, "ALTER SUBSCRIPTION s ENABLE")
+            assert polled(conn, "SELECT bool_and(srsubstate::text = 'r') FROM pg_subscription_rel", [(True,)],
+                          tries=400), query(conn, "SELECT srrelid::regclass::text, srsubstate::text FROM "
+                                                  "pg_subscription_rel")
+            assert query(conn, "SELECT count(*) FROM complaints") == [(30,)]
+            assert query(conn, "SELECT count(*) FROM customers WHERE id > 1000") == [(3,)]
+            log = c.log_file.read_text(errors="replace").splitlines()
+            at = [i for i, ln in enumerate(log) if "ERROR:  pgscore: the initial copy of public.complaints" in ln]
+            assert at, log[-20:]  # (the events' copy came first, and waited)
+            said = ["\n".join(log[i:i + 3]) for i in at]
+            assert not [s for s in said if "holds rows here already" in s], said
+            assert "HINT:  nothing to do: it copies once public.customers's copy is done" in said[0], said[0]
         finally:
             query(conn, "ALTER SUBSCRIPTION s DISABLE")
             pc.close()

@@ -439,7 +439,12 @@ _COPY_BEFORE_PROFILES = (
     "(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(ps.subpublications) "
     "AS n) AS pubs, "
     "pg_catalog.quote_ident(pn.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
-    "pg_catalog.quote_ident(pc.relname) AS profiles_q "
+    "pg_catalog.quote_ident(pc.relname) AS profiles_q, "
+    # (review r3) the profiles' copy started and not running (it failed, or waits for a retry), as health says it:
+    # rows held here then fail it, where one not started yet, or running, may meet none of the publisher's keys
+    "pr.srsubstate OPERATOR(pg_catalog.=) 'd'::pg_catalog.\"char\" AND NOT EXISTS (SELECT 1 FROM "
+    "pg_catalog.pg_stat_subscription AS pw WHERE pw.subid OPERATOR(pg_catalog.=) pr.srsubid "
+    "AND pw.relid OPERATOR(pg_catalog.=) pr.srrelid AND pw.pid IS NOT NULL) AS stalled "
     "FROM pg_catalog.pg_stat_subscription AS w JOIN pg_catalog.pg_subscription_rel AS r "
     "ON r.srsubid OPERATOR(pg_catalog.=) w.subid AND r.srrelid OPERATOR(pg_catalog.=) w.relid "
     "JOIN pg_catalog.pg_subscription AS ws ON ws.oid OPERATOR(pg_catalog.=) w.subid "
@@ -2057,7 +2062,7 @@ def _wait_for_the_profiles_copy(plpy, GD, w: Wiring, relid):
     state = {"i": "not started", "d": "copying"}.get(r["state"], r["state"])
     done = (f"it copies once {r['profiles']}'s copy is done (pg_subscription_rel.srsubstate 'r'); pgscore health "
             "lists the copies not done")
-    held = _holds_rows(plpy, r["profiles_q"])
+    held = r["stalled"] and _holds_rows(plpy, r["profiles_q"])
     if held:  # (session 68) loaded here, or kept: the profiles' copy fails on their keys, and this one waits for ever
         state += f", and {r['profiles']} holds rows here already: that copy fails at every retry on each key the " \
                  "publisher also has (duplicate key value violates unique constraint, in the server log), and this " \
