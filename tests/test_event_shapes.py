@@ -434,6 +434,49 @@ def test_health_waits_for_no_lock_on_a_wired_tables_partition(shop, db_url, empt
         pub.close()
 
 
+def test_the_way_on_for_rows_held_here_is_sql_that_runs_where_the_subscription_has_several_publications(
+        shop, empty_db_url):
+    """A wired table held here whose copy failed, in a subscription of two publications: health's way on said `on the
+    publisher ALTER PUBLICATION pgscore_test_pub, pgscore_test_pub2 DROP TABLE each`, which is no statement (ALTER
+    PUBLICATION takes one name), and so did the events' error (review r3). It names the publication P, the one of
+    them that publishes the table."""
+    from pgscore.rescoring import _keep_or_truncate
+
+    pub = psycopg2.connect(empty_db_url)
+    pub.autocommit = True
+    query(pub, "CREATE TABLE complaints (complaint_id bigint PRIMARY KEY, customer_id bigint, kind text, "
+               "created_at timestamptz); CREATE TABLE customers (id bigint PRIMARY KEY); "
+               "CREATE PUBLICATION pgscore_test_pub FOR TABLE complaints; "
+               "CREATE PUBLICATION pgscore_test_pub2 FOR TABLE customers")
+    p = pub.get_dsn_parameters()
+    conninfo = f"host={p['host']} port={p['port']} dbname={p['dbname']} user={p['user']}"
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "%s::jsonb, p_profile_key => 'id', p_replicated => true)", (json.dumps(COUNTERS),))
+    try:
+        query(shop, f"CREATE SUBSCRIPTION pgscore_test_sub CONNECTION '{conninfo}' PUBLICATION pgscore_test_pub, "
+                    "pgscore_test_pub2 WITH (enabled = false, create_slot = false, "
+                    "slot_name = 'pgscore_test_sub_none')")
+        # the customers' copy started and not running (disabled: no worker), the customers held here
+        query(shop, "UPDATE pg_subscription_rel SET srsubstate = CASE srrelid WHEN 'customers'::regclass THEN 'd' "
+                    "ELSE 'i' END")
+        state, value, detail = health_row(shop, "subscriptions")
+        assert (state, value) == ("warn", 1), detail
+        assert "public.customers holds rows here already" in detail, detail
+        assert "ALTER PUBLICATION pgscore_test_pub, pgscore_test_pub2" not in detail, detail
+        assert ("on the publisher ALTER PUBLICATION P DROP TABLE each (P: the one of pgscore_test_pub, "
+                "pgscore_test_pub2 that publishes it)") in detail, detail
+    finally:
+        query(shop, "ALTER SUBSCRIPTION pgscore_test_sub SET (slot_name = NONE)")
+        query(shop, "DROP SUBSCRIPTION pgscore_test_sub")
+        pub.close()
+    said = _keep_or_truncate("public.customers", "s", ["p", '"P 2"'])
+    assert "ALTER PUBLICATION p, " not in said, said
+    assert ("on the publisher ALTER PUBLICATION P DROP TABLE public.customers (P: the one of p, \"P 2\" that "
+            "publishes it)") in said, said
+    assert "ALTER PUBLICATION p DROP TABLE public.customers" in _keep_or_truncate("public.customers", "s", ["p"])
+
+
 def test_health_does_not_warn_of_an_initial_copy_that_runs(trained):
     """A subscription's initial copy of a wired event table that runs (its table sync worker copying, no error
     counted) is how every subscription starts, and takes as long as the table (hours for a large one): health's

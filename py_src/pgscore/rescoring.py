@@ -436,8 +436,7 @@ _COPY_BEFORE_PROFILES = (
     "SELECT ps.subname::pg_catalog.text AS sub, pr.srrelid::pg_catalog.regclass::pg_catalog.text AS profiles, "
     "pr.srsubstate::pg_catalog.text AS state, w.relid::pg_catalog.regclass::pg_catalog.text AS copying, "
     "ws.subname::pg_catalog.text AS own, ws.subdisableonerr AS disables, ps.subenabled AS enabled, "
-    "(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(n), ', ') FROM pg_catalog.unnest(ps.subpublications) "
-    "AS n) AS pubs, "
+    "ARRAY(SELECT pg_catalog.quote_ident(n) FROM pg_catalog.unnest(ps.subpublications) AS n) AS pubs, "
     "pg_catalog.quote_ident(pn.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
     "pg_catalog.quote_ident(pc.relname) AS profiles_q, "
     # (review r3) the profiles' copy started and not running (it failed, or waits for a retry), as health says it:
@@ -460,8 +459,8 @@ _COPY_BEFORE_PROFILES = (
 # whether a subscription other than its own writes that table too (events of several publishers in one table)
 _COPY_OF_EVENTS = (
     "SELECT w.relid::pg_catalog.regclass::pg_catalog.text AS copying, ws.subname::pg_catalog.text AS own, "
-    "ws.subdisableonerr AS disables, (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(n), ', ') "
-    "FROM pg_catalog.unnest(ws.subpublications) AS n) AS pubs, "
+    "ws.subdisableonerr AS disables, "
+    "ARRAY(SELECT pg_catalog.quote_ident(n) FROM pg_catalog.unnest(ws.subpublications) AS n) AS pubs, "
     "pg_catalog.quote_ident(en.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
     "pg_catalog.quote_ident(ec.relname) AS copying_q, "
     "EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel AS o WHERE o.srrelid OPERATOR(pg_catalog.=) w.relid "
@@ -2067,7 +2066,7 @@ def _wait_for_the_profiles_copy(plpy, GD, w: Wiring, relid):
         state += f", and {r['profiles']} holds rows here already: that copy fails at every retry on each key the " \
                  "publisher also has (duplicate key value violates unique constraint, in the server log), and this " \
                  "copy waits for it"
-        done = "where the server log says so, " + _keep_or_truncate(r["profiles"], sub, r["pubs"] or "PUBLICATION")
+        done = "where the server log says so, " + _keep_or_truncate(r["profiles"], sub, r["pubs"] or ["PUBLICATION"])
     if not r["enabled"] and not held:  # nothing copies the profiles until the subscription is enabled
         state += f", subscription {sub} disabled"
         done = f"ALTER SUBSCRIPTION {sub} ENABLE: this copy runs once {r['profiles']}'s copy is done"
@@ -2109,7 +2108,7 @@ def _refuse_a_copy_over_kept_events(plpy, w: Wiring, relid):
         "copied, and " + (f"subscription {own} has disable_on_error = true: this error disables it"
                           if r["disables"] else "PostgreSQL starts this copy again after wal_retrieve_retry_interval"),
         sqlstate="55000",
-        hint=way + _keep_or_truncate(r["copying"], own, r["pubs"] or "PUBLICATION").replace(
+        hint=way + _keep_or_truncate(r["copying"], own, r["pubs"] or ["PUBLICATION"]).replace(
             "for the copy to bring the publisher's",
             "for the copy to bring the publisher's, and once copied recount the counters from the events the table "
             f"holds with pgscore backfill --table {w.events.name}"))
@@ -2126,12 +2125,14 @@ def _holds_rows(plpy, name) -> bool:
 
 
 def _keep_or_truncate(table, sub, pubs) -> str:
-    """The way on where `table` holds rows here that a subscription `sub` (quoted; of publications `pubs`) has yet
-    to copy: copy none of the publisher's rows of it (copy_data = false for that table alone: taken out of the
-    publication and added again), or empty it here for the copy."""
-    return (f"keep this server's rows and copy none of the publisher's: on the publisher ALTER PUBLICATION {pubs} "
-            f"DROP TABLE {table}, here ALTER SUBSCRIPTION {sub} REFRESH PUBLICATION, then on the publisher ALTER "
-            f"PUBLICATION {pubs} ADD TABLE {table} and here ALTER SUBSCRIPTION {sub} REFRESH PUBLICATION WITH "
+    """The way on where `table` holds rows here that a subscription `sub` (quoted; of publications `pubs`, a list
+    of quoted names) has yet to copy: copy none of the publisher's rows of it (copy_data = false for that table
+    alone: taken out of the publication and added again), or empty it here for the copy."""
+    # (review r3) ALTER PUBLICATION takes one name: of several, the one that publishes the table
+    pub, which = (pubs[0], "") if len(pubs) == 1 else ("P", f" (P: the one of {', '.join(pubs)} that publishes it)")
+    return (f"keep this server's rows and copy none of the publisher's: on the publisher ALTER PUBLICATION {pub} "
+            f"DROP TABLE {table}{which}, here ALTER SUBSCRIPTION {sub} REFRESH PUBLICATION, then on the publisher "
+            f"ALTER PUBLICATION {pub} ADD TABLE {table} and here ALTER SUBSCRIPTION {sub} REFRESH PUBLICATION WITH "
             f"(copy_data = false); or TRUNCATE {table} here for the copy to bring the publisher's (docs/operations.md, "
             "'A fleet: events by logical replication')")
 

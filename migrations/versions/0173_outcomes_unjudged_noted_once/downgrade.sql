@@ -537,6 +537,7 @@ BEGIN
                   FROM pg_catalog.pg_subscription_rel sr
                  WHERE sr.srsubid = s.oid AND sr.srsubstate IN ('i', 'd') AND sr.srrelid = ANY (v_held)) AS held,
                (SELECT string_agg(quote_ident(p), ', ') FROM unnest(s.subpublications) p) AS pubs,
+               cardinality(s.subpublications) AS npubs,
                -- (0166) what its rows are: a wired table's, pgscore's own (a registry published from another database)
                EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr JOIN pg_catalog.pg_class c ON c.oid = sr.srrelid
                         WHERE sr.srsubid = s.oid AND c.relnamespace = 'pgscore'::regnamespace) AS registry,
@@ -582,12 +583,17 @@ BEGIN
                                     'also has (duplicate key value violates unique constraint, in the server log; an '
                                     'event table''s copy, pgscore refuses it: its events would be counted again); '
                                     'keep this server''s rows and copy none of the publisher''s (on the publisher '
-                                    'ALTER PUBLICATION %s DROP TABLE each, here ALTER SUBSCRIPTION %I REFRESH '
+                                    'ALTER PUBLICATION %s DROP TABLE each%s, here ALTER SUBSCRIPTION %I REFRESH '
                                     'PUBLICATION, then ADD TABLE it there again and here REFRESH PUBLICATION WITH '
                                     '(copy_data = false)), or TRUNCATE it here for the copy to bring the publisher''s',
                                     sub.held, CASE WHEN sub.held LIKE '%, %' THEN 'hold' ELSE 'holds' END,
                                     CASE WHEN sub.held LIKE '%, %' THEN 'their' ELSE 'its' END,
-                                    coalesce(sub.pubs, 'PUBLICATION'), sub.subname) END,
+                                    -- (review r3) ALTER PUBLICATION takes one name: of several, the one that
+                                    -- publishes it ('ALTER PUBLICATION p, p2 DROP TABLE' was no statement)
+                                    CASE WHEN sub.npubs > 1 THEN 'P' ELSE coalesce(sub.pubs, 'PUBLICATION') END,
+                                    CASE WHEN sub.npubs > 1
+                                         THEN format(' (P: the one of %s that publishes it)', sub.pubs) ELSE '' END,
+                                    sub.subname) END,
                    CASE WHEN sub.events_first IS NOT NULL
                         THEN format('the events were copied first (%s): their rescoring created the missing '
                                     'profiles, on whose keys the profiles'' copy fails at every retry; DROP '
