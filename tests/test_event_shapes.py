@@ -477,6 +477,40 @@ def test_the_way_on_for_rows_held_here_is_sql_that_runs_where_the_subscription_h
     assert "ALTER PUBLICATION p DROP TABLE public.customers" in _keep_or_truncate("public.customers", "s", ["p"])
 
 
+def test_health_says_to_recount_after_truncating_kept_events_for_their_copy(shop, empty_db_url):
+    """A wired event table held here whose copy failed (kept events: pgscore refuses their copy): health's way on
+    said `... or TRUNCATE it here for the copy to bring the publisher's`, and nothing of the counters: followed, the
+    copy counted every event again onto profiles that had counted them once, each counter doubled (what
+    docs/operations.md warns of, and what the events' own error says to recount; review r3). It says to recount them
+    with pgscore backfill once copied."""
+    pub = psycopg2.connect(empty_db_url)
+    pub.autocommit = True
+    query(pub, "CREATE TABLE complaints (complaint_id bigint PRIMARY KEY, customer_id bigint, kind text, "
+               "created_at timestamptz); CREATE TABLE customers (id bigint PRIMARY KEY); "
+               "CREATE PUBLICATION pgscore_test_pub FOR TABLE complaints, customers")
+    p = pub.get_dsn_parameters()
+    conninfo = f"host={p['host']} port={p['port']} dbname={p['dbname']} user={p['user']}"
+    query(shop, "INSERT INTO complaints (customer_id, kind) VALUES (1, 'billing'), (2, 'billing')")  # counted here
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "%s::jsonb, p_profile_key => 'id', p_replicated => true)", (json.dumps(COUNTERS),))
+    try:
+        query(shop, f"CREATE SUBSCRIPTION pgscore_test_sub CONNECTION '{conninfo}' PUBLICATION pgscore_test_pub "
+                    "WITH (enabled = false, create_slot = false, slot_name = 'pgscore_test_sub_none')")
+        # the events' copy started and not running (refused: disabled here, no worker), the profiles copied
+        query(shop, "UPDATE pg_subscription_rel SET srsubstate = CASE srrelid WHEN 'complaints'::regclass THEN 'd' "
+                    "ELSE 'r' END")
+        state, value, detail = health_row(shop, "subscriptions")
+        assert (state, value) == ("warn", 1), detail
+        assert "public.complaints holds rows here already" in detail, detail
+        assert ("public.complaints, an event table: TRUNCATE alone counts its events a second time once copied; "
+                "recount its counters then with pgscore backfill --table public.complaints") in detail, detail
+    finally:
+        query(shop, "ALTER SUBSCRIPTION pgscore_test_sub SET (slot_name = NONE)")
+        query(shop, "DROP SUBSCRIPTION pgscore_test_sub")
+        pub.close()
+
+
 def test_health_does_not_warn_of_an_initial_copy_that_runs(trained):
     """A subscription's initial copy of a wired event table that runs (its table sync worker copying, no error
     counted) is how every subscription starts, and takes as long as the table (hours for a large one): health's

@@ -409,6 +409,17 @@ BEGIN
                  WHERE sr.srsubid = s.oid AND sr.srsubstate IN ('i', 'd') AND sr.srrelid = ANY (v_held)) AS held,
                (SELECT string_agg(quote_ident(p), ', ') FROM unnest(s.subpublications) p) AS pubs,
                cardinality(s.subpublications) AS npubs,
+               -- (review r3) of those, the wired event tables (a partition by its table): TRUNCATE alone counts
+               -- their events a second time at the copy, the counters to recount with pgscore backfill
+               (SELECT string_agg(DISTINCT format('%s, an event table: TRUNCATE alone counts its events a second '
+                                                  'time once copied; recount its counters then with pgscore backfill '
+                                                  '--table %s', r.event_table, r.event_table), '; ')
+                  FROM pg_catalog.pg_subscription_rel sr
+                  JOIN pgscore.rescoring r
+                    ON (sr.srrelid = to_regclass(r.event_table) OR to_regclass(r.event_table) IN (
+                           SELECT a.relid FROM pg_catalog.pg_partition_ancestors(sr.srrelid) a))
+                 WHERE sr.srsubid = s.oid AND sr.srsubstate IN ('i', 'd') AND sr.srrelid = ANY (v_held)
+                   AND (p_models IS NULL OR r.model_name = ANY (p_models))) AS held_events,
                -- (0166) what its rows are: a wired table's, pgscore's own (a registry published from another database)
                EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr JOIN pg_catalog.pg_class c ON c.oid = sr.srrelid
                         WHERE sr.srsubid = s.oid AND c.relnamespace = 'pgscore'::regnamespace) AS registry,
@@ -464,7 +475,7 @@ BEGIN
                                     CASE WHEN sub.npubs > 1 THEN 'P' ELSE coalesce(sub.pubs, 'PUBLICATION') END,
                                     CASE WHEN sub.npubs > 1
                                          THEN format(' (P: the one of %s that publishes it)', sub.pubs) ELSE '' END,
-                                    sub.subname) END,
+                                    sub.subname) || coalesce(' (' || sub.held_events || ')', '') END,
                    CASE WHEN sub.events_first IS NOT NULL
                         THEN format('the events were copied first (%s): their rescoring created the missing '
                                     'profiles, on whose keys the profiles'' copy fails at every retry; DROP '
