@@ -281,14 +281,13 @@ BEGIN
            AND sr.srsubstate = 'd'
            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_subscription a
                             WHERE a.subid = sr.srsubid AND a.relid = sr.srrelid AND a.pid IS NOT NULL)
-           AND sr.srrelid IN (SELECT w.w FROM pgscore.rescoring r,
-                                     LATERAL unnest(ARRAY[to_regclass(r.event_table), to_regclass(r.profile_table)]) w
-                               WHERE p_models IS NULL OR r.model_name = ANY (p_models)
-                              UNION
-                              SELECT t.relid FROM pgscore.rescoring r,
-                                     LATERAL unnest(ARRAY[to_regclass(r.event_table), to_regclass(r.profile_table)]) w,
-                                     LATERAL pg_catalog.pg_partition_tree(w.w) t
-                               WHERE p_models IS NULL OR r.model_name = ANY (p_models))
+           -- a wired table or a partition of one (by its ancestors, which lock nothing: pg_partition_tree of a
+           -- wired table locks each partition, and a probe waited behind one locked ACCESS EXCLUSIVE; review r3)
+           AND EXISTS (SELECT 1 FROM pgscore.rescoring r,
+                              LATERAL (SELECT sr.srrelid::regclass UNION ALL
+                                       SELECT p.relid FROM pg_catalog.pg_partition_ancestors(sr.srrelid) p) a (relid)
+                        WHERE (p_models IS NULL OR r.model_name = ANY (p_models))
+                          AND a.relid IN (to_regclass(r.event_table), to_regclass(r.profile_table)))
            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel o
                             WHERE o.srrelid = sr.srrelid AND o.srsubid <> sr.srsubid)
     LOOP
@@ -303,7 +302,9 @@ BEGIN
         END IF;
     END LOOP;
     PERFORM set_config('lock_timeout', v_lock_timeout, true);
-    -- (0172) the wired tables' partitions too: a table subscribed by partition (publish_via_partition_root false)
+    -- (0172) the wired tables' partitions too: a table subscribed by partition (publish_via_partition_root false),
+    -- found by the ancestors of the tables subscribed (pg_partition_ancestors locks nothing; pg_partition_tree of a
+    -- wired table locked its partitions, and the probe waited behind one locked ACCESS EXCLUSIVE; review r3)
     WITH rel AS (
         SELECT to_regclass(r.event_table) AS rel FROM pgscore.rescoring r
          WHERE p_models IS NULL OR r.model_name = ANY (p_models)
@@ -311,11 +312,10 @@ BEGIN
         SELECT to_regclass(r.profile_table) FROM pgscore.rescoring r
          WHERE p_models IS NULL OR r.model_name = ANY (p_models)
         UNION
-        SELECT t.relid FROM pgscore.rescoring r, LATERAL pg_catalog.pg_partition_tree(to_regclass(r.event_table)) t
-         WHERE p_models IS NULL OR r.model_name = ANY (p_models)
-        UNION
-        SELECT t.relid FROM pgscore.rescoring r, LATERAL pg_catalog.pg_partition_tree(to_regclass(r.profile_table)) t
-         WHERE p_models IS NULL OR r.model_name = ANY (p_models)
+        SELECT sr.srrelid FROM pg_catalog.pg_subscription_rel sr
+         WHERE EXISTS (SELECT 1 FROM pgscore.rescoring r, pg_catalog.pg_partition_ancestors(sr.srrelid) a
+                        WHERE (p_models IS NULL OR r.model_name = ANY (p_models))
+                          AND a.relid IN (to_regclass(r.event_table), to_regclass(r.profile_table)))
         UNION
         SELECT c.oid FROM pg_catalog.pg_class c
          WHERE c.relnamespace = 'pgscore'::regnamespace AND c.relkind IN ('r', 'p')),
@@ -347,12 +347,12 @@ BEGIN
                     -- (0166) not copied yet: once copied ('f', 's': the apply worker catching up) it fails no more
                     -- (0172) a partition of it too
                     ON sp.srsubid = s.oid AND sp.srsubstate IN ('i', 'd')
-                   AND sp.srrelid IN (SELECT to_regclass(r.profile_table) UNION SELECT t.relid
-                                        FROM pg_catalog.pg_partition_tree(to_regclass(r.profile_table)) t)
+                   AND (sp.srrelid = to_regclass(r.profile_table) OR to_regclass(r.profile_table) IN (
+                           SELECT a.relid FROM pg_catalog.pg_partition_ancestors(sp.srrelid) a))
                   JOIN pg_catalog.pg_subscription_rel se
                     ON se.srsubstate = 'r'
-                   AND se.srrelid IN (SELECT to_regclass(r.event_table) UNION SELECT t.relid
-                                        FROM pg_catalog.pg_partition_tree(to_regclass(r.event_table)) t)
+                   AND (se.srrelid = to_regclass(r.event_table) OR to_regclass(r.event_table) IN (
+                           SELECT a.relid FROM pg_catalog.pg_partition_ancestors(se.srrelid) a))
                  WHERE r.missing_profile = 'create' AND (p_models IS NULL OR r.model_name = ANY (p_models)))
                    AS events_first,
                -- (0166) an event table's copy that waits for its profiles': the row trigger for replicated rows fails
@@ -362,29 +362,41 @@ BEGIN
                   FROM pgscore.rescoring r
                   JOIN pg_catalog.pg_subscription_rel se
                     ON se.srsubid = s.oid AND se.srsubstate IN ('i', 'd')
-                   AND se.srrelid IN (SELECT to_regclass(r.event_table) UNION SELECT t.relid
-                                        FROM pg_catalog.pg_partition_tree(to_regclass(r.event_table)) t)
+                   AND (se.srrelid = to_regclass(r.event_table) OR to_regclass(r.event_table) IN (
+                           SELECT a.relid FROM pg_catalog.pg_partition_ancestors(se.srrelid) a))
                   JOIN pg_catalog.pg_subscription_rel sp
                     ON sp.srsubstate IN ('i', 'd')
-                   AND sp.srrelid IN (SELECT to_regclass(r.profile_table) UNION SELECT t.relid
-                                        FROM pg_catalog.pg_partition_tree(to_regclass(r.profile_table)) t)
+                   AND (sp.srrelid = to_regclass(r.profile_table) OR to_regclass(r.profile_table) IN (
+                           SELECT a.relid FROM pg_catalog.pg_partition_ancestors(sp.srrelid) a))
                  WHERE p_models IS NULL OR r.model_name = ANY (p_models)) AS waiting,
                -- (0172) whether the profiles it waits for hold rows here already: that copy fails, and it waits for ever
                EXISTS (SELECT 1 FROM pgscore.rescoring r
                          JOIN pg_catalog.pg_subscription_rel se
                            ON se.srsubid = s.oid AND se.srsubstate IN ('i', 'd')
-                          AND se.srrelid IN (SELECT to_regclass(r.event_table) UNION SELECT t.relid
-                                               FROM pg_catalog.pg_partition_tree(to_regclass(r.event_table)) t)
+                          AND (se.srrelid = to_regclass(r.event_table) OR to_regclass(r.event_table) IN (
+                                  SELECT a.relid FROM pg_catalog.pg_partition_ancestors(se.srrelid) a))
                          JOIN pg_catalog.pg_subscription_rel sp
                            ON sp.srsubstate IN ('i', 'd') AND sp.srrelid = ANY (v_held)
-                          AND sp.srrelid IN (SELECT to_regclass(r.profile_table) UNION SELECT t.relid
-                                               FROM pg_catalog.pg_partition_tree(to_regclass(r.profile_table)) t)
+                          AND (sp.srrelid = to_regclass(r.profile_table) OR to_regclass(r.profile_table) IN (
+                                  SELECT a.relid FROM pg_catalog.pg_partition_ancestors(sp.srrelid) a))
                         WHERE p_models IS NULL OR r.model_name = ANY (p_models)) AS waits_for_held,
                -- (0172) its tables not copied yet that hold rows here already, and its publications (for the way on)
                (SELECT string_agg(sr.srrelid::regclass::text, ', ' ORDER BY sr.srrelid::regclass::text)
                   FROM pg_catalog.pg_subscription_rel sr
                  WHERE sr.srsubid = s.oid AND sr.srsubstate IN ('i', 'd') AND sr.srrelid = ANY (v_held)) AS held,
                (SELECT string_agg(quote_ident(p), ', ') FROM unnest(s.subpublications) p) AS pubs,
+               cardinality(s.subpublications) AS npubs,
+               -- (review r3) of those, the wired event tables (a partition by its table): TRUNCATE alone counts
+               -- their events a second time at the copy, the counters to recount with pgscore backfill
+               (SELECT string_agg(DISTINCT format('%s, an event table: TRUNCATE alone counts its events a second '
+                                                  'time once copied; recount its counters then with pgscore backfill '
+                                                  '--table %s', r.event_table, r.event_table), '; ')
+                  FROM pg_catalog.pg_subscription_rel sr
+                  JOIN pgscore.rescoring r
+                    ON (sr.srrelid = to_regclass(r.event_table) OR to_regclass(r.event_table) IN (
+                           SELECT a.relid FROM pg_catalog.pg_partition_ancestors(sr.srrelid) a))
+                 WHERE sr.srsubid = s.oid AND sr.srsubstate IN ('i', 'd') AND sr.srrelid = ANY (v_held)
+                   AND (p_models IS NULL OR r.model_name = ANY (p_models))) AS held_events,
                -- (0166) what its rows are: a wired table's, pgscore's own (a registry published from another database)
                EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr JOIN pg_catalog.pg_class c ON c.oid = sr.srrelid
                         WHERE sr.srsubid = s.oid AND c.relnamespace = 'pgscore'::regnamespace) AS registry,
@@ -430,12 +442,17 @@ BEGIN
                                     'also has (duplicate key value violates unique constraint, in the server log; an '
                                     'event table''s copy, pgscore refuses it: its events would be counted again); '
                                     'keep this server''s rows and copy none of the publisher''s (on the publisher '
-                                    'ALTER PUBLICATION %s DROP TABLE each, here ALTER SUBSCRIPTION %I REFRESH '
+                                    'ALTER PUBLICATION %s DROP TABLE each%s, here ALTER SUBSCRIPTION %I REFRESH '
                                     'PUBLICATION, then ADD TABLE it there again and here REFRESH PUBLICATION WITH '
                                     '(copy_data = false)), or TRUNCATE it here for the copy to bring the publisher''s',
                                     sub.held, CASE WHEN sub.held LIKE '%, %' THEN 'hold' ELSE 'holds' END,
                                     CASE WHEN sub.held LIKE '%, %' THEN 'their' ELSE 'its' END,
-                                    coalesce(sub.pubs, 'PUBLICATION'), sub.subname) END,
+                                    -- (review r3) ALTER PUBLICATION takes one name: of several, the one that
+                                    -- publishes it ('ALTER PUBLICATION p, p2 DROP TABLE' was no statement)
+                                    CASE WHEN sub.npubs > 1 THEN 'P' ELSE coalesce(sub.pubs, 'PUBLICATION') END,
+                                    CASE WHEN sub.npubs > 1
+                                         THEN format(' (P: the one of %s that publishes it)', sub.pubs) ELSE '' END,
+                                    sub.subname) || coalesce(' (' || sub.held_events || ')', '') END,
                    CASE WHEN sub.events_first IS NOT NULL
                         THEN format('the events were copied first (%s): their rescoring created the missing '
                                     'profiles, on whose keys the profiles'' copy fails at every retry; DROP '
