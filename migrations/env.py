@@ -80,25 +80,41 @@ def _needs_a_superuser(e, engine):
             "the database's owner runs everything else as itself (docs/operations.md, 'Who installs, and with what')")
 
 
+_CATALOG_ONLY = "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)"
+
+
 def _migrate(conn):
     from pgscore.migrate import version_table_check
 
-    # the version table is ours, so an application's own alembic history is never touched
-    context.configure(connection=conn, version_table=VERSION_TABLE, transactional_ddl=True,
-                      transaction_per_migration=False)
+    # the version table is ours, so an application's own alembic history is never touched; named with its schema,
+    # public, so that no schema of another role's earlier on the search_path ("$user": one named after the
+    # installing superuser, which the database's owner may create) holds the one alembic reads or writes
+    context.configure(connection=conn, version_table=VERSION_TABLE, version_table_schema="public",
+                      transactional_ddl=True, transaction_per_migration=False)
     with context.begin_transaction():
+        # no schema but pg_catalog searched for the migration's functions and operators (this transaction only):
+        # public is the database's owner's (PostgreSQL 15), and an operator of its own there on a type pg_catalog
+        # has no exact one for (= (varchar, varchar)) is the exact match for alembic's WHERE version_num = '...'
+        # whatever the order of the path; it ran as the superuser at each upgrade, downgrade and uninstall (review
+        # r1, session 68: the owner made itself superuser so). The revisions name every object with its schema
+        conn.exec_driver_sql(_CATALOG_ONLY)
         # a wait for a lock bounded as pgscore's commands bound it, where nothing set lock_timeout (session 68)
         bound_lock_wait(conn)
         # a version table that runs another role's code when read or written (a view, a trigger: migrate._TRUST)
-        # is refused before alembic reads it; a missing one is made here, as alembic would, so that none made by
-        # another session between this check and alembic's is the one written
+        # is refused before alembic reads it; a missing one is made here, as alembic would; the one checked is
+        # locked (its drop waits for this transaction), then checked again: a drop and a table of the owner's
+        # made again between the first check and the lock is refused, not written
         problem = version_table_check(conn)
         if problem is not None:
             raise problem
         conn.exec_driver_sql(
-            "DO $do$ BEGIN IF pg_catalog.to_regclass('pgscore_alembic_version') IS NULL THEN CREATE TABLE "
-            "pgscore_alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT pgscore_alembic_version_pkc "
-            "PRIMARY KEY (version_num)); END IF; END $do$")
+            "DO $do$ BEGIN IF pg_catalog.to_regclass('public.pgscore_alembic_version') IS NULL THEN CREATE TABLE "
+            "public.pgscore_alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT "
+            "pgscore_alembic_version_pkc PRIMARY KEY (version_num)); END IF; END $do$")
+        conn.exec_driver_sql("LOCK TABLE public.pgscore_alembic_version IN ACCESS SHARE MODE")
+        problem = version_table_check(conn)
+        if problem is not None:
+            raise problem
         # the rescoring trigger's tables first, all at once; a downgrade's drop of users' rows refused unless asked
         before_migrating(conn, context)
         context.run_migrations()
@@ -111,16 +127,16 @@ def _migrate(conn):
 _SHARE_VERSION = """
 DO $do$
 BEGIN
-    IF pg_catalog.to_regclass('pgscore_alembic_version') IS NOT NULL THEN
-        COMMENT ON TABLE pgscore_alembic_version IS 'pgscore''s schema revision: the alembic migration of the pgscore schema installed here (pgscore install upgrades it, pgscore status compares it with the release); kept apart from an application''s own alembic history. Not data: do not edit';
+    IF pg_catalog.to_regclass('public.pgscore_alembic_version') IS NOT NULL THEN
+        COMMENT ON TABLE public.pgscore_alembic_version IS 'pgscore''s schema revision: the alembic migration of the pgscore schema installed here (pgscore install upgrades it, pgscore status compares it with the release); kept apart from an application''s own alembic history. Not data: do not edit';
         IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_admin') THEN
-            GRANT SELECT ON pgscore_alembic_version TO pgscore_admin;
+            GRANT SELECT ON public.pgscore_alembic_version TO pgscore_admin;
         END IF;
         IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_app') THEN
-            GRANT SELECT ON pgscore_alembic_version TO pgscore_app;
+            GRANT SELECT ON public.pgscore_alembic_version TO pgscore_app;
         END IF;
         IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_reader') THEN
-            GRANT SELECT ON pgscore_alembic_version TO pgscore_reader;
+            GRANT SELECT ON public.pgscore_alembic_version TO pgscore_reader;
         END IF;
     END IF;
 END
@@ -136,8 +152,11 @@ def _share_version_table(conn):
 
 if context.is_offline_mode():
     # the SQL is only written out: the dialect is all it needs (a keyword DSN is no SQLAlchemy URL)
-    context.configure(dialect_name="postgresql", version_table=VERSION_TABLE, literal_binds=True)
+    context.configure(dialect_name="postgresql", version_table=VERSION_TABLE, version_table_schema="public",
+                      literal_binds=True)
     with context.begin_transaction():
+        # run by hand as a superuser, the script too searches no schema of the database's owner (_migrate)
+        context.get_context().impl.static_output(f"{_CATALOG_ONLY};\n")
         offline_user_data_warning(context)  # a downgrade's script: what it drops of what users wrote, uncounted
         context.run_migrations()
         # the grants an online run makes (_share_version_table): without them the pgscore roles could not read

@@ -218,3 +218,55 @@ def test_plain_alembic_as_the_databases_owner_says_it_needs_a_superuser(empty_db
     assert "pgscore: pgscore's migrations need a superuser (connected as" in run.stderr, run.stderr
     assert f"connected as {login})" in run.stderr and "Hint: run alembic, or pgscore install, as a superuser" in run.stderr
     assert migrate.current(empty_db_url) == PREV_0169
+
+
+# an operator of the owner's in public on varchar: pg_catalog has no = (varchar, varchar) (varchar compares as text),
+# so this one is the exact match for alembic's `WHERE version_num = '0167'` whatever the order of the search_path,
+# and ran as the superuser at each upgrade, downgrade and uninstall (review r1, session 68: ALTER ROLE app SUPERUSER
+# in the operator's function made the database's owner superuser at the DBA's pgscore install, with the default
+# search_path and a version table that passed every check)
+VARCHAR_EQ = """
+CREATE FUNCTION public.t24_vareq(varchar, varchar) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.t24_ran_as SELECT current_user, rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user;
+    RETURN $1::text OPERATOR(pg_catalog.=) $2::text;
+END $$;
+CREATE OPERATOR public.= (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = public.t24_vareq);
+CREATE OPERATOR public.<> (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = public.t24_vareq);
+"""
+
+
+def test_an_upgrade_downgrade_and_uninstall_run_no_operator_of_the_owners_on_varchar(empty_db_url):
+    migrate.upgrade(empty_db_url, PREV_0169, check_environment=False)
+    _as_owner(empty_db_url, VARCHAR_EQ, None)
+    assert query(empty_db_url, "SELECT 'a'::varchar = 'a'") == [(True,)]
+    assert _ran(empty_db_url) == [("postgres", True)]  # (the operator is the one the server picks)
+    query(empty_db_url, "DELETE FROM public.t24_ran_as")
+    migrate.upgrade(empty_db_url, check_environment=False)
+    assert _ran(empty_db_url) == [], "upgrade"  # (before: [('postgres', True)], alembic's UPDATE ... WHERE)
+    migrate.downgrade(empty_db_url, PREV_0169)
+    assert _ran(empty_db_url) == [], "downgrade"
+    migrate.downgrade(empty_db_url, "base")
+    assert _ran(empty_db_url) == [], "uninstall"
+    assert migrate.current(empty_db_url) is None
+
+
+def test_the_offline_script_run_by_hand_runs_no_operator_of_the_owners_either(empty_db_url, tmp_path):
+    # `alembic upgrade A:B --sql`, the script a DBA reads and runs as the superuser in psql: its UPDATE of the
+    # version table named the table and its = unqualified, as the online run did
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    migrate.upgrade(empty_db_url, PREV_0169, check_environment=False)
+    _as_owner(empty_db_url, VARCHAR_EQ, None)
+    alembic = Path(sys.executable).with_name("alembic")
+    run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "-x", "db_url=host=/nonexistent dbname=x",
+                          "upgrade", f"{PREV_0169}:head", "--sql"], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    with contextlib.closing(psycopg2.connect(empty_db_url)) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(run.stdout)
+    assert migrate.current(empty_db_url) == migrate.head()
+    assert _ran(empty_db_url) == []  # (before: [('postgres', True)], its UPDATE ... WHERE version_num = '0167')

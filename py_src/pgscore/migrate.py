@@ -1273,7 +1273,8 @@ def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT
                     execute_script(conn, _DEPENDENTS)
                 command.downgrade(cfg, revision)
                 if revision == "base":
-                    Table(VERSION_TABLE, MetaData()).drop(conn, checkfirst=True)
+                    # (by its schema's name: env.py left only pg_catalog on the transaction's search_path)
+                    Table(VERSION_TABLE, MetaData(), schema="public").drop(conn, checkfirst=True)
         finally:
             engine.dispose()
     except InstallError:  # (before_migrating's refusal, said as it is)
