@@ -270,3 +270,22 @@ def test_the_offline_script_run_by_hand_runs_no_operator_of_the_owners_either(em
             cur.execute(run.stdout)
     assert migrate.current(empty_db_url) == migrate.head()
     assert _ran(empty_db_url) == []  # (before: [('postgres', True)], its UPDATE ... WHERE version_num = '0167')
+
+
+def test_an_install_into_a_database_without_public_says_where_the_version_table_goes(empty_db_url):
+    # a database whose public was dropped (review r1, session 68): the install said "installing pgscore failed;
+    # nothing was changed", detail 'schema "public" does not exist' (before: 'no schema has been selected to create
+    # in'), and not that pgscore keeps its version table there, nor what to do
+    query(empty_db_url, "DROP SCHEMA public CASCADE")
+    with pytest.raises(InstallError) as excinfo:
+        migrate.upgrade(empty_db_url, check_environment=False)
+    e = excinfo.value
+    assert e.sqlstate == "3F000"
+    assert e.message == ("pgscore keeps its version table, public.pgscore_alembic_version, in the schema public, "
+                         "which this database has not; nothing was changed"), e.message
+    assert e.hint.startswith("as a superuser, CREATE SCHEMA public"), e.hint
+    query(empty_db_url, e.hint.split("as a superuser, ")[1].split(" (")[0])
+    migrate.upgrade(empty_db_url, check_environment=False)
+    assert migrate.current(empty_db_url) == migrate.head()
+    assert query(empty_db_url, "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'public'") == \
+        [("postgres",)]

@@ -947,6 +947,12 @@ def _explain(exc: Exception, installing=True) -> PgscoreError:
                                  "wait behind the install meanwhile)")
     if getattr(getattr(exc, "orig", None) or exc, "pgcode", None) == "40P01":  # (run_frozen's: psycopg2's own)
         return _deadlocked("installing pgscore", msg)
+    if 'schema "public" does not exist' in low:  # (dropped: env.py makes the version table there, by that name)
+        return InstallError(f"pgscore keeps its version table, public.{VERSION_TABLE}, in the schema public, which "
+                            "this database has not; nothing was changed", sqlstate="3F000", detail=msg,
+                            hint="as a superuser, CREATE SCHEMA public (a superuser's own: the database's owner may "
+                                 "then neither drop the version table nor rename the schema), then run the install "
+                                 "again (docs/operations.md, 'Who installs, and with what')")
     if 'schema "pgscore" already exists' in low:  # installed, and its version table dropped since
         return _unrecorded(missing=True, detail=msg)
     if "can't locate revision identified by" in low:
