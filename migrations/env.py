@@ -4,6 +4,7 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import event
 from pgscore.errors import InstallError
 from pgscore.migrate import (VERSION_TABLE, before_migrating, bound_lock_wait, create_engine,
                              offline_user_data_warning, server_variables, step_lines)
@@ -115,10 +116,47 @@ def _migrate(conn):
         problem = version_table_check(conn)
         if problem is not None:
             raise problem
-        # the rescoring trigger's tables first, all at once; a downgrade's drop of users' rows refused unless asked
-        before_migrating(conn, context)
-        context.run_migrations()
-        _share_version_table(conn)
+        # the lock keeps the table, not its name: the owner of public may rename the schema (ALTER SCHEMA ... RENAME
+        # waits for no lock) and make another public with a table of its own of the name, which alembic's statements
+        # would then resolve to, seconds later (after a revision's SQL). Each of them is preceded by a check that the
+        # name still resolves to the table locked here; between that check and the statement, only microseconds
+        locked = conn.exec_driver_sql(_LOCKED).scalar()
+        event.listen(conn, "before_cursor_execute", _still_the_locked_table(locked))
+        try:
+            # the rescoring trigger's tables first, all at once; a downgrade's drop of users' rows refused unless
+            # asked
+            before_migrating(conn, context)
+            context.run_migrations()
+            _share_version_table(conn)
+        finally:
+            event.remove(conn, "before_cursor_execute", _LISTENING.pop())
+
+
+_LOCKED = "SELECT pg_catalog.to_regclass('public.pgscore_alembic_version')::pg_catalog.oid"
+_LISTENING = []
+
+
+def _still_the_locked_table(locked):
+    """A before_cursor_execute listener: a statement that names the version table is refused (42501, nothing
+    done: the transaction is rolled back) where public.pgscore_alembic_version is no longer the table `locked`."""
+    def check(conn, cursor, statement, parameters, context_, executemany):
+        if VERSION_TABLE not in statement:
+            return
+        with conn.connection.dbapi_connection.cursor() as cur:  # (the DBAPI's own: no event, no recursion)
+            cur.execute(_LOCKED)
+            now = cur.fetchone()[0]
+        if now != locked:
+            raise InstallError(
+                f"public.{VERSION_TABLE} is no longer the table this run checked and locked (another role renamed "
+                "or replaced the schema public while it ran): nothing was changed", sqlstate="42501",
+                detail="the schema public belongs to the database's owner (PostgreSQL 15), who may rename it and make "
+                       "another, with a table of its own of the name, whose trigger would run as this role",
+                hint="see who did it (the schemas and their owners: \\dn+ in psql), make the database's schema public "
+                     "as it was, then run it again with the database owned by the superuser (ALTER DATABASE ... "
+                     "OWNER TO postgres, then back: docs/operations.md, 'Who installs, and with what')")
+
+    _LISTENING.append(check)
+    return check
 
 
 # the pgscore roles may read which revision is installed (pgscore status, and every command's check that

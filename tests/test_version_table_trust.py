@@ -289,3 +289,45 @@ def test_an_install_into_a_database_without_public_says_where_the_version_table_
     assert migrate.current(empty_db_url) == migrate.head()
     assert query(empty_db_url, "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'public'") == \
         [("postgres",)]
+
+
+def test_a_public_renamed_and_made_again_while_an_upgrade_runs_is_refused(empty_db_url, monkeypatch):
+    # the check and the lock hold the table, not its name: the owner of public renamed the schema (ALTER SCHEMA ...
+    # RENAME waits for no lock) and made another public, with a table of the name whose trigger then ran as the
+    # superuser at alembic's first UPDATE of it (review r1, session 68); done here from a second session where
+    # the rescoring tables are locked, after env.py's check and lock
+    migrate.upgrade(empty_db_url, PREV_0169, check_environment=False)
+    ensure_role(empty_db_url, OWNER)
+    db = query(empty_db_url, "SELECT current_database()")[0][0]
+    query(empty_db_url, sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(db), sql.Identifier(OWNER)))
+    query(empty_db_url, "CREATE SCHEMA t24_log; CREATE TABLE t24_log.ran_as (who text, super boolean); "
+                        "GRANT ALL ON SCHEMA t24_log TO PUBLIC; GRANT ALL ON t24_log.ran_as TO PUBLIC")
+    swap = f"""
+ALTER SCHEMA public RENAME TO t24_public_was;
+CREATE SCHEMA public;
+CREATE TABLE public.pgscore_alembic_version (version_num varchar(32) PRIMARY KEY);
+INSERT INTO public.pgscore_alembic_version VALUES ('{PREV_0169}');
+CREATE FUNCTION public.t24_ran() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO t24_log.ran_as SELECT current_user, rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER t24 AFTER INSERT OR UPDATE OR DELETE ON public.pgscore_alembic_version
+    FOR EACH STATEMENT EXECUTE FUNCTION public.t24_ran();
+"""
+    before = migrate.before_migrating
+
+    def swapping(conn, context):
+        with contextlib.closing(psycopg2.connect(empty_db_url)) as other, other.cursor() as cur:
+            cur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(OWNER)))
+            cur.execute(swap)
+            other.commit()
+        before(conn, context)
+
+    monkeypatch.setattr(migrate, "before_migrating", swapping)
+    with pytest.raises(InstallError) as excinfo:
+        migrate.upgrade(empty_db_url, check_environment=False)
+    assert excinfo.value.sqlstate == "42501"
+    assert excinfo.value.message.startswith("public.pgscore_alembic_version is no longer the table this run checked")
+    assert query(empty_db_url, "SELECT who, super FROM t24_log.ran_as") == []  # (before: [('postgres', True)])
+    assert query(empty_db_url, "SELECT version_num FROM t24_public_was.pgscore_alembic_version") == [(PREV_0169,)]
