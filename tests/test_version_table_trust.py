@@ -331,3 +331,31 @@ CREATE TRIGGER t24 AFTER INSERT OR UPDATE OR DELETE ON public.pgscore_alembic_ve
     assert excinfo.value.message.startswith("public.pgscore_alembic_version is no longer the table this run checked")
     assert query(empty_db_url, "SELECT who, super FROM t24_log.ran_as") == []  # (before: [('postgres', True)])
     assert query(empty_db_url, "SELECT version_num FROM t24_public_was.pgscore_alembic_version") == [(PREV_0169,)]
+
+
+def test_a_view_swapped_in_between_the_check_and_the_read_is_refused(empty_db_url, monkeypatch):
+    # current() (every command's check that pgscore is there, pgscore status's revision) checked the table, then
+    # read it in a later statement: the owner of public dropped it and made the view in between, and the read ran
+    # the view's function as the superuser (review r1, session 68; a DBA's status from cron gives many tries).
+    # The table is now locked after the check and checked again: a view swapped in before the lock is refused
+    migrate.upgrade(empty_db_url, check_environment=False)
+    _as_owner(empty_db_url, "SELECT 1", None)
+    check = migrate.version_table_check
+    swapped = []
+
+    def swapping(conn):
+        problem = check(conn)
+        if not swapped:
+            with contextlib.closing(psycopg2.connect(empty_db_url)) as other, other.cursor() as cur:
+                cur.execute("SET lock_timeout = '2s'")
+                cur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(OWNER)))
+                cur.execute(VIEW, {"rev": migrate.head()})
+                other.commit()
+            swapped.append(True)
+        return problem
+
+    monkeypatch.setattr(migrate, "version_table_check", swapping)
+    with pytest.raises(InstallError) as excinfo:
+        migrate.current(empty_db_url)
+    _refused(excinfo, "a view")
+    assert swapped and _ran(empty_db_url) == []  # (before: [('postgres', True)], and the revision returned)
