@@ -987,7 +987,8 @@ def connect_problem(msg: str) -> str | None:
     if _from_environment and re.match(r'(definition of service "|service file "|invalid [a-z_ ]*(value|number)'
                                       r'|could not match \d+ (host names|port numbers))', low):
         named = [v for v in sorted(os.environ) if v.startswith("PG") and not v.startswith("PGSCORE_")
-                 and v not in ("PGPASSWORD", "PGPASSFILE") and os.environ[v].strip()]  # PGSSLMODE's too
+                 and v not in ("PGPASSWORD", "PGPASSFILE", "PGAPPNAME") and os.environ[v].strip()]  # PGSSLMODE's too
+        # (PGAPPNAME: libpq takes any value, and the CLI sets it to its own command's name since session 68)
         hint = f"libpq refused one of its variables ({', '.join(named)}): correct it or unset it"
         if low.startswith(("definition of service", "service file")):
             hint += "; PGSERVICE names a section of PGSERVICEFILE's file (else ~/.pg_service.conf)"
