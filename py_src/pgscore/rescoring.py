@@ -4317,7 +4317,7 @@ def handed_over(plpy, w: "Wiring") -> int:
     row = plpy.execute(plpy.prepare(_HAND_OVER, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.profiles.oid])[0]
     n = row["n"]
     if n:
-        keys = ", ".join(quote_literal(plpy, k) for k in row["keys"] or [])
+        keys = _some_keys(plpy, row["keys"], n)
         # (review r4) replayed in this same call, before anyone reads this: the way back for a table whose counters
         # were counted from the events by other means (backfill_rescoring leaves queued profiles to this replay)
         replays = (f"; {row['replays']} of them replay the counters of events their failed update missed, which a "
@@ -4326,8 +4326,8 @@ def handed_over(plpy, w: "Wiring") -> int:
                    "otherwise, those events are counted twice by this retry: SELECT pgscore.backfill_rescoring("
                    f"{quote_literal(plpy, w.events.name)}) recounts every counter from the events"
                    if row["replays"] else "")
-        plpy.warning(f"pgscore.retry_failed: {n} queued rescoring(s) of wiring {w.id} (key(s) {keys}"
-                     f"{', ...' if n > len(row['keys'] or []) else ''}) were handed over to {w.profiles.name}, the "
+        plpy.warning(f"pgscore.retry_failed: {n} queued rescoring(s) of wiring {w.id} (key(s) {keys}) were "
+                     f"handed over to {w.profiles.name}, the "
                      f"table now of that name: the table they were queued for was dropped (a copy swapped in for it, "
                      f"CREATE TABLE AS and a rename), and {w.events.name}'s trigger feeds {w.profiles.name} by the "
                      "same key",
@@ -4335,6 +4335,12 @@ def handed_over(plpy, w: "Wiring") -> int:
                           "SELECT * FROM pgscore.error_queue WHERE rescoring_id = "
                           f"{int(w.id)} shows those that fail there")
     return n
+
+
+def _some_keys(plpy, keys, n) -> str:
+    """The first keys of `n` queued rows as SQL literals, `, ...` after them where there are more."""
+    keys = keys or []
+    return ", ".join(quote_literal(plpy, k) for k in keys) + (", ..." if n > len(keys) else "")
 
 
 def gone_queued(plpy, rescoring_id, profiles: "Table", by: str, events: "str | None" = None) -> int:
@@ -4347,7 +4353,7 @@ def gone_queued(plpy, rescoring_id, profiles: "Table", by: str, events: "str | N
                        [rescoring_id, profiles.name, profiles.oid])[0]
     n = row["n"]
     if n:
-        keys = ", ".join(quote_literal(plpy, k) for k in row["keys"] or [])
+        keys = _some_keys(plpy, row["keys"], n)
         # (review r2) every page: one call rescores the first 10,000 profiles in key order, and a deleted key after
         # them kept its stale score, the hint followed as written
         rescore = (f"pgscore rescore --table {shlex.quote(events)} --profile-table {shlex.quote(profiles.name)} "
@@ -4356,7 +4362,7 @@ def gone_queued(plpy, rescoring_id, profiles: "Table", by: str, events: "str | N
                    "last_key as p_after until that is NULL)" if events else "pgscore.rescore_profiles")
         plpy.warning(f"pgscore.{by}: {n} queued rescoring(s) of {profiles.name} were deleted: they were queued for "
                      f"a table of that name that no longer exists (dropped, and {profiles.name} made again since), so "
-                     f"nothing could rescore them (key(s) {keys}{', ...' if n > len(row['keys'] or []) else ''})",
+                     f"nothing could rescore them (key(s) {keys})",
                      hint=f"they are not {profiles.name}'s profiles, unless it was made as a copy of the dropped table "
                           "(CREATE TABLE AS and a rename, to rewrite it; VACUUM FULL, CLUSTER and pg_repack keep a "
                           "table and its queue): then those keys' scores miss their last events; its profiles are "
