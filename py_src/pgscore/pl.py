@@ -110,6 +110,14 @@ def validate_environment(plpy):
     return json.dumps(info)
 
 
+def server_python():
+    """pgscore.server_python (health()'s server_python check), once pgscore.pl imported: None, or why a new
+    session would not import it. (review r2) A session that imported it before (a scraper's lasting connection) is
+    answered by sys.modules: an environment removed or moved since fails every new session while this one said ok."""
+    path = __file__
+    return None if os.path.exists(path) else f"its module's file {path} is gone since this session imported it"
+
+
 @raising_sql_errors
 def load_model(plpy, GD, model_id):
     """pgscore.load_model: runs as its owner, so that only it reads artifact and evaluator bytes."""
