@@ -121,7 +121,8 @@ def _migrate(conn):
         # would then resolve to, seconds later (after a revision's SQL). Each of them is preceded by a check that the
         # name still resolves to the table locked here; between that check and the statement, only microseconds
         locked = conn.exec_driver_sql(_LOCKED).scalar()
-        event.listen(conn, "before_cursor_execute", _still_the_locked_table(locked))
+        listener = _still_the_locked_table(locked)
+        event.listen(conn, "before_cursor_execute", listener)
         try:
             # the rescoring trigger's tables first, all at once; a downgrade's drop of users' rows refused unless
             # asked
@@ -129,11 +130,10 @@ def _migrate(conn):
             context.run_migrations()
             _share_version_table(conn)
         finally:
-            event.remove(conn, "before_cursor_execute", _LISTENING.pop())
+            event.remove(conn, "before_cursor_execute", listener)
 
 
 _LOCKED = "SELECT pg_catalog.to_regclass('public.pgscore_alembic_version')::pg_catalog.oid"
-_LISTENING = []
 
 
 def _still_the_locked_table(locked):
@@ -155,7 +155,6 @@ def _still_the_locked_table(locked):
                      "as it was, then run it again with the database owned by the superuser (ALTER DATABASE ... "
                      "OWNER TO postgres, then back: docs/operations.md, 'Who installs, and with what')")
 
-    _LISTENING.append(check)
     return check
 
 
