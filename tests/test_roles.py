@@ -873,6 +873,29 @@ _REACHED = {
                           ("index_expression", "CREATE INDEX dba_log_spied ON public.dba_log_all (public.spy_f(x)); "),
                           ("trigger", "CREATE TRIGGER spied BEFORE INSERT ON public.dba_log_all FOR EACH ROW "
                                       "EXECUTE FUNCTION public.spy_t(); "))},
+    # (session 69, h4, from session 68's reviews) that body inserting into a superuser's auto-updatable view of a
+    # table whose DEFAULT, CHECK or trigger calls the app's function: the write lands in the base table and runs
+    # them, and the walk read the view alone (pg_partition_tree: nothing for a view)
+    **{f"atomic_writes_a_view_whose_base_table_{what}": (
+        f"CREATE TABLE public.dba_log (x float8{table}); {more}"
+        "CREATE VIEW public.dba_log_v AS SELECT x FROM public.dba_log; "
+        "GRANT INSERT, SELECT ON public.dba_log, public.dba_log_v TO pgscore_app; "
+        "CREATE FUNCTION public.dba_d(float8) RETURNS float8 LANGUAGE sql "
+        "BEGIN ATOMIC INSERT INTO public.dba_log_v (x) VALUES ($1) RETURNING x; END; "
+        "ALTER TABLE customers ADD COLUMN d float8 DEFAULT public.dba_d(0)", 999)
+       for what, table, more in (("default", ", y float8 DEFAULT public.spy_f(0)", ""),
+                                 ("check", " CHECK (public.spy_b(x))", ""),
+                                 ("trigger", "", "CREATE TRIGGER spied BEFORE INSERT ON public.dba_log FOR EACH ROW "
+                                                 "EXECUTE FUNCTION public.spy_t(); "))},
+    # and through a view of such a view
+    "atomic_writes_a_view_of_a_view_whose_base_table_check": (
+        "CREATE TABLE public.dba_log (x float8 CHECK (public.spy_b(x))); "
+        "CREATE VIEW public.dba_log_v0 AS SELECT x FROM public.dba_log; "
+        "CREATE VIEW public.dba_log_v AS SELECT x FROM public.dba_log_v0; "
+        "GRANT INSERT, SELECT ON public.dba_log, public.dba_log_v0, public.dba_log_v TO pgscore_app; "
+        "CREATE FUNCTION public.dba_d(float8) RETURNS float8 LANGUAGE sql "
+        "BEGIN ATOMIC INSERT INTO public.dba_log_v (x) VALUES ($1) RETURNING x; END; "
+        "ALTER TABLE customers ADD COLUMN d float8 DEFAULT public.dba_d(0)", 999),
     "trigger_when": ("CREATE TRIGGER spied BEFORE UPDATE ON customers FOR EACH ROW WHEN (public.spy_b(NEW.churn_score)) "
                      "EXECUTE FUNCTION suppress_redundant_updates_trigger()", 3),
     "rule": ("CREATE RULE spied AS ON UPDATE TO customers DO ALSO SELECT public.spy_f(0)", 3),  # (refused anyway)

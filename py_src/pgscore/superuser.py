@@ -42,6 +42,19 @@ _EDGES = (
     "UNION ALL SELECT 't', x.refobjid WHERE x.refclassid OPERATOR(pg_catalog.=) 1247 "
     "UNION ALL SELECT 'w', w.oid FROM pg_catalog.pg_rewrite w WHERE x.refclassid OPERATOR(pg_catalog.=) 1259 "
     "AND w.ev_class OPERATOR(pg_catalog.=) x.refobjid) AS e")
+# the relations a body's write of the relation (w.m[1]) lands in, as rows pt(r): itself; a view's base relations, the
+# relations its _RETURN rule depends on (an auto-updatable view's write is rewritten into one of its base relation,
+# whose DEFAULTs, CHECKs, indexes and triggers it runs: session 69, h4, from session 68's reviews; every relation
+# the rule names, a view of a view's too, more than the one written, which a refusal errs on the side of); and each
+# one's partitions (pg_partition_tree: itself for a plain table, nothing for a view)
+_WRITTEN = (
+    "WITH RECURSIVE v(r) AS (SELECT (w.m[1])::pg_catalog.oid "
+    "UNION SELECT x.refobjid FROM v JOIN pg_catalog.pg_rewrite rw ON rw.ev_class OPERATOR(pg_catalog.=) v.r "
+    "AND rw.rulename OPERATOR(pg_catalog.=) '_RETURN' JOIN pg_catalog.pg_depend x "
+    "ON x.classid OPERATOR(pg_catalog.=) 2618 AND x.objid OPERATOR(pg_catalog.=) rw.oid "
+    "AND x.refclassid OPERATOR(pg_catalog.=) 1259 AND x.refobjid OPERATOR(pg_catalog.<>) v.r) "
+    "SELECT v.r FROM v UNION SELECT q.relid::pg_catalog.oid FROM v, "
+    "LATERAL pg_catalog.pg_partition_tree(v.r::pg_catalog.regclass) AS q")
 # the roles that are not superusers whose code a write of the tables @ runs (an array of constants: with a
 # parameter, the statement was planned anew at each call; run by a superuser alone, who reads pg_authid): the
 # tables' owners; the owners of the functions their objects call, as pg_depend records them (enabled triggers'
@@ -136,9 +149,7 @@ _CODE = (
                      "UNION ALL SELECT 1255::pg_catalog.oid, t.tgfoid FROM pg_catalog.pg_proc p "
                      "CROSS JOIN LATERAL pg_catalog.regexp_matches(p.prosqlbody::pg_catalog.text, "
                      "':relid ([0-9]+) :relkind [a-z] :rellockmode 3 ', 'g') AS w(m) "
-                     "CROSS JOIN LATERAL (SELECT (w.m[1])::pg_catalog.oid AS r UNION "
-                     "SELECT q.relid::pg_catalog.oid FROM "
-                     "pg_catalog.pg_partition_tree((w.m[1])::pg_catalog.oid::pg_catalog.regclass) AS q) AS pt "
+                     "CROSS JOIN LATERAL (" + _WRITTEN + ") AS pt "
                      "JOIN pg_catalog.pg_trigger t ON t.tgrelid OPERATOR(pg_catalog.=) pt.r "
                      "AND t.tgenabled OPERATOR(pg_catalog.<>) 'D' "
                      "WHERE p.oid OPERATOR(pg_catalog.=) ANY (g.nf) AND p.prosqlbody IS NOT NULL "
@@ -154,9 +165,7 @@ _CODE = (
                      "UNION ALL SELECT x.refclassid, x.refobjid FROM pg_catalog.pg_proc p "
                      "CROSS JOIN LATERAL pg_catalog.regexp_matches(p.prosqlbody::pg_catalog.text, "
                      "':relid ([0-9]+) :relkind [a-z] :rellockmode 3 ', 'g') AS w(m) "
-                     "CROSS JOIN LATERAL (SELECT (w.m[1])::pg_catalog.oid AS r UNION "
-                     "SELECT q.relid::pg_catalog.oid FROM "
-                     "pg_catalog.pg_partition_tree((w.m[1])::pg_catalog.oid::pg_catalog.regclass) AS q) AS pt "
+                     "CROSS JOIN LATERAL (" + _WRITTEN + ") AS pt "
                      "CROSS JOIN LATERAL (SELECT 1259::pg_catalog.oid AS c, pt.r AS o "
                      "UNION ALL SELECT 2604::pg_catalog.oid, f.oid FROM pg_catalog.pg_attrdef f "
                      "WHERE f.adrelid OPERATOR(pg_catalog.=) pt.r "
