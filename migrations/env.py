@@ -187,6 +187,81 @@ def _share_version_table(conn):
     execute_script(conn, _SHARE_VERSION)
 
 
+# the script's own version_table_check and _still_the_locked_table (run by hand as a superuser, in psql): before
+# each statement on the version table, and after the one that makes it. The first time the table is there, it is
+# locked, checked as untrusted_version_table checks it (its owner a superuser or the current role, a plain table,
+# no trigger) and its oid kept in the transaction's setting pgscore.locked_version_table; each later time the name
+# must still resolve to that table (the owner of public may rename the schema and make another, with a table of
+# its own of the name, while the script runs). And a schema pgscore of another role's is refused, at the start.
+# Before session 69 (h4) the script checked nothing: the owner's trigger on a table made again ran as the superuser
+# at the script's first UPDATE of it
+_OFFLINE_GUARD = """DO $pgscore_version_table$
+DECLARE
+    t pg_catalog.oid := pg_catalog.to_regclass('public.pgscore_alembic_version');
+    locked pg_catalog.text := pg_catalog.current_setting('pgscore.locked_version_table', true);
+    who pg_catalog.text;
+    kind pg_catalog."char";
+    triggers pg_catalog.int8;
+BEGIN
+    SELECT r.rolname INTO who FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r
+        ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+     WHERE n.nspname OPERATOR(pg_catalog.=) 'pgscore' AND NOT (r.rolsuper OR r.rolname OPERATOR(pg_catalog.=) CURRENT_USER);
+    IF FOUND THEN
+        RAISE EXCEPTION 'the schema pgscore is owned by %, not by a superuser: % may replace the functions in it, which would then run as %; nothing was done', who, who, CURRENT_USER
+            USING ERRCODE = '42501', HINT = 'its owner renames or drops it (ALTER SCHEMA pgscore RENAME TO app_pgscore), or a superuser checks its functions and makes it the superuser''s (docs/operations.md, ''Who installs, and with what'')';
+    END IF;
+    IF locked OPERATOR(pg_catalog.<>) '' THEN
+        IF t IS NULL OR t OPERATOR(pg_catalog.<>) locked::pg_catalog.oid THEN
+            RAISE EXCEPTION 'public.pgscore_alembic_version is no longer the table this script checked and locked (another role renamed or replaced the schema public while it ran): nothing was changed'
+                USING ERRCODE = '42501', HINT = 'see who did it (\\dn+ in psql), make the database''s schema public as it was, then run the script again with the database owned by the superuser (docs/operations.md, ''Who installs, and with what'')';
+        END IF;
+        RETURN;
+    END IF;
+    IF t IS NULL THEN
+        RETURN;
+    END IF;
+    LOCK TABLE public.pgscore_alembic_version IN ACCESS SHARE MODE;
+    t := pg_catalog.to_regclass('public.pgscore_alembic_version');
+    SELECT r.rolname, c.relkind, (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger g
+                                   WHERE g.tgrelid OPERATOR(pg_catalog.=) c.oid AND NOT g.tgisinternal)
+      INTO who, kind, triggers
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+     WHERE c.oid OPERATOR(pg_catalog.=) t
+       AND (c.relkind OPERATOR(pg_catalog.<>) 'r' OR NOT (r.rolsuper OR r.rolname OPERATOR(pg_catalog.=) CURRENT_USER)
+            OR EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid OPERATOR(pg_catalog.=) c.oid AND NOT g.tgisinternal));
+    IF FOUND THEN
+        RAISE EXCEPTION 'public.pgscore_alembic_version, pgscore''s version table, is % owned by %: reading or writing it could run code of %''s as %; nothing was done',
+            CASE kind WHEN 'v' THEN 'a view' WHEN 'm' THEN 'a materialized view' WHEN 'f' THEN 'a foreign table'
+                      WHEN 'p' THEN 'a partitioned table'
+                      ELSE CASE WHEN triggers OPERATOR(pg_catalog.>) 0 THEN pg_catalog.format('a table with %s trigger(s)', triggers)
+                                ELSE 'a table' END END,
+            who, who, CURRENT_USER
+            USING ERRCODE = '42501', HINT = 'as a superuser, see what it is and who made it without reading it (\\d+ public.pgscore_alembic_version in psql), then make it again as the superuser: pgscore install says how (docs/operations.md, ''Who installs, and with what'')';
+    END IF;
+    PERFORM pg_catalog.set_config('pgscore.locked_version_table', t::pg_catalog.text, true);
+END
+$pgscore_version_table$;
+"""
+
+
+def _guarded(impl):
+    """impl.static_output, with _OFFLINE_GUARD written before each statement that names the version table (and after
+    the one that makes it)."""
+    write = impl.static_output
+
+    def static_output(text):
+        if VERSION_TABLE not in text or text.startswith(_OFFLINE_GUARD[:20]):
+            write(text)
+        elif text.lstrip().upper().startswith("CREATE TABLE"):
+            write(text)
+            write(_OFFLINE_GUARD)
+        else:
+            write(_OFFLINE_GUARD)
+            write(text)
+
+    impl.static_output = static_output
+
+
 if context.is_offline_mode():
     # the SQL is only written out: the dialect is all it needs (a keyword DSN is no SQLAlchemy URL)
     context.configure(dialect_name="postgresql", version_table=VERSION_TABLE, version_table_schema="public",
@@ -194,6 +269,14 @@ if context.is_offline_mode():
     with context.begin_transaction():
         # run by hand as a superuser, the script too searches no schema of the database's owner (_migrate)
         context.get_context().impl.static_output(f"{_CATALOG_ONLY};\n")
+        # and checks and locks the version table, as _migrate does, and refuses a schema pgscore of another role's;
+        # what it keeps, set empty first (not from a setting of the database's or the role's: PostgreSQL 15 refuses
+        # the database's owner ALTER DATABASE ... SET of it, "permission denied to set parameter", but a superuser's
+        # own session settings would otherwise be read as the table checked)
+        context.get_context().impl.static_output(
+            "SELECT pg_catalog.set_config('pgscore.locked_version_table', '', true);\n")
+        context.get_context().impl.static_output(_OFFLINE_GUARD)
+        _guarded(context.get_context().impl)
         offline_user_data_warning(context)  # a downgrade's script: what it drops of what users wrote, uncounted
         context.run_migrations()
         # the grants an online run makes (_share_version_table): without them the pgscore roles could not read

@@ -359,3 +359,235 @@ def test_a_view_swapped_in_between_the_check_and_the_read_is_refused(empty_db_ur
         migrate.current(empty_db_url)
     _refused(excinfo, "a view")
     assert swapped and _ran(empty_db_url) == []  # (before: [('postgres', True)], and the revision returned)
+
+
+def _offline_script(tmp_path, *args):
+    """The script `alembic ... --sql` writes (no database needed to write it)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    alembic = Path(sys.executable).with_name("alembic")
+    run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "-x", "db_url=host=/nonexistent dbname=x",
+                          *args, "--sql"], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def _psql(url, script):
+    """`script` run as the DBA runs it: psql as the superuser, stopping at the first error."""
+    import subprocess
+
+    from pgscore.localdb import pg_bin_dir
+
+    return subprocess.run([str(pg_bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url], input=script,
+                          capture_output=True, text=True)
+
+
+def test_the_offline_script_refuses_a_version_table_with_the_owners_trigger(empty_db_url, tmp_path):
+    # the script of `alembic upgrade A:B --sql` (and of a downgrade) wrote public.pgscore_alembic_version with no
+    # check of what it is: the owner's trigger on a table made again ran as the superuser running it in psql
+    # (session 68's reviews), where the online run refuses it (42501)
+    migrate.upgrade(empty_db_url, PREV_0169, check_environment=False)
+    _as_owner(empty_db_url, TRIGGER, PREV_0169)
+    for args in (("upgrade", f"{PREV_0169}:head"), ("downgrade", f"{PREV_0169}:0166")):
+        run = _psql(empty_db_url, _offline_script(tmp_path, *args))
+        assert run.returncode != 0, args
+        assert ("public.pgscore_alembic_version, pgscore's version table, is a table with 1 trigger(s) owned by "
+                f"{OWNER}") in run.stderr, run.stderr
+        assert _ran(empty_db_url) == [], args  # (before: [('postgres', True)], at its UPDATE)
+    assert query(empty_db_url, "SELECT version_num FROM public.pgscore_alembic_version") == [(PREV_0169,)]
+
+
+def test_the_offline_script_from_the_start_refuses_a_schema_pgscore_the_owner_made(empty_db_url, tmp_path):
+    # a schema pgscore the owner made before the DBA runs the script: refused with the online install's words
+    # (before: psql's 'schema "pgscore" already exists', which said nothing of whose it was nor what to do)
+    ensure_role(empty_db_url, OWNER)
+    db = query(empty_db_url, "SELECT current_database()")[0][0]
+    query(empty_db_url, sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(db), sql.Identifier(OWNER)))
+    query(empty_db_url, sql.SQL("CREATE SCHEMA pgscore AUTHORIZATION {}").format(sql.Identifier(OWNER)))
+    run = _psql(empty_db_url, _offline_script(tmp_path, "upgrade", "head"))
+    assert run.returncode != 0
+    assert f"the schema pgscore is owned by {OWNER}, not by a superuser" in run.stderr, run.stderr
+    assert query(empty_db_url, "SELECT to_regclass('public.pgscore_alembic_version') IS NULL") == [(True,)]
+
+
+def test_the_offline_script_run_in_psql_picks_up_no_look_alike_of_the_owners(empty_db_url, tmp_path):
+    # the owner's functions and operators in public (current_schema(), version(), = on name, text, oid and
+    # varchar) and the database's search_path with public first: the script, from the start and then an upgrade,
+    # runs none of them as the superuser
+    ensure_role(empty_db_url, OWNER)
+    db = query(empty_db_url, "SELECT current_database()")[0][0]
+    query(empty_db_url, sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(db), sql.Identifier(OWNER)))
+    query(empty_db_url, "CREATE TABLE public.t24_ran_as (who text, super boolean); GRANT ALL ON public.t24_ran_as TO PUBLIC")
+    with contextlib.closing(psycopg2.connect(empty_db_url)) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(OWNER)))
+        cur.execute(sql.SQL(LOOK_ALIKES).format(db=sql.Identifier(db)))
+        cur.execute(VARCHAR_EQ)
+        conn.commit()
+    for args in (("upgrade", PREV_0169), ("upgrade", f"{PREV_0169}:head"), ("downgrade", f"head:{PREV_0169}")):
+        run = _psql(empty_db_url, _offline_script(tmp_path, *args))
+        assert run.returncode == 0, (args, run.stderr)
+        assert not _fired(empty_db_url) and _ran(empty_db_url) == [], args
+    assert query(empty_db_url, "SELECT version_num FROM public.pgscore_alembic_version") == [(PREV_0169,)]
+
+
+def test_the_offline_script_refuses_a_public_renamed_and_made_again_while_it_runs(empty_db_url, tmp_path):
+    # the owner of public renames it (ALTER SCHEMA ... RENAME waits for no lock) while the DBA's psql runs the
+    # script, and makes another public with a table of the name whose trigger runs as whoever writes it: the online
+    # run refuses that before each statement on the version table; the script did not. Here the script runs in
+    # two parts in one session, the swap made from another between them
+    migrate.upgrade(empty_db_url, PREV_0169, check_environment=False)
+    ensure_role(empty_db_url, OWNER)
+    db = query(empty_db_url, "SELECT current_database()")[0][0]
+    query(empty_db_url, sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(db), sql.Identifier(OWNER)))
+    query(empty_db_url, "CREATE SCHEMA t24_log; CREATE TABLE t24_log.ran_as (who text, super boolean); "
+                        "GRANT ALL ON SCHEMA t24_log TO PUBLIC; GRANT ALL ON t24_log.ran_as TO PUBLIC")
+    script = _offline_script(tmp_path, "upgrade", f"{PREV_0169}:head")
+    cut = script.index("UPDATE public.pgscore_alembic_version")
+    cut = script.rindex(";\n", 0, cut) + 2  # (before the guard that precedes the first UPDATE, if any)
+    guard = script.rfind("DO $pgscore_version_table$", 0, cut)
+    first, rest = (script[:guard], script[guard:]) if guard > 0 else (script[:cut], script[cut:])
+    swap = f"""
+ALTER SCHEMA public RENAME TO t24_public_was;
+CREATE SCHEMA public;
+CREATE TABLE public.pgscore_alembic_version (version_num varchar(32) PRIMARY KEY);
+INSERT INTO public.pgscore_alembic_version VALUES ('{PREV_0169}');
+CREATE FUNCTION public.t24_ran() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO t24_log.ran_as SELECT current_user, rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER t24 AFTER INSERT OR UPDATE OR DELETE ON public.pgscore_alembic_version
+    FOR EACH STATEMENT EXECUTE FUNCTION public.t24_ran();
+"""
+    with contextlib.closing(psycopg2.connect(empty_db_url)) as conn:
+        conn.autocommit = True  # (the script's own BEGIN and COMMIT, as in psql)
+        with conn.cursor() as cur:
+            cur.execute(first)
+            with contextlib.closing(psycopg2.connect(empty_db_url)) as other, other.cursor() as ocur:
+                ocur.execute("SET lock_timeout = '60s'")
+                ocur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(OWNER)))
+                ocur.execute(swap)
+                other.commit()
+            with pytest.raises(psycopg2.Error) as excinfo:
+                cur.execute(rest)
+            cur.execute("ROLLBACK")
+    assert excinfo.value.pgcode == "42501"
+    assert "public.pgscore_alembic_version is no longer the table this script checked and locked" in str(excinfo.value)
+    assert query(empty_db_url, "SELECT who, super FROM t24_log.ran_as") == []  # (before: [('postgres', True)])
+    assert query(empty_db_url, "SELECT version_num FROM t24_public_was.pgscore_alembic_version") == [(PREV_0169,)]
+
+
+@pytest.mark.parametrize("read", ["stale_revision", "missing_objects", "current_checked"])
+def test_a_view_swapped_in_before_the_other_reads_is_refused_too(empty_db_url, monkeypatch, read):
+    # stale_revision() (pgscore install's note of a revision restored without the schema), lacking()
+    # (missing_objects: every command's check of a partial restore) and damage() (current(check=True)) checked the
+    # version table, then read it unlocked, as current() did before session 68 fixed it: a view of the owner of
+    # public's swapped in between ran its function as the superuser (session 68's reviews)
+    if read == "stale_revision":  # a version table restored without the pgscore schema (pg_dump -n public)
+        query(empty_db_url, "CREATE TABLE public.pgscore_alembic_version (version_num varchar(32) PRIMARY KEY); "
+                            f"INSERT INTO public.pgscore_alembic_version VALUES ('{PREV_0169}')")
+    else:
+        migrate.upgrade(empty_db_url, check_environment=False)
+    _as_owner(empty_db_url, "SELECT 1", None)
+    check = migrate.untrusted_version_table
+    swapped = []
+
+    def swapping(execute):
+        problem = check(execute)
+        if not swapped:
+            with contextlib.closing(psycopg2.connect(empty_db_url)) as other, other.cursor() as cur:
+                cur.execute("SET lock_timeout = '60s'")
+                cur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(OWNER)))
+                # (its function's row in t24_ran_as is rolled back with the read's transaction: a sequence's
+                # nextval is not, as the owner's COPY ... TO PROGRAM would not be)
+                cur.execute(VIEW.replace("RETURN %(rev)s;", "PERFORM pg_catalog.nextval('public.t24_fired'); "
+                                         "RETURN %(rev)s;"),
+                            {"rev": PREV_0169 if read == "stale_revision" else migrate.head()})
+                other.commit()
+            swapped.append(True)
+        return problem
+
+    monkeypatch.setattr(migrate, "untrusted_version_table", swapping)
+    query(empty_db_url, "CREATE SEQUENCE public.t24_fired; GRANT ALL ON SEQUENCE public.t24_fired TO PUBLIC")
+    with pytest.raises(InstallError) as excinfo:
+        {"stale_revision": migrate.stale_revision, "missing_objects": migrate.missing_objects,
+         "current_checked": lambda u: migrate.current(u, check=True)}[read](empty_db_url)
+    _refused(excinfo, "a view")
+    assert swapped and not _fired(empty_db_url)  # (before: fired, the view's function run as the superuser)
+
+
+# the owner's look-alikes of what the commands' SQL may name unqualified: functions, and operators on the types
+# pg_catalog has an exact one for (which win over pg_catalog's where public comes first on the search_path) and on
+# varchar, which it has not (which win whatever the order); each one's call counted by a sequence, which a rollback
+# does not undo (as it would not undo the owner's COPY ... TO PROGRAM)
+MORE_LOOK_ALIKES = """
+CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN pg_catalog.now(); END $$;
+CREATE FUNCTION public.lower(text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN pg_catalog.lower($1); END $$;
+CREATE FUNCTION public.length(text) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN pg_catalog.length($1); END $$;
+CREATE FUNCTION public.t24_vareq(varchar, varchar) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN $1::text OPERATOR(pg_catalog.=) $2::text; END $$;
+CREATE OPERATOR public.= (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = public.t24_vareq);
+CREATE OPERATOR public.<> (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = public.t24_vareq);
+CREATE FUNCTION public.t24_int4eq(int4, int4) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE OPERATOR public.= (LEFTARG = int4, RIGHTARG = int4, FUNCTION = public.t24_int4eq);
+CREATE FUNCTION public.t24_int8eq(int8, int8) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE OPERATOR public.= (LEFTARG = int8, RIGHTARG = int8, FUNCTION = public.t24_int8eq);
+CREATE FUNCTION public.t24_int48eq(int4, int8) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE OPERATOR public.= (LEFTARG = int4, RIGHTARG = int8, FUNCTION = public.t24_int48eq);
+CREATE FUNCTION public.t24_textlike(text, text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN $1 OPERATOR(pg_catalog.~~) $2; END $$;
+CREATE OPERATOR public.~~ (LEFTARG = text, RIGHTARG = text, FUNCTION = public.t24_textlike);
+"""
+
+
+def test_every_command_a_superuser_runs_picks_up_no_look_alike_of_the_owners(db_url, tmp_path):
+    # session 68 put pg_catalog first on the connections of install, uninstall, status, health and env only; the
+    # others (deploy, activate, rollback, score, backfill, retry, rescore, delete...) kept the database's
+    # search_path, public first where its owner set it so, and an operator of the owner's on varchar was the exact
+    # match whatever the path: the superuser's command ran the owner's function wherever its SQL named one
+    # unqualified (session 68's reviews)
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    from helpers import make_shop
+    from pgscore import datasets
+
+    X, y, names = datasets.churn(200, seed=3)
+    make_shop(db_url, LogisticRegression(max_iter=1000).fit(X, y), X, y, 20, rescore=True).close()
+    model = tmp_path / "churn2.joblib"
+    joblib.dump(LogisticRegression(C=0.5, max_iter=1000).fit(X, y), model)
+    ensure_role(db_url, OWNER)
+    db = query(db_url, "SELECT current_database()")[0][0]
+    query(db_url, sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(db), sql.Identifier(OWNER)))
+    with contextlib.closing(psycopg2.connect(db_url)) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(OWNER)))
+        cur.execute(sql.SQL(LOOK_ALIKES).format(db=sql.Identifier(db)))
+        cur.execute(MORE_LOOK_ALIKES)
+        conn.commit()
+    # (each look-alike is the one a plain session of the superuser's picks)
+    for probe in ("SELECT now()", "SELECT 'a'::varchar = 'a'::varchar", "SELECT 1::int4 = 2::int8"):
+        query(db_url, "SELECT pg_catalog.setval('public.t24_fired', 1, false)")
+        query(db_url, probe)
+        assert _fired(db_url), probe
+    query(db_url, "SELECT pg_catalog.setval('public.t24_fired', 1, false)")
+    query(db_url, "INSERT INTO complaints (customer_id, created_at) VALUES (1, pg_catalog.now())")
+    # (models, maintain, drift, retry and refresh-windows: the test above; each run here takes a second or more)
+    commands = [
+        ["show", "churn"], ["deploy", str(model), "--name", "churn", "--features", ",".join(names)],
+        ["activate", "churn", "2"], ["rollback", "churn", "--from", "2", "--reason", "look-alikes"],
+        ["score", "--model", "churn", "--table", "customers", "--key", "id", "--into", "churn_score"],
+        ["backfill", "--table", "complaints"], ["rescore", "--table", "complaints"], ["thresholds"], ["health"],
+        ["retire", "churn"], ["delete", "churn", "--yes"],
+    ]
+    for args in commands:
+        done = pgscore_cli(*args, "--db", db_url)
+        assert done.returncode in (0, 1), (args, done.stdout, done.stderr)
+        assert not _fired(db_url), (args, done.stdout, done.stderr)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from pgscore.errors import (READ_ONLY_HINT, STANDBY_HINT, TYPO_FOR, PgscoreError, UnknownModel, UsageError, command,
                             hint_the_primary, hinted_database, literal, server_message)
+# (every command's connection: migrate.connect_catalog_first, pg_catalog searched first)
+from pgscore import migrate
 
 
 def _say_wrapped(msg: str) -> None:
@@ -454,7 +456,7 @@ def _bounded_dsn(url: str, limit: float) -> str:
     # its options were dropped, review r2 of session 65); those a connection takes, kept (else, unreachable: the
     # URL's or PGOPTIONS', and the error is require_installed's to say)
     try:
-        with contextlib.closing(psycopg2.connect(dsn, connect_timeout=timeout)) as conn:
+        with contextlib.closing(migrate.connect_catalog_first(dsn, connect_timeout=timeout)) as conn:
             own = conn.get_dsn_parameters().get("options")
     except psycopg2.Error:
         own = psycopg2.extensions.parse_dsn(dsn).get("options") or os.environ.get("PGOPTIONS")
@@ -1902,7 +1904,7 @@ def _retry(args):
 
     url = resolve_db(args)
     require_installed(url)
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+    with migrate.connect_catalog_first(url) as conn, conn.cursor() as cur:
         conn.notices = _Notices()  # retry_failed's WARNINGs (a wiring skipped) as they come
         try:
             cur.execute("SELECT r.rescoring_id, w.event_table, w.profile_table, r.rescored, r.failed "
@@ -1972,7 +1974,7 @@ def _refresh_windows(args):
 
     url = resolve_db(args)
     require_installed(url)
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+    with migrate.connect_catalog_first(url) as conn, conn.cursor() as cur:
         conn.notices = _Notices()  # refresh_windows' WARNINGs (a wiring skipped) as they come
         try:
             # the table as a name: to_regclass reads it as SQL writes it (quoted where it has capitals)
@@ -2021,7 +2023,7 @@ def _backfill(args):
 
     url = resolve_db(args)
     require_installed(url)
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+    with migrate.connect_catalog_first(url) as conn, conn.cursor() as cur:
         conn.notices = notices = _Notices()  # its NOTICEs and WARNINGs as they come
         try:
             cur.execute("SELECT pgscore.backfill_rescoring(%s::regclass)", (args.event_table,))
@@ -2051,7 +2053,7 @@ def _rescore(args):
 
     url = resolve_db(args)
     require_installed(url)
-    conn = psycopg2.connect(url)
+    conn = migrate.connect_catalog_first(url)
     conn.autocommit = True  # a transaction a chunk: what is done stays done if the run is interrupted
     conn.notices = _Notices()
     sql = ("SELECT r.rescoring_id, r.profile_table::text, r.rescored, r.failed, r.last_key "
@@ -2239,7 +2241,7 @@ def _refuse_a_read_only_server(args) -> None:
     from pgscore import registry
 
     try:
-        conn = psycopg2.connect(resolve_db(args))
+        conn = migrate.connect_catalog_first(resolve_db(args))
     except (PgscoreError, psycopg2.Error):
         return
     try:
@@ -2424,7 +2426,7 @@ def _not_live_next(url, name, version) -> str:
     import psycopg2
 
     try:  # (the version is stored and committed: a failure here must not make the deploy look failed)
-        with contextlib.closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
+        with contextlib.closing(migrate.connect_catalog_first(url)) as conn, conn.cursor() as cur:
             cur.execute("SELECT pg_catalog.bool_or(live) FROM pgscore.model_versions WHERE name = %s", (name,))
             other_live = bool(cur.fetchone()[0])
     except psycopg2.Error:
@@ -2607,7 +2609,7 @@ def _say_stale_scores(url, name) -> None:
 
     _flush()
     try:
-        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        with migrate.connect_catalog_first(url) as conn, conn.cursor() as cur:
             said = stale_scores.lines(name, stale_scores.counts(cur, name))
             conn.rollback()
         conn.close()
@@ -2633,7 +2635,7 @@ def cmd_resign(args):
 
     url = resolve_db(args)
     require_installed(url)
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+    with migrate.connect_catalog_first(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT name, version, kind, resigned, reason FROM pgscore.resign_models()")
         rows = cur.fetchall()
     conn.close()
@@ -2697,7 +2699,7 @@ def cmd_retire(args):
     require_installed(url)
     # the tables wired to it in strict mode, whose INSERTs fail meanwhile (asked first: the retire is the last
     # thing that can fail); a role that may retire reads the wirings (pgscore_admin)
-    conn = psycopg2.connect(url)
+    conn = migrate.connect_catalog_first(url)
     retired = strict = None
     try:
         with conn, conn.cursor() as cur:
@@ -2752,7 +2754,7 @@ def cmd_delete(args):
             raise UsageError(f"pgscore delete deletes model {args.name} and every version of it for good, and there "
                              "is no terminal to ask on: add --yes (to stop scoring it and keep its versions: "
                              f"{command('retire ' + shlex.quote(args.name))})")
-        conn = psycopg2.connect(url)
+        conn = migrate.connect_catalog_first(url)
         try:
             with conn, conn.cursor() as cur:
                 cur.execute("SELECT v.version, v.live FROM pgscore.model_versions v WHERE v.name = %s "
@@ -3369,7 +3371,7 @@ def _drift(args):
     url = resolve_db(args)
     require_installed(url)
     window = report.DEFAULT_WINDOW if args.window is None else args.window
-    conn = psycopg2.connect(url)
+    conn = migrate.connect_catalog_first(url)
     try:
         names = args.models_found = _drift_names(conn, args.name)
         try:
@@ -3447,7 +3449,7 @@ def cmd_silence(args):
 
     url = resolve_db(args)
     require_installed(url)
-    conn = psycopg2.connect(url)
+    conn = migrate.connect_catalog_first(url)
     conn.autocommit = True
     try:
         cur = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
@@ -3495,7 +3497,7 @@ def cmd_silences(args):
 
     url = resolve_db(args)
     require_installed(url)
-    with psycopg2.connect(url) as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+    with migrate.connect_catalog_first(url) as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
         cur.execute(f"SELECT {_SILENCE_COLUMNS}, lifted_at IS NULL AND ends_at > now() AS in_force, "
                     "starts_at > now() AS later FROM pgscore.alert_silences "
                     "WHERE (%s::text IS NULL OR model = %s) AND (%s OR (lifted_at IS NULL AND ends_at > now())) "
@@ -3543,7 +3545,7 @@ def cmd_shadows(args):
 
     url = resolve_db(args)
     require_installed(url)
-    with psycopg2.connect(url) as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+    with migrate.connect_catalog_first(url) as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
         if args.name is not None:
             cur.execute("SELECT DISTINCT name FROM pgscore.model_versions")
             names = [r["name"] for r in cur.fetchall()]
@@ -3632,7 +3634,7 @@ def cmd_thresholds(args):
         raise UsageError("give the metric the values are for: --metric M (pgscore thresholds lists them)")
     url = resolve_db(args)
     require_installed(url)
-    conn = psycopg2.connect(url)
+    conn = migrate.connect_catalog_first(url)
     conn.autocommit = True
     try:
         cur = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
@@ -3748,7 +3750,7 @@ def cmd_unsilence(args):
 
     url = resolve_db(args)
     require_installed(url)
-    conn = psycopg2.connect(url)
+    conn = migrate.connect_catalog_first(url)
     conn.autocommit = True
     try:
         with conn.cursor() as cur:

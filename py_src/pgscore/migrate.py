@@ -413,18 +413,54 @@ def untrusted_version_table(execute) -> InstallError | None:
              "import migrate; print(migrate.head())')")
 
 
+# the version table, by both names the checks read (_TRUST: unqualified, and in public), locked ACCESS SHARE as a
+# read locks it (allowed on a standby and in a read-only transaction): its drop, and a view of the owner of public's
+# made in its place, wait for the reader's transaction
+_LOCK_VERSIONS = """DO $do$
+BEGIN
+    IF pg_catalog.to_regclass('public.pgscore_alembic_version') IS NOT NULL THEN
+        LOCK TABLE public.pgscore_alembic_version IN ACCESS SHARE MODE;
+    END IF;
+    IF pg_catalog.to_regclass('pgscore_alembic_version') IS NOT NULL THEN
+        LOCK TABLE pgscore_alembic_version IN ACCESS SHARE MODE;
+    END IF;
+END
+$do$"""
+
+
+def _checked_and_locked(execute) -> InstallError | None:
+    """untrusted_version_table, then the table locked (_LOCK_VERSIONS) and checked again: a view swapped in between
+    the first check and the read that follows it is refused, not read (current() since session 68; stale_revision(),
+    lacking() and damage() since session 69, h4: each read it after one check, unlocked, and the view's function
+    ran as the superuser). `execute` as untrusted_version_table's; the caller reads in the same transaction."""
+    problem = untrusted_version_table(execute)
+    if problem is not None:
+        return problem
+    execute(_LOCK_VERSIONS, None)
+    return untrusted_version_table(execute)
+
+
 def version_table_check(conn) -> InstallError | None:
     """untrusted_version_table through a SQLAlchemy connection."""
     return untrusted_version_table(lambda q, params: conn.exec_driver_sql(q, params).fetchall())
 
 
+def version_table_checked_and_locked(conn) -> InstallError | None:
+    """_checked_and_locked through a SQLAlchemy connection."""
+    def execute(q, params):
+        result = conn.exec_driver_sql(q, params)
+        return result.fetchall() if result.returns_rows else None
+
+    return _checked_and_locked(execute)
+
+
 def _refuse_untrusted(cur) -> None:
-    """untrusted_version_table through a psycopg2 cursor, raised."""
+    """_checked_and_locked through a psycopg2 cursor, raised."""
     def execute(q, params):
         cur.execute(q, params)
-        return cur.fetchall()
+        return cur.fetchall() if cur.description is not None else None
 
-    problem = untrusted_version_table(execute)
+    problem = _checked_and_locked(execute)
     if problem is not None:
         raise problem
 
@@ -441,7 +477,7 @@ def damage(conn) -> InstallError | None:
     it), or no revision recorded. None where there is no pgscore schema, or nothing wrong."""
     from sqlalchemy import func, select, table, text
 
-    problem = version_table_check(conn)
+    problem = version_table_checked_and_locked(conn)
     if problem is not None:
         return problem
     s = conn.execute(text(_STATE), {"t": VERSION_TABLE}).mappings().one()
@@ -1575,7 +1611,7 @@ def stale_revision(url: str) -> str | None:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            problem = version_table_check(conn)
+            problem = version_table_checked_and_locked(conn)
             if problem is not None:
                 raise problem
             if not conn.execute(text(_STALE), {"t": VERSION_TABLE}).scalar():

@@ -65,8 +65,10 @@ def connect(db, driver=None, **kwargs):
     (asyncpg's ssl=require) refused naming the driver (UsageError, 22023), the URL's password masked."""
     import psycopg2
 
+    from pgscore.migrate import catalog_first
+
     try:
-        return psycopg2.connect(db, **kwargs)
+        conn = psycopg2.connect(db, **kwargs)
     except psycopg2.ProgrammingError as e:  # (a driver's own query parameter, asyncpg's ssl=require say: psycopg2's
         if driver is None:  # `invalid dsn: invalid URI query parameter: "ssl"`, naming no driver)
             raise
@@ -76,6 +78,14 @@ def connect(db, driver=None, **kwargs):
                          hint="give the URL libpq's connection parameters: sslmode=require for asyncpg's "
                               "ssl=require, and none of a driver's own (prepared_statement_cache_size...); "
                               "docs/cli.md, Deploying from Python") from None
+    # pg_catalog searched first, as for pgscore install: the database's owner may set its search_path (public,
+    # pg_catalog) for every session, and a function or operator of its own in public named like a built-in one
+    # then ran in place of it, as whoever connected, a superuser's pgscore deploy or score too (session 69, h4)
+    try:
+        return catalog_first(conn)
+    except BaseException:
+        conn.close()
+        raise
 
 
 @contextlib.contextmanager
