@@ -34,6 +34,7 @@ VIEW = """
 DROP TABLE public.pgscore_alembic_version;
 CREATE FUNCTION public.t24_rev() RETURNS varchar LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM pg_catalog.nextval('public.t24_view_read');
     INSERT INTO public.t24_ran_as SELECT current_user, rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user;
     RETURN %(rev)s;
 END $$;
@@ -47,7 +48,8 @@ def _as_owner(url, script, rev):
     ensure_role(url, OWNER)
     db = query(url, "SELECT current_database()")[0][0]
     query(url, sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(db), sql.Identifier(OWNER)))
-    query(url, "CREATE TABLE public.t24_ran_as (who text, super boolean); GRANT ALL ON public.t24_ran_as TO PUBLIC")
+    query(url, "CREATE TABLE public.t24_ran_as (who text, super boolean); GRANT ALL ON public.t24_ran_as TO PUBLIC; "
+               "CREATE SEQUENCE public.t24_view_read; GRANT ALL ON public.t24_view_read TO PUBLIC")
     with contextlib.closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
         cur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(OWNER)))
         cur.execute(script, {"rev": rev})
@@ -56,6 +58,11 @@ def _as_owner(url, script, rev):
 
 def _ran(url):
     return query(url, "SELECT who, super FROM public.t24_ran_as")
+
+
+def _view_read(url):
+    """Whether VIEW's function ran (a read rolled back after it undoes its row in t24_ran_as, never its nextval)."""
+    return query(url, "SELECT is_called FROM public.t24_view_read")[0][0]
 
 
 def _refused(excinfo, kind):
@@ -95,7 +102,13 @@ def test_reading_the_revision_refuses_a_view_of_the_owners(empty_db_url):
         with pytest.raises(InstallError) as excinfo:
             read(empty_db_url)
         _refused(excinfo, "a view")
-    assert _ran(empty_db_url) == []  # (before: the view's function ran as the superuser at each read)
+    assert _ran(empty_db_url) == [] and not _view_read(empty_db_url)  # (before: the view's function ran as the
+    # superuser at each read)
+    # (the probe itself: one read in a transaction rolled back leaves t24_ran_as empty, and is seen)
+    with contextlib.closing(psycopg2.connect(empty_db_url)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT version_num FROM public.pgscore_alembic_version")
+        conn.rollback()
+    assert _ran(empty_db_url) == [] and _view_read(empty_db_url)
 
 
 def test_the_hints_fix_lets_the_install_go_on(empty_db_url):
@@ -358,7 +371,8 @@ def test_a_view_swapped_in_between_the_check_and_the_read_is_refused(empty_db_ur
     with pytest.raises(InstallError) as excinfo:
         migrate.current(empty_db_url)
     _refused(excinfo, "a view")
-    assert swapped and _ran(empty_db_url) == []  # (before: [('postgres', True)], and the revision returned)
+    assert swapped and _ran(empty_db_url) == [] and not _view_read(empty_db_url)  # (before: the view's function
+    # ran as the superuser, and the revision returned)
 
 
 def _offline_script(tmp_path, *args):
