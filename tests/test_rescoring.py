@@ -6662,3 +6662,37 @@ def test_pgscore_commands_name_themselves_in_application_name(shop, db_url):
     assert r.returncode == 0, r
     assert sorted(query(shop, "SELECT DISTINCT cause->>'application' FROM pgscore.prediction_log "
                               "WHERE source = 'refresh'")) == [("nightly-rescore",), ("pgscore rescore",)]
+
+
+def test_an_empty_pgappname_names_no_application(shop, db_url):
+    """Session 68's T25 review: `PGAPPNAME=` (set, empty) counted as naming one, so the CLI left it and libpq
+    connected with an empty application_name (the audit rows' cause said `"application": ""`). Failed before:
+    [('',)]."""
+    attach(shop)
+    r = pgscore_cli("rescore", "--table", "complaints", "--db", db_url, env={"PGAPPNAME": ""})
+    assert r.returncode == 0, r
+    assert query(shop, "SELECT DISTINCT cause->>'application' FROM pgscore.prediction_log WHERE source = 'refresh'") \
+        == [("pgscore rescore",)]
+
+
+def test_score_where_s_check_connection_takes_the_name_it_is_given(db_url, monkeypatch):
+    """`pgscore score --where` checks its expression on a second connection, which named itself `pgscore score`
+    whatever PGAPPNAME or the URL's application_name said (the run's other connection took them; session 68's
+    T25 review). Failed before: ['pgscore score', 'pgscore score']."""
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    from pgscore import scoring
+
+    seen, real = [], psycopg.connect
+
+    def connect(*args, **kwargs):
+        c = real(*args, **kwargs)
+        seen.append(c.execute("SHOW application_name").fetchone()[0])
+        return c
+
+    monkeypatch.setattr(psycopg, "connect", connect)
+    scoring._one_statement_each(make_conninfo(db_url, application_name="nightly-score"), [b"SELECT 1"])
+    monkeypatch.setenv("PGAPPNAME", "score-job")
+    scoring._one_statement_each(db_url, [b"SELECT 1"])
+    assert seen == ["nightly-score", "score-job"], seen

@@ -4581,8 +4581,9 @@ def _main(argv=None) -> int:
     # (`pgscore rescore`; only `pgscore score` did: a runaway rescore or backfill had no name, session 68), unless
     # PGAPPNAME (or the URL's application_name) names another; not for the embedded cluster's commands, whose
     # server would inherit it, and the environment as it was after the command (a command run in process)
-    appname = None
-    if args.command not in ("db", "demo", "bench") and "PGAPPNAME" not in os.environ:
+    # (an empty PGAPPNAME names none: libpq then left application_name empty, session 68's T25 review)
+    appname, was = None, os.environ.get("PGAPPNAME")
+    if args.command not in ("db", "demo", "bench") and not was:
         appname = os.environ["PGAPPNAME"] = f"pgscore {args.command}"
     try:
         return args.func(args) or 0
@@ -4617,7 +4618,10 @@ def _main(argv=None) -> int:
         raise
     finally:
         if appname is not None and os.environ.get("PGAPPNAME") == appname:
-            del os.environ["PGAPPNAME"]
+            if was is None:
+                del os.environ["PGAPPNAME"]
+            else:
+                os.environ["PGAPPNAME"] = was
         hinted_database(None)
         from pgscore import migrate
 

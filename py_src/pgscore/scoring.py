@@ -1047,7 +1047,9 @@ def _one_statement_each(dsn, texts):
     from psycopg import pq
 
     try:
-        c = psycopg.connect(dsn, autocommit=True, application_name="pgscore score")
+        # (the run's own name, as its other connection's: PGAPPNAME or the URL's application_name first; it was
+        # always `pgscore score`, session 68's T25 review)
+        c = psycopg.connect(dsn, autocommit=True, fallback_application_name="pgscore score")
     except psycopg.Error as e:  # (the server's max_connections or the role's limit reached, pg_hba refusing it)
         reason = str(e).strip().replace("connection failed: ", "", 1)
         raise PgscoreError("pgscore score --where checks the expression on a second connection to the database, "
