@@ -1703,6 +1703,20 @@ def test_demo_runs_end_to_end():
         assert "--no-refresh" not in html  # (the demo refreshes; the report said it had not)
         assert sorted(p.name for p in base.iterdir()) == ["data"]
         assert run.stdout.rstrip().endswith(f"stop the database with: pgscore db stop --data-dir {base / 'data'}")
+        # (session 68's trial T25) a new user's first `pgscore health` after the demo exits 1, which the demo did not
+        # say: the price rise fires alerts on purpose. The demo says so, and health agrees: alerts alone fail, and a
+        # silence of the incident lets it pass (failed before: no such line)
+        assert ("pgscore health exits 1 here too, on purpose: its alerts check fails on the price rise above, every "
+                "other check is ok; ") in run.stdout, run.stdout
+        env = {"PGSCORE_DATA_DIR": str(base / "data")}
+        health = pgscore_cli("health", env=env)
+        assert health.returncode == 1, health.stdout + health.stderr
+        assert [ln.split()[:2] for ln in health.stdout.splitlines()[1:] if not ln.startswith("OK ")] == [
+            ["FAIL", "alerts"]], health.stdout
+        assert pgscore_cli(*shlex.split("silence churn --for 1h --reason price-rise"), env=env).returncode == 0
+        health = pgscore_cli("health", env=env)
+        assert health.returncode == 0, health.stdout + health.stderr
+        assert "(pgscore silence churn --for 1h --reason price-rise; drift and status still list it)" in run.stdout
         for ln in scored:  # SQL and Python agree to the printed digits
             sql_val, py_val = ln.split("= ")[1].split()[0], ln.split("Python: ")[1].split(")")[0]
             assert sql_val == py_val

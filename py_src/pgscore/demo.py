@@ -295,3 +295,29 @@ def _monitoring(url, y, report_path, say, data_dir):
     say(f"wrote the drift report with charts to {report_path}")
     say(f"  (another any time, to a FILE of yours: {html})")
     say(f"pgscore drift exits {report.exit_code(data)} here (1: an alert fires), so cron or CI can act on it")
+    _say_health(url, say)
+
+
+def _say_health(url, say):
+    """What `pgscore health` finds here, and why: the demo's price rise fires alerts on purpose, so a new user's
+    first `pgscore health` exits 1 (session 68's trial T25: it did, and the demo had not said so)."""
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT check_name, state FROM pgscore.health() WHERE state <> 'ok'")
+            bad = cur.fetchall()
+    finally:
+        conn.close()
+    if not bad:
+        say(f"{command('health')} exits 0 here: every check is ok")
+    elif [c for c, _ in bad] == ["alerts"]:
+        say(f"{command('health')} exits 1 here too, on purpose: its alerts check fails on the price rise above, every "
+            "other check is ok; a known incident is silenced while it is looked into, and health then passes "
+            f"({command('silence churn --for 1h --reason price-rise')}; drift and status still list it). Its "
+            "monitoring_refresh check warns 10 minutes after the last SELECT FROM pgscore.refresh_monitoring(): "
+            "schedule it every 5 minutes (docs/operations.md, Scheduling with pg_cron)")
+    else:
+        say(f"{command('health')} exits 1 here: " + ", ".join(f"{c} {s}" for c, s in bad)
+            + f" ({command('health')} says what each found and what to do)")
