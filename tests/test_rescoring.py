@@ -1068,6 +1068,71 @@ def test_the_warning_says_when_profiles_failed_for_different_reasons(shop):
     assert "2 profile(s)" in warning and "'age' is NULL or NaN; and 1 other reason(s)" in warning
 
 
+def test_a_broken_wiring_warns_once_a_session_then_once_an_interval_counting_what_it_did_not_say(shop):
+    """Session 68's trial T25: a wiring whose model was retired (or whose scored_at column was dropped) wrote a
+    3-line WARNING per INSERT into the server log: 10,000 single-row INSERTs a minute wrote ~30,000 lines, burying
+    everything else. Now a session says it once, then at most once an interval (pgscore.rescoring_warning_interval,
+    60 s unless set) per wiring and SQLSTATEs, the next WARNING counting the statements and profiles it did not
+    say; every event is still kept and its profile queued. Failed before: 60 WARNINGs for 60 INSERTs."""
+    import collections
+
+    attach(shop)
+    query(shop, "SELECT pgscore.retire('churn')")
+    shop.notices = collections.deque()  # (a list keeps the last 50 alone)
+    for i in range(60):
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (%s)", (1 + i % 50,))
+    said = [n for n in shop.notices if "could not be rescored" in n]
+    assert len(said) == 1, (len(said), said[:3])
+    assert "model 'churn' has no live version" in said[0], said[0]
+    assert "DETAIL:  the first such WARNING of this session: said at most once every 60 s per session and wiring " \
+           "(pgscore.rescoring_warning_interval)" in said[0], said[0]
+    # nothing lost: every event kept, every profile queued, each statement's attempt counted
+    assert query(shop, "SELECT count(*) FROM complaints") == [(60,)]
+    assert query(shop, "SELECT count(*), sum(attempts) FROM pgscore.error_queue") == [(50, 60)]
+    # another session says it once too
+    other = psycopg2.connect(shop.dsn)
+    other.autocommit = True
+    try:
+        query(other, "INSERT INTO complaints (customer_id) VALUES (1)")
+        query(other, "INSERT INTO complaints (customer_id) VALUES (2)")
+        assert len([n for n in other.notices if "could not be rescored" in n]) == 1, other.notices
+    finally:
+        other.close()
+    # at the next WARNING (the interval over: here, the setting at 0, every statement said), what was held back
+    shop.notices.clear()
+    query(shop, "SET pgscore.rescoring_warning_interval = 0")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (1), (2)")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (3)")
+    first, second = [n for n in shop.notices if "could not be rescored" in n]
+    assert "DETAIL:  59 more statement(s) of this session queued 59 profile(s) so since its last such WARNING (" \
+           in first and "UTC), not said: said at every statement (pgscore.rescoring_warning_interval is 0)" in first, \
+        first
+    assert "DETAIL:  no statement of this session failed so since its last such WARNING: said at every statement" \
+        in second, second
+    # a failure with another SQLSTATE is said at once, whatever the interval
+    query(shop, "SET pgscore.rescoring_warning_interval = '1h'")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (1)")
+    shop.notices.clear()
+    query(shop, "ALTER TABLE customers DROP COLUMN scored_at")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (4)")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
+    said = [n for n in shop.notices if "could not be rescored" in n]
+    assert len(said) == 1 and "scored_at" in said[0], said
+    # a value that is no duration: the default, said in the DETAIL (a typo never fails an INSERT)
+    other = psycopg2.connect(shop.dsn)
+    other.autocommit = True
+    try:
+        query(other, "SET pgscore.rescoring_warning_interval = 'soon'")
+        query(other, "INSERT INTO complaints (customer_id) VALUES (6)")
+        query(other, "INSERT INTO complaints (customer_id) VALUES (7)")
+        said, = [n for n in other.notices if "could not be rescored" in n]
+    finally:
+        other.close()
+    assert "; pgscore.rescoring_warning_interval 'soon' is no duration (say '60s', '500ms', '5min' or '0'): 60 s " \
+           "used" in said, said
+    assert query(shop, "SELECT count(*) FROM complaints") == [(70,)]
+
+
 def _text_shop(shop, trained, trees, **options):
     """customers.satisfaction as text (the model still reads it as a number), churn v1 or a forest live, wired."""
     from sklearn.ensemble import RandomForestClassifier
@@ -1441,12 +1506,14 @@ def test_a_column_the_wiring_uses_renamed_keeps_the_events_and_queues_the_profil
     fresh = psycopg2.connect(db_url)
     fresh.autocommit = True
     event_key = column == "customer_id"
-    for conn, ids in ((shop, (2, 3)), (fresh, (3,)), (shop, (3,))):
+    for conn, ids, first in ((shop, (2, 3), True), (fresh, (3,), True), (shop, (3,), False)):
         del conn.notices[:]
         query(conn, "INSERT INTO complaints (" + ("renamed" if event_key else "customer_id") + ") VALUES "
               + ", ".join(f"({i})" for i in ids))
         said = "no profile was rescored" if event_key else "could not be rescored"
-        assert any(said in n and "the events were kept" in n for n in conn.notices), conn.notices
+        # (session 69) said once a session, then at most once a minute: the session's second statement kept and
+        # queued as the first, not said again
+        assert any(said in n and "the events were kept" in n for n in conn.notices) == first, conn.notices
     fresh.close()
     assert query(shop, "SELECT count(*) FROM complaints") == [(5,)]
     queued = query(shop, "SELECT entity_key, sqlstate, reason, attempts FROM pgscore.error_queue ORDER BY 1")

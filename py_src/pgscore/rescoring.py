@@ -45,7 +45,7 @@ import shlex
 from dataclasses import dataclass
 from functools import partial
 
-from pgscore import auditlog, batch, pgarray, shadowing, superuser
+from pgscore import auditlog, batch, pgarray, shadowing, superuser, throttle
 from pgscore.errors import (LOCK_NOT_AVAILABLE, READ_ONLY, InvalidModel, PgscoreError, UnknownModel, check_relation,
                             literal, of_the_transaction, read_only_refusal, server_message, spi_fields, spi_objects)
 from pgscore.quoting import oid_of, quote_ident, quote_literal
@@ -2304,9 +2304,12 @@ def _broken(plpy, GD, w: Wiring, e, hint=None, again=False):
                                               w.source), oids=w.queue_oids)
                             if named else queue_text(w), _QUEUE_TYPES)
         queue(plpy, w, plan, [Failure(keys, _with_recount(plpy, f"{message}; no counter changed", w, named), _state(e),
-                                      uncounted=named)], via="trigger", hint=hint)
+                                      uncounted=named)], via="trigger", hint=hint, GD=GD)
     else:
-        plpy.warning(f"pgscore: {message}; the events were kept and no profile was rescored", hint=hint)
+        said = _held_back(plpy, GD, w, {_state(e)}, 0)
+        if said is not False:
+            plpy.warning(f"pgscore: {message}; the events were kept and no profile was rescored", hint=hint,
+                         **({"detail": said} if said else {}))
     return None
 
 
@@ -2335,7 +2338,7 @@ def _rescore(plpy, GD, w: Wiring, again=True):
         keys = plpy.execute(plans.sql.keys())[0]["keys"] or []
         failures = [Failure(keys, f"reading the profiles failed: {_message(e)}", _state(e))]
         _counters_only(plpy, w, plans, keys, failures, lock=True)
-        return queue(plpy, w, plans.queue, failures, via="trigger")
+        return queue(plpy, w, plans.queue, failures, via="trigger", GD=GD)
     # a trigger or generated column came or went, or the key's type changed: read it all again
     if (r["computed"] != w.computed or r["retyped"]) and again:
         # (the profiles stay locked; a profile created above is found this time)
@@ -2362,7 +2365,7 @@ def _rescore(plpy, GD, w: Wiring, again=True):
             bad = {str(k) for f in failures[before:] for k in f.keys}
             rest = [str(k) for k in keys if str(k) not in bad]
             if not rest:
-                return queue(plpy, w, plans.queue, failures, via="trigger")
+                return queue(plpy, w, plans.queue, failures, via="trigger", GD=GD)
             try:  # the others took their counters: scored from their rows as those counters left them
                 if plans.reread is None:
                     plans.reread = plpy.prepare(plans.sql.reread(), ["pg_catalog.text[]"])
@@ -2376,11 +2379,11 @@ def _rescore(plpy, GD, w: Wiring, again=True):
                                                     "not rescored: reading the features failed: {}")
                     applied = True
                     if not keys:
-                        return queue(plpy, w, plans.queue, failures, via="trigger")
+                        return queue(plpy, w, plans.queue, failures, via="trigger", GD=GD)
                 else:
                     failures.append(Failure(rest, f"not rescored: reading the features failed: {_message(e2)}",
                                             _state(e2)))
-                    return queue(plpy, w, plans.queue, failures, via="trigger")
+                    return queue(plpy, w, plans.queue, failures, via="trigger", GD=GD)
     if keys:
         if model is None:
             failures.append(Failure(keys, plans.error.message, plans.error.sqlstate))
@@ -2402,7 +2405,7 @@ def _rescore(plpy, GD, w: Wiring, again=True):
     elif keys and not applied:
         _counters_only(plpy, w, plans, keys, failures)
     if failures:
-        queue(plpy, w, plans.queue, failures, via="trigger")
+        queue(plpy, w, plans.queue, failures, via="trigger", GD=GD)
     return None
 
 
@@ -3249,9 +3252,10 @@ INSUFFICIENT_PRIVILEGE = "42501"
 DISK_FULL = "53100"
 
 
-def queue(plpy, w: Wiring, plan, failures, via, hint=None):
+def queue(plpy, w: Wiring, plan, failures, via, hint=None, GD=None):
     """One error-queue row per failed profile (attempts counted up if it is already queued); `hint`: the trigger's
-    WARNING's, where "fix the cause" does not say what to do."""
+    WARNING's, where "fix the cause" does not say what to do. The trigger's WARNING is said once, then at most
+    once an interval per session, wiring and SQLSTATEs (_held_back; GD: the session's)."""
     reasons = {}
     for f in failures:
         for k in f.keys:
@@ -3305,9 +3309,13 @@ def queue(plpy, w: Wiring, plan, failures, via, hint=None):
     # said for a retry and a refresh too: run by a scheduler (pg_cron records a run that returned rows as
     # succeeded, and only the server log keeps a WARNING), the result rows alone are seen by no one
     if via == "trigger":
+        said = _held_back(plpy, GD, w, {state for _, state in reasons.values()}, len(keys))
+        if said is False:  # (counted: the next WARNING says how many)
+            return None
         plpy.warning(f"pgscore: {len(keys)} profile(s) of {w.profiles.name} could not be rescored "
                      f"({why}); the events were kept and the profiles queued in pgscore.error_queue",
-                     hint=(hint or "fix the cause, then SELECT * FROM pgscore.retry_failed()") + unlive)
+                     hint=(hint or "fix the cause, then SELECT * FROM pgscore.retry_failed()") + unlive,
+                     **({"detail": said} if said else {}))
     elif via == "retry":
         plpy.warning(f"pgscore: retry_failed: {len(keys)} profile(s) of {w.profiles.name} still could not be "
                      f"rescored ({why}); they stay queued in pgscore.error_queue",
@@ -3317,6 +3325,23 @@ def queue(plpy, w: Wiring, plan, failures, via, hint=None):
                      f"({why}); they were queued in pgscore.error_queue",
                      hint="fix the cause, then SELECT * FROM pgscore.retry_failed()" + unlive)
     return None
+
+
+def _held_back(plpy, GD, w: Wiring, states, profiles) -> str | bool | None:
+    """False where this session said this wiring's failure with these SQLSTATEs less than an interval ago
+    (pgscore.rescoring_warning_interval, 60 s unless set): the statement is counted, not said (session 68's
+    trial T25: a retired model's wiring wrote 3 lines to the server log per INSERT, ~30,000 a minute at 10,000
+    single-row INSERTs); else the WARNING's DETAIL, counting what was not said since the last one. A failure
+    with other SQLSTATEs is said at once."""
+    if GD is None:  # (no session state given: said, as before)
+        return None
+    every, note = throttle.interval(plpy.execute(_WARNING_INTERVAL)[0]["v"])
+    key = (w.id, w.stamp, tuple(sorted(s or "" for s in states)))
+    held = throttle.say(GD.setdefault(throttle.GD_KEY, {}), key, profiles, every)
+    return False if held is None else throttle.detail(held, every, note)
+
+
+_WARNING_INTERVAL = f"SELECT pg_catalog.current_setting('{throttle.SETTING}', true) AS v"
 
 
 # -- retry -------------------------------------------------------------------------------------------
