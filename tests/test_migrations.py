@@ -1413,24 +1413,34 @@ def test_0173_names_the_wirings_whose_scored_at_has_no_time_zone_once_at_the_upg
     """Session 67's leftover (h4, session 68): session 67 made pgscore write a `timestamp` (without time zone)
     scored_at as UTC's wall clock; a wiring made before, whose column held each writing session's wall clock, got no
     word of it at the upgrade (docs/sql.md alone gave the one-off UPDATE). 0173's upgrade names each such wiring
-    in a WARNING, with the UPDATE, and changes nothing; a timestamptz column is not named."""
+    in a WARNING, with the UPDATE, and changes nothing; a timestamptz column is not named. (session 69) A column of a
+    domain over timestamp (or over such a domain) is named too: it was left out (its type is the domain's)."""
     migrate.downgrade(db_url, PREV_0173)
     query(db_url, "CREATE TABLE public.p_naive (id int PRIMARY KEY, s float8, at timestamp); "
                   "CREATE TABLE public.p_zoned (id int PRIMARY KEY, s float8, at timestamptz); "
+                  "CREATE DOMAIN public.wall AS timestamp; CREATE DOMAIN public.wall2 AS public.wall; "
+                  "CREATE DOMAIN public.zoned AS timestamptz; "
+                  "CREATE TABLE public.p_dom (id int PRIMARY KEY, s float8, at public.wall2); "
+                  "CREATE TABLE public.p_zdom (id int PRIMARY KEY, s float8, at public.zoned); "
                   "INSERT INTO public.p_naive VALUES (1, 0.5, '2026-12-01 18:59')")
     query(db_url, "INSERT INTO pgscore.rescoring (event_table, profile_table, event_key, profile_key, model_name, "
                   "score_column, scored_at_column, trigger_name) VALUES "
                   "('public.e1', 'public.p_naive', 'id', 'id', 'm', 's', 'at', 't1'), "
-                  "('public.e2', 'public.p_zoned', 'id', 'id', 'm', 's', 'at', 't2')")
+                  "('public.e2', 'public.p_zoned', 'id', 'id', 'm', 's', 'at', 't2'), "
+                  "('public.e3', 'public.p_dom', 'id', 'id', 'm', 's', 'at', 't3'), "
+                  "('public.e4', 'public.p_zdom', 'id', 'id', 'm', 's', 'at', 't4')")
     capsys.readouterr()
     migrate.upgrade(db_url)
     said = capsys.readouterr().err
     warned = [line for line in said.splitlines() if "pgscore 0173" in line]
-    assert len(warned) == 1 and "1 wiring(s) write a scored_at column of type timestamp" in warned[0], said
+    assert len(warned) == 1 and "2 wiring(s) write a scored_at column of type timestamp" in warned[0], said
     assert "public.p_naive.at (wiring " in warned[0] and "p_zoned" not in said, said
+    assert "public.p_dom.at (wiring " in warned[0] and "p_zdom" not in said, said
     assert "AT TIME ZONE 'UTC'" in said, said
     assert query(db_url, "SELECT at::text FROM public.p_naive") == [("2026-12-01 18:59:00",)]
     query(db_url, "DELETE FROM pgscore.rescoring")
+    query(db_url, "DROP TABLE public.p_naive, public.p_zoned, public.p_dom, public.p_zdom; "
+                  "DROP DOMAIN public.wall2, public.wall, public.zoned")
 
 
 PREV_0160 = "0159"  # the revision before 0160 (the session may rechain it)

@@ -820,7 +820,12 @@ BEGIN
       FROM pgscore.rescoring w
       JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.to_regclass(w.profile_table)
                                     AND a.attname = w.scored_at_column AND NOT a.attisdropped
-     WHERE a.atttypid = 'pg_catalog.timestamp'::pg_catalog.regtype;
+     -- (session 69) a domain over timestamp too (over another domain over it, ...): followed by typbasetype
+     WHERE EXISTS (WITH RECURSIVE t(oid) AS (SELECT a.atttypid
+                                             UNION ALL
+                                             SELECT y.typbasetype FROM pg_catalog.pg_type y JOIN t ON y.oid = t.oid
+                                              WHERE y.typtype = 'd')
+                   SELECT 1 FROM t WHERE t.oid = 'pg_catalog.timestamp'::pg_catalog.regtype);
     IF v_n > 0 THEN
         RAISE WARNING 'pgscore 0173: % wiring(s) write a scored_at column of type timestamp (without time zone): %; since session 67 pgscore writes it as UTC''s wall clock, and the times written before were the wall clock of each writing session''s TimeZone', v_n, v_list
             USING HINT = 'where the sessions that wrote them were of one zone, bring them to UTC once: UPDATE <profile table> SET scored_at = scored_at AT TIME ZONE ''<that zone>'' AT TIME ZONE ''UTC'' WHERE scored_at < <the time of the upgrade to session 67''s code, in UTC> (docs/sql.md, attach_rescoring step 4); or ALTER TABLE <profile table> ALTER COLUMN scored_at TYPE timestamptz USING scored_at AT TIME ZONE ''<that zone>''';
