@@ -6763,3 +6763,127 @@ def test_score_where_s_check_connection_takes_the_name_it_is_given(db_url, monke
     monkeypatch.setenv("PGAPPNAME", "score-job")
     scoring._one_statement_each(db_url, [b"SELECT 1"])
     assert seen == ["nightly-score", "score-job"], seen
+
+
+# -- one wiring's trouble does not block the others' retry (session 69) ----------------------------------
+
+def _two_wirings_queued(shop, schema="public"):
+    """The sample wiring (customers, customer 70 queued) and a second one of `schema`.pf from ef with the same
+    counters (a window: a retry recounts it from the events; its profile 5 queued), both causes fixed: a retry rescores both. Returns (rid of customers, rid of pf)."""
+    rid = attach(shop)
+    feature = CHURN_FEATURES[0]
+    query(shop, f"CREATE TABLE {schema}.pf (LIKE customers INCLUDING DEFAULTS); ALTER TABLE {schema}.pf "
+                f"ADD PRIMARY KEY (id); INSERT INTO {schema}.pf SELECT * FROM customers WHERE id <= 10; "
+                f"CREATE TABLE {schema}.ef (cid bigint, created_at timestamptz NOT NULL DEFAULT now())")
+    (pid,), = query(shop, f"SELECT pgscore.attach_rescoring('{schema}.ef', '{schema}.pf', 'cid', 'churn', "
+                          "'churn_score', %s, p_profile_key => 'id')", (json.dumps(sample.COUNTERS),))
+    query(shop, f"UPDATE customers SET {feature} = NULL WHERE id = 70; UPDATE {schema}.pf SET {feature} = NULL "
+                "WHERE id = 5")
+    query(shop, f"INSERT INTO complaints (customer_id) VALUES (70); INSERT INTO {schema}.ef (cid) VALUES (5)")
+    assert query(shop, "SELECT rescoring_id, entity_key FROM pgscore.error_queue ORDER BY 1") == [(rid, "70"),
+                                                                                                   (pid, "5")]
+    query(shop, f"UPDATE customers SET {feature} = 1 WHERE id = 70; UPDATE {schema}.pf SET {feature} = 1 "
+                "WHERE id = 5")
+    return rid, pid
+
+
+@pytest.mark.parametrize("new_type", ["text", "numeric"])
+def test_retry_failed_rescores_the_other_wirings_where_a_profile_key_changed_type(shop, new_type):
+    """A profile table's key retyped after its profiles were queued (bigint to text, or to numeric): the
+    wiring's statements compare it with the event key's type, which fails (42883, operator does not exist).
+    That failed the whole of retry_failed: every other wiring's queued profiles waited too. Now that wiring is
+    skipped with a WARNING naming its table and the fix, its rows stay queued, and the others are rescored."""
+    rid, pid = _two_wirings_queued(shop)
+    query(shop, f"ALTER TABLE pf ALTER COLUMN id TYPE {new_type}")
+    del shop.notices[:]
+    got = query(shop, "SELECT * FROM pgscore.retry_failed()")
+    assert (rid, 1, 0) in got, got
+    if new_type == "numeric":  # (bigint = numeric is an operator: it is rescored)
+        assert got == [(rid, 1, 0), (pid, 1, 0)] and not query(shop, "SELECT * FROM pgscore.error_queue")
+        return
+    assert [r for r in got if r[0] == pid] == [(pid, 0, 1)], got
+    assert query(shop, "SELECT rescoring_id, entity_key FROM pgscore.error_queue") == [(pid, "5")]
+    said = [n for n in shop.notices if f"retry_failed skipped wiring {pid}" in n]
+    fix = "ALTER TABLE public.pf ALTER COLUMN id TYPE bigint USING id::bigint"
+    assert said and "(public.ef to public.pf)" in said[0] and "operator does not exist" in said[0] and fix in said[0], shop.notices
+    (reason, state, attempts), = query(shop, "SELECT reason, sqlstate, attempts FROM pgscore.error_queue")
+    assert (state, attempts) == ("42883", 2) and "public.pf.id (text)" in reason and fix in reason, reason
+    out = pgscore_cli("status", "--db", shop.dsn).stdout  # the reason status prints names the table and the fix
+    assert fix in out, out
+    query(shop, f"ALTER TABLE pf ALTER COLUMN id TYPE bigint USING id::bigint")  # the fix the reason gives
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(pid, 1, 0)]
+
+
+def test_retry_failed_rescores_the_other_wirings_where_the_caller_may_not_use_a_tenants_schema(shop):
+    """A pgscore_admin role without USAGE on one tenant's schema: its first read of that wiring's tables failed
+    (42501, permission denied for schema) and so did the whole of retry_failed, every other wiring's queued
+    profiles waiting too. Now that wiring is skipped with a WARNING naming the schema and the GRANT that lets the
+    role in, its rows and their reasons stay as they were, and the others are rescored."""
+    query(shop, "CREATE SCHEMA tenant_a")
+    rid, pid = _two_wirings_queued(shop, schema="tenant_a")
+    reasons = query(shop, "SELECT rescoring_id, reason, attempts FROM pgscore.error_queue ORDER BY 1")
+    # and an event of it a two_phase worker held back (put by hand: a superuser is not held by the table's policy),
+    # which retry_failed's first step (fold_pending) read the wiring of, failing as the retry did
+    query(shop, "INSERT INTO pgscore.replicated_pending (rescoring_id, entity_key, event) VALUES "
+                "(%s, '6', '{\"cid\": 6}')", (pid,))
+    ensure_role(shop, "pgscore_t_admin69")
+    query(shop, "GRANT pgscore_admin TO pgscore_t_admin69; GRANT SELECT, UPDATE ON customers, complaints "
+                "TO pgscore_t_admin69")
+    query(shop, "SET ROLE pgscore_t_admin69")
+    del shop.notices[:]
+    try:
+        got = query(shop, "SELECT * FROM pgscore.retry_failed()")
+    finally:
+        query(shop, "RESET ROLE")
+    assert got == [(rid, 1, 0), (pid, 0, 1)], got
+    said = [n for n in shop.notices if f"retry_failed skipped wiring {pid}" in n]
+    assert said and "tenant_a" in said[0] and "GRANT USAGE ON SCHEMA tenant_a TO pgscore_t_admin69" in said[0], \
+        shop.notices
+    assert query(shop, "SELECT rescoring_id, reason, attempts FROM pgscore.error_queue ORDER BY 1") == reasons[1:]
+    held = [n for n in shop.notices if f"wiring {pid}'s replicated events held back" in n]
+    assert held and "GRANT USAGE ON SCHEMA tenant_a TO pgscore_t_admin69" in held[0], shop.notices
+    assert query(shop, "SELECT entity_key FROM pgscore.replicated_pending") == [("6",)]
+    as_admin = {"PGOPTIONS": "-c role=pgscore_t_admin69"}  # (status and health print the queue's hints as it)
+    run = pgscore_cli("retry", "--db", shop.dsn, env=as_admin)  # (it reads the rows left after the call)
+    assert run.returncode == 1 and "Traceback" not in run.stderr and "GRANT USAGE ON SCHEMA tenant_a" in run.stdout, run
+    for command in ("status", "health"):
+        run = pgscore_cli(command, "--db", shop.dsn, env=as_admin)
+        assert run.returncode in (0, 1) and "Traceback" not in run.stderr, (command, run)
+        assert "1 profile" in run.stdout, (command, run.stdout)
+    out = pgscore_cli("status", "--db", shop.dsn, env=as_admin).stdout
+    assert "GRANT USAGE ON SCHEMA tenant_a TO pgscore_t_admin69" in out and "skip this wiring" in out, out
+
+
+def test_refresh_windows_refreshes_the_other_wirings_where_a_profile_key_changed_type(shop):
+    """As retry_failed: a profile key retyped to text made refresh_windows' statements of that wiring fail (42883)
+    and with them the whole call, every other wiring's windows left stale. Now that wiring is skipped with a
+    WARNING naming its tables and the fix (NULL counts), and the others are refreshed."""
+    rid, pid = _two_wirings_queued(shop)
+    query(shop, "DELETE FROM pgscore.error_queue")
+    query(shop, "ALTER TABLE pf ALTER COLUMN id TYPE text")
+    del shop.notices[:]
+    got = {r[0]: r[3:] for r in refresh(shop)}
+    assert got[pid] == (None, None, None) and got[rid][0] is not None, got
+    said = [n for n in shop.notices if f"refresh_windows skipped wiring {pid}" in n]
+    assert said and "(public.ef to public.pf)" in said[0] and "ALTER TABLE public.pf ALTER COLUMN id TYPE bigint" \
+        in said[0], shop.notices
+
+
+def test_refresh_windows_refreshes_the_other_wirings_where_the_caller_may_not_use_a_tenants_schema(shop):
+    """As retry_failed: a role without USAGE on one tenant's schema failed the whole of refresh_windows (42501 at
+    its first look at the wiring's tables). Now that wiring is skipped with a WARNING giving the GRANT, and the
+    others are refreshed."""
+    query(shop, "CREATE SCHEMA tenant_a")
+    rid, pid = _two_wirings_queued(shop, schema="tenant_a")
+    ensure_role(shop, "pgscore_t_admin69")
+    query(shop, "GRANT pgscore_admin TO pgscore_t_admin69; GRANT SELECT, UPDATE ON customers, complaints "
+                "TO pgscore_t_admin69")
+    query(shop, "SET ROLE pgscore_t_admin69")
+    del shop.notices[:]
+    try:
+        got = {r[0]: r[3:] for r in refresh(shop)}
+    finally:
+        query(shop, "RESET ROLE")
+    assert got[pid] == (None, None, None) and got[rid][0] is not None, got
+    said = [n for n in shop.notices if f"refresh_windows skipped wiring {pid}" in n]
+    assert said and "GRANT USAGE ON SCHEMA tenant_a TO pgscore_t_admin69" in said[0], shop.notices

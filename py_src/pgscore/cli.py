@@ -1663,7 +1663,7 @@ def _rescoring_status(cur):
             schemas = ", ".join(wiring[9])
             line += (f"\n     note: {user} may not use schema {schemas} (no USAGE): status read this wiring from the "
                      f"catalog alone, and the checks that read its tables were skipped ({command('retry')} and "
-                     f"refresh-windows run as {user} fail on them too); "
+                     f"refresh-windows run as {user} skip this wiring too, with a WARNING); "
                      + " ".join(f"GRANT USAGE ON SCHEMA {n} TO {user_quoted};" for n in wiring[9])
                      + " lets it read them (with SELECT on the tables; retry needs UPDATE of the profiles too)")
         aging = _aging_counters(cur, wiring[2])

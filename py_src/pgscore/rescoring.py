@@ -3479,22 +3479,39 @@ def fold_pending(plpy, GD, model_name=None) -> dict:
         return {}
     out, clear = {}, plpy.prepare(_HELD_KEEP, ["pg_catalog.text", "pg_catalog.text"])
     for row in plpy.execute(plpy.prepare(_PENDING_WIRINGS, ["pg_catalog.text"]), [model_name]):
-        GD.get(FOLD_CACHE, {}).pop(row["rescoring_id"], None)  # read afresh, as retry does
-        w = wiring(plpy, GD, row["rescoring_id"], replicated=FOLD)
-        if w is None or w.missing:  # (its events wait, as its queued profiles do; pgscore status says why)
-            continue
-        others = _others_code(plpy, GD, w)
-        if others:
-            _warn_others_code(plpy, w, "retry_failed", others, "retry",
-                              "; its replicated events held back (pgscore.replicated_pending) wait")
-            continue
-        plpy.execute(clear, [SettingStage.rows_setting(w.id), ""])  # (nothing staged: the held-back rows alone)
-        if hold_back(plpy, w)[0] > 0:
-            profiles = plpy.execute(keys_sql(quote_ident(plpy, w.event_key), w.source))[0]["keys"] or []
-            _on_wired(plpy, GD, w, again=False)
-            out[w.id] = len(profiles)
-        plpy.execute(clear, [SettingStage.rows_setting(w.id), ""])
+        # (session 69) each wiring in a subtransaction of its own, as retry's: one wiring's error (a schema the caller
+        # may not use, its key retyped) leaves its held-back events, with a WARNING, and the others are folded
+        try:
+            with plpy.subtransaction():
+                _fold_one(plpy, GD, row["rescoring_id"], clear, out)
+        except (plpy.SPIError, PgscoreError) as e:
+            if of_the_transaction(_state(e)) or _state(e) == READ_ONLY:
+                raise
+            out.pop(row["rescoring_id"], None)
+            r, _, fix = _wiring_failed(plpy, GD, row["rescoring_id"], e)
+            plpy.warning(f"pgscore: retry_failed skipped wiring {int(row['rescoring_id'])}'s replicated events held "
+                         f"back ({r['event_table']} to {r['profile_table']}): {_message(e)}; they wait in "
+                         "pgscore.replicated_pending", hint=f"{fix}; the other wirings were retried")
     return out
+
+
+def _fold_one(plpy, GD, rescoring_id, clear, out):
+    """fold_pending of one wiring."""
+    GD.get(FOLD_CACHE, {}).pop(rescoring_id, None)  # read afresh, as retry does
+    w = wiring(plpy, GD, rescoring_id, replicated=FOLD)
+    if w is None or w.missing:  # (its events wait, as its queued profiles do; pgscore status says why)
+        return
+    others = _others_code(plpy, GD, w)
+    if others:
+        _warn_others_code(plpy, w, "retry_failed", others, "retry",
+                          "; its replicated events held back (pgscore.replicated_pending) wait")
+        return
+    plpy.execute(clear, [SettingStage.rows_setting(w.id), ""])  # (nothing staged: the held-back rows alone)
+    if hold_back(plpy, w)[0] > 0:
+        profiles = plpy.execute(keys_sql(quote_ident(plpy, w.event_key), w.source))[0]["keys"] or []
+        _on_wired(plpy, GD, w, again=False)
+        out[w.id] = len(profiles)
+    plpy.execute(clear, [SettingStage.rows_setting(w.id), ""])
 
 
 def _before_rescoring(plpy, w: Wiring, run, keys, failures, unrecounted, reason):
@@ -3537,222 +3554,308 @@ def retry(plpy, GD, model_name=None, limit=None):
 
         raise UnknownModel(f"there is no model {model_name!r}, and no table is wired to rescore with it",
                            hint=unknown_model_hint(plpy, model_name))
-    for row in queued:
-        GD.get("pgscore.rescoring", {}).pop(row["rescoring_id"], None)  # read afresh: its tables may be gone
-        w = wiring(plpy, GD, row["rescoring_id"])
-        if w is None:  # a wired table was dropped (or renamed): nothing to read its counters from, or write to
-            n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [row["rescoring_id"]])[0]["n"]
-            (gone,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [row["rescoring_id"]])
-            which = ("its event table" if gone["event_oid"] is None else f"its profile table {gone['profile_table']}")
-            # (session 67) the table its rows were queued for, by the OID they keep, where it lives on under another
-            # name (renamed away): said with the way that takes them over there (they waited for ever, warned here)
-            renamed = (plpy.execute(plpy.prepare(_RENAMED_TO, ["pg_catalog.int8"]), [row["rescoring_id"]])
-                       if gone["event_oid"] is not None and plpy.execute(_QUEUE_OIDS)[0]["ok"] else [])
-            if len(renamed) == 1:
-                to = renamed[0]["name"]
-                # (review r5) each call whole: the detach takes every wiring of the event table (one of the new
-                # name cannot be detached: the wiring names the old), and the counters go with the wiring's row
-                others = [r for r in (plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [o["rescoring_id"]])
-                                      for o in plpy.execute(plpy.prepare(_SAME_EVENTS, ["pg_catalog.int8"]),
-                                                            [row["rescoring_id"]])) if r]
-                again = "".join(f"; {_attach_call(plpy, r[0])}" for r in others)
-                also = (f" (it detaches the event table's wiring{'s' if len(others) > 1 else ''} to "
-                        + ", ".join(r[0]["profile_table"] for r in others) + " too, attached again after it)"
-                        if others else "")
-                plpy.warning(f"pgscore: retry_failed skipped wiring {row['rescoring_id']}: {which} was renamed to "
-                             f"{to}; its {n} queued profile(s) wait for a wiring of {to}, the table they were queued "
-                             "for",
-                             hint=f"to rescore them there{also}: SELECT pgscore.detach_rescoring("
-                                  f"{quote_literal(plpy, gone['event_table'])}); {_attach_call(plpy, gone, to)}"
-                                  f"{again} (the attach to {to} takes them over); or rename it back")
-            elif gone["event_oid"] is not None:
-                # (review r5) a profile table cannot be detached under its new name (42704: the wiring names the old
-                # one), and rows that do not keep its OID (a dump restored: every OID new) go by the name they keep
-                ev = quote_literal(plpy, gone["event_table"])
-                plpy.warning(f"pgscore: retry_failed skipped wiring {row['rescoring_id']}: {which} was "
-                             f"dropped or renamed; its {n} queued profile(s) wait for a wiring of their profile table",
-                             hint=f"attach_rescoring of {gone['profile_table']} (from any event table) takes them over; "
-                                  "where it was renamed, name its new name in them first (they name it by the old "
-                                  "one, and by an OID of another database where a dump was restored): UPDATE "
-                                  "pgscore.error_queue SET profile_table = 'NEW_NAME' WHERE rescoring_id = "
-                                  f"{int(row['rescoring_id'])}; then SELECT pgscore.detach_rescoring({ev}) and attach "
-                                  f"{gone['event_table']} to NEW_NAME (the call pgscore status gives, NEW_NAME for the old name)")
-            else:
-                plpy.warning(f"pgscore: retry_failed skipped wiring {row['rescoring_id']}: {which} was "
-                             f"dropped or renamed; its {n} queued profile(s) wait for a wiring of their profile table",
-                             hint="attach_rescoring of the profile table (from any event table) takes them over; "
-                                  "detach_rescoring of a renamed one under its new name")
-            out.append((row["rescoring_id"], 0, n))
-            continue
-        moved = plpy.execute(plpy.prepare(_MOVED, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.events.oid])
-        if moved:  # its statements name the event table: they would recount another table's events (_on_its_table)
-            n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [w.id])[0]["n"]
-            where = moved[0]["on_name"]
-            plpy.warning(f"pgscore: retry_failed skipped wiring {w.id}: its event table {w.events.name} was renamed "
-                         f"to {where} (its trigger is there), and {w.events.name} is now another table; its {n} queued "
-                         "profile(s) wait",
-                         hint=f"detach it with SELECT pgscore.detach_rescoring({quote_literal(plpy, where)}), then "
-                              "attach_rescoring of the profile table takes them over")
-            out.append((w.id, 0, n))
-            continue
-        if w.missing:  # its statements cannot be made: the queue waits, as it says
-            n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [w.id])[0]["n"]
-            plpy.warning(f"pgscore: retry_failed skipped wiring {w.id}: column(s) missing: {', '.join(w.missing)}; "
-                         f"its {n} queued profile(s) wait", hint=_COLUMNS_HINT)
-            out.append((w.id, 0, n))
-            continue
-        others = _others_code(plpy, GD, w)
-        if others:  # a superuser's UPDATE would run their code as itself
-            n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [w.id])[0]["n"]
-            _warn_others_code(plpy, w, "retry_failed", others, "retry",
-                              f"; its {n} queued profile(s) and their reasons are left as they were")
-            out.append((w.id, 0, n))
-            continue
-        if w.queue_oids:  # only those queued for its profile table as it is now
-            handed_over(plpy, w)  # (session 68) its own rows of a table dropped since: the table now of the name's
-            gone_queued(plpy, w.id, w.profiles, "retry_failed", w.events.name)
-            plpy.execute(plpy.prepare(_RESTAMP, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.profiles.oid])
-            other = plpy.execute(plpy.prepare(_ELSEWHERE, ["pg_catalog.int8", "pg_catalog.oid"]),
-                                 [w.id, w.profiles.oid])[0]
-            if other["n"]:
-                # (session 67, h7) the way to a wiring of the renamed table: its hint said "attach_rescoring of it
-                # (after detaching wiring N) takes them over", which cannot be followed: detach_rescoring takes an
-                # event table (and detaches the live wiring to the copy too), and an attach takes over no row of a
-                # live wiring. The rows are let go of wiring N (rescoring_id NULL), then the attach takes them
-                (me,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [w.id])
-                ev, old = quote_literal(plpy, w.events.name), quote_literal(plpy, other["name"])
-                names = sorted(other["names"] or [other["name"]])
-                un = (f"UPDATE pgscore.error_queue SET rescoring_id = NULL WHERE rescoring_id = {int(w.id)} AND "
-                      f"profile_oid = {old}::regclass")
-                # (session 68) where two rewrites left rows of two old tables, the copy's UPDATE took one table's
-                # (two rounds of retry and UPDATE): it takes every row not queued for the table of the name now
-                if len(names) > 1:
-                    tables, each = (f"tables now named {', '.join(names)}",
-                                    f" (the same for each of {', '.join(n for n in names if n != other['name'])})")
-                else:
-                    tables, each = f"table now named {other['name']}", ""
-                plpy.warning(f"pgscore: retry_failed left {other['n']} queued profile(s) of wiring {w.id}: they were "
-                             f"queued for the {tables}, not for {w.profiles.name} (renamed, "
-                             "and another made under its name), whose wiring cannot rescore them",
-                             hint=f"to rescore them in {other['name']}, a wiring of their own takes them over "
-                                  f"(wiring {w.id} stays): {un}; {_attach_call(plpy, me, other['name'])}, then "
-                                  f"retry; SELECT pgscore.detach_rescoring({ev}, {old}) once they are rescored{each}; "
-                                  f"where {w.profiles.name} is a copy of {' and '.join(names)} (CREATE TABLE AS and a "
-                                  "rename, to rewrite it), they are its profiles: before dropping "
-                                  f"{' and '.join(names)}, UPDATE pgscore.error_queue SET profile_oid = "
-                                  f"{quote_literal(plpy, w.profiles.name)}::regclass WHERE rescoring_id = {int(w.id)} "
-                                  f"AND profile_oid <> {quote_literal(plpy, w.profiles.name)}::regclass, then retry; "
-                                  # (session 68) where they are not wanted: no way was given but waiting for ever
-                                  f"where they are not wanted ({' and '.join(names)} kept as an archive), DELETE FROM "
-                                  f"pgscore.error_queue WHERE rescoring_id = {int(w.id)} AND profile_oid <> "
-                                  f"{quote_literal(plpy, w.profiles.name)}::regclass")
-            plan = plpy.prepare(_QUEUED_KEYS_OID, ["pg_catalog.int8", "pg_catalog.int8", "pg_catalog.oid"])
-            keys = plpy.execute(plan, [w.id, limit, w.profiles.oid])[0]["keys"] or []
-        else:
-            keys = plpy.execute(plpy.prepare(_QUEUED_KEYS, ["pg_catalog.int8", "pg_catalog.int8"]),
-                                [w.id, limit])[0]["keys"] or []
-        plans = _plans(plpy, GD, w, retry=True)
-        model = plans.model
-        if model is None:
-            queue(plpy, w, plans.queue, [Failure(keys, plans.error.message, plans.error.sqlstate)], via="retry")
-            out.append((w.id, 0, len(keys)))
-            continue
-        failures, unrecounted = [], []
-        if plans.replay is not None and keys:  # the counters a failed update missed, from their events first
-            left = _before_rescoring(plpy, w, lambda ks: plpy.execute(plans.replay, [ks, w.id]), keys,  # noqa: B023
-                                     failures, unrecounted, lambda e: _with_recount(plpy,  # noqa: B023
-                                         "replaying the counters of the events their update missed failed: "
-                                         f"{_message(e)}", w, True))  # noqa: B023
-            if left is None:
-                out.append((w.id, 0, len(keys)))
-                continue
-            keys = left
-            # those whose row names fewer events than its counters missed (QUEUED_IDS): not replayed, nor rescored
-            over = plpy.execute(plpy.prepare(_UNREPLAYED, ["pg_catalog.int8", "pg_catalog.text[]"]),
-                                [w.id, keys])[0]["keys"] or [] if keys else []
-            if over:
-                unrecounted.extend(over)
-                # those that miss events whose id is NULL say so, and how many (22004: a null value not allowed)
-                nulls = {}
-                plan = plpy.prepare(_NULL_IDS, ["pg_catalog.int8", "pg_catalog.text[]"])
-                for row_n in plpy.execute(plan, [w.id, over]):
-                    nulls.setdefault(row_n["n"], []).append(row_n["k"])
-                failures.extend(Failure(ks, _null_ids_reason(plpy, w, n), "22004") for n, ks in nulls.items())
-                named = {k for ks in nulls.values() for k in ks}
-                if len(named) < len(over):
-                    failures.append(Failure([k for k in over if k not in named], _UNREPLAYED_REASON.format(QUEUED_IDS),
-                                            "54000"))
-                keys = [k for k in keys if k not in set(over)]
-        if plans.recount is not None and keys:  # windows and recomputes recounted first (Sql.recount)
-            left = _before_rescoring(plpy, w, lambda ks: plpy.execute(plans.recount, [ks]), keys,  # noqa: B023
-                                     failures, unrecounted,
-                                     lambda e: f"recounting the counters that read {w.events.name} failed: "  # noqa: B023
-                                               f"{_message(e)}")
-            if left is None:
-                out.append((w.id, 0, len(keys)))
-                continue
-            keys = left
-        try:
-            r = _retry_read(plpy, plans, keys)
-            still = plpy.execute(plpy.prepare(_STILL_QUEUED, ["pg_catalog.int8", "pg_catalog.text[]"]),
-                                 [w.id, keys])[0]["keys"] or []
-            if len(still) < len(keys):  # a retry running at the same time took these: each is rescored once
-                keys = still
-                r = _retry_read(plpy, plans, keys) if keys else {"keys": None}
-            # the version live once the profiles are held (the replay, the recount or this read waited for them): one
-            # made live meanwhile scores them, not the one planned for before (review r2, session 62)
-            now = _plans(plpy, GD, w, retry=True)
-            if now is not plans and now.model is not None and keys:
-                plans, model = now, now.model
-                r = _retry_read(plpy, plans, keys)
-        except plpy.SPIError as e:
-            if not _not_allowed(plpy, w, e):  # the queued reasons stay: they are the profiles' own
-                queue(plpy, w, plans.queue, failures + [Failure(keys, f"reading the profiles failed: {_message(e)}",
-                                                                _state(e))], via="retry")
-            out.append((w.id, 0, len(keys) + len(unrecounted)))
-            continue
-        dups = set(r.get("dups") or [])
-        if dups:  # a profile queued under two keys (its event's 42, its own 42.00): rescored once, under one
-            plpy.execute(plans.forget, [w.id, r["dups"], r["kept"]])
-            keys = [k for k in keys if k not in dups]
-        found = r["keys"] or []
-        lost = set(keys) - {str(k) for k in found}
-        if lost:  # (one that could not be created is not created here: its events' counters were never applied)
-            failures.append(Failure(sorted(lost), f"{w.profiles.name} has no row with this {quote_ident(plpy, w.profile_key)}" + (
-                "; retry_failed does not create a missing profile (the counters of its events were not applied): "
-                f"SELECT pgscore.backfill_rescoring({quote_literal(plpy, w.events.name)}) creates it with the counters "
-                "of all of its events, or insert its row, with its counters, and retry"
-                if w.missing_profile == "create" else ""), "P0002"))
-        scored = 0
-        failures += r.get("failures", [])  # (profiles whose features could not be read: _retry_read)
-        found = r.get("good", found)
-        if found:
-            scores, labels = _score(model, found, r["data"], failures, plans.fmt, w.label_column is not None,
-                                    _word_reader(plpy, w))
-            unwritten = set()
-
-            def execute(keys, scores, labels):
-                plpy.execute(plans.write, _write_args(keys, scores, labels, w, model))  # noqa: B023 - called now
-
-            def failed(keys, scores, e):
-                unwritten.update(keys)  # noqa: B023 - called now
-                failures.append(Failure(keys, f"writing the score and its audit row failed: "
-                                              f"{_message(e)}", _state(e)))  # noqa: B023
-
-            try:
-                execute(found, scores, labels)
-            except plpy.SPIError as e:
-                if _not_allowed(plpy, w, e):
-                    out.append((w.id, 0, len(keys) + len(unrecounted)))
-                    continue
-                _in_parts(plpy, execute, found, scores, labels, failed, error=e)
-            scored = sum(s is not None for k, s in zip(found, scores) if k not in unwritten)
-        queue(plpy, w, plans.queue, failures, via="retry")
-        out.append((w.id, scored, len(keys) + len(unrecounted) - scored))
+    for row in queued:  # (session 69) each in a subtransaction of its own: one wiring's error skips it alone
+        out.append(_retry_guarded(plpy, GD, row["rescoring_id"], limit))
     # the profiles whose held-back events were folded count as rescored, in the wiring's row (one of its own if
     # nothing was queued)
     out = [(i, r + folded.pop(i, 0), f) for i, r, f in out]
     return sorted(out + [(i, n, 0) for i, n in folded.items()])
+
+
+# (session 69) a wiring's tables as its row names them, read without resolving them (to_regclass of a schema the caller
+# may not use raises 42501), its key columns' types where they can be read, and how many of its rows are queued
+_WIRING_NAMES = ("SELECT r.event_table, r.profile_table, r.event_key, r.profile_key, (SELECT c.oid::pg_catalog.int8 "
+                 "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace s ON s.oid OPERATOR(pg_catalog.=) "
+                 "c.relnamespace WHERE pg_catalog.cardinality(pg_catalog.parse_ident(r.profile_table)) "
+                 "OPERATOR(pg_catalog.=) 2 AND s.nspname OPERATOR(pg_catalog.=) (pg_catalog.parse_ident("
+                 "r.profile_table))[1] AND c.relname OPERATOR(pg_catalog.=) (pg_catalog.parse_ident("
+                 "r.profile_table))[2]) AS profile_oid, "
+                 "(SELECT pg_catalog.count(*) FROM pgscore.error_queue q WHERE q.rescoring_id "
+                 "OPERATOR(pg_catalog.=) r.rescoring_id)::pg_catalog.int4 AS n "
+                 "FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1")
+_KEY_TYPE = ("SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) AS t FROM pg_catalog.pg_attribute a "
+             "WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1) AND a.attname OPERATOR(pg_catalog.=) $2 "
+             "AND NOT a.attisdropped")
+# the wiring's queued rows, given the reason its retry failed (the profiles' own reasons were of a cause fixed since,
+# or not: the wiring's error is what keeps them queued now)
+_WIRING_FAILED = ("UPDATE pgscore.error_queue AS q SET reason = $2, sqlstate = $3, attempts = q.attempts "
+                  "OPERATOR(pg_catalog.+) 1, last_failed_at = pg_catalog.now() "
+                  "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1")
+_DENIED = re.compile(r"permission denied for (schema|table|relation|view|sequence|function) (.+)$")
+
+
+def _retry_guarded(plpy, GD, rescoring_id, limit):
+    """retry_failed of one wiring (_retry_wiring), in a subtransaction of its own: an error of the wiring (its
+    profile key retyped so that its statements no longer compare it with the event key, 42883; a schema or table the
+    caller may not use, 42501; another) rolls back what it did, is said in a WARNING that names its tables and the
+    fix (_wiring_failed), and leaves its rows queued; the other wirings are retried. An error of the transaction (a
+    cancel, a serialization failure, a lock_timeout) or a read-only transaction ends the call, as before."""
+    try:
+        with plpy.subtransaction():
+            return _retry_wiring(plpy, GD, rescoring_id, limit)
+    except (plpy.SPIError, PgscoreError) as e:
+        if of_the_transaction(_state(e)) or _state(e) == READ_ONLY:
+            raise
+        error = e
+    r, reason, fix = _wiring_failed(plpy, GD, rescoring_id, error)
+    what, message = f"{r['event_table']} to {r['profile_table']}", _message(error)
+    if reason is None:  # the caller's, not the profiles': their reasons are left
+        plpy.warning(f"pgscore: retry_failed skipped wiring {int(rescoring_id)} ({what}): {message}; its {r['n']} "
+                     "queued profile(s) and their reasons are left as they were",
+                     hint=f"{fix}; the other wirings were retried")
+        return (rescoring_id, 0, r["n"])
+    plpy.execute(plpy.prepare(_WIRING_FAILED, ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.text"]),
+                 [rescoring_id, reason, _state(error)])
+    plpy.warning(f"pgscore: retry_failed skipped wiring {int(rescoring_id)} ({what}): {message}; its {r['n']} queued "
+                 "profile(s) stay queued with this reason", hint=f"{fix}; the other wirings were retried")
+    return (rescoring_id, 0, r["n"])
+
+
+def _wiring_failed(plpy, GD, rescoring_id, error):
+    """After wiring `rescoring_id`'s error (rolled back) in retry_failed or refresh_windows: its row as
+    _WIRING_NAMES reads it, the reason its queued rows are given (None for the caller's privilege, 42501: the
+    profiles' own reasons stay), and the fix (the GRANT; the ALTER that makes the keys compare again)."""
+    for cache in (CACHE, REPLICATED_CACHE, FOLD_CACHE):  # read afresh at the next call, its plans too
+        GD.get(cache, {}).pop(rescoring_id, None)
+    (r,) = plpy.execute(plpy.prepare(_WIRING_NAMES, ["pg_catalog.int8"]), [rescoring_id])
+    rid, what, message = int(rescoring_id), f"{r['event_table']} to {r['profile_table']}", _message(error)
+    if _state(error) == INSUFFICIENT_PRIVILEGE:
+        role = quote_ident(plpy, plpy.execute("SELECT pg_catalog.current_user() AS u")[0]["u"])
+        denied = _DENIED.search(message)
+        if denied and denied.group(1) == "schema":
+            grant = (f"GRANT USAGE ON SCHEMA {quote_ident(plpy, denied.group(2))} TO {role} (and SELECT, UPDATE on "
+                     f"{r['profile_table']}, SELECT on {r['event_table']})")
+        else:
+            grant = (f"GRANT SELECT, UPDATE ON {r['profile_table']} TO {role}; GRANT SELECT ON {r['event_table']} "
+                     f"TO {role}")
+        return r, None, (f"as the owner of the tables: {grant}; or run it as a role that may read, lock and update "
+                         f"{r['profile_table']} and read {r['event_table']}")
+    fix = "fix the cause, then SELECT * FROM pgscore.retry_failed() again"
+    reason = f"retry_failed could not rescore wiring {rid} ({what}): {message}; {fix}"
+    if _state(error) in ("42883", "42804"):  # operator does not exist, datatype mismatch: the keys' types
+        types = []
+        for table_name, column in ((r["event_table"], r["event_key"]), (r["profile_table"], r["profile_key"])):
+            try:
+                t = plpy.execute(plpy.prepare(_KEY_TYPE, ["pg_catalog.text", "pg_catalog.text"]),
+                                 [table_name, column])
+            except plpy.SPIError:
+                t = []
+            types.append(t[0]["t"] if t else "?")
+        pk, ek = quote_ident(plpy, r["profile_key"]), quote_ident(plpy, r["event_key"])
+        # (the fix first: pgscore status prints a reason's first 200 characters)
+        fix = (f"the profile key {r['profile_table']}.{pk} ({types[1]}) no longer compares with the event key "
+               f"{r['event_table']}.{ek} ({types[0]}): ALTER TABLE {r['profile_table']} ALTER COLUMN {pk} TYPE "
+               f"{types[0]} USING {pk}::{types[0]} (or the event key to a type that compares), then SELECT * FROM "
+               "pgscore.retry_failed() again")
+        reason = f"{fix} (retry_failed of wiring {rid}: {message})"
+    return r, reason, fix
+
+
+def _retry_wiring(plpy, GD, rescoring_id, limit):
+    """retry_failed of one wiring (its queued profiles, up to `limit`): (rescoring_id, rescored, failed)."""
+    row = {"rescoring_id": rescoring_id}
+    GD.get("pgscore.rescoring", {}).pop(row["rescoring_id"], None)  # read afresh: its tables may be gone
+    w = wiring(plpy, GD, row["rescoring_id"])
+    if w is None:  # a wired table was dropped (or renamed): nothing to read its counters from, or write to
+        n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [row["rescoring_id"]])[0]["n"]
+        (gone,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [row["rescoring_id"]])
+        which = ("its event table" if gone["event_oid"] is None else f"its profile table {gone['profile_table']}")
+        # (session 67) the table its rows were queued for, by the OID they keep, where it lives on under another
+        # name (renamed away): said with the way that takes them over there (they waited for ever, warned here)
+        renamed = (plpy.execute(plpy.prepare(_RENAMED_TO, ["pg_catalog.int8"]), [row["rescoring_id"]])
+                   if gone["event_oid"] is not None and plpy.execute(_QUEUE_OIDS)[0]["ok"] else [])
+        if len(renamed) == 1:
+            to = renamed[0]["name"]
+            # (review r5) each call whole: the detach takes every wiring of the event table (one of the new
+            # name cannot be detached: the wiring names the old), and the counters go with the wiring's row
+            others = [r for r in (plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [o["rescoring_id"]])
+                                  for o in plpy.execute(plpy.prepare(_SAME_EVENTS, ["pg_catalog.int8"]),
+                                                        [row["rescoring_id"]])) if r]
+            again = "".join(f"; {_attach_call(plpy, r[0])}" for r in others)
+            also = (f" (it detaches the event table's wiring{'s' if len(others) > 1 else ''} to "
+                    + ", ".join(r[0]["profile_table"] for r in others) + " too, attached again after it)"
+                    if others else "")
+            plpy.warning(f"pgscore: retry_failed skipped wiring {row['rescoring_id']}: {which} was renamed to "
+                         f"{to}; its {n} queued profile(s) wait for a wiring of {to}, the table they were queued "
+                         "for",
+                         hint=f"to rescore them there{also}: SELECT pgscore.detach_rescoring("
+                              f"{quote_literal(plpy, gone['event_table'])}); {_attach_call(plpy, gone, to)}"
+                              f"{again} (the attach to {to} takes them over); or rename it back")
+        elif gone["event_oid"] is not None:
+            # (review r5) a profile table cannot be detached under its new name (42704: the wiring names the old
+            # one), and rows that do not keep its OID (a dump restored: every OID new) go by the name they keep
+            ev = quote_literal(plpy, gone["event_table"])
+            plpy.warning(f"pgscore: retry_failed skipped wiring {row['rescoring_id']}: {which} was "
+                         f"dropped or renamed; its {n} queued profile(s) wait for a wiring of their profile table",
+                         hint=f"attach_rescoring of {gone['profile_table']} (from any event table) takes them over; "
+                              "where it was renamed, name its new name in them first (they name it by the old "
+                              "one, and by an OID of another database where a dump was restored): UPDATE "
+                              "pgscore.error_queue SET profile_table = 'NEW_NAME' WHERE rescoring_id = "
+                              f"{int(row['rescoring_id'])}; then SELECT pgscore.detach_rescoring({ev}) and attach "
+                              f"{gone['event_table']} to NEW_NAME (the call pgscore status gives, NEW_NAME for the old name)")
+        else:
+            plpy.warning(f"pgscore: retry_failed skipped wiring {row['rescoring_id']}: {which} was "
+                         f"dropped or renamed; its {n} queued profile(s) wait for a wiring of their profile table",
+                         hint="attach_rescoring of the profile table (from any event table) takes them over; "
+                              "detach_rescoring of a renamed one under its new name")
+        return (row["rescoring_id"], 0, n)
+    moved = plpy.execute(plpy.prepare(_MOVED, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.events.oid])
+    if moved:  # its statements name the event table: they would recount another table's events (_on_its_table)
+        n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [w.id])[0]["n"]
+        where = moved[0]["on_name"]
+        plpy.warning(f"pgscore: retry_failed skipped wiring {w.id}: its event table {w.events.name} was renamed "
+                     f"to {where} (its trigger is there), and {w.events.name} is now another table; its {n} queued "
+                     "profile(s) wait",
+                     hint=f"detach it with SELECT pgscore.detach_rescoring({quote_literal(plpy, where)}), then "
+                          "attach_rescoring of the profile table takes them over")
+        return (w.id, 0, n)
+    if w.missing:  # its statements cannot be made: the queue waits, as it says
+        n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [w.id])[0]["n"]
+        plpy.warning(f"pgscore: retry_failed skipped wiring {w.id}: column(s) missing: {', '.join(w.missing)}; "
+                     f"its {n} queued profile(s) wait", hint=_COLUMNS_HINT)
+        return (w.id, 0, n)
+    others = _others_code(plpy, GD, w)
+    if others:  # a superuser's UPDATE would run their code as itself
+        n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [w.id])[0]["n"]
+        _warn_others_code(plpy, w, "retry_failed", others, "retry",
+                          f"; its {n} queued profile(s) and their reasons are left as they were")
+        return (w.id, 0, n)
+    if w.queue_oids:  # only those queued for its profile table as it is now
+        handed_over(plpy, w)  # (session 68) its own rows of a table dropped since: the table now of the name's
+        gone_queued(plpy, w.id, w.profiles, "retry_failed", w.events.name)
+        plpy.execute(plpy.prepare(_RESTAMP, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.profiles.oid])
+        other = plpy.execute(plpy.prepare(_ELSEWHERE, ["pg_catalog.int8", "pg_catalog.oid"]),
+                             [w.id, w.profiles.oid])[0]
+        if other["n"]:
+            # (session 67, h7) the way to a wiring of the renamed table: its hint said "attach_rescoring of it
+            # (after detaching wiring N) takes them over", which cannot be followed: detach_rescoring takes an
+            # event table (and detaches the live wiring to the copy too), and an attach takes over no row of a
+            # live wiring. The rows are let go of wiring N (rescoring_id NULL), then the attach takes them
+            (me,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [w.id])
+            ev, old = quote_literal(plpy, w.events.name), quote_literal(plpy, other["name"])
+            names = sorted(other["names"] or [other["name"]])
+            un = (f"UPDATE pgscore.error_queue SET rescoring_id = NULL WHERE rescoring_id = {int(w.id)} AND "
+                  f"profile_oid = {old}::regclass")
+            # (session 68) where two rewrites left rows of two old tables, the copy's UPDATE took one table's
+            # (two rounds of retry and UPDATE): it takes every row not queued for the table of the name now
+            if len(names) > 1:
+                tables, each = (f"tables now named {', '.join(names)}",
+                                f" (the same for each of {', '.join(n for n in names if n != other['name'])})")
+            else:
+                tables, each = f"table now named {other['name']}", ""
+            plpy.warning(f"pgscore: retry_failed left {other['n']} queued profile(s) of wiring {w.id}: they were "
+                         f"queued for the {tables}, not for {w.profiles.name} (renamed, "
+                         "and another made under its name), whose wiring cannot rescore them",
+                         hint=f"to rescore them in {other['name']}, a wiring of their own takes them over "
+                              f"(wiring {w.id} stays): {un}; {_attach_call(plpy, me, other['name'])}, then "
+                              f"retry; SELECT pgscore.detach_rescoring({ev}, {old}) once they are rescored{each}; "
+                              f"where {w.profiles.name} is a copy of {' and '.join(names)} (CREATE TABLE AS and a "
+                              "rename, to rewrite it), they are its profiles: before dropping "
+                              f"{' and '.join(names)}, UPDATE pgscore.error_queue SET profile_oid = "
+                              f"{quote_literal(plpy, w.profiles.name)}::regclass WHERE rescoring_id = {int(w.id)} "
+                              f"AND profile_oid <> {quote_literal(plpy, w.profiles.name)}::regclass, then retry; "
+                              # (session 68) where they are not wanted: no way was given but waiting for ever
+                              f"where they are not wanted ({' and '.join(names)} kept as an archive), DELETE FROM "
+                              f"pgscore.error_queue WHERE rescoring_id = {int(w.id)} AND profile_oid <> "
+                              f"{quote_literal(plpy, w.profiles.name)}::regclass")
+        plan = plpy.prepare(_QUEUED_KEYS_OID, ["pg_catalog.int8", "pg_catalog.int8", "pg_catalog.oid"])
+        keys = plpy.execute(plan, [w.id, limit, w.profiles.oid])[0]["keys"] or []
+    else:
+        keys = plpy.execute(plpy.prepare(_QUEUED_KEYS, ["pg_catalog.int8", "pg_catalog.int8"]),
+                            [w.id, limit])[0]["keys"] or []
+    plans = _plans(plpy, GD, w, retry=True)
+    model = plans.model
+    if model is None:
+        queue(plpy, w, plans.queue, [Failure(keys, plans.error.message, plans.error.sqlstate)], via="retry")
+        return (w.id, 0, len(keys))
+    failures, unrecounted = [], []
+    if plans.replay is not None and keys:  # the counters a failed update missed, from their events first
+        left = _before_rescoring(plpy, w, lambda ks: plpy.execute(plans.replay, [ks, w.id]), keys,  # noqa: B023
+                                 failures, unrecounted, lambda e: _with_recount(plpy,  # noqa: B023
+                                     "replaying the counters of the events their update missed failed: "
+                                     f"{_message(e)}", w, True))  # noqa: B023
+        if left is None:
+            return (w.id, 0, len(keys))
+        keys = left
+        # those whose row names fewer events than its counters missed (QUEUED_IDS): not replayed, nor rescored
+        over = plpy.execute(plpy.prepare(_UNREPLAYED, ["pg_catalog.int8", "pg_catalog.text[]"]),
+                            [w.id, keys])[0]["keys"] or [] if keys else []
+        if over:
+            unrecounted.extend(over)
+            # those that miss events whose id is NULL say so, and how many (22004: a null value not allowed)
+            nulls = {}
+            plan = plpy.prepare(_NULL_IDS, ["pg_catalog.int8", "pg_catalog.text[]"])
+            for row_n in plpy.execute(plan, [w.id, over]):
+                nulls.setdefault(row_n["n"], []).append(row_n["k"])
+            failures.extend(Failure(ks, _null_ids_reason(plpy, w, n), "22004") for n, ks in nulls.items())
+            named = {k for ks in nulls.values() for k in ks}
+            if len(named) < len(over):
+                failures.append(Failure([k for k in over if k not in named], _UNREPLAYED_REASON.format(QUEUED_IDS),
+                                        "54000"))
+            keys = [k for k in keys if k not in set(over)]
+    if plans.recount is not None and keys:  # windows and recomputes recounted first (Sql.recount)
+        left = _before_rescoring(plpy, w, lambda ks: plpy.execute(plans.recount, [ks]), keys,  # noqa: B023
+                                 failures, unrecounted,
+                                 lambda e: f"recounting the counters that read {w.events.name} failed: "  # noqa: B023
+                                           f"{_message(e)}")
+        if left is None:
+            return (w.id, 0, len(keys))
+        keys = left
+    try:
+        r = _retry_read(plpy, plans, keys)
+        still = plpy.execute(plpy.prepare(_STILL_QUEUED, ["pg_catalog.int8", "pg_catalog.text[]"]),
+                             [w.id, keys])[0]["keys"] or []
+        if len(still) < len(keys):  # a retry running at the same time took these: each is rescored once
+            keys = still
+            r = _retry_read(plpy, plans, keys) if keys else {"keys": None}
+        # the version live once the profiles are held (the replay, the recount or this read waited for them): one
+        # made live meanwhile scores them, not the one planned for before (review r2, session 62)
+        now = _plans(plpy, GD, w, retry=True)
+        if now is not plans and now.model is not None and keys:
+            plans, model = now, now.model
+            r = _retry_read(plpy, plans, keys)
+    except plpy.SPIError as e:
+        if not _not_allowed(plpy, w, e):  # the queued reasons stay: they are the profiles' own
+            queue(plpy, w, plans.queue, failures + [Failure(keys, f"reading the profiles failed: {_message(e)}",
+                                                            _state(e))], via="retry")
+        return (w.id, 0, len(keys) + len(unrecounted))
+    dups = set(r.get("dups") or [])
+    if dups:  # a profile queued under two keys (its event's 42, its own 42.00): rescored once, under one
+        plpy.execute(plans.forget, [w.id, r["dups"], r["kept"]])
+        keys = [k for k in keys if k not in dups]
+    found = r["keys"] or []
+    lost = set(keys) - {str(k) for k in found}
+    if lost:  # (one that could not be created is not created here: its events' counters were never applied)
+        failures.append(Failure(sorted(lost), f"{w.profiles.name} has no row with this {quote_ident(plpy, w.profile_key)}" + (
+            "; retry_failed does not create a missing profile (the counters of its events were not applied): "
+            f"SELECT pgscore.backfill_rescoring({quote_literal(plpy, w.events.name)}) creates it with the counters "
+            "of all of its events, or insert its row, with its counters, and retry"
+            if w.missing_profile == "create" else ""), "P0002"))
+    scored = 0
+    failures += r.get("failures", [])  # (profiles whose features could not be read: _retry_read)
+    found = r.get("good", found)
+    if found:
+        scores, labels = _score(model, found, r["data"], failures, plans.fmt, w.label_column is not None,
+                                _word_reader(plpy, w))
+        unwritten = set()
+
+        def execute(keys, scores, labels):
+            plpy.execute(plans.write, _write_args(keys, scores, labels, w, model))  # noqa: B023 - called now
+
+        def failed(keys, scores, e):
+            unwritten.update(keys)  # noqa: B023 - called now
+            failures.append(Failure(keys, f"writing the score and its audit row failed: "
+                                          f"{_message(e)}", _state(e)))  # noqa: B023
+
+        try:
+            execute(found, scores, labels)
+        except plpy.SPIError as e:
+            if _not_allowed(plpy, w, e):
+                return (w.id, 0, len(keys) + len(unrecounted))
+            _in_parts(plpy, execute, found, scores, labels, failed, error=e)
+        scored = sum(s is not None for k, s in zip(found, scores) if k not in unwritten)
+    queue(plpy, w, plans.queue, failures, via="retry")
+    return (w.id, scored, len(keys) + len(unrecounted) - scored)
 
 
 def _retry_read(plpy, plans, keys) -> dict:
@@ -3871,8 +3974,9 @@ def refresh(plpy, GD, event_table=None, limit=None):
     Returns (rescoring_id, event table oid, profile table oid, recounted, rescored, failed) per wiring
     with such counters; a wiring skipped (its event table dropped or renamed, a column missing, the
     caller's privileges to read its tables, a superuser's call over tables others own) has NULL counts and a
-    WARNING. A privilege the caller lacks to lock or write the profiles it found stale raises: skipped there,
-    its counters would be current and its scores not, and no later call would find them stale."""
+    WARNING. Each wiring in a subtransaction of its own (session 69): an error of one (a privilege the caller lacks
+    to lock or write the profiles it found stale, its key retyped) rolls its recount back and skips it alone, so that
+    its counters are never current while its scores are not."""
     if limit is not None and limit < 1:
         raise PgscoreError(f"p_limit must be a positive number of profiles, got {limit}", sqlstate="22023")
     check_relation(event_table, "event table")
@@ -3882,83 +3986,100 @@ def refresh(plpy, GD, event_table=None, limit=None):
                            hint="list wirings with: SELECT * FROM pgscore.rescoring")
     out, left = [], limit
     for row in rows:
-        if not any(ages(c) for c in parse_counters(row["counters"])):
-            continue  # nothing of it changes as time passes
-        rid = row["rescoring_id"]
-        on = plpy.execute(plpy.prepare(_ON_TABLE, ["pg_catalog.int8"]), [rid])
-        on_oid = on[0]["oid"] if on else None
-        GD.get("pgscore.rescoring", {}).pop(rid, None)  # read afresh: its tables may be gone
-        w = wiring(plpy, GD, rid)
-        if w is None:
-            (gone,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [rid])
-            which = ("its event table" if gone["event_oid"] is None else f"its profile table {gone['profile_table']}")
-            plpy.warning(f"pgscore: refresh_windows skipped wiring {rid}: {which} was dropped or renamed",
-                         hint="detach_rescoring of a renamed event table under its new name, then attach it again; "
-                              "forget_rescoring of one whose event table was dropped")
-            out.append((rid, on_oid, gone["profile_oid"], None, None, None))
-            continue
-        moved = plpy.execute(plpy.prepare(_MOVED, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.events.oid])
-        if moved:  # its statements name the event table: they would recount another table's events
-            where = moved[0]["on_name"]
-            plpy.warning(f"pgscore: refresh_windows skipped wiring {w.id}: its event table {w.events.name} was "
-                         f"renamed to {where} (its trigger is there), and {w.events.name} is now another table",
-                         hint=f"detach it with SELECT pgscore.detach_rescoring({quote_literal(plpy, where)}), then "
-                              "attach the table whose events it should count")
-            out.append((w.id, on_oid, w.profiles.oid, None, None, None))
-            continue
-        if w.missing:
-            plpy.warning(f"pgscore: refresh_windows skipped wiring {w.id}: column(s) missing: "
-                         f"{', '.join(w.missing)}", hint=_COLUMNS_HINT)
-            out.append((w.id, w.events.oid, w.profiles.oid, None, None, None))
-            continue
-        others = _others_code(plpy, GD, w)
-        if others:  # as retry_failed
-            _warn_others_code(plpy, w, "refresh_windows", others, "run it")
-            out.append((w.id, w.events.oid, w.profiles.oid, None, None, None))
-            continue
-        if left is not None and left <= 0:
-            out.append((w.id, w.events.oid, w.profiles.oid, 0, 0, 0))  # the limit is spent: the next call
-            continue
-        skipped = (w.id, w.events.oid, w.profiles.oid, None, None, None)
-        try:  # (the model is resolved, and loaded in a new backend, only where some profile is stale)
-            stale = plpy.prepare(Sql(plpy, w, None, source=w.events.name).stale(),
-                                 ["pg_catalog.int8", "pg_catalog.text[]"])
-            keys = plpy.execute(stale, [left, _queued_as_profile_keys(plpy, w)])[0]["keys"] or []
-        except plpy.SPIError as e:
-            if not _not_allowed(plpy, w, e, "refresh_windows"):
-                raise
-            out.append(skipped)
-            continue
-        if not keys:
-            out.append((w.id, w.events.oid, w.profiles.oid, 0, 0, 0))
-            continue
-        if left is not None:
-            left -= len(keys)
-        plans = _plans(plpy, GD, w, retry="refresh")
-        failures, changed = [], []
-
-        def recount(keys, _scores, _labels):
-            changed.extend(plpy.execute(plans.recount, [keys])[0]["keys"] or [])  # noqa: B023 - called now
-
-        def not_recounted(keys, _scores, e):
-            failures.append(Failure(keys, f"recounting the counters that read {w.events.name} failed: "  # noqa: B023
-                                          f"{_message(e)}", _state(e)))
-
-        if keys:  # (always: a wiring with none stopped above)
-            try:
-                recount(keys, None, None)
-            except plpy.SPIError as e:
-                if _not_allowed(plpy, w, e, "refresh_windows"):
+        # (session 69) each wiring in a subtransaction of its own: one wiring's error (its profile key retyped, a
+        # schema the caller may not use) rolls back its recount and skips it alone, with a WARNING
+        rid_of, left_before = row["rescoring_id"], left
+        try:
+            with plpy.subtransaction():
+                if not any(ages(c) for c in parse_counters(row["counters"])):
+                    continue  # nothing of it changes as time passes
+                rid = row["rescoring_id"]
+                on = plpy.execute(plpy.prepare(_ON_TABLE, ["pg_catalog.int8"]), [rid])
+                on_oid = on[0]["oid"] if on else None
+                GD.get("pgscore.rescoring", {}).pop(rid, None)  # read afresh: its tables may be gone
+                w = wiring(plpy, GD, rid)
+                if w is None:
+                    (gone,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [rid])
+                    which = ("its event table" if gone["event_oid"] is None else f"its profile table {gone['profile_table']}")
+                    plpy.warning(f"pgscore: refresh_windows skipped wiring {rid}: {which} was dropped or renamed",
+                                 hint="detach_rescoring of a renamed event table under its new name, then attach it again; "
+                                      "forget_rescoring of one whose event table was dropped")
+                    out.append((rid, on_oid, gone["profile_oid"], None, None, None))
+                    continue
+                moved = plpy.execute(plpy.prepare(_MOVED, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.events.oid])
+                if moved:  # its statements name the event table: they would recount another table's events
+                    where = moved[0]["on_name"]
+                    plpy.warning(f"pgscore: refresh_windows skipped wiring {w.id}: its event table {w.events.name} was "
+                                 f"renamed to {where} (its trigger is there), and {w.events.name} is now another table",
+                                 hint=f"detach it with SELECT pgscore.detach_rescoring({quote_literal(plpy, where)}), then "
+                                      "attach the table whose events it should count")
+                    out.append((w.id, on_oid, w.profiles.oid, None, None, None))
+                    continue
+                if w.missing:
+                    plpy.warning(f"pgscore: refresh_windows skipped wiring {w.id}: column(s) missing: "
+                                 f"{', '.join(w.missing)}", hint=_COLUMNS_HINT)
+                    out.append((w.id, w.events.oid, w.profiles.oid, None, None, None))
+                    continue
+                others = _others_code(plpy, GD, w)
+                if others:  # as retry_failed
+                    _warn_others_code(plpy, w, "refresh_windows", others, "run it")
+                    out.append((w.id, w.events.oid, w.profiles.oid, None, None, None))
+                    continue
+                if left is not None and left <= 0:
+                    out.append((w.id, w.events.oid, w.profiles.oid, 0, 0, 0))  # the limit is spent: the next call
+                    continue
+                skipped = (w.id, w.events.oid, w.profiles.oid, None, None, None)
+                try:  # (the model is resolved, and loaded in a new backend, only where some profile is stale)
+                    stale = plpy.prepare(Sql(plpy, w, None, source=w.events.name).stale(),
+                                         ["pg_catalog.int8", "pg_catalog.text[]"])
+                    keys = plpy.execute(stale, [left, _queued_as_profile_keys(plpy, w)])[0]["keys"] or []
+                except plpy.SPIError as e:
+                    if not _not_allowed(plpy, w, e, "refresh_windows"):
+                        raise
                     out.append(skipped)
                     continue
-                if _must_raise(e):
-                    raise
-                _in_parts(plpy, recount, keys, [None] * len(keys), None, not_recounted, error=e)
-        scored = _rescore_changed(plpy, w, plans, changed, failures,
-                                  lambda: _plans(plpy, GD, w, retry="refresh"))  # noqa: B023 - called now
-        queue(plpy, w, plans.queue, failures, via="refresh_windows")
-        failed_n = len({k for f in failures for k in f.keys})
-        out.append((w.id, w.events.oid, w.profiles.oid, len(changed), scored, failed_n))
+                if not keys:
+                    out.append((w.id, w.events.oid, w.profiles.oid, 0, 0, 0))
+                    continue
+                if left is not None:
+                    left -= len(keys)
+                plans = _plans(plpy, GD, w, retry="refresh")
+                failures, changed = [], []
+
+                def recount(keys, _scores, _labels):
+                    changed.extend(plpy.execute(plans.recount, [keys])[0]["keys"] or [])  # noqa: B023 - called now
+
+                def not_recounted(keys, _scores, e):
+                    failures.append(Failure(keys, f"recounting the counters that read {w.events.name} failed: "  # noqa: B023
+                                                  f"{_message(e)}", _state(e)))
+
+                if keys:  # (always: a wiring with none stopped above)
+                    try:
+                        recount(keys, None, None)
+                    except plpy.SPIError as e:
+                        if _not_allowed(plpy, w, e, "refresh_windows"):
+                            out.append(skipped)
+                            continue
+                        if _must_raise(e):
+                            raise
+                        _in_parts(plpy, recount, keys, [None] * len(keys), None, not_recounted, error=e)
+                scored = _rescore_changed(plpy, w, plans, changed, failures,
+                                          lambda: _plans(plpy, GD, w, retry="refresh"))  # noqa: B023 - called now
+                queue(plpy, w, plans.queue, failures, via="refresh_windows")
+                failed_n = len({k for f in failures for k in f.keys})
+                out.append((w.id, w.events.oid, w.profiles.oid, len(changed), scored, failed_n))
+        except (plpy.SPIError, PgscoreError) as e:
+            if of_the_transaction(_state(e)) or _state(e) == READ_ONLY:
+                raise
+            left = left_before
+            r, _, fix = _wiring_failed(plpy, GD, rid_of, e)
+            plpy.warning(f"pgscore: refresh_windows skipped wiring {int(rid_of)} ({r['event_table']} to "
+                         f"{r['profile_table']}): {_message(e)}; its counters and scores are left as they were",
+                         hint=fix.replace("SELECT * FROM pgscore.retry_failed() again",
+                                          "SELECT * FROM pgscore.refresh_windows() again")
+                         + "; the other wirings were refreshed")
+            on = plpy.execute(plpy.prepare(_ON_TABLE, ["pg_catalog.int8"]), [rid_of])
+            out.append((rid_of, on[0]["oid"] if on else None, r["profile_oid"], None, None, None))
     return out
 
 
