@@ -1291,6 +1291,31 @@ def test_outcomes_that_judge_no_prediction_are_noted_once_a_transaction_not_once
     assert query(conn, "SELECT count(*) FROM pgscore.outcomes WHERE judged_model_id IS NULL") == [(31,)]
 
 
+def test_outcomes_that_judge_no_prediction_are_noted_once_a_transaction_for_each_model(churn, trained):
+    """Session 68's leftover: the NOTICE of an outcome that judges no prediction came once a transaction across
+    every model (one setting, pgscore.outcome_unjudged_noted, held the transaction's id): outcomes of a second
+    model recorded in the same transaction were not noted at all. Each model is noted once a transaction."""
+    conn, _ = churn
+    X, y, names, model = trained
+    registry.deploy(conn.dsn, "churn_b", model, X, y, feature_names=names)
+    c = psycopg2.connect(conn.dsn)
+    try:
+        with c.cursor() as cur:
+            for m in ("churn", "churn", "churn_b", "churn_b", "churn"):
+                cur.execute("SELECT pgscore.record_outcome(%s, 'never', 1)", (m,))
+        c.commit()
+        assert len([n for n in c.notices if "no prediction of 'churn' " in n]) == 1, c.notices
+        assert len([n for n in c.notices if "no prediction of 'churn_b' " in n]) == 1, c.notices
+        with c.cursor() as cur:  # the next transaction is noted again, each model
+            cur.execute("SELECT pgscore.record_outcome('churn_b', 'never', 1)")
+            cur.execute("SELECT pgscore.record_outcome('churn', 'never', 1)")
+        c.rollback()
+        assert len([n for n in c.notices if "no prediction of 'churn' " in n]) == 2, c.notices
+        assert len([n for n in c.notices if "no prediction of 'churn_b' " in n]) == 2, c.notices
+    finally:
+        c.close()
+
+
 def test_outcomes_keep_their_prediction_and_find_one_logged_after_them(churn):
     """The prediction an outcome judges is kept with it (migration 0033). An outcome recorded before its
     prediction was logged (a transaction that committed late) finds it at the next refresh_monitoring, and a

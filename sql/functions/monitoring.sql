@@ -194,11 +194,19 @@ BEGIN
     -- (0173) each of the two NOTICEs below once a transaction, as 0167's of an outcome ahead (the transaction's id
     -- in the session's setting pgscore.outcome_unjudged_noted): 20,000 outcomes of keys never scored recorded by one
     -- statement gave 20,000 NOTICEs
+    -- (0177) once a transaction for each model: the setting holds the transaction's id, then the md5 of each model
+    -- noted in it, space-separated (one id alone left a second model's outcomes of the transaction unnoted)
     IF v_judged.model_id IS NOT NULL
-       OR current_setting('pgscore.outcome_unjudged_noted', true) IS NOT DISTINCT FROM pg_current_xact_id()::text THEN
+       OR (split_part(coalesce(current_setting('pgscore.outcome_unjudged_noted', true), ''), ' ', 1)
+               = pg_current_xact_id()::text
+           AND md5(p_model) = ANY (string_to_array(current_setting('pgscore.outcome_unjudged_noted', true), ' '))) THEN
         RETURN v_id;
     END IF;
-    PERFORM set_config('pgscore.outcome_unjudged_noted', pg_current_xact_id()::text, false);
+    PERFORM set_config('pgscore.outcome_unjudged_noted',
+                       CASE WHEN split_part(coalesce(current_setting('pgscore.outcome_unjudged_noted', true), ''), ' ', 1)
+                                 = pg_current_xact_id()::text
+                            THEN current_setting('pgscore.outcome_unjudged_noted', true)
+                            ELSE pg_current_xact_id()::text END || ' ' || md5(p_model), false);
     IF v_models IS NOT NULL THEN
         -- only versions scored in shadow logged one by then: the outcome judges theirs, per version (it said that
         -- no prediction was logged)
@@ -206,11 +214,11 @@ BEGIN
                 quote_literal(p_model), quote_literal(p_entity_key), p_observed_at, CASE WHEN cardinality(v_models) > 1 THEN 's' ELSE '' END,
                 (SELECT string_agg(m.version::text, ', ' ORDER BY m.version) FROM pgscore.models m
                   WHERE m.model_id = ANY (v_models))
-            USING DETAIL = 'The outcome is kept and judges the shadow''s prediction per version (pgscore.outcome_version_matches, read by pgscore.realised_performance_by_version); it judges no served prediction, so pgscore.outcome_matches shows it unmatched and realised_performance leaves it out, until pgscore.refresh_monitoring finds a served one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit). This is noted once a transaction: the outcomes this transaction records later that judge no served prediction are recorded without it (pgscore.outcome_matches lists them).';
+            USING DETAIL = 'The outcome is kept and judges the shadow''s prediction per version (pgscore.outcome_version_matches, read by pgscore.realised_performance_by_version); it judges no served prediction, so pgscore.outcome_matches shows it unmatched and realised_performance leaves it out, until pgscore.refresh_monitoring finds a served one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit). This is noted once a transaction for each model: the outcomes of this model this transaction records later that judge no served prediction are recorded without it (pgscore.outcome_matches lists them).';
     ELSE
         RAISE NOTICE 'pgscore.record_outcome: no prediction of % for entity % was logged at or before %', quote_literal(p_model),
                 quote_literal(p_entity_key), p_observed_at
-            USING DETAIL = 'The outcome is kept; it judges no prediction and pgscore.outcome_matches shows it unmatched, until pgscore.refresh_monitoring finds one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit). This is noted once a transaction: the outcomes this transaction records later that judge no prediction are recorded without it (pgscore.outcome_matches lists them).';
+            USING DETAIL = 'The outcome is kept; it judges no prediction and pgscore.outcome_matches shows it unmatched, until pgscore.refresh_monitoring finds one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit). This is noted once a transaction for each model: the outcomes of this model this transaction records later that judge no prediction are recorded without it (pgscore.outcome_matches lists them).';
     END IF;
     RETURN v_id;
 END
