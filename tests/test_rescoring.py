@@ -6887,3 +6887,25 @@ def test_refresh_windows_refreshes_the_other_wirings_where_the_caller_may_not_us
     assert got[pid] == (None, None, None) and got[rid][0] is not None, got
     said = [n for n in shop.notices if f"refresh_windows skipped wiring {pid}" in n]
     assert said and "GRANT USAGE ON SCHEMA tenant_a TO pgscore_t_admin69" in said[0], shop.notices
+
+
+def test_a_row_handed_over_to_a_copy_that_lacks_its_key_says_it_is_gone_and_how_to_delete_it(shop, db_url):
+    """Session 68's review: a profile table swapped for a copy that lacks one queued key (customer 71): retry_failed
+    hands the row over to the copy and leaves it queued, P0002, "has no row with this id" (with a missing profile
+    created, the backfill's way, which does not apply: the copy lost the row), while pgscore status said "once the
+    cause is fixed: pgscore retry", which leaves it for ever. Its reason now says that the copy it was handed to lacks
+    it and gives the DELETE (or insert its row), at every retry, and status says the same, not retry."""
+    rid = queue_tenant_c(shop)
+    query(shop, "DROP TABLE tenant_c.customers")
+    query(shop, "CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL)")
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id = 70")
+    delete = f"DELETE FROM pgscore.error_queue WHERE rescoring_id = {rid} AND sqlstate = 'P0002' AND cause ? 'handed_over'"
+    for _ in range(2):  # (said again at the next retry: the row keeps what it is)
+        query(shop, "SELECT * FROM pgscore.retry_failed()")
+        (key, reason, state), = query(shop, "SELECT entity_key, reason, sqlstate FROM pgscore.error_queue")
+        assert (key, state) == ("71", "P0002") and "a copy swapped in" in reason and delete in reason, reason
+    out = pgscore_cli("status", "--db", db_url).stdout
+    line = [x for x in out.splitlines() if "error queue:" in x]
+    assert line and delete in line[0] and "once the cause is fixed" not in line[0], out
+    query(shop, delete)
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]

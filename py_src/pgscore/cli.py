@@ -1439,6 +1439,13 @@ _LEFT_BY_WIRING = (_LEFT_ELSEWHERE
                             "::pg_catalog.regclass::pg_catalog.text) FROM", 1)
                    .replace("WHERE q.rescoring_id = ANY (%s)\n   AND", "WHERE", 1)
                    + "\n GROUP BY 1, 2 ORDER BY 1")
+# (session 69) by wiring, the rows retry_failed handed over to a copy swapped in for their profile table that lacks
+# their key (rescoring._HAND_OVER, then P0002), its profile table's name
+_HANDED_GONE = _by_catalog("""
+SELECT q.rescoring_id, pg_catalog.count(*), pg_catalog.min(r.profile_table) FROM pgscore.error_queue q
+  JOIN pgscore.rescoring r ON r.rescoring_id = q.rescoring_id
+ WHERE q.sqlstate = 'P0002' AND q.cause OPERATOR(pg_catalog.?) 'handed_over'
+ GROUP BY 1 ORDER BY 1""")
 # the SQLSTATE most queued rows share, how many, and the reason of the latest of them
 _QUEUED_WHY = """
 SELECT q.sqlstate, pg_catalog.count(*),
@@ -1702,8 +1709,18 @@ def _rescoring_status(cur):
         if by_oid:
             cur.execute(_LEFT_BY_WIRING)
             left = cur.fetchall()
-        if queued > orphans + sum(r[2] for r in left):
+        # (session 69) rows handed over to a copy swapped in for their profile table that lacks their key: retry
+        # leaves them (said "once the cause is fixed: retry" of them too)
+        cur.execute(_HANDED_GONE)
+        handed = cur.fetchall()
+        if queued > orphans + sum(r[2] for r in left) + sum(r[1] for r in handed):
             waiting += f"; once the cause is fixed: {command('retry')}"
+        for rid, n, table in handed:
+            waiting += (f"; {n} of them (wiring {rid}) were handed over to {table}, a copy swapped in for the table "
+                        "they were queued for, which lacks their key (SQLSTATE P0002): retry leaves them; where the "
+                        f"profiles are gone, DELETE FROM pgscore.error_queue WHERE rescoring_id = {int(rid)} AND "
+                        f"sqlstate = 'P0002' AND cause ? 'handed_over'; else insert their rows into {table}, then "
+                        f"{command('retry')}")
         for rid, table, n, olds in left:  # (session 68) retry leaves them: said, with both ways
             other = f"profile_oid <> {lit(table)}::pg_catalog.regclass"
             waiting += (f"; {n} of them (wiring {rid}) were queued for {', '.join(sorted(olds))}, renamed since, "

@@ -1721,7 +1721,9 @@ def queue_sql(ids=None, oids=False) -> str:
             "ON CONFLICT (rescoring_id, entity_key) WHERE rescoring_id IS NOT NULL DO UPDATE SET "
             f"attempts = q.attempts OPERATOR(pg_catalog.+) 1, reason = {reason}, sqlstate = EXCLUDED.sqlstate, "
             f"model_name = EXCLUDED.model_name, cause = EXCLUDED.cause {_JSONB_CAT} COALESCE({merged}, "
-            f"'{{}}'::pg_catalog.jsonb) {_JSONB_CAT} {_KEEP_UNCOUNTED}, last_failed_at = pg_catalog.now()"
+            f"'{{}}'::pg_catalog.jsonb) {_JSONB_CAT} {_KEEP_UNCOUNTED} {_JSONB_CAT} CASE WHEN q.cause "
+            "OPERATOR(pg_catalog.?) 'handed_over' THEN '{\"handed_over\": true}'::pg_catalog.jsonb ELSE "
+            "'{}'::pg_catalog.jsonb END, last_failed_at = pg_catalog.now()"
             + ((", profile_oid = EXCLUDED.profile_oid, queue_oid = EXCLUDED.queue_oid, "
                "queue_system = EXCLUDED.queue_system") if oids else ""))
 
@@ -3562,6 +3564,10 @@ def retry(plpy, GD, model_name=None, limit=None):
     return sorted(out + [(i, n, 0) for i, n in folded.items()])
 
 
+# (session 69) of the queued keys $2 of wiring $1, those handed over to the table now of the name (_HAND_OVER)
+_HANDED_GONE = ("SELECT pg_catalog.array_agg(q.entity_key) AS keys FROM pgscore.error_queue q WHERE q.rescoring_id "
+                "OPERATOR(pg_catalog.=) $1 AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2) AND q.cause "
+                "OPERATOR(pg_catalog.?) 'handed_over'")
 # (session 69) a wiring's tables as its row names them, read without resolving them (to_regclass of a schema the caller
 # may not use raises 42501), its key columns' types where they can be read, and how many of its rows are queued
 _WIRING_NAMES = ("SELECT r.event_table, r.profile_table, r.event_key, r.profile_key, (SELECT c.oid::pg_catalog.int8 "
@@ -3825,6 +3831,16 @@ def _retry_wiring(plpy, GD, rescoring_id, limit):
         keys = [k for k in keys if k not in dups]
     found = r["keys"] or []
     lost = set(keys) - {str(k) for k in found}
+    handed = set(plpy.execute(plpy.prepare(_HANDED_GONE, ["pg_catalog.int8", "pg_catalog.text[]"]),
+                              [w.id, sorted(lost)])[0]["keys"] or []) if lost else set()
+    if handed:  # (session 69) handed over to a copy that lacks them: gone from it, not to be created
+        lost -= handed
+        failures.append(Failure(sorted(handed), (
+            f"{w.profiles.name} has no row with this {quote_ident(plpy, w.profile_key)}; its queue row went to "
+            f"{w.profiles.name} when the table it was queued for was dropped (a copy swapped in for it under its "
+            "name), and the copy lacks it, so nothing rescores it; where the profile is gone, DELETE FROM "
+            f"pgscore.error_queue WHERE rescoring_id = {int(w.id)} AND sqlstate = 'P0002' AND cause ? 'handed_over' "
+            f"deletes such rows; else insert its row into {w.profiles.name}, then retry"), "P0002"))
     if lost:  # (one that could not be created is not created here: its events' counters were never applied)
         failures.append(Failure(sorted(lost), f"{w.profiles.name} has no row with this {quote_ident(plpy, w.profile_key)}" + (
             "; retry_failed does not create a missing profile (the counters of its events were not applied): "
@@ -4442,7 +4458,11 @@ _GONE_QUEUED = ("WITH d AS (DELETE FROM pgscore.error_queue AS q WHERE q.profile
 # under the name, CREATE TABLE AS and a rename, the old one dropped), handed over to its profile table now ($2, its
 # OID): its event table's trigger feeds that table by the same key; their keys (the first 5), how many, and how many
 # replay the counters of events their failed update missed
-_HAND_OVER = ("WITH d AS (UPDATE pgscore.error_queue AS q SET profile_oid = $2 WHERE q.rescoring_id "
+# (session 69) each row marked cause->'handed_over' (kept when it is queued again: queue_sql): a key the table now of the
+# name lacks is then said to be gone from it (_HANDED_GONE), with the DELETE, not "no row with this id" alone
+_HAND_OVER = ("WITH d AS (UPDATE pgscore.error_queue AS q SET profile_oid = $2, cause = COALESCE(q.cause, "
+              "'{}'::pg_catalog.jsonb) OPERATOR(pg_catalog.||) '{\"handed_over\": true}'::pg_catalog.jsonb "
+              "WHERE q.rescoring_id "
               "OPERATOR(pg_catalog.=) $1 AND q.profile_oid IS NOT NULL AND q.profile_oid OPERATOR(pg_catalog.<>) $2 "
               f"AND {THIS_QUEUE} AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid "
               "OPERATOR(pg_catalog.=) q.profile_oid) RETURNING q.entity_key AS k, pg_catalog.jsonb_typeof(q.cause "
