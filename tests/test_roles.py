@@ -1793,3 +1793,59 @@ def test_the_admin_and_the_app_are_told_the_model_a_misspelt_name_may_be_by_the_
     conn = connect(urls["admin"])
     assert query(conn, "SELECT pgscore.model_name_hint('chrun')") == [(hint,)]
     conn.close()
+
+
+def test_two_teams_databases_install_and_status_say_what_the_other_team_may_do_and_the_recipe_keeps_them_apart(
+        db_url, empty_db_url):
+    """Trial T26 (session 69): a DBA installed pgscore in two teams' databases of one cluster and granted each team's
+    owner pgscore's roles WITH ADMIN OPTION, as docs/operations.md's recipe for a team without superuser said: the
+    roles being the cluster's and CONNECT PUBLIC's, growth's owner deployed into, rolled back and read the audit log
+    of risk's database, and revoked pgscore_admin from risk's owner, and neither `pgscore install` nor `pgscore
+    status` said so. Both say it now, with the SQL of docs/operations.md's "Several teams on one cluster", which
+    keeps them apart (checked here), and say nothing once it is done."""
+    growth, risk = db_url, empty_db_url  # pgscore in growth's; risk's the second database it is installed in
+    (risk_db,), = query(risk, "SELECT pg_catalog.quote_ident(current_database())")
+    (growth_db,), = query(growth, "SELECT current_database()")
+    owners = {"risk": "pgscore_t26_risk", "growth": "pgscore_t26_growth"}
+    as_role = {team: {db: url.replace("postgresql://postgres@", f"postgresql://{role}@")
+                      for db, url in (("risk", risk), ("growth", growth))} for team, role in owners.items()}
+    try:
+        for role in owners.values():  # (the roles are the cluster's: granted once, in growth's database)
+            ensure_role(growth, role, login=True)
+            query(growth, f"GRANT pgscore_admin, pgscore_app, pgscore_reader TO {role} WITH ADMIN OPTION")
+        ran = pgscore_cli("install", "--no-check", "--db", risk)
+        assert ran.returncode == 0, ran.stderr
+        # what the other team may do here before the recipe: read risk's audit log
+        assert query(as_role["growth"]["risk"], "SELECT count(*) FROM pgscore.predictions") == [(0,)]
+        notes = " ".join(ran.stderr.split())
+        assert (f"pgscore: note: cluster: pgscore is also installed in database {growth_db}" in notes
+                or f"pgscore: note: cluster: pgscore is also installed in databases " in notes), notes
+        assert f" {growth_db}" in notes, notes
+        assert (f"REVOKE CONNECT ON DATABASE {risk_db} FROM PUBLIC; GRANT CONNECT ON DATABASE {risk_db} TO <this "
+                f"team's logins>;") in notes, notes
+        assert re.search(r"cluster: [^:]*\bpgscore_t26_growth\b[^:]* may grant and revoke pgscore's roles", notes), notes
+        status = pgscore_cli("status", "--db", as_role["risk"]["risk"])
+        assert status.returncode == 0, status.stderr
+        said = " ".join(status.stdout.split())
+        assert f"WARNING: cluster: pgscore is also installed in database" in said, said
+        assert f"REVOKE CONNECT ON DATABASE {risk_db} FROM PUBLIC" in said, said
+        assert "REVOKE ADMIN OPTION FOR pgscore_admin, pgscore_app, pgscore_reader FROM " in said, said
+        # the recipe: CONNECT to the team's logins alone, pgscore's roles granted by the superuser
+        query(risk, f"REVOKE CONNECT ON DATABASE {risk_db} FROM PUBLIC")
+        query(risk, f"GRANT CONNECT ON DATABASE {risk_db} TO {owners['risk']}")
+        query(risk, f"REVOKE ADMIN OPTION FOR pgscore_admin, pgscore_app, pgscore_reader FROM {', '.join(owners.values())}")
+        with pytest.raises(psycopg2.OperationalError, match="permission denied for database"):
+            psycopg2.connect(as_role["growth"]["risk"]).close()
+        with pytest.raises(errors.InsufficientPrivilege, match='must have admin option on role "pgscore_admin"'):
+            query(as_role["growth"]["growth"], f"REVOKE pgscore_admin FROM {owners['risk']}")
+        assert query(as_role["risk"]["risk"], "SELECT count(*) FROM pgscore.predictions") == [(0,)]
+        status = pgscore_cli("status", "--db", as_role["risk"]["risk"])
+        assert status.returncode == 0, status.stderr
+        said = " ".join(status.stdout.split())
+        assert "pgscore is also installed in" not in said, said
+        assert not re.search(r"cluster: [^:]*\bpgscore_t26_", said), said
+    finally:
+        query(risk, f"GRANT CONNECT ON DATABASE {risk_db} TO PUBLIC")
+        for role in owners.values():
+            query(risk, f"REVOKE CONNECT ON DATABASE {risk_db} FROM {role}")
+            query(risk, f"DROP ROLE IF EXISTS {role}")

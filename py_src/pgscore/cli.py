@@ -264,7 +264,84 @@ def cmd_install(args):
         print("pgscore: " + migrate.stale_note(stale), file=sys.stderr)
     if report:
         _print_env(report)
+    if before is None:  # (a first install: an upgrade's is said by pgscore status)
+        _say_cluster_sharing(url)
     return 0
+
+
+# the other databases of the cluster where pgscore is installed: those where one of its roles is granted anything
+# (pg_shdepend, which every database of the cluster shares, holds a row per grant to a role in each database),
+# templates left out (a template is copied, not used)
+_OTHER_INSTALLS = """SELECT d.datname FROM pg_catalog.pg_database d
+                      WHERE d.datname <> pg_catalog.current_database() AND NOT d.datistemplate
+                        AND EXISTS (SELECT FROM pg_catalog.pg_shdepend s
+                                      JOIN pg_catalog.pg_roles r ON r.oid = s.refobjid
+                                     WHERE s.dbid = d.oid AND s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass
+                                       AND r.rolname IN ('pgscore_admin', 'pgscore_app', 'pgscore_reader'))
+                      ORDER BY d.datname"""
+
+# the roles other than superusers that may grant and revoke pgscore's roles (WITH ADMIN OPTION, or CREATEROLE,
+# which on PostgreSQL 15 grants and revokes every role but a superuser)
+_ROLE_GRANTERS = """SELECT m.rolname
+                      FROM pg_catalog.pg_roles m
+                     WHERE NOT m.rolsuper AND m.rolname !~ '^pg_'
+                       AND (m.rolcreaterole
+                            OR EXISTS (SELECT FROM pg_catalog.pg_auth_members a
+                                         JOIN pg_catalog.pg_roles r ON r.oid = a.roleid
+                                        WHERE a.member = m.oid AND a.admin_option
+                                          AND r.rolname IN ('pgscore_admin', 'pgscore_app', 'pgscore_reader')))
+                     ORDER BY m.rolname"""
+
+
+def cluster_sharing_warnings(cur) -> list[str]:
+    """Where pgscore is installed in other databases of the cluster too (trial T26, session 69): its three roles are
+    the cluster's, so a login granted one for another database uses it here as well wherever it may connect (every
+    role may connect to a database whose CONNECT is PUBLIC's, the default), and a role granted them WITH ADMIN
+    OPTION grants and revokes them for the other databases' logins too. A line each, with the SQL that keeps the
+    teams apart; none where no other database has pgscore."""
+    cur.execute(_OTHER_INSTALLS)
+    others = [name for name, in cur.fetchall()]
+    if not others:
+        return []
+    where = ("database " if len(others) == 1 else "databases ") + ", ".join(others)
+    cur.execute("SELECT pg_catalog.quote_ident(pg_catalog.current_database()), "
+                "pg_catalog.has_database_privilege('public', pg_catalog.current_database(), 'CONNECT')")
+    here, public = cur.fetchone()
+    lines = []
+    if public:
+        lines.append(
+            f"cluster: pgscore is also installed in {where} of this cluster, and its roles are the cluster's: a login "
+            f"granted pgscore_admin, pgscore_app or pgscore_reader for {'it' if len(others) == 1 else 'one of them'} "
+            f"holds it here too, and may connect here (PUBLIC holds CONNECT on {here}): it deploys, rolls back, "
+            f"deletes and erases this database's models, or scores and reads its audit log, as it does there. To "
+            f"keep each team to its database: REVOKE CONNECT ON DATABASE {here} FROM PUBLIC; GRANT CONNECT ON "
+            f"DATABASE {here} TO <this team's logins>; and the same in each other database (docs/operations.md, "
+            "Several teams on one cluster)")
+    cur.execute(_ROLE_GRANTERS)
+    granters = [name for name, in cur.fetchall()]
+    if granters:
+        lines.append(
+            f"cluster: {', '.join(granters)} may grant and revoke pgscore's roles (WITH ADMIN OPTION, or CREATEROLE) "
+            f"for every login of the cluster, those of {where} too (a team's owner may REVOKE pgscore_admin FROM "
+            "another team's): where teams share the cluster, the superuser grants them: REVOKE ADMIN OPTION FOR "
+            f"pgscore_admin, pgscore_app, pgscore_reader FROM {', '.join(granters)}; (docs/operations.md, Several "
+            "teams on one cluster)")
+    return lines
+
+
+def _say_cluster_sharing(url) -> None:
+    """A first install's last step: cluster_sharing_warnings on stderr, as notes (what cannot be read is left unsaid:
+    the install is done)."""
+    import psycopg2
+
+    try:
+        with contextlib.closing(psycopg2.connect(url)) as conn:
+            with conn.cursor() as cur:
+                lines = cluster_sharing_warnings(cur)
+    except psycopg2.Error:
+        return
+    for line in lines:
+        print("pgscore: note: " + line, file=sys.stderr)
 
 
 def _drop_leftover_scratch(url) -> None:
@@ -610,6 +687,9 @@ def _status(url, dsn, step, limit):
         writers = cur.fetchall()
         who = ", ".join(f"{r}{' (superuser)' if su else ''}" for r, su in writers) or "nobody"
         _say(f"may write models and artifacts: {who}")
+        step[0] = "the other databases of the cluster with pgscore"
+        for line in cluster_sharing_warnings(cur):
+            _say_wrapped("WARNING: " + line)
         if signing != "on":
             _say_wrapped("WARNING: " + unsigned_warning(url))
         step[0] = "pgscore's roles and their grants"
