@@ -1849,3 +1849,63 @@ def test_two_teams_databases_install_and_status_say_what_the_other_team_may_do_a
         for role in owners.values():
             query(risk, f"REVOKE CONNECT ON DATABASE {risk_db} FROM {role}")
             query(risk, f"DROP ROLE IF EXISTS {role}")
+
+
+def test_one_team_s_retry_and_refresh_of_every_wiring_skip_the_other_team_s_schema_and_say_so(db_url):
+    """Trial T26 (session 69): two teams' schemas in one database, each wired by its own role, neither with USAGE on
+    the other's. With risk's profile queued (a feature column renamed away), growth's `retry_failed()` (every
+    wiring: `pgscore retry` from its cron) failed with `pgscore: permission denied for schema risk` and retried none
+    of growth's own queued profiles, and so did its `refresh_windows()` over risk's windowed wiring. Now each skips
+    the wiring it may not use, with a WARNING naming it and who may run it, and does the rest."""
+    roles = {"risk": "pgscore_t26_risk_app", "growth": "pgscore_t26_growth_app"}
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=CHURN_FEATURES)
+    urls, wired = {}, {}
+    try:
+        for team, role in roles.items():
+            ensure_role(db_url, role, login=True)
+            query(db_url, f"GRANT pgscore_admin, pgscore_app TO {role}")
+            query(db_url, f"CREATE SCHEMA {team} AUTHORIZATION {role}")
+            urls[team] = db_url.replace("postgresql://postgres@", f"postgresql://{role}@")
+            conn = connect(urls[team])
+            with conn.cursor() as cur:
+                sample.create_tables(cur, schema=team)
+                sample.load_customers(cur, X[:20], schema=team)
+                wired[team] = sample.rescore_complaints(cur, schema=team)
+                # a profile queued: the model's feature renamed away for one INSERT
+                cur.execute(f"ALTER TABLE {team}.customers RENAME COLUMN tenure_months TO tenure")
+                cur.execute(f"INSERT INTO {team}.complaints (customer_id) VALUES (3)")
+                if team == "growth":  # growth puts it right; risk's stays broken
+                    cur.execute(f"ALTER TABLE {team}.customers RENAME COLUMN tenure TO tenure_months")
+            conn.close()
+        assert sorted(query(db_url, "SELECT rescoring_id, entity_key FROM pgscore.error_queue")) == sorted(
+            [(wired["risk"], "3"), (wired["growth"], "3")])
+        growth = connect(urls["growth"])
+        growth.notices.clear()
+        assert query(growth, "SELECT * FROM pgscore.retry_failed()") == [(wired["growth"], 1, 0)]
+        said = " ".join(" ".join(growth.notices).split())
+        assert (f"WARNING: pgscore: retry_failed skipped wiring {wired['risk']} (risk.complaints -> risk.customers, "
+                "model churn): this role (pgscore_t26_growth_app) may not use schema risk; its 1 queued profile(s) "
+                "wait for a role that may") in said, said
+        assert ("HINT: run it as a role granted USAGE on schema risk (the application that writes risk.customers): "
+                "SELECT * FROM pgscore.retry_failed('churn')") in said, said
+        assert query(db_url, "SELECT rescoring_id FROM pgscore.error_queue") == [(wired["risk"],)]
+        # growth's queue empty, risk's row left: a model named also skips the wiring it may not use
+        growth.notices.clear()
+        assert query(growth, "SELECT * FROM pgscore.retry_failed('churn')") == []
+        assert f"retry_failed skipped wiring {wired['risk']}" in " ".join(growth.notices), growth.notices
+        growth.notices.clear()
+        rows = query(growth, "SELECT rescoring_id, recounted FROM pgscore.refresh_windows()")
+        assert [r[0] for r in rows] == [wired["growth"]], rows
+        said = " ".join(" ".join(growth.notices).split())
+        assert (f"WARNING: pgscore: refresh_windows skipped wiring {wired['risk']} (risk.complaints -> "
+                "risk.customers, model churn): this role (pgscore_t26_growth_app) may not use schema risk") in said, said
+        growth.close()
+        # risk's own retry still tries its row (and fails on its own cause)
+        risk = connect(urls["risk"])
+        assert query(risk, "SELECT * FROM pgscore.retry_failed()") == [(wired["risk"], 0, 1)]
+        risk.close()
+    finally:
+        for team, role in roles.items():
+            query(db_url, f"DROP SCHEMA IF EXISTS {team} CASCADE")
+            query(db_url, f"DROP OWNED BY {role}")
+            query(db_url, f"DROP ROLE IF EXISTS {role}")

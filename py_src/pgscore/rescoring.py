@@ -3470,6 +3470,42 @@ _PENDING_WIRINGS = ("SELECT DISTINCT q.rescoring_id FROM pgscore.replicated_pend
                     "OR r.model_name OPERATOR(pg_catalog.=) $1 ORDER BY 1")
 
 
+# (session 69, trial T26) wiring $1's tables, model, and the schemas of its tables that the caller may not use: two
+# teams' schemas in one database, each wired, and one team's retry_failed() or refresh_windows() (every wiring) failed
+# on the other's wiring with `permission denied for schema risk` (its table names resolved by to_regclass), the
+# team's own queued profiles never retried while the other's waited. Read from the names as the wiring keeps them
+# (schema-qualified, as regclass prints them), by the schema's OID: no name resolved that raises
+_NOT_USABLE = ("SELECT r.event_table, r.profile_table, r.model_name, (SELECT pg_catalog.array_agg(DISTINCT n.nspname "
+               "ORDER BY n.nspname) FROM (VALUES (r.event_table), (r.profile_table)) AS t(name) "
+               "JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) "
+               "(pg_catalog.parse_ident(t.name))[1] WHERE pg_catalog.array_length(pg_catalog.parse_ident(t.name), 1) "
+               "OPERATOR(pg_catalog.=) 2 AND NOT pg_catalog.has_schema_privilege(n.oid, 'USAGE')) AS schemas "
+               "FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1")
+
+
+def not_usable(plpy, rescoring_id):
+    """The row of _NOT_USABLE for wiring `rescoring_id` where the caller may not use the schema of one of its tables
+    (another team's, say), else None."""
+    rows = plpy.execute(plpy.prepare(_NOT_USABLE, ["pg_catalog.int8"]), [rescoring_id])
+    return rows[0] if rows and rows[0]["schemas"] else None
+
+
+def _warn_not_usable(plpy, what, rescoring_id, row, waits, again):
+    """The WARNING of a wiring `what` (retry_failed, refresh_windows) skipped because the caller may not use the
+    schema of one of its tables (not_usable): what waits, and who may run it."""
+    schemas = ", ".join(row["schemas"])
+    (who,) = plpy.execute("SELECT CURRENT_USER::pg_catalog.text AS u")
+    # (session 69, merge of h1 and h2) the one role or the other: another team's wiring, run by that team; this
+    # role's own (a pgscore_admin left without USAGE on a tenant's schema), the GRANT that lets it in
+    grant = (f"GRANT USAGE ON SCHEMA {', '.join(quote_ident(plpy, n) for n in row['schemas'])} TO "
+             f"{quote_ident(plpy, who['u'])} (and SELECT, UPDATE on {row['profile_table']}, SELECT on "
+             f"{row['event_table']})")
+    plpy.warning(f"pgscore: {what} skipped wiring {rescoring_id} ({row['event_table']} -> {row['profile_table']}, "
+                 f"model {row['model_name']}): this role ({who['u']}) may not use schema {schemas}; {waits}",
+                 hint=f"run it as a role granted USAGE on schema {schemas} (the application that writes "
+                      f"{row['profile_table']}): {again}; or, where this role should rescore it: {grant}")
+
+
 def fold_pending(plpy, GD, model_name=None) -> dict:
     """retry_failed's first step: the replicated events a two_phase worker held back (hold_back) are counted and
     scored where their profiles can be locked now, as that worker's next rescoring of the wiring would (one
@@ -3481,6 +3517,12 @@ def fold_pending(plpy, GD, model_name=None) -> dict:
         return {}
     out, clear = {}, plpy.prepare(_HELD_KEEP, ["pg_catalog.text", "pg_catalog.text"])
     for row in plpy.execute(plpy.prepare(_PENDING_WIRINGS, ["pg_catalog.text"]), [model_name]):
+        denied = not_usable(plpy, row["rescoring_id"])
+        if denied:  # another team's wiring (or a schema this role was not granted): said, its events left
+            _warn_not_usable(plpy, "retry_failed", row["rescoring_id"], denied,
+                             "its replicated events held back (pgscore.replicated_pending) wait",
+                             f"SELECT * FROM pgscore.retry_failed({quote_literal(plpy, denied['model_name'])})")
+            continue
         # (session 69) each wiring in a subtransaction of its own, as retry's: one wiring's error (a schema the caller
         # may not use, its key retyped) leaves its held-back events, with a WARNING, and the others are folded
         try:
@@ -3557,6 +3599,13 @@ def retry(plpy, GD, model_name=None, limit=None):
         raise UnknownModel(f"there is no model {model_name!r}, and no table is wired to rescore with it",
                            hint=unknown_model_hint(plpy, model_name))
     for row in queued:  # (session 69) each in a subtransaction of its own: one wiring's error skips it alone
+        denied = not_usable(plpy, row["rescoring_id"])
+        if denied:  # another team's wiring: left out of the result, said in a WARNING (its queue is not this role's)
+            n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [row["rescoring_id"]])[0]["n"]
+            _warn_not_usable(plpy, "retry_failed", row["rescoring_id"], denied,
+                             f"its {n} queued profile(s) wait for a role that may",
+                             f"SELECT * FROM pgscore.retry_failed({quote_literal(plpy, denied['model_name'])})")
+            continue
         out.append(_retry_guarded(plpy, GD, row["rescoring_id"], limit))
     # the profiles whose held-back events were folded count as rescored, in the wiring's row (one of its own if
     # nothing was queued)
@@ -4005,6 +4054,11 @@ def refresh(plpy, GD, event_table=None, limit=None):
         # (session 69) each wiring in a subtransaction of its own: one wiring's error (its profile key retyped, a
         # schema the caller may not use) rolls back its recount and skips it alone, with a WARNING
         rid_of, left_before = row["rescoring_id"], left
+        denied = not_usable(plpy, rid_of) if any(ages(c) for c in parse_counters(row["counters"])) else None
+        if denied:  # (as retry_failed) another team's wiring: left out of the result, said in a WARNING
+            _warn_not_usable(plpy, "refresh_windows", rid_of, denied, "its counters that age are not recounted here",
+                             f"SELECT * FROM pgscore.refresh_windows({quote_literal(plpy, denied['event_table'])})")
+            continue
         try:
             with plpy.subtransaction():
                 if not any(ages(c) for c in parse_counters(row["counters"])):
