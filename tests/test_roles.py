@@ -1909,3 +1909,50 @@ def test_one_team_s_retry_and_refresh_of_every_wiring_skip_the_other_team_s_sche
             query(db_url, f"DROP SCHEMA IF EXISTS {team} CASCADE")
             query(db_url, f"DROP OWNED BY {role}")
             query(db_url, f"DROP ROLE IF EXISTS {role}")
+
+
+def test_one_team_deploys_and_rolls_back_its_model_while_the_other_team_s_schema_is_wired(db_url):
+    """Trial T26 (session 69): two teams' schemas in one database, each wired by its own role, neither with USAGE on
+    the other's. Every deploy, activate and rollback by either team, whatever model, failed with `permission denied
+    for schema risk`: the deployments' trigger (check_live_version_fed, and score_columns_read, which it calls)
+    resolved every wiring's table names with to_regclass, the other team's too, before it kept those of the model
+    made live. Migration 0176: it reads the model's wirings alone first."""
+    roles = {"risk": "pgscore_t26_risk_dep", "growth": "pgscore_t26_growth_dep"}
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=CHURN_FEATURES)
+    urls = {}
+    try:
+        for team, role in roles.items():
+            ensure_role(db_url, role, login=True)
+            query(db_url, f"GRANT pgscore_admin, pgscore_app TO {role}")
+            query(db_url, f"CREATE SCHEMA {team} AUTHORIZATION {role}")
+            urls[team] = db_url.replace("postgresql://postgres@", f"postgresql://{role}@")
+            conn = connect(urls[team])
+            with conn.cursor() as cur:
+                sample.create_tables(cur, schema=team)
+                sample.load_customers(cur, X[:20], schema=team)
+            conn.close()
+        conn = connect(urls["risk"])
+        with conn.cursor() as cur:
+            sample.rescore_complaints(cur, schema="risk")  # risk's wiring of churn
+        conn.close()
+        model = LogisticRegression(max_iter=500).fit(X, Y)
+        for version in (1, 2):  # growth's own model, a first version and a second made live over it
+            rec = registry.deploy(urls["growth"], "growth.churn", model, X, Y, feature_names=CHURN_FEATURES,
+                                  if_new=False)
+            assert (rec["version"], rec["live"]) == (version, True), rec
+        growth = connect(urls["growth"])
+        assert query(growth, "SELECT pgscore.rollback('growth.churn')") is not None
+        assert query(growth, "SELECT version FROM pgscore.model_versions WHERE name = 'growth.churn' AND live") == [(1,)]
+        growth.close()
+        conn = connect(urls["growth"])
+        with conn.cursor() as cur:
+            sample.rescore_complaints(cur, model="growth.churn", schema="growth")
+        conn.close()
+        # risk's deploy of its churn, over growth's wiring: its own wiring checked, growth's not read
+        rec = registry.deploy(urls["risk"], "churn", model, X, Y, feature_names=CHURN_FEATURES, if_new=False)
+        assert (rec["version"], rec["live"]) == (2, True), rec
+    finally:
+        for team, role in roles.items():
+            query(db_url, f"DROP SCHEMA IF EXISTS {team} CASCADE")
+            query(db_url, f"DROP OWNED BY {role}")
+            query(db_url, f"DROP ROLE IF EXISTS {role}")

@@ -568,6 +568,10 @@ COMMENT ON FUNCTION pgscore.signing_on() IS 'Whether this server signs and verif
  * cannot feed: a count, add, window, max or min into a text feature, words
  * into a feature it reads as a number that another version took as words.
  */
+-- (migration 0176) each query reads the wirings of NEW.model_name alone, in a subquery the planner does not merge
+-- (OFFSET 0), before to_regclass resolves their tables' names: with two teams' schemas wired in one database, the
+-- other team's wiring's table was resolved too, and every deploy and go-live failed with `permission denied for
+-- schema growth` for a role without USAGE on it
 CREATE FUNCTION pgscore.check_live_version_fed() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -604,7 +608,7 @@ BEGIN
     FOR r IN
         SELECT w.profile_table, w.event_table,
                array_to_string(ARRAY(SELECT quote_literal(x) FROM unnest(array_agg(f.name ORDER BY f.i)) x), ', ') AS missing
-          FROM pgscore.rescoring w
+          FROM (SELECT x.* FROM pgscore.rescoring x WHERE x.model_name = NEW.model_name OFFSET 0) w
           JOIN pgscore.models m ON m.model_id = NEW.model_id
          CROSS JOIN LATERAL unnest(m.feature_names) WITH ORDINALITY AS f(name, i)
          WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL
@@ -663,7 +667,7 @@ BEGIN
                        EXISTS (SELECT 1 FROM pgscore.models o
                                 WHERE o.name = NEW.model_name AND o.model_id <> NEW.model_id
                                   AND coalesce(o.text_categories ? e.key, false)) AS words_before
-                  FROM pgscore.rescoring w
+                  FROM (SELECT x.* FROM pgscore.rescoring x WHERE x.model_name = NEW.model_name OFFSET 0) w
                   JOIN pgscore.models m ON m.model_id = NEW.model_id
                  CROSS JOIN LATERAL jsonb_each(coalesce(w.counters, '{}'::jsonb)) AS e
                  WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL
@@ -767,7 +771,7 @@ BEGIN
                    OR NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
                                      AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'features'
                                      AND a.atttypid = 'float8[]'::regtype) AS by_name
-              FROM pgscore.rescoring w
+              FROM (SELECT x.* FROM pgscore.rescoring x WHERE x.model_name = NEW.model_name OFFSET 0) w
              WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL
                AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)),
         s AS (
