@@ -5362,3 +5362,31 @@ def test_show_json_says_its_times_in_utc_whatever_the_sessions_time_zone(db_url,
     models = json.loads(pgscore_cli("models", "--json", "--db", db_url,
                                     env={"PGOPTIONS": "-c TimeZone=Australia/Sydney"}).stdout)
     assert models[0]["created_at"] == doc["created_at"], (models, doc)
+
+
+def test_a_deploy_made_live_over_another_role_s_version_says_so(db_url, model_file):
+    """Trial T26 (session 69): two teams sharing a database share its registry; growth's `pgscore deploy --name churn`
+    made its estimator live as v2 of risk's churn, for risk's wirings and queries, and said nothing of it. A deploy
+    made live over a version another role deployed (or made live) says so on stderr, with the rollback; over its own
+    role's, nothing."""
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=NAMES)
+    role = "pgscore_t26_deployer"
+    ensure_role(db_url, role, login=True)
+    query(db_url, f"GRANT pgscore_admin TO {role}")
+    url = db_url.replace("postgresql://postgres@", f"postgresql://{role}@")
+    try:
+        run = pgscore_cli("deploy", str(model_file), "--name", "churn", "--features", ",".join(NAMES), "--again",
+                          "--db", url)
+        assert run.returncode == 0, run.stderr
+        said = " ".join(run.stderr.split())
+        assert (f"pgscore: note: churn v1 was deployed (or made live) by postgres, not by this role ({role}): v2 now "
+                "scores wherever churn is used in this database, postgres's wirings and queries too") in said, said
+        assert "to make v1 live again: " in said and said.split("to make v1 live again: ")[1].startswith(
+            "pgscore --db "), said
+        again = pgscore_cli("deploy", str(model_file), "--name", "churn", "--features", ",".join(NAMES), "--again",
+                            "--db", url)
+        assert again.returncode == 0, again.stderr
+        assert "was deployed (or made live) by" not in again.stderr, again.stderr
+    finally:
+        query(db_url, f"DROP OWNED BY {role}")
+        query(db_url, f"DROP ROLE IF EXISTS {role}")

@@ -2321,11 +2321,39 @@ def cmd_deploy(args):
         _say_wired_nulls(url, rec["name"], rec["version"])
         if rec["version"] > 1:  # (the wired profiles keep the version before's score: as activate; a first, none)
             _say_stale_scores(url, rec["name"])
+        if rec["version"] > 1:
+            _say_other_deployer(url, rec["name"], rec["version"])
     if not args.train:  # a note, on stderr as the others are
         print("pgscore: note: without --train: no baseline (the drift views say no_baseline), no hold-out metrics, "
               "and no compiled evaluator (it is proved equal to scikit-learn on deploy data); deploy with --train "
               "CSV for them", file=sys.stderr)
     return 0
+
+
+def _say_other_deployer(url, name, version) -> None:
+    """After a deploy made `version` live (session 69, trial T26): where the last deploy, activate or rollback of
+    another version of the model was another role's, a note on stderr saying so. Two teams sharing a database (a
+    schema each) share one registry, and growth's `pgscore deploy --name churn` made its estimator live as v2 of
+    risk's churn, for risk's wirings and queries, and said nothing of it. Never fails the deploy."""
+    import psycopg2
+
+    try:
+        with contextlib.closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
+            cur.execute("SELECT d.deployed_by, m.version, CURRENT_USER::pg_catalog.text FROM pgscore.deployments d "
+                        "JOIN pgscore.models m ON m.model_id OPERATOR(pg_catalog.=) d.model_id "
+                        "WHERE d.model_name OPERATOR(pg_catalog.=) %s AND m.version OPERATOR(pg_catalog.<>) %s "
+                        "ORDER BY d.deployment_id DESC LIMIT 1", (name, version))
+            row = cur.fetchone()
+    except psycopg2.Error:  # (a note: the deploy is done)
+        return
+    if row is None or row[0] == row[2]:
+        return
+    by, before, me = row
+    print(f"pgscore: note: {name} v{before} was deployed (or made live) by {by}, not by this role ({me}): v{version} "
+          f"now scores wherever {name} is used in this database, {by}'s wirings and queries too (a model's name is the "
+          f"database's, not a schema's or a team's); where two teams share the database, give each model a name of "
+          f"its own (a name may hold '.': growth.{name}; docs/sql.md, One cluster, several teams); to make v{before} "
+          f"live again: {command(f'rollback {shlex.quote(name)}')}", file=sys.stderr)
 
 
 def _refuse_a_read_only_server(args) -> None:
