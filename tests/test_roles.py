@@ -1911,7 +1911,7 @@ def test_one_team_s_retry_and_refresh_of_every_wiring_skip_the_other_team_s_sche
             query(db_url, f"DROP ROLE IF EXISTS {role}")
 
 
-def test_one_team_deploys_and_rolls_back_its_model_while_the_other_team_s_schema_is_wired(db_url):
+def test_one_team_deploys_and_rolls_back_its_model_while_the_other_team_s_schema_is_wired(db_url, tmp_path):
     """Trial T26 (session 69): two teams' schemas in one database, each wired by its own role, neither with USAGE on
     the other's. Every deploy, activate and rollback by either team, whatever model, failed with `permission denied
     for schema risk`: the deployments' trigger (check_live_version_fed, and score_columns_read, which it calls)
@@ -1951,6 +1951,19 @@ def test_one_team_deploys_and_rolls_back_its_model_while_the_other_team_s_schema
         # risk's deploy of its churn, over growth's wiring: its own wiring checked, growth's not read
         rec = registry.deploy(urls["risk"], "churn", model, X, Y, feature_names=CHURN_FEATURES, if_new=False)
         assert (rec["version"], rec["live"]) == (2, True), rec
+        # growth's deploy of risk's churn, wired in risk's schema, is still refused there (it cannot check that the
+        # version feeds risk's table): the hint said `pgscore deploy needs a role granted pgscore_admin`, which it was
+        import joblib
+
+        joblib.dump(model, tmp_path / "m.joblib")
+        run = pgscore_cli("deploy", str(tmp_path / "m.joblib"), "--name", "churn", "--features", ",".join(CHURN_FEATURES),
+                          "--again", "--db", urls["growth"])
+        assert run.returncode == 1, run.stdout + run.stderr
+        said = " ".join(run.stderr.split())
+        assert "pgscore: error: permission denied for schema risk (SQLSTATE 42501)" in said, said
+        assert ("Hint: this role may not use schema risk (USAGE), where pgscore deploy read a table: a table wired to "
+                "rescore with the model, or one the command names; run it as a role granted USAGE on schema risk (and "
+                "a role granted pgscore_admin)") in said, said
     finally:
         for team, role in roles.items():
             query(db_url, f"DROP SCHEMA IF EXISTS {team} CASCADE")

@@ -4784,7 +4784,7 @@ def error_text(e, command_name, name=None) -> str:
             hint = named_commands(hint)
         hint = versions_hint(e.message.strip(), hint)
         if hint is None and e.sqlstate == "42501" and "permission denied" in e.message:
-            hint = role_needed(command_name)
+            hint = role_needed(command_name, e.message)
         # labelled as the database's errors are (database_error_text): with its SQLSTATE where the database
         # raised it (registry._translate makes pgscore's exception of the driver's)
         from pgscore.registry import _db_errors
@@ -4847,7 +4847,7 @@ def command_error_text(e, command_name, name=None) -> str:
     written, the PYTHONPATH that lets the server import this pgscore."""
     text = database_error_text(e, name)
     if e.pgcode == "42501" and "\nHint:" not in text and role_needed(command_name):
-        text += f"\nHint: {role_needed(command_name)}"
+        text += f"\nHint: {role_needed(command_name, text.split(chr(10))[0])}"
     # the table name, which regclass reads: one it cannot read, or that names no table (a table of another
     # schema than the search_path's, a name with capitals unquoted)
     # (not where the error has a hint of its own, as refresh-windows' --table: a second Hint: line)
@@ -4902,8 +4902,16 @@ ROLE_NEEDED = {
 }
 
 
-def role_needed(command) -> str | None:
-    """The hint for a permission error of `command` that names no role itself."""
+def role_needed(command, message="") -> str | None:
+    """The hint for a permission error of `command` that names no role itself. Where it is PostgreSQL's `permission
+    denied for schema X` (session 69, trial T26), the role is not the matter: a table in X, one of another team's,
+    wired to rescore with the model a deploy made live say, which the role may not read; said so, with the role."""
+    m = re.search(r"permission denied for schema (\S+)", message or "")
+    if m and command in ROLE_NEEDED:
+        return (f"this role may not use schema {m.group(1)} (USAGE), where pgscore {command} read a table: a table "
+                f"wired to rescore with the model, or one the command names; run it as a role granted USAGE on schema "
+                f"{m.group(1)} (and {ROLE_NEEDED[command]}); where two teams share the database, give each model a "
+                "name of its own (docs/sql.md, One cluster, several teams)")
     return f"pgscore {command} needs {ROLE_NEEDED[command]}" if command in ROLE_NEEDED else None
 
 
