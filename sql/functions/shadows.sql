@@ -65,7 +65,7 @@ COMMENT ON FUNCTION pgscore.feature_order_differs(text[], text[], integer, integ
  * checks the wiring before it creates the trigger). Reads the registry and
  * the catalogs: STABLE.
  */
--- (migration 0176) the wirings of v_name alone, in a subquery the planner does not merge (OFFSET 0), before
+-- (migration 0176) the wirings of v_name alone (of p_rescoring_id alone, where given), in a subquery the planner does not merge (OFFSET 0), before
 -- to_regclass resolves their tables' names: another team's wiring in a schema the caller may not use raised
 -- `permission denied for schema ...` for every deploy and go-live (check_live_version_fed calls it)
 CREATE FUNCTION pgscore.score_columns_read(p_model_id bigint, p_rescoring_id bigint DEFAULT NULL)
@@ -97,7 +97,9 @@ BEGIN
     RETURN QUERY
         SELECT w.rescoring_id, w.profile_table, w.event_table, c.what, c.col,
                format('%s.%I (the %s column %s rescores into)', w.profile_table, c.col, c.what, w.event_table)
-          FROM (SELECT x.* FROM pgscore.rescoring x WHERE x.model_name = v_name OFFSET 0) w
+          FROM (SELECT x.* FROM pgscore.rescoring x
+                 WHERE x.model_name = v_name AND (p_rescoring_id IS NULL OR x.rescoring_id = p_rescoring_id)
+                OFFSET 0) w
          CROSS JOIN LATERAL (VALUES ('score', w.score_column), ('scored_at', w.scored_at_column)) AS c(what, col)
          WHERE w.model_name = v_name AND to_regclass(w.profile_table) IS NOT NULL
            AND CASE WHEN p_rescoring_id IS NULL

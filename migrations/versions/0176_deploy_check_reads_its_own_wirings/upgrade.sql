@@ -315,7 +315,9 @@ BEGIN
     RETURN QUERY
         SELECT w.rescoring_id, w.profile_table, w.event_table, c.what, c.col,
                format('%s.%I (the %s column %s rescores into)', w.profile_table, c.col, c.what, w.event_table)
-          FROM (SELECT x.* FROM pgscore.rescoring x WHERE x.model_name = v_name OFFSET 0) w
+          FROM (SELECT x.* FROM pgscore.rescoring x
+                 WHERE x.model_name = v_name AND (p_rescoring_id IS NULL OR x.rescoring_id = p_rescoring_id)
+                OFFSET 0) w
          CROSS JOIN LATERAL (VALUES ('score', w.score_column), ('scored_at', w.scored_at_column)) AS c(what, col)
          WHERE w.model_name = v_name AND to_regclass(w.profile_table) IS NOT NULL
            AND CASE WHEN p_rescoring_id IS NULL
