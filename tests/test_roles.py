@@ -1893,6 +1893,12 @@ def test_one_team_s_retry_and_refresh_of_every_wiring_skip_the_other_team_s_sche
         growth.notices.clear()
         assert query(growth, "SELECT * FROM pgscore.retry_failed('churn')") == []
         assert f"retry_failed skipped wiring {wired['risk']}" in " ".join(growth.notices), growth.notices
+        run = pgscore_cli("retry", "--db", urls["growth"])  # its cron's: exit 0, and why nothing was retried
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert (f"retry_failed skipped wiring {wired['risk']} (risk.complaints -> risk.customers, model churn)"
+                in run.stdout), run.stdout
+        assert ("nothing queued for a wiring this role may use (1 wiring(s) in a schema it may not use skipped: see "
+                "the WARNING)") in run.stdout, run.stdout
         growth.notices.clear()
         rows = query(growth, "SELECT rescoring_id, recounted FROM pgscore.refresh_windows()")
         assert [r[0] for r in rows] == [wired["growth"]], rows

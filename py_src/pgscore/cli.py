@@ -2036,7 +2036,11 @@ def _retry(args):
     stranded = (f"{unowned} profile{' belongs' if unowned == 1 else 's belong'} to no wiring (see "
                 f"{command('status')})") if unowned else ""
     if not rows:
+        # (session 69, trial T26) another team's wirings skipped: their queue is not nothing, only not this role's
+        others = conn.notices.not_usable
         _say("nothing queued" + (f" for model {args.model}" if args.model else "")
+             + (f" for a wiring this role may use ({others} wiring(s) in a schema it may not use skipped: see the "
+                "WARNING)" if others else "")
              + (f" for a wiring; {stranded}" if unowned else ""))
     else:
         if failing or queued:
@@ -2196,9 +2200,12 @@ class _Notices(list):
 
     QUEUED = re.compile(r"WARNING:  pgscore: (retry_failed|refresh_windows): \d+ profile\(s\) of ")
     warned = False  # whether a WARNING came (backfill's exit code)
+    NOT_USABLE = re.compile(r"WARNING:  pgscore: retry_failed skipped wiring \d+ .*: this role \(.*\) may not use schema ")
+    not_usable = 0  # wirings retry_failed skipped as in a schema the role may not use (session 69)
 
     def append(self, notice):
         self.warned = self.warned or notice.startswith("WARNING:")
+        self.not_usable += bool(self.NOT_USABLE.match(notice))
         if not self.QUEUED.match(notice):
             _say(notice.strip())
 
