@@ -4914,7 +4914,7 @@ def role_needed(command, message="") -> str | None:
     denied for schema X` (session 69, trial T26), the role is not the matter: a table in X, one of another team's,
     wired to rescore with the model a deploy made live say, which the role may not read; said so, with the role."""
     m = re.search(r"permission denied for schema (\S+)", message or "")
-    if m and command in ROLE_NEEDED:
+    if m and m.group(1) != "pgscore" and command in ROLE_NEEDED:  # (pgscore's own: the role is the matter)
         return (f"this role may not use schema {m.group(1)} (USAGE), where pgscore {command} read a table: a table "
                 f"wired to rescore with the model, or one the command names; run it as a role granted USAGE on schema "
                 f"{m.group(1)} (and {ROLE_NEEDED[command]}); where two teams share the database, give each model a "
