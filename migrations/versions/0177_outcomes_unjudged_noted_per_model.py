@@ -4,14 +4,14 @@ the outcomes of a second model recorded in the same transaction were not noted a
 0173's text.
 
 Revision ID: 0177
-Revises: 0175
+Revises: 0176
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0177"
-down_revision = "0175"
+down_revision = "0176"
 branch_labels = None
 depends_on = None
 

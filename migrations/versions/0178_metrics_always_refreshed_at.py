@@ -6,14 +6,14 @@ of a wiring's failure once a minute rather than at every statement (session 68's
 per INSERT). The downgrade re-applies 0174's text.
 
 Revision ID: 0178
-Revises: 0175
+Revises: 0177
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0178"
-down_revision = "0175"
+down_revision = "0177"
 branch_labels = None
 depends_on = None
 

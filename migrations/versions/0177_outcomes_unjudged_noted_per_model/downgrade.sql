@@ -1,4 +1,4 @@
--- 0177 to 0175: record_outcome as 0173 made it (one NOTICE a transaction across every model)
+-- 0177 to 0176: record_outcome as 0173 made it (one NOTICE a transaction across every model)
 
 CREATE OR REPLACE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcome text,
                                        p_observed_at timestamptz DEFAULT now())

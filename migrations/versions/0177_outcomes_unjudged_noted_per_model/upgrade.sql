@@ -1,4 +1,4 @@
--- 0175 to 0177: record_outcome notes an outcome that judges no prediction once a transaction for each model (the
+-- 0176 to 0177: record_outcome notes an outcome that judges no prediction once a transaction for each model (the
 -- setting pgscore.outcome_unjudged_noted held the transaction's id alone: the outcomes of a second model recorded
 -- in the same transaction were not noted); its NOTICEs' detail says so
 
