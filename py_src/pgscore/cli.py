@@ -2200,12 +2200,23 @@ class _Notices(list):
 
     QUEUED = re.compile(r"WARNING:  pgscore: (retry_failed|refresh_windows): \d+ profile\(s\) of ")
     warned = False  # whether a WARNING came (backfill's exit code)
-    NOT_USABLE = re.compile(r"WARNING:  pgscore: retry_failed skipped wiring \d+ .*: this role \(.*\) may not use schema ")
-    not_usable = 0  # wirings retry_failed skipped as in a schema the role may not use (session 69)
+    NOT_USABLE = re.compile(r"WARNING:  pgscore: retry_failed skipped wiring (\d+) .*: this role \(.*\) may not use "
+                            "schema ")
+
+    def __init__(self):
+        super().__init__()
+        self.skipped = set()  # wirings retry_failed skipped as in a schema the role may not use (session 69; its
+        # queue and its held-back replicated events are each said: one wiring)
+
+    @property
+    def not_usable(self) -> int:
+        return len(self.skipped)
 
     def append(self, notice):
         self.warned = self.warned or notice.startswith("WARNING:")
-        self.not_usable += bool(self.NOT_USABLE.match(notice))
+        skipped = self.NOT_USABLE.match(notice)
+        if skipped:
+            self.skipped.add(skipped.group(1))
         if not self.QUEUED.match(notice):
             _say(notice.strip())
 
