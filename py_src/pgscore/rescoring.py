@@ -2308,10 +2308,10 @@ def _broken(plpy, GD, w: Wiring, e, hint=None, again=False):
         queue(plpy, w, plan, [Failure(keys, _with_recount(plpy, f"{message}; no counter changed", w, named), _state(e),
                                       uncounted=named)], via="trigger", hint=hint, GD=GD)
     else:
-        said = _held_back(plpy, GD, w, {_state(e)}, 0)
-        if said is not False:
-            plpy.warning(f"pgscore: {message}; the events were kept and no profile was rescored", hint=hint,
-                         **({"detail": said} if said else {}))
+        # (review r2, session 69) not held back as a queued failure's is: no profile can be named, so nothing is
+        # queued and no counter changed; this WARNING is these events' only record (error_queue, health and
+        # metrics() count none of them), said at every statement
+        plpy.warning(f"pgscore: {message}; the events were kept and no profile was rescored", hint=hint)
     return None
 
 
