@@ -1104,9 +1104,9 @@ def test_a_broken_wiring_warns_once_a_session_then_once_an_interval_counting_wha
     query(shop, "INSERT INTO complaints (customer_id) VALUES (1), (2)")
     query(shop, "INSERT INTO complaints (customer_id) VALUES (3)")
     first, second = [n for n in shop.notices if "could not be rescored" in n]
-    assert "DETAIL:  59 more statement(s) of this session queued 59 profile(s) so since its last such WARNING (" \
-           in first and "UTC), not said: said at every statement (pgscore.rescoring_warning_interval is 0)" in first, \
-        first
+    assert "DETAIL:  59 more statement(s) of this session failed so since its last such WARNING (" in first and \
+           "UTC), not said, queuing 59 profile(s) unless rolled back (pgscore.error_queue holds those committed): said " \
+           "at every statement (pgscore.rescoring_warning_interval is 0)" in first, first
     assert "DETAIL:  no statement of this session failed so since its last such WARNING: said at every statement" \
         in second, second
     # a failure with another SQLSTATE is said at once, whatever the interval
@@ -1131,6 +1131,30 @@ def test_a_broken_wiring_warns_once_a_session_then_once_an_interval_counting_wha
     assert "; pgscore.rescoring_warning_interval 'soon' is no duration (say '60s', '500ms', '5min' or '0'): 60 s " \
            "used" in said, said
     assert query(shop, "SELECT count(*) FROM complaints") == [(70,)]
+
+
+def test_a_held_back_count_does_not_say_a_rolled_back_statement_queued_its_profiles(shop):
+    """Review r2 (session 69): a WARNING held back counts the statement in the session's Python state, which no
+    ROLLBACK undoes, and the next WARNING's DETAIL said those statements 'queued N profile(s) so' where the
+    transaction that ran them rolled back and pgscore.error_queue holds none of them. It says they failed so, the
+    profiles queued unless rolled back. Failed before: '2 more statement(s) of this session queued 2 profile(s) so'
+    with the queue unchanged."""
+    attach(shop)
+    query(shop, "SELECT pgscore.retire('churn')")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (1)")  # said: the session's first
+    query(shop, "BEGIN")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (2)")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (3)")
+    query(shop, "ROLLBACK")
+    assert query(shop, "SELECT entity_key, attempts FROM pgscore.error_queue") == [("1", 1)]
+    del shop.notices[:]
+    query(shop, "SET pgscore.rescoring_warning_interval = 0")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (1)")
+    said, = [n for n in shop.notices if "could not be rescored" in n]
+    assert "DETAIL:  2 more statement(s) of this session failed so since its last such WARNING (" in said, said
+    assert "UTC), not said, queuing 2 profile(s) unless rolled back (pgscore.error_queue holds those committed): " \
+           "said at every statement" in said, said
+    assert "queued 2 profile(s)" not in said, said
 
 
 def _text_shop(shop, trained, trees, **options):

@@ -30,8 +30,8 @@ def test_said_once_then_once_an_interval_counting_what_was_held():
     held = throttle.say(state, "k", 1, 60, now=160.0)
     assert (held.statements, held.profiles, held.first) == (3, 6, False)
     assert throttle.detail(held, 60) == (
-        "3 more statement(s) of this session queued 6 profile(s) so since its last such WARNING (2026-12-07 14:00:00 "
-        "UTC), not said: said at most once every 60 s per session and wiring (pgscore.rescoring_warning_interval); "
+        "3 more statement(s) of this session failed so since its last such WARNING (2026-12-07 14:00:00 UTC), not "
+        "said, queuing 6 profile(s) unless rolled back (pgscore.error_queue holds those committed): said at most once every 60 s per session and wiring (pgscore.rescoring_warning_interval); "
         "the profiles are counted in pgscore.error_queue, pgscore health and pgscore.metrics()")
     assert throttle.say(state, "k", 1, 60, now=161.0) is None  # the interval starts again at the WARNING
     assert throttle.say(state, "k", 1, 0, now=161.0) is not None  # 0: every statement

@@ -68,8 +68,11 @@ def detail(held: Held, every: float, note: str | None = None) -> str:
     if held.first:
         said = f"the first such WARNING of this session: {how}"
     elif held.statements:
-        said = (f"{held.statements} more statement(s) of this session queued {held.profiles} profile(s) so since "
-                f"its last such WARNING ({held.said_wall:%Y-%m-%d %H:%M:%S} UTC), not said: {how}")
+        # (review r2) "failed so", not "queued": the count is this backend's Python state, which no ROLLBACK
+        # undoes, so a statement counted may have rolled back since, its profiles queued nowhere
+        said = (f"{held.statements} more statement(s) of this session failed so since its last such WARNING "
+                f"({held.said_wall:%Y-%m-%d %H:%M:%S} UTC), not said, queuing {held.profiles} profile(s) unless "
+                f"rolled back (pgscore.error_queue holds those committed): {how}")
     else:
         said = f"no statement of this session failed so since its last such WARNING: {how}"
     return f"{said}; {note}" if note else said
