@@ -651,7 +651,7 @@ def test_metrics_says_never_refreshed_counts_a_deleted_model_s_alerts_and_the_la
     was empty (a partial restore: a scraper cannot alert on a row it never sees), and no row for the alerts of a
     model no longer in pgscore.models, which health() counts. And now that a session warns of a broken wiring once
     a minute, not at every INSERT, the profiles that failed in the last hour are a number per model
-    (error_queue_failed_last_hour). Failed before (0174's metrics()): KeyError ('monitoring_refreshed_at', None)."""
+    (error_queue_queued_last_hour). Failed before (0174's metrics()): KeyError ('monitoring_refreshed_at', None)."""
     url = clone_of(shop_template)
     query(url, "DELETE FROM pgscore.monitoring_state")
     query(url, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level, shadow) "
@@ -659,14 +659,16 @@ def test_metrics_says_never_refreshed_counts_a_deleted_model_s_alerts_and_the_la
                "('gone', 1, 'feature', 'age', '1 day', 'ks', 'warn', false)")
     query(url, "SELECT pgscore.retire('churn')")
     query(url, "INSERT INTO complaints (customer_id) VALUES (3), (4), (5)")
-    query(url, "UPDATE pgscore.error_queue SET last_failed_at = now() - interval '2 hours' WHERE entity_key = '5'")
+    query(url, "UPDATE pgscore.error_queue SET first_failed_at = now() - interval '2 hours', last_failed_at = now() - "
+               "interval '2 hours' WHERE entity_key = '5'")
+    query(url, "SELECT * FROM pgscore.retry_failed()")  # (fails again, the model retired: last_failed_at now, all 3)
     rows = query(url, "SELECT metric, model, value FROM pgscore.metrics()")
     got = {(r[0], r[1]): r[2] for r in rows}
     assert got[("monitoring_refreshed_at", None)] is None, rows  # never refreshed: NULL, not no row
     assert rows[-1][:2] == ("monitoring_refreshed_at", None), rows
     assert (got[("alerts_at_alert", "gone")], got[("alerts_at_warn", "gone")]) == (1, 1), rows
-    assert (got[("error_queue_profiles", "churn")], got[("error_queue_failed_last_hour", "churn")]) == (3, 2), rows
-    assert got[("error_queue_failed_last_hour", "gone")] == 0, rows
+    assert (got[("error_queue_profiles", "churn")], got[("error_queue_queued_last_hour", "churn")]) == (3, 2), rows
+    assert got[("error_queue_queued_last_hour", "gone")] == 0, rows
     # health() counts the deleted model's alert too: the two agree
     (value,), = query(url, "SELECT value FROM pgscore.health() WHERE check_name = 'alerts'")
     assert value == sum(v for (m, _), v in got.items() if m == "alerts_at_alert"), (value, rows)

@@ -1,6 +1,6 @@
 -- 0178 (session 69, h3): pgscore.metrics() gives its monitoring_refreshed_at row whatever pgscore.monitoring_state holds
 -- (NULL: never refreshed, or the row gone), the models whose alerts are stored though deleted since, and
--- error_queue_failed_last_hour per model (a session warns of a wiring's failure once a minute, no longer at each
+-- error_queue_queued_last_hour per model (a session warns of a wiring's failure once a minute, no longer at each
 -- statement). Its result's type is unchanged: replaced in place, its grants kept
 
 CREATE OR REPLACE FUNCTION pgscore.metrics()
@@ -14,7 +14,7 @@ WITH queue AS (
     SELECT coalesce(r.model_name, q.model_name) AS model, count(*) AS n, min(q.first_failed_at) AS oldest,
            -- (0178) the profiles whose rescoring failed in the last hour (first or again: an INSERT's, a retry's):
            -- a session warns of a wiring's failure once a minute, not at each statement (session 68's trial T25)
-           count(*) FILTER (WHERE q.last_failed_at > now() - interval '1 hour') AS last_hour
+           count(*) FILTER (WHERE q.first_failed_at > now() - interval '1 hour') AS last_hour
       FROM pgscore.error_queue q
       LEFT JOIN pgscore.rescoring r ON r.rescoring_id = q.rescoring_id
      GROUP BY 1
@@ -53,7 +53,7 @@ SELECT x.metric, x.model, x.value
         SELECT 4, 'alerts_at_warn', n.name, coalesce(a.warn, 0)::float8
           FROM names n LEFT JOIN alerts a ON a.model = n.name WHERE n.name IS NOT NULL
         UNION ALL
-        SELECT 5, 'error_queue_failed_last_hour', n.name, coalesce(q.last_hour, 0)::float8
+        SELECT 5, 'error_queue_queued_last_hour', n.name, coalesce(q.last_hour, 0)::float8
           FROM names n LEFT JOIN queue q ON q.model IS NOT DISTINCT FROM n.name
         UNION ALL
         -- (0178) a row whatever monitoring_state holds: NULL where never refreshed or its row is gone (a partial
@@ -62,4 +62,4 @@ SELECT x.metric, x.model, x.value
                (SELECT extract(epoch FROM s.refreshed_at)::float8 FROM pgscore.monitoring_state s)) x
  ORDER BY x.o, x.model NULLS FIRST
 $fn$;
-COMMENT ON FUNCTION pgscore.metrics() IS 'For a scraper (migration 0174): per model, error_queue_profiles, error_queue_oldest_seconds (0: none queued), alerts_at_alert and alerts_at_warn (as health() counts them), error_queue_failed_last_hour (0178); monitoring_refreshed_at, always a row (epoch seconds, NULL: never); reads small tables alone';
+COMMENT ON FUNCTION pgscore.metrics() IS 'For a scraper (migration 0174): per model, error_queue_profiles, error_queue_oldest_seconds (0: none queued), alerts_at_alert and alerts_at_warn (as health() counts them), error_queue_queued_last_hour (0178); monitoring_refreshed_at, always a row (epoch seconds, NULL: never); reads small tables alone';
