@@ -6885,6 +6885,30 @@ def test_retry_failed_rescores_the_other_wirings_where_the_caller_may_not_use_a_
     assert "GRANT USAGE ON SCHEMA tenant_a TO pgscore_t_admin69" in out and "skip this wiring" in out, out
 
 
+
+def test_a_wiring_s_operator_error_not_of_its_keys_gives_no_alter_of_its_key(shop):
+    """Review r3 (session 69): a wiring's 42883 (operator does not exist) that is not of its keys, its window
+    counter's time column retyped to text (`text > timestamp with time zone`), was said as the keys' (bigint and
+    bigint): "the profile key public.pf.id (bigint) no longer compares with the event key public.ef.cid (bigint):
+    ALTER TABLE public.pf ALTER COLUMN id TYPE bigint USING id::bigint", in the WARNING and written into its queued
+    rows' reason, which pgscore status prints: an ALTER that changes nothing. Only keys whose types differ, as the
+    error names them, are given that ALTER; another error gives its own message, and the generic fix."""
+    rid, pid = _two_wirings_queued(shop)
+    query(shop, "ALTER TABLE ef ALTER COLUMN created_at DROP DEFAULT, ALTER COLUMN created_at TYPE text")
+    del shop.notices[:]
+    got = query(shop, "SELECT * FROM pgscore.retry_failed()")
+    assert got == [(rid, 1, 0), (pid, 0, 1)], got
+    (reason, state), = query(shop, "SELECT reason, sqlstate FROM pgscore.error_queue")
+    assert state == "42883" and "operator does not exist: text" in reason, reason
+    assert "ALTER TABLE" not in reason and "no longer compares" not in reason, reason
+    said = [n for n in shop.notices if f"retry_failed skipped wiring {pid}" in n]
+    assert said and "ALTER TABLE" not in said[0] and "fix the cause" in said[0], shop.notices
+    del shop.notices[:]
+    got = {r[0]: r[3:] for r in refresh(shop)}
+    assert got[pid] == (None, None, None), got
+    said = [n for n in shop.notices if f"refresh_windows skipped wiring {pid}" in n]
+    assert said and "ALTER TABLE" not in said[0] and "pgscore.refresh_windows() again" in said[0], shop.notices
+
 def test_refresh_windows_refreshes_the_other_wirings_where_a_profile_key_changed_type(shop):
     """As retry_failed: a profile key retyped to text made refresh_windows' statements of that wiring fail (42883)
     and with them the whole call, every other wiring's windows left stale. Now that wiring is skipped with a

@@ -3628,7 +3628,8 @@ _WIRING_NAMES = ("SELECT r.event_table, r.profile_table, r.event_key, r.profile_
                  "(SELECT pg_catalog.count(*) FROM pgscore.error_queue q WHERE q.rescoring_id "
                  "OPERATOR(pg_catalog.=) r.rescoring_id)::pg_catalog.int4 AS n "
                  "FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1")
-_KEY_TYPE = ("SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) AS t FROM pg_catalog.pg_attribute a "
+_KEY_TYPE = ("SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) AS t, pg_catalog.format_type(a.atttypid, NULL) "
+             "AS b FROM pg_catalog.pg_attribute a "
              "WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1) AND a.attname OPERATOR(pg_catalog.=) $2 "
              "AND NOT a.attisdropped")
 # the wiring's queued rows, given the reason its retry failed (the profiles' own reasons were of a cause fixed since,
@@ -3687,15 +3688,21 @@ def _wiring_failed(plpy, GD, rescoring_id, error):
                          f"{r['profile_table']} and read {r['event_table']}")
     fix = "fix the cause, then SELECT * FROM pgscore.retry_failed() again"
     reason = f"retry_failed could not rescore wiring {rid} ({what}): {message}; {fix}"
-    if _state(error) in ("42883", "42804"):  # operator does not exist, datatype mismatch: the keys' types
-        types = []
+    if _state(error) in ("42883", "42804"):  # operator does not exist, datatype mismatch: the keys' types?
+        types, bases = [], []
         for table_name, column in ((r["event_table"], r["event_key"]), (r["profile_table"], r["profile_key"])):
             try:
                 t = plpy.execute(plpy.prepare(_KEY_TYPE, ["pg_catalog.text", "pg_catalog.text"]),
                                  [table_name, column])
             except plpy.SPIError:
                 t = []
-            types.append(t[0]["t"] if t else "?")
+            types.append(t[0]["t"] if t else None)
+            bases.append(t[0]["b"] if t else None)
+        # (review r3) the keys' only where their types differ and the error names both: another column's (a window's
+        # time column retyped to text: `text > timestamp with time zone`) was said as the keys', bigint and bigint,
+        # with an ALTER of the key to the type it has
+        if None in bases or bases[0] == bases[1] or not all(b in message for b in bases):
+            return r, reason, fix
         pk, ek = quote_ident(plpy, r["profile_key"]), quote_ident(plpy, r["event_key"])
         # (the fix first: pgscore status prints a reason's first 200 characters)
         fix = (f"the profile key {r['profile_table']}.{pk} ({types[1]}) no longer compares with the event key "
