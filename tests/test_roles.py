@@ -1851,6 +1851,33 @@ def test_two_teams_databases_install_and_status_say_what_the_other_team_may_do_a
             query(risk, f"DROP ROLE IF EXISTS {role}")
 
 
+
+def test_a_createrole_login_is_told_to_drop_createrole_not_an_admin_option_it_does_not_hold(db_url, empty_db_url):
+    """Review r3 (session 69): with pgscore in two databases of the cluster, status named a login with CREATEROLE
+    (no ADMIN OPTION on pgscore's roles) among those that may grant and revoke them, with the fix `REVOKE ADMIN
+    OPTION FOR pgscore_admin, pgscore_app, pgscore_reader FROM it`: PostgreSQL 15 answers `role ... is not a member
+    of role "pgscore_admin"` and the login still grants and revokes them (CREATEROLE grants every role but a
+    superuser), and status said the same again. Such a login is told `ALTER ROLE ... NOCREATEROLE`, which ends it."""
+    creator = "pgscore_t_r3_creator"
+    ran = pgscore_cli("install", "--no-check", "--db", empty_db_url)  # (pgscore in a second database)
+    assert ran.returncode == 0, ran.stderr
+    try:
+        ensure_role(db_url, creator, login=True)
+        query(db_url, f"ALTER ROLE {creator} CREATEROLE")
+        said = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
+        line = re.search(rf"WARNING: cluster: [^:]*\b{creator}\b[^:]* may grant and revoke pgscore's roles.*?"
+                         r"\(docs/operations.md", said)
+        assert line and f"ALTER ROLE {creator} NOCREATEROLE" in line.group(0), said
+        assert not re.search(rf"REVOKE ADMIN OPTION FOR [^;]*\b{creator}\b", said), said
+        query(db_url, f"ALTER ROLE {creator} NOCREATEROLE")  # the fix said: the login grants no role of pgscore's now
+        as_creator = db_url.replace("postgresql://postgres@", f"postgresql://{creator}@")
+        with pytest.raises(errors.InsufficientPrivilege):
+            query(as_creator, f"GRANT pgscore_admin TO {creator}")
+        said = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
+        assert not re.search(rf"cluster: [^:]*\b{creator}\b", said), said
+    finally:
+        query(db_url, f"DROP ROLE IF EXISTS {creator}")
+
 def test_one_team_s_retry_and_refresh_of_every_wiring_skip_the_other_team_s_schema_and_say_so(db_url):
     """Trial T26 (session 69): two teams' schemas in one database, each wired by its own role, neither with USAGE on
     the other's. With risk's profile queued (a feature column renamed away), growth's `retry_failed()` (every

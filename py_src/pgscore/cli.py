@@ -281,15 +281,15 @@ _OTHER_INSTALLS = """SELECT d.datname FROM pg_catalog.pg_database d
                       ORDER BY d.datname"""
 
 # the roles other than superusers that may grant and revoke pgscore's roles (WITH ADMIN OPTION, or CREATEROLE,
-# which on PostgreSQL 15 grants and revokes every role but a superuser)
-_ROLE_GRANTERS = """SELECT m.rolname
+# which before PostgreSQL 16 grants and revokes every role but a superuser), and whether by ADMIN OPTION (review r3:
+# a CREATEROLE role holds none, and REVOKE ADMIN OPTION, the one fix said, left it granting them: NOCREATEROLE does)
+_ROLE_GRANTERS = """SELECT pg_catalog.quote_ident(m.rolname), EXISTS (SELECT FROM pg_catalog.pg_auth_members a
+                                               JOIN pg_catalog.pg_roles r ON r.oid = a.roleid
+                                              WHERE a.member = m.oid AND a.admin_option
+                                                AND r.rolname IN ('pgscore_admin', 'pgscore_app', 'pgscore_reader')),
+                           m.rolcreaterole AND pg_catalog.current_setting('server_version_num')::int < 160000
                       FROM pg_catalog.pg_roles m
                      WHERE NOT m.rolsuper AND m.rolname !~ '^pg_'
-                       AND (m.rolcreaterole
-                            OR EXISTS (SELECT FROM pg_catalog.pg_auth_members a
-                                         JOIN pg_catalog.pg_roles r ON r.oid = a.roleid
-                                        WHERE a.member = m.oid AND a.admin_option
-                                          AND r.rolname IN ('pgscore_admin', 'pgscore_app', 'pgscore_reader')))
                      ORDER BY m.rolname"""
 
 
@@ -318,14 +318,19 @@ def cluster_sharing_warnings(cur) -> list[str]:
             f"DATABASE {here} TO <this team's logins>; and the same in each other database (docs/operations.md, "
             "Several teams on one cluster)")
     cur.execute(_ROLE_GRANTERS)
-    granters = [name for name, in cur.fetchall()]
+    rows = cur.fetchall()
+    admins = [name for name, admin, _ in rows if admin]
+    creators = [name for name, _, creator in rows if creator]
+    granters = sorted(set(admins) | set(creators))
     if granters:
+        fixes = ([f"REVOKE ADMIN OPTION FOR pgscore_admin, pgscore_app, pgscore_reader FROM {', '.join(admins)};"]
+                 if admins else [])
+        fixes += [f"ALTER ROLE {name} NOCREATEROLE;" for name in creators]
         lines.append(
             f"cluster: {', '.join(granters)} may grant and revoke pgscore's roles (WITH ADMIN OPTION, or CREATEROLE) "
             f"for every login of the cluster, those of {where} too (a team's owner may REVOKE pgscore_admin FROM "
-            "another team's): where teams share the cluster, the superuser grants them: REVOKE ADMIN OPTION FOR "
-            f"pgscore_admin, pgscore_app, pgscore_reader FROM {', '.join(granters)}; (docs/operations.md, Several "
-            "teams on one cluster)")
+            f"another team's): where teams share the cluster, the superuser grants them: {' '.join(fixes)} "
+            "(docs/operations.md, Several teams on one cluster)")
     return lines
 
 
