@@ -5390,3 +5390,18 @@ def test_a_deploy_made_live_over_another_role_s_version_says_so(db_url, model_fi
     finally:
         query(db_url, f"DROP OWNED BY {role}")
         query(db_url, f"DROP ROLE IF EXISTS {role}")
+
+
+def test_a_permission_denied_for_a_schema_whose_name_has_a_space_names_that_schema_in_its_hint():
+    """Review r3 (session 69): role_needed read the schema of PostgreSQL's `permission denied for schema X` as its
+    first word (\\S+), so that a schema `Risk Team` (the message does not quote it) gave the hint `this role may not
+    use schema Risk (USAGE) ... run it as a role granted USAGE on schema Risk`, a schema that is not the one. The
+    whole name is read, from the first line as command_error_text gives it (with its SQLSTATE) and as error_text
+    gives it (the message alone)."""
+    from pgscore.cli import role_needed
+
+    for message in ("pgscore: error: permission denied for schema Risk Team (SQLSTATE 42501)",
+                    "permission denied for schema Risk Team"):
+        hint = role_needed("deploy", message)
+        assert "may not use schema Risk Team (USAGE)" in hint and "USAGE on schema Risk Team (and" in hint, hint
+    assert role_needed("deploy", "permission denied for schema pgscore").startswith("pgscore deploy needs")

@@ -4929,7 +4929,8 @@ def role_needed(command, message="") -> str | None:
     """The hint for a permission error of `command` that names no role itself. Where it is PostgreSQL's `permission
     denied for schema X` (session 69, trial T26), the role is not the matter: a table in X, one of another team's,
     wired to rescore with the model a deploy made live say, which the role may not read; said so, with the role."""
-    m = re.search(r"permission denied for schema (\S+)", message or "")
+    # (review r3: the whole name, which the message does not quote, not its first word: `Risk Team` was said `Risk`)
+    m = re.search(r"permission denied for schema (.+?)(?: \(SQLSTATE \w{5}\))?$", (message or "").split("\n")[0])
     if m and m.group(1) != "pgscore" and command in ROLE_NEEDED:  # (pgscore's own: the role is the matter)
         return (f"this role may not use schema {m.group(1)} (USAGE), where pgscore {command} read a table: a table "
                 f"wired to rescore with the model, or one the command names; run it as a role granted USAGE on schema "
