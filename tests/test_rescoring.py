@@ -3762,7 +3762,8 @@ def test_status_names_the_queue_of_a_profile_table_that_is_gone(shop):
             "would not take them over (its attach_rescoring deletes them); delete them with DELETE FROM "
             "pgscore.error_queue q WHERE q.rescoring_id IS NULL AND (((SELECT c.oid FROM pg_catalog.pg_class c ") in out, out
     # (review r5 of session 67: not the rows of a table renamed away, which still exists under its OID)
-    assert " IS NULL AND NOT COALESCE(q.queue_oid = 'pgscore.error_queue'::pg_catalog.regclass AND " in out, out
+    assert (" IS NULL AND NOT COALESCE(q.queue_oid = 'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid "
+            "AND ") in out, out
     assert "false)) OR (q.profile_oid IS NOT NULL AND " in out, out
     query(shop, printed_delete(out))  # as printed
     assert query(shop, "SELECT profile_table, entity_key FROM pgscore.error_queue") == [("public.customers", "72")]

@@ -1179,9 +1179,9 @@ SELECT DISTINCT pg_catalog.quote_ident(c.relname),
   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = 'written_by'
  CROSS JOIN LATERAL pg_catalog.aclexplode(pg_catalog.array_cat(c.relacl, a.attacl)) g
   LEFT JOIN pg_catalog.pg_roles r ON r.oid = g.grantee
- WHERE (c.oid = 'pgscore.prediction_log'::pg_catalog.regclass
+ WHERE (c.oid = 'pgscore.prediction_log'::pg_catalog.regclass::pg_catalog.oid
         OR c.oid IN (SELECT i.inhrelid FROM pg_catalog.pg_inherits i
-                      WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass))
+                      WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass::pg_catalog.oid))
    AND g.privilege_type = 'INSERT' AND g.grantee <> c.relowner
  ORDER BY 2, 1"""
 _ROLES = """SELECT w.name, r.oid IS NULL AS missing,
@@ -1206,7 +1206,7 @@ _DEFAULT_ROWS = 1_000_000
 _PARTITIONS = f"""
 WITH d AS (SELECT pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{{8}})$'), 'YYYYMMDD') AS day
              FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
-            WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass),
+            WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass::pg_catalog.oid),
      t AS (SELECT (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date AS today)
 SELECT pg_catalog.max(d.day), t.today, COALESCE(pg_catalog.bool_or(d.day OPERATOR(pg_catalog.=) t.today), false),
        (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM pgscore.prediction_log_default
@@ -1254,7 +1254,7 @@ WITH RECURSIVE p AS (
            SELECT i.inhrelid AS oid, pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{{8}})$'),
                                                         'YYYYMMDD') AS day
              FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
-            WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass),
+            WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass::pg_catalog.oid),
      m AS (SELECT pg_catalog.min(d.model_id) AS id FROM pgscore.prediction_log_default d
            UNION ALL
            SELECT (SELECT pg_catalog.min(d.model_id) FROM pgscore.prediction_log_default d
@@ -1321,10 +1321,10 @@ def _trigger_arg(alias) -> str:
 # commit is enabled
 _COMMIT_TRIGGER = """(SELECT rt.tgnargs OPERATOR(pg_catalog.>) 1 FROM pg_catalog.pg_trigger rt
          WHERE rt.tgrelid = e.oid AND rt.tgname = r.replication_trigger
-           AND rt.tgfoid = 'pgscore.rescore_replicated()'::pg_catalog.regprocedure) AS staging,
+           AND rt.tgfoid = 'pgscore.rescore_replicated()'::pg_catalog.regprocedure::pg_catalog.oid) AS staging,
        (SELECT ct.tgenabled FROM pg_catalog.pg_trigger ct
          WHERE ct.tgrelid = e.oid AND ct.tgname = r.replication_trigger OPERATOR(pg_catalog.||) '_commit'
-           AND ct.tgfoid = 'pgscore.rescore_replicated()'::pg_catalog.regprocedure) AS commit_enabled,
+           AND ct.tgfoid = 'pgscore.rescore_replicated()'::pg_catalog.regprocedure::pg_catalog.oid) AS commit_enabled,
        pg_catalog.quote_ident(r.replication_trigger OPERATOR(pg_catalog.||) '_commit') AS commit_trigger"""
 
 _WIRINGS = """
@@ -1360,11 +1360,11 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
           FROM pg_catalog.unnest(l.feature_names) WITH ORDINALITY AS f(f, i)
          WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = p.oid AND a.attnum > 0
                               AND NOT a.attisdropped AND (a.attname = f.f OR (a.attname = 'features'
-                              AND a.atttypid = 'pg_catalog.float8[]'::pg_catalog.regtype
+                              AND a.atttypid = 'pg_catalog.float8[]'::pg_catalog.regtype::pg_catalog.oid
                               AND COALESCE(r.counters, '{}'::pg_catalog.jsonb) = '{}'::pg_catalog.jsonb)))) AS unfed,
        -- the wiring's trigger under another name on its table (renamed by hand: it still rescores)
        (SELECT pg_catalog.quote_ident(o.tgname) FROM pg_catalog.pg_trigger o
-         WHERE o.tgrelid = e.oid AND o.tgfoid = 'pgscore.rescore_events()'::pg_catalog.regprocedure
+         WHERE o.tgrelid = e.oid AND o.tgfoid = 'pgscore.rescore_events()'::pg_catalog.regprocedure::pg_catalog.oid
            AND o.tgname <> r.trigger_name AND """ + _trigger_arg("o") + """ = r.rescoring_id::pg_catalog.text
          ORDER BY o.tgname LIMIT 1) AS renamed_to,
        -- subscriptions of logical replication that write the event table: their apply worker fires no
@@ -1376,7 +1376,8 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
        pg_catalog.quote_ident(r.replication_trigger) AS replication_trigger,
        (SELECT rt.tgenabled FROM pg_catalog.pg_trigger rt
          WHERE rt.tgrelid = e.oid AND rt.tgname = r.replication_trigger
-           AND rt.tgfoid = 'pgscore.rescore_replicated()'::pg_catalog.regprocedure) AS replication_enabled,
+           AND rt.tgfoid = 'pgscore.rescore_replicated()'::pg_catalog.regprocedure::pg_catalog.oid) AS
+               replication_enabled,
        """ + _COMMIT_TRIGGER + """,
        r.event_key, r.profile_key, r.counters::pg_catalog.text, r.scored_at_column, r.missing_profile, r.strict,
        r.event_id_column,
@@ -1402,10 +1403,11 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
            AND (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'queue_system')::pg_catalog.int8
                = (SELECT (pg_catalog.pg_control_system()).system_identifier)) AS renamed_away
   FROM pgscore.rescoring r
-  LEFT JOIN pg_catalog.pg_class e ON e.oid = pg_catalog.to_regclass(r.event_table)
-  LEFT JOIN pg_catalog.pg_class p ON p.oid = pg_catalog.to_regclass(r.profile_table)
+  LEFT JOIN pg_catalog.pg_class e ON e.oid = pg_catalog.to_regclass(r.event_table)::pg_catalog.oid
+  LEFT JOIN pg_catalog.pg_class p ON p.oid = pg_catalog.to_regclass(r.profile_table)::pg_catalog.oid
   LEFT JOIN LATERAL (SELECT t.tgrelid, t.tgenabled FROM pg_catalog.pg_trigger t
-                      WHERE t.tgname = r.trigger_name AND t.tgfoid = 'pgscore.rescore_events()'::pg_catalog.regprocedure
+                      WHERE t.tgname = r.trigger_name AND t.tgfoid =
+                          'pgscore.rescore_events()'::pg_catalog.regprocedure::pg_catalog.oid
                       ORDER BY t.tgrelid = e.oid DESC LIMIT 1) AS t ON true
   LEFT JOIN pgscore.live_models l ON l.name = r.model_name
  ORDER BY r.rescoring_id"""
@@ -1428,7 +1430,8 @@ _WIRINGS_BEFORE_REPLICATED = (
                      "NULL::pg_catalog.text AS replication_trigger")
     .replace("""(SELECT rt.tgenabled FROM pg_catalog.pg_trigger rt
          WHERE rt.tgrelid = e.oid AND rt.tgname = r.replication_trigger
-           AND rt.tgfoid = 'pgscore.rescore_replicated()'::pg_catalog.regprocedure) AS replication_enabled""",
+           AND rt.tgfoid = 'pgscore.rescore_replicated()'::pg_catalog.regprocedure::pg_catalog.oid) AS
+               replication_enabled""",
              "NULL::pg_catalog.\"char\" AS replication_enabled")
     .replace(_COMMIT_TRIGGER, "NULL::pg_catalog.bool AS staging, NULL::pg_catalog.\"char\" AS commit_enabled, "
              "NULL::pg_catalog.text AS commit_trigger"))
@@ -1439,16 +1442,16 @@ _ORPHAN_TRIGGERS = """
 SELECT t.tgrelid::pg_catalog.regclass::pg_catalog.text, pg_catalog.quote_ident(t.tgname), a.arg
   FROM pg_catalog.pg_trigger t,
        LATERAL (SELECT """ + _trigger_arg("t") + """ AS arg) AS a
- WHERE t.tgfoid = 'pgscore.rescore_events()'::pg_catalog.regprocedure
+ WHERE t.tgfoid = 'pgscore.rescore_events()'::pg_catalog.regprocedure::pg_catalog.oid
    -- the trigger rescores where its wiring's event table is the table it is on (as rescore_events checks,
    -- whatever the trigger is named); a wiring whose table was renamed away from its trigger is the wiring
    -- loop's to report
    AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring r
                     WHERE r.rescoring_id::pg_catalog.text = a.arg
-                      AND (pg_catalog.to_regclass(r.event_table) = t.tgrelid
+                      AND (pg_catalog.to_regclass(r.event_table)::pg_catalog.oid = t.tgrelid
                            OR (r.trigger_name = t.tgname
                                AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o
-                                                WHERE o.tgrelid = pg_catalog.to_regclass(r.event_table)
+                                                WHERE o.tgrelid = pg_catalog.to_regclass(r.event_table)::pg_catalog.oid
                                                   AND o.tgname = r.trigger_name))))
  ORDER BY 1, 2"""
 _ORPHAN_TRIGGERS = _by_catalog(_ORPHAN_TRIGGERS)
@@ -1486,7 +1489,8 @@ SELECT pg_catalog.count(*),
          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
                           WHERE c.oid = (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'profile_oid')::pg_catalog.oid)),
        -- whether the schema keeps them (migration 0160)
-       EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = 'pgscore.error_queue'::pg_catalog.regclass
+       EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid =
+           'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid
                   AND a.attname = 'profile_oid' AND NOT a.attisdropped),
        -- (review r5 of session 67) of no wiring, their profile table's name gone, queued in this database for a
        -- table that lives on under another name (renamed away): the next attach_rescoring to that name takes them
@@ -1505,7 +1509,7 @@ _LEFT_ELSEWHERE = _by_catalog("""
 SELECT pg_catalog.count(*) FROM pgscore.error_queue q JOIN pgscore.rescoring r ON r.rescoring_id = q.rescoring_id
  WHERE q.rescoring_id = ANY (%s)
    AND (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'profile_oid')::pg_catalog.oid
-       <> pg_catalog.to_regclass(r.profile_table)
+       <> pg_catalog.to_regclass(r.profile_table)::pg_catalog.oid
    -- queued in this database (a restored dump's rows name another's tables: by name, as retry_failed takes them)
    AND (pg_catalog.to_jsonb(q) OPERATOR(pg_catalog.->>) 'queue_oid')::pg_catalog.oid
        = 'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid
@@ -1546,10 +1550,10 @@ _GONE_DELETE = ("DELETE FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL 
 _GONE_DELETE_BY_OID = ("DELETE FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL AND "
                        # (review r5 of session 67: not those of a table renamed away, which its attach takes over)
                        "((pg_catalog.to_regclass(q.profile_table) IS NULL AND NOT COALESCE(q.queue_oid = "
-                       "'pgscore.error_queue'::pg_catalog.regclass AND q.queue_system = (SELECT "
+                       "'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid AND q.queue_system = (SELECT "
                        "(pg_catalog.pg_control_system()).system_identifier) AND EXISTS (SELECT 1 FROM "
                        "pg_catalog.pg_class c WHERE c.oid = q.profile_oid), false)) OR (q.profile_oid IS NOT NULL AND "
-                       "q.queue_oid = 'pgscore.error_queue'::pg_catalog.regclass AND "
+                       "q.queue_oid = 'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid AND "
                        "q.queue_system = (SELECT (pg_catalog.pg_control_system()).system_identifier) AND "
                        "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid)))")
 # (session 67) their profile table looked up in the catalog, as status reads it: to_regclass raises 42501 for a
@@ -1807,10 +1811,11 @@ def _rescoring_status(cur):
                         f"sqlstate = 'P0002' AND cause ? 'handed_over'; else insert their rows into {table}, then "
                         f"{command('retry')}")
         for rid, table, n, olds in left:  # (session 68) retry leaves them: said, with both ways
-            other = f"profile_oid <> {lit(table)}::pg_catalog.regclass"
+            other = f"profile_oid <> {lit(table)}::pg_catalog.regclass::pg_catalog.oid"
             waiting += (f"; {n} of them (wiring {rid}) were queued for {', '.join(sorted(olds))}, renamed since, "
                         f"another made under its name as {table}, which retry leaves: where {table} is a copy of it, "
-                        f"UPDATE pgscore.error_queue SET profile_oid = {lit(table)}::pg_catalog.regclass WHERE "
+                        f"UPDATE pgscore.error_queue SET profile_oid = "
+                        f"{lit(table)}::pg_catalog.regclass::pg_catalog.oid WHERE "
                         f"rescoring_id = {int(rid)} AND {other} hands them to it; where they are not wanted (the "
                         f"old table kept as an archive), DELETE FROM pgscore.error_queue WHERE rescoring_id = "
                         f"{int(rid)} AND {other}; {command('retry')}'s WARNING gives the way to a wiring of their own")

@@ -4471,7 +4471,7 @@ def _not_allowed(plpy, w: Wiring, e, by="retry_failed") -> bool:
 
 _RELATION = ("SELECT c.oid::pg_catalog.int8 AS oid, c.relkind::pg_catalog.text AS kind, "
              "c.oid::pg_catalog.regclass::pg_catalog.text AS name FROM pg_catalog.pg_class c "
-             "WHERE c.oid = $1::pg_catalog.regclass")
+             "WHERE c.oid = $1::pg_catalog.regclass::pg_catalog.oid")
 # queued profiles no live wiring owns (detached: no wiring; or a wiring whose trigger went with its dropped
 # event table), the newest row of each key: they become the new wiring's, so that retry_failed rescores them
 # (the events whose counters another wiring's update missed are not this one's to replay: its counters, its event
@@ -4676,13 +4676,15 @@ assert _INSERT_LABEL.count("$13") == 1 and "label_column) SELECT" in _INSERT_LAB
 # triggers of pgscore's on a table that no wiring owns: detach_rescoring's rule (a wiring owns the trigger of
 # its name on the table it names, or wherever that trigger is when the table it names has none: renamed)
 _ORPHANS = ("SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1 "
-            "AND t.tgfoid IN ('pgscore.rescore_events()'::pg_catalog.regprocedure, "
-            "'pgscore.rescore_replicated()'::pg_catalog.regprocedure) AND NOT EXISTS ("
+            "AND t.tgfoid IN ('pgscore.rescore_events()'::pg_catalog.regprocedure::pg_catalog.oid, "
+            "'pgscore.rescore_replicated()'::pg_catalog.regprocedure::pg_catalog.oid) AND NOT EXISTS ("
             "SELECT 1 FROM pgscore.rescoring w WHERE t.tgname IN (w.trigger_name, w.replication_trigger, "
             "w.replication_trigger OPERATOR(pg_catalog.||) '_commit') "
-            "AND (pg_catalog.to_regclass(w.event_table) = t.tgrelid OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o "
-            "WHERE o.tgrelid = pg_catalog.to_regclass(w.event_table) AND o.tgname = t.tgname))) ORDER BY 1")
-_ORPHANS_BEFORE = (_ORPHANS.replace(", 'pgscore.rescore_replicated()'::pg_catalog.regprocedure", "")
+            "AND (pg_catalog.to_regclass(w.event_table)::pg_catalog.oid = t.tgrelid OR NOT EXISTS (SELECT 1 "
+            "FROM pg_catalog.pg_trigger o "
+            "WHERE o.tgrelid = pg_catalog.to_regclass(w.event_table)::pg_catalog.oid AND o.tgname = t.tgname))) "
+            "ORDER BY 1")
+_ORPHANS_BEFORE = (_ORPHANS.replace(", 'pgscore.rescore_replicated()'::pg_catalog.regprocedure::pg_catalog.oid", "")
                    .replace("t.tgname IN (w.trigger_name, w.replication_trigger, "
                             "w.replication_trigger OPERATOR(pg_catalog.||) '_commit')", "w.trigger_name = t.tgname"))
 

@@ -12,11 +12,13 @@ from pathlib import Path
 
 # whether pgscore.models keeps the reason each version was stored with (migration 0029); code that writes
 # or reads it also runs against older schemas (pgscore install upgrades; the migrations' tests deploy at each)
-VERSION_REASON = ("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = 'pgscore.models'::pg_catalog.regclass "
+VERSION_REASON = ("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
+                  "'pgscore.models'::pg_catalog.regclass::pg_catalog.oid "
                   "AND attname = 'reason' AND NOT attisdropped")
 
 # whether pgscore.models keeps each text feature's words (migration 0123)
-TEXT_CATEGORIES = ("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = 'pgscore.models'::pg_catalog.regclass "
+TEXT_CATEGORIES = ("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
+                   "'pgscore.models'::pg_catalog.regclass::pg_catalog.oid "
                    "AND attname = 'text_categories' AND NOT attisdropped")
 
 # whether the schema has pgscore.model_locks (migration 0043), whose row of a name its changes lock

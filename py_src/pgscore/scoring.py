@@ -656,7 +656,8 @@ def _hold_column(conn, table, into, shown=None):
     run, or refuse: two runs at once (a cron job overrunning its interval) would both score every row and
     log every prediction twice. Returns the lock's keys (None where there is no such column: score_chunk
     says so) and the server process that holds it."""
-    rows = _call(conn, "SELECT a.attrelid::int4, a.attnum::int4 FROM pg_attribute a WHERE a.attrelid = %s::regclass "
+    rows = _call(conn, "SELECT a.attrelid::int4, a.attnum::int4 FROM pg_attribute a WHERE a.attrelid = "
+                       "%s::pg_catalog.regclass::pg_catalog.oid "
                        "AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped", (table, into))
     if not rows:
         return None, None
@@ -670,7 +671,8 @@ def _hold_column(conn, table, into, shown=None):
                       "(SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = a.usesysid) FROM pg_locks l "
                       "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
                       "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                      "AND l.classid = %s::regclass AND l.objid = %s::int4::oid AND l.objsubid = 2",
+                      "AND l.classid = %s::pg_catalog.regclass::pg_catalog.oid AND l.objid = %s::int4::oid AND "
+                      "l.objsubid = 2",
                 (table, held[1]))
     pid, app, since, activity, changed, idle, role, superuser = who[0] if who else (None,) * 8
     column = f"{table}.{shown or into}"
@@ -913,7 +915,8 @@ def _relation(conn, table, key):
     (schema, name, kind, has_key), = _call(
         conn, "SELECT n.nspname, c.relname, c.relkind, EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid "
               "AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped) FROM pg_class c JOIN pg_namespace n "
-              "ON n.oid = c.relnamespace WHERE c.oid = %s::regclass", (key, table), given=True)
+              "ON n.oid = c.relnamespace WHERE c.oid = %s::pg_catalog.regclass::pg_catalog.oid", (key, table),
+              given=True)
     if kind == "v":  # refused before its rows are read: a view's functions run as the reader (a superuser, say)
         raise PgscoreError(f"{table} is a view, which has no index and takes no primary key: each score is written "
                            "back by its key, so a key must name one row; nothing was read or written",
@@ -980,7 +983,8 @@ def _checked_where(conn, dsn, rel, key, after, where, table, job):
             raise  # (the run ends as in its first chunk: nothing was written, what stopped it)
         said = said or str(e)
         columns = [c for c, in _call(_fresh(conn), "SELECT a.attname::text "
-                   "FROM pg_attribute a WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped "
+                   "FROM pg_attribute a WHERE a.attrelid = %s::pg_catalog.regclass::pg_catalog.oid AND a.attnum "
+                   "> 0 AND NOT a.attisdropped "
                    "ORDER BY a.attnum", (table,))] if code == "42703" else []
         raise UsageError(f"--where {where!r} is not a boolean SQL expression over the rows of {table}: {said}"
                          + (f" (SQLSTATE {code})" if code else ""),
