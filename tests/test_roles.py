@@ -896,6 +896,19 @@ _REACHED = {
         "CREATE FUNCTION public.dba_d(float8) RETURNS float8 LANGUAGE sql "
         "BEGIN ATOMIC INSERT INTO public.dba_log_v (x) VALUES ($1) RETURNING x; END; "
         "ALTER TABLE customers ADD COLUMN d float8 DEFAULT public.dba_d(0)", 999),
+    # (session 69, r1) that body writing a superuser's view whose INSTEAD rule, or a superuser's table whose ALSO
+    # rule, inserts into the app's table: the rule's action writes public.apps_log, whose trigger runs as the writer;
+    # the walk followed the written relation's rules' functions and the view's base relations, not a rule's target
+    **{f"atomic_writes_a_{what}_whose_rule_writes_the_apps_table": (
+        f"CREATE TABLE public.dba_src (x float8); {made}"
+        f"CREATE RULE dba_to_apps AS ON INSERT TO public.dba_log DO {how} INSERT INTO public.apps_log (x) "
+        "VALUES (NEW.x); "
+        "GRANT INSERT, SELECT ON public.dba_log TO pgscore_app; "
+        "CREATE FUNCTION public.dba_d(float8) RETURNS float8 LANGUAGE sql "
+        "BEGIN ATOMIC INSERT INTO public.dba_log (x) VALUES ($1); SELECT $1; END; "
+        "ALTER TABLE customers ADD COLUMN d float8 DEFAULT public.dba_d(0)", 999)
+       for what, made, how in (("view", "CREATE VIEW public.dba_log AS SELECT x FROM public.dba_src; ", "INSTEAD"),
+                               ("table", "CREATE TABLE public.dba_log (x float8); ", "ALSO"))},
     "trigger_when": ("CREATE TRIGGER spied BEFORE UPDATE ON customers FOR EACH ROW WHEN (public.spy_b(NEW.churn_score)) "
                      "EXECUTE FUNCTION suppress_redundant_updates_trigger()", 3),
     "rule": ("CREATE RULE spied AS ON UPDATE TO customers DO ALSO SELECT public.spy_f(0)", 3),  # (refused anyway)

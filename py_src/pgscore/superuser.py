@@ -45,14 +45,20 @@ _EDGES = (
 # the relations a body's write of the relation (w.m[1]) lands in, as rows pt(r): itself; a view's base relations, the
 # relations its _RETURN rule depends on (an auto-updatable view's write is rewritten into one of its base relation,
 # whose DEFAULTs, CHECKs, indexes and triggers it runs: session 69, h4, from session 68's reviews; every relation
-# the rule names, a view of a view's too, more than the one written, which a refusal errs on the side of); and each
-# one's partitions (pg_partition_tree: itself for a plain table, nothing for a view)
+# the rule names, a view of a view's too, more than the one written, which a refusal errs on the side of); the
+# relations its other rules' actions write (locked ROW EXCLUSIVE in the action's parse tree, as in a body's: a view's
+# DO INSTEAD INSERT INTO another table, a table's DO ALSO one, which runs that table's triggers as the writer:
+# session 69, r1); and each one's partitions (pg_partition_tree: itself for a plain table, nothing for a view)
 _WRITTEN = (
     "WITH RECURSIVE v(r) AS (SELECT (w.m[1])::pg_catalog.oid "
-    "UNION SELECT x.refobjid FROM v JOIN pg_catalog.pg_rewrite rw ON rw.ev_class OPERATOR(pg_catalog.=) v.r "
-    "AND rw.rulename OPERATOR(pg_catalog.=) '_RETURN' JOIN pg_catalog.pg_depend x "
-    "ON x.classid OPERATOR(pg_catalog.=) 2618 AND x.objid OPERATOR(pg_catalog.=) rw.oid "
-    "AND x.refclassid OPERATOR(pg_catalog.=) 1259 AND x.refobjid OPERATOR(pg_catalog.<>) v.r) "
+    "UNION SELECT n.r FROM v CROSS JOIN LATERAL (SELECT x.refobjid AS r FROM pg_catalog.pg_rewrite rw "
+    "JOIN pg_catalog.pg_depend x ON x.classid OPERATOR(pg_catalog.=) 2618 AND x.objid OPERATOR(pg_catalog.=) rw.oid "
+    "AND x.refclassid OPERATOR(pg_catalog.=) 1259 AND x.refobjid OPERATOR(pg_catalog.<>) v.r "
+    "WHERE rw.ev_class OPERATOR(pg_catalog.=) v.r AND rw.rulename OPERATOR(pg_catalog.=) '_RETURN' "
+    "UNION ALL SELECT (a.m[1])::pg_catalog.oid FROM pg_catalog.pg_rewrite rw "
+    "CROSS JOIN LATERAL pg_catalog.regexp_matches(rw.ev_action::pg_catalog.text, "
+    "':relid ([0-9]+) :relkind [a-z] :rellockmode 3 ', 'g') AS a(m) "
+    "WHERE rw.ev_class OPERATOR(pg_catalog.=) v.r AND rw.rulename OPERATOR(pg_catalog.<>) '_RETURN') AS n) "
     "SELECT v.r FROM v UNION SELECT q.relid::pg_catalog.oid FROM v, "
     "LATERAL pg_catalog.pg_partition_tree(v.r::pg_catalog.regclass) AS q")
 # the roles that are not superusers whose code a write of the tables @ runs (an array of constants: with a
