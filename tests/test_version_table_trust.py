@@ -353,11 +353,11 @@ def test_a_view_swapped_in_between_the_check_and_the_read_is_refused(empty_db_ur
     # The table is now locked after the check and checked again: a view swapped in before the lock is refused
     migrate.upgrade(empty_db_url, check_environment=False)
     _as_owner(empty_db_url, "SELECT 1", None)
-    check = migrate.version_table_check
+    check = migrate.untrusted_version_table  # (current() checks through migrate._checked_and_locked)
     swapped = []
 
-    def swapping(conn):
-        problem = check(conn)
+    def swapping(execute):
+        problem = check(execute)
         if not swapped:
             with contextlib.closing(psycopg2.connect(empty_db_url)) as other, other.cursor() as cur:
                 cur.execute("SET lock_timeout = '2s'")
@@ -367,7 +367,7 @@ def test_a_view_swapped_in_between_the_check_and_the_read_is_refused(empty_db_ur
             swapped.append(True)
         return problem
 
-    monkeypatch.setattr(migrate, "version_table_check", swapping)
+    monkeypatch.setattr(migrate, "untrusted_version_table", swapping)
     with pytest.raises(InstallError) as excinfo:
         migrate.current(empty_db_url)
     _refused(excinfo, "a view")

@@ -1581,16 +1581,12 @@ def current(url: str, check: bool = False) -> str | None:
     problem = None
     try:
         with engine.connect() as conn:
-            problem = damage(conn) if check else version_table_check(conn)
+            # the one checked, locked (a drop, and a view of the owner of public's in its place, waits for this
+            # transaction) and checked again: one swapped in before the lock is refused, not read (its function ran
+            # as whoever read it: review r1, session 68); damage() does the same (_checked_and_locked)
+            problem = damage(conn) if check else version_table_checked_and_locked(conn)
             if problem is None:
                 exists = conn.execute(text("SELECT to_regclass(:t)"), {"t": VERSION_TABLE}).scalar()
-                if exists:
-                    # the one checked, locked (a drop, and a view of the owner of public's in its place, waits for
-                    # this transaction) and checked again: one swapped in before the lock is refused, not read (its
-                    # function ran as whoever read it: review r1, session 68)
-                    conn.exec_driver_sql("LOCK TABLE pgscore_alembic_version IN ACCESS SHARE MODE")
-                    problem = version_table_check(conn)
-            if problem is None:
                 if not exists or conn.execute(text(_STALE), {"t": VERSION_TABLE}).scalar():
                     return None
                 return conn.execute(select(column("version_num")).select_from(table(VERSION_TABLE))).scalar()
