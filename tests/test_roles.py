@@ -909,6 +909,17 @@ _REACHED = {
         "ALTER TABLE customers ADD COLUMN d float8 DEFAULT public.dba_d(0)", 999)
        for what, made, how in (("view", "CREATE VIEW public.dba_log AS SELECT x FROM public.dba_src; ", "INSTEAD"),
                                ("table", "CREATE TABLE public.dba_log (x float8); ", "ALSO"))},
+    # and a rule whose action reads a view calling the app's function (the read runs it as the writer; passed before
+    # too: the walk follows the rules of the relations a body names, and their relations' rules)
+    "atomic_writes_a_table_whose_rule_reads_a_view_calling_the_apps_function": (
+        "CREATE TABLE public.dba_log (x float8); CREATE TABLE public.dba_log2 (x float8); "
+        "CREATE VIEW public.dba_v AS SELECT public.spy_f(0) AS x; "
+        "CREATE RULE dba_also AS ON INSERT TO public.dba_log DO ALSO INSERT INTO public.dba_log2 (x) "
+        "SELECT v.x FROM public.dba_v AS v; "
+        "GRANT INSERT, SELECT ON public.dba_log, public.dba_log2, public.dba_v TO pgscore_app; "
+        "CREATE FUNCTION public.dba_d(float8) RETURNS float8 LANGUAGE sql "
+        "BEGIN ATOMIC INSERT INTO public.dba_log (x) VALUES ($1); SELECT $1; END; "
+        "ALTER TABLE customers ADD COLUMN d float8 DEFAULT public.dba_d(0)", 999),
     "trigger_when": ("CREATE TRIGGER spied BEFORE UPDATE ON customers FOR EACH ROW WHEN (public.spy_b(NEW.churn_score)) "
                      "EXECUTE FUNCTION suppress_redundant_updates_trigger()", 3),
     "rule": ("CREATE RULE spied AS ON UPDATE TO customers DO ALSO SELECT public.spy_f(0)", 3),  # (refused anyway)
