@@ -194,7 +194,9 @@ def _share_version_table(conn):
 # must still resolve to that table (the owner of public may rename the schema and make another, with a table of
 # its own of the name, while the script runs). And a schema pgscore of another role's is refused, at the start.
 # Before session 69 (h4) the script checked nothing: the owner's trigger on a table made again ran as the superuser
-# at the script's first UPDATE of it
+# at the script's first UPDATE of it. Its hints' backslashes are in E'' literals: the database's owner may set
+# standard_conforming_strings off for every session, where a plain literal's backslash was read as an escape
+# (session 69, r1)
 _OFFLINE_GUARD = """DO $pgscore_version_table$
 DECLARE
     t pg_catalog.oid := pg_catalog.to_regclass('public.pgscore_alembic_version');
@@ -213,7 +215,7 @@ BEGIN
     IF locked OPERATOR(pg_catalog.<>) '' THEN
         IF t IS NULL OR t OPERATOR(pg_catalog.<>) locked::pg_catalog.oid THEN
             RAISE EXCEPTION 'public.pgscore_alembic_version is no longer the table this script checked and locked (another role renamed or replaced the schema public while it ran): nothing was changed'
-                USING ERRCODE = '42501', HINT = 'see who did it (\\dn+ in psql), make the database''s schema public as it was, then run the script again with the database owned by the superuser (docs/operations.md, ''Who installs, and with what'')';
+                USING ERRCODE = '42501', HINT = E'see who did it (\\\\dn+ in psql), make the database''s schema public as it was, then run the script again with the database owned by the superuser (docs/operations.md, ''Who installs, and with what'')';
         END IF;
         RETURN;
     END IF;
@@ -236,7 +238,7 @@ BEGIN
                       ELSE CASE WHEN triggers OPERATOR(pg_catalog.>) 0 THEN pg_catalog.format('a table with %s trigger(s)', triggers)
                                 ELSE 'a table' END END,
             who, who, CURRENT_USER
-            USING ERRCODE = '42501', HINT = 'as a superuser, see what it is and who made it without reading it (\\d+ public.pgscore_alembic_version in psql), then make it again as the superuser: pgscore install says how (docs/operations.md, ''Who installs, and with what'')';
+            USING ERRCODE = '42501', HINT = E'as a superuser, see what it is and who made it without reading it (\\\\d+ public.pgscore_alembic_version in psql), then make it again as the superuser: pgscore install says how (docs/operations.md, ''Who installs, and with what'')';
     END IF;
     PERFORM pg_catalog.set_config('pgscore.locked_version_table', t::pg_catalog.text, true);
 END

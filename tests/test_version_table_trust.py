@@ -413,6 +413,25 @@ def test_the_offline_script_refuses_a_version_table_with_the_owners_trigger(empt
     assert query(empty_db_url, "SELECT version_num FROM public.pgscore_alembic_version") == [(PREV_0169,)]
 
 
+def test_the_offline_script_s_hint_keeps_its_backslash_where_the_owner_turned_standard_strings_off(empty_db_url,
+                                                                                                  tmp_path):
+    # the database's owner may ALTER DATABASE ... SET standard_conforming_strings = off (a user's setting): the
+    # guard's HINT, a plain literal, then read its backslash as an escape and told the DBA to run `d+ public...` in
+    # psql (session 69, r1)
+    migrate.upgrade(empty_db_url, PREV_0169, check_environment=False)
+    _as_owner(empty_db_url, TRIGGER, PREV_0169)
+    db = query(empty_db_url, "SELECT current_database()")[0][0]
+    with contextlib.closing(psycopg2.connect(empty_db_url)) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(OWNER)))
+        cur.execute(sql.SQL("ALTER DATABASE {} SET standard_conforming_strings = off").format(sql.Identifier(db)))
+        conn.commit()
+    run = _psql(empty_db_url, _offline_script(tmp_path, "upgrade", f"{PREV_0169}:head"))
+    assert run.returncode != 0
+    assert "(\\d+ public.pgscore_alembic_version in psql)" in run.stderr, run.stderr
+    assert "nonstandard use of" not in run.stderr, run.stderr
+    assert _ran(empty_db_url) == []
+
+
 def test_the_offline_script_from_the_start_refuses_a_schema_pgscore_the_owner_made(empty_db_url, tmp_path):
     # a schema pgscore the owner made before the DBA runs the script: refused with the online install's words
     # (before: psql's 'schema "pgscore" already exists', which said nothing of whose it was nor what to do)
