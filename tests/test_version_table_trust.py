@@ -636,12 +636,14 @@ def test_every_command_a_superuser_runs_picks_up_no_look_alike_of_the_owners(db_
         ["score", "--model", "churn", "--table", "t24_vkeyed", "--key", "id", "--into", "churn_score"],
         ["status"], ["env"], ["silence", "churn", "--for", "1h", "--reason", "look-alikes"], ["silences"],
         ["unsilence", "1"], ["resign"], ["shadow", "churn", "2"], ["shadows"], ["shadow", "churn", "--off"],
-        ["retire", "churn"], ["delete", "churn", "--yes"],
+        ["retire", "churn"],
+        # (churn, wired and logged, is not deleted: 2BP01, its deleting statements never ran; review r1)
+        ["deploy", str(model), "--name", "spare", "--features", ",".join(names)], ["delete", "spare", "--yes"],
     ]
     fired = []
     for args in commands:
         done = pgscore_cli(*args, "--db", db_url)
-        assert done.returncode in (0, 1), (args, done.stdout, done.stderr)
+        assert done.returncode in ((0,) if args[0] == "delete" else (0, 1)), (args, done.stdout, done.stderr)
         if _fired(db_url):  # (every command run: the failure names each one that ran the owner's code)
             fired.append(args[:2])
             query(db_url, "SELECT pg_catalog.setval('public.t24_fired', 1, false)")
