@@ -6842,6 +6842,20 @@ def test_retry_failed_rescores_the_other_wirings_where_a_profile_key_changed_typ
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(pid, 1, 0)]
 
 
+def _as_an_admin_without_tenant_usage(shop, call):
+    """call() as pgscore_t_admin69, granted pgscore_admin and the public tables but no USAGE on tenant_a, the
+    session's notices emptied first."""
+    ensure_role(shop, "pgscore_t_admin69")
+    query(shop, "GRANT pgscore_admin TO pgscore_t_admin69; GRANT SELECT, UPDATE ON customers, complaints "
+                "TO pgscore_t_admin69")
+    query(shop, "SET ROLE pgscore_t_admin69")
+    del shop.notices[:]
+    try:
+        return call()
+    finally:
+        query(shop, "RESET ROLE")
+
+
 def test_retry_failed_rescores_the_other_wirings_where_the_caller_may_not_use_a_tenants_schema(shop):
     """A pgscore_admin role without USAGE on one tenant's schema: its first read of that wiring's tables failed
     (42501, permission denied for schema) and so did the whole of retry_failed, every other wiring's queued
@@ -6854,15 +6868,7 @@ def test_retry_failed_rescores_the_other_wirings_where_the_caller_may_not_use_a_
     # which retry_failed's first step (fold_pending) read the wiring of, failing as the retry did
     query(shop, "INSERT INTO pgscore.replicated_pending (rescoring_id, entity_key, event) VALUES "
                 "(%s, '6', '{\"cid\": 6}')", (pid,))
-    ensure_role(shop, "pgscore_t_admin69")
-    query(shop, "GRANT pgscore_admin TO pgscore_t_admin69; GRANT SELECT, UPDATE ON customers, complaints "
-                "TO pgscore_t_admin69")
-    query(shop, "SET ROLE pgscore_t_admin69")
-    del shop.notices[:]
-    try:
-        got = query(shop, "SELECT * FROM pgscore.retry_failed()")
-    finally:
-        query(shop, "RESET ROLE")
+    got = _as_an_admin_without_tenant_usage(shop, lambda: query(shop, "SELECT * FROM pgscore.retry_failed()"))
     # (the wiring the role may not use is left out of the result, as another team's is: test_roles
     # test_one_team_s_retry_and_refresh_of_every_wiring_skip_the_other_team_s_schema_and_say_so; its WARNINGs give
     # both ways: run it as a role that may, or the GRANT)
@@ -6931,15 +6937,7 @@ def test_refresh_windows_refreshes_the_other_wirings_where_the_caller_may_not_us
     others are refreshed."""
     query(shop, "CREATE SCHEMA tenant_a")
     rid, pid = _two_wirings_queued(shop, schema="tenant_a")
-    ensure_role(shop, "pgscore_t_admin69")
-    query(shop, "GRANT pgscore_admin TO pgscore_t_admin69; GRANT SELECT, UPDATE ON customers, complaints "
-                "TO pgscore_t_admin69")
-    query(shop, "SET ROLE pgscore_t_admin69")
-    del shop.notices[:]
-    try:
-        got = {r[0]: r[3:] for r in refresh(shop)}
-    finally:
-        query(shop, "RESET ROLE")
+    got = _as_an_admin_without_tenant_usage(shop, lambda: {r[0]: r[3:] for r in refresh(shop)})
     assert pid not in got and got[rid][0] is not None, got  # (left out, as retry_failed leaves it)
     said = [n for n in shop.notices if f"refresh_windows skipped wiring {pid}" in n]
     assert said and "GRANT USAGE ON SCHEMA tenant_a TO pgscore_t_admin69" in said[0], shop.notices
