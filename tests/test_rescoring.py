@@ -3138,8 +3138,9 @@ def test_the_queue_of_a_profile_table_renamed_away_under_a_live_wiring_is_given_
     line = next(x for x in out.splitlines() if x.startswith("error queue:"))
     assert (f"; 2 of them (wiring {rid}) were queued for tenant_c.customers_old, renamed since, another made under its "
             "name as tenant_c.customers, which retry leaves: where tenant_c.customers is a copy of it, UPDATE "
-            "pgscore.error_queue SET profile_oid = 'tenant_c.customers'::pg_catalog.regclass WHERE rescoring_id = "
-            f"{rid} AND profile_oid <> 'tenant_c.customers'::pg_catalog.regclass hands them to it; ") in line, line
+            "pgscore.error_queue SET profile_oid = 'tenant_c.customers'::pg_catalog.regclass::pg_catalog.oid WHERE "
+            f"rescoring_id = {rid} AND profile_oid <> 'tenant_c.customers'::pg_catalog.regclass::pg_catalog.oid hands "
+            "them to it; ") in line, line  # (review r1: an OID compared as an OID, no owner's oid = regclass)
     assert "; once the cause is fixed: " in line, line  # (the new table's own row: retry rescores it)
     delete = line.split("(the old table kept as an archive), ", 1)[1].split("; ", 1)[0]
     assert delete.startswith("DELETE FROM pgscore.error_queue WHERE"), delete
