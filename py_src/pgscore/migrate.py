@@ -218,7 +218,12 @@ def connect_catalog_first(dsn, **kwargs):
     downgrade, uninstall, status), in a database whose owner may set its search_path."""
     import psycopg2
 
-    return catalog_first(psycopg2.connect(dsn, **kwargs))
+    conn = psycopg2.connect(dsn, **kwargs)
+    try:
+        return catalog_first(conn)
+    except BaseException:
+        conn.close()
+        raise
 
 
 def create_engine(url: str):

@@ -298,8 +298,10 @@ def say_if_not_live(db, model, version):
     a retire also asks for."""
     import psycopg2
 
+    from pgscore.migrate import connect_catalog_first
+
     try:
-        conn = _catalog_first(psycopg2.connect(db))
+        conn = connect_catalog_first(db)
     except psycopg2.OperationalError:
         return  # score_table's connection fails the same way, and says so (a server restarting: exit 75)
     with contextlib.closing(conn), conn.cursor() as cur:
@@ -613,10 +615,12 @@ def _xact_status(dsn, xid, seconds=10):
     import psycopg2
     import psycopg2.extensions as ext
 
+    from pgscore.migrate import connect_catalog_first
+
     previous = ext.get_wait_callback()
     ext.set_wait_callback(functools.partial(_wait, deadline=time.monotonic() + seconds))
     try:
-        with contextlib.closing(_catalog_first(psycopg2.connect(dsn, connect_timeout=seconds))) as conn, conn.cursor() as cur:
+        with contextlib.closing(connect_catalog_first(dsn, connect_timeout=seconds)) as conn, conn.cursor() as cur:
             cur.execute("SELECT pg_xact_status(%s::xid8)", (xid,))
             return cur.fetchone()[0]
     except (psycopg2.Error, KeyboardInterrupt):
@@ -793,11 +797,13 @@ def _other_client_s_session(dsn, command, seconds=POOLER_CHECK_SECONDS):
     import psycopg2
     import psycopg2.extensions as ext
 
+    from pgscore.migrate import connect_catalog_first
+
     previous = ext.get_wait_callback()
     ext.set_wait_callback(functools.partial(_wait, deadline=time.monotonic() + seconds))
     try:
-        with contextlib.closing(_catalog_first(psycopg2.connect(dsn, connect_timeout=max(2, int(seconds)),
-                                                               fallback_application_name=f"pgscore {command}"))) as other:
+        with contextlib.closing(connect_catalog_first(dsn, connect_timeout=max(2, int(seconds)),
+                                                             fallback_application_name=f"pgscore {command}")) as other:
             other.autocommit = True  # (its server session back to the pool with the answer)
             (taken,), = _call(other, "SELECT pg_catalog.pg_backend_pid()", None)
             return taken
@@ -1563,10 +1569,3 @@ def redact_features(db, older_than, lock_timeout=MAINTAIN_LOCK_TIMEOUT, limit=RE
             break
     told = [x.split("redact_log_features: ", 1)[1].strip() for x in said if "redact_log_features: " in x]
     return total, told[-1] if told else None
-
-
-def _catalog_first(conn):
-    """migrate.catalog_first: pg_catalog searched first on a connection of pgscore's (session 69, h4)."""
-    from pgscore.migrate import catalog_first
-
-    return catalog_first(conn)

@@ -382,9 +382,11 @@ def say_warnings(url, name, version, out) -> None:
 
     import psycopg2
 
+    from pgscore.migrate import connect_catalog_first
+
     said, why = [], None
     try:
-        with contextlib.closing(_catalog_first(psycopg2.connect(url))) as conn:
+        with contextlib.closing(connect_catalog_first(url)) as conn:
             try:
                 said = warnings(conn, name, version)
             finally:
@@ -409,10 +411,3 @@ def first_line(e) -> str:
 def skipped(name, version, why) -> str:
     """The note where the check could not run to its end."""
     return f"the check of {name} version {version}'s wired profile tables for NULLs it refuses was skipped: {why}"
-
-
-def _catalog_first(conn):
-    """migrate.catalog_first: pg_catalog searched first on a connection of pgscore's (session 69, h4)."""
-    from pgscore.migrate import catalog_first
-
-    return catalog_first(conn)
