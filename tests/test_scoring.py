@@ -420,7 +420,8 @@ def test_a_jsonb_key_misspelt_or_a_number_as_text_says_what_to_do(conn):
                                     "a typo for 'monthly_charges'?", err.diag.message_hint
     err = sql_error(conn, "SELECT pgscore.score('logit', %s::jsonb)", (json.dumps({k: v for k, v in row.items()
                                                                                   if k != "age"}),))
-    assert err.pgcode == "22023" and err.diag.message_hint is None  # nothing near: no guess
+    # nothing near: no guess, but how to pass a missing value (since session 70)
+    assert err.pgcode == "22023" and err.diag.message_hint == MISSING_KEY_HINT.format(f="age"), err.pgerror
     err = sql_error(conn, "SELECT pgscore.score('logit', %s::jsonb)", (json.dumps({**row, "age": "44"}),))
     assert err.pgcode == "22P02" and "got \"44\"" in err.diag.message_primary
     assert "JSON number, not a string" in err.diag.message_hint and "::float8" in err.diag.message_hint
@@ -1771,10 +1772,10 @@ def test_a_json_object_with_the_text_a_code_is_made_from_names_it(conn):
     err = sql_error(conn, "SELECT pgscore.predict('regions_id', %s::jsonb)",
                     (json.dumps({"Region": "east", "spend": 50.0, "visits": 3}),))
     assert "the model reads the code column 'region_id'" in err.diag.message_hint, err.pgerror
-    # no such key: no hint; a typo: the typo's
+    # no such key: no guess, but how to pass a missing value (since session 70); a typo: the typo's
     err = sql_error(conn, "SELECT pgscore.predict('regions', %s::jsonb)",
                     (json.dumps({"area": "east", "spend": 50.0, "visits": 3}),))
-    assert err.diag.message_hint is None, err.pgerror
+    assert err.diag.message_hint == MISSING_KEY_HINT.format(f="region_code"), err.pgerror
     err = sql_error(conn, "SELECT pgscore.predict('regions', %s::jsonb)",
                     (json.dumps({"region_cod": 1, "spend": 50.0, "visits": 3}),))
     assert err.diag.message_hint.endswith("a typo for 'region_code'?"), err.pgerror
@@ -1843,6 +1844,33 @@ def test_a_json_object_with_a_misspelt_code_column_is_told_the_typo_not_to_make_
     assert "the model reads the code column 'region_id'" in err.diag.message_hint, err.pgerror
 
 
+# the HINT of a feature missing from a JSON object where no key of it looks like the feature (a typo, a code's text)
+MISSING_KEY_HINT = ("give every feature as a key: a missing value is a JSON null ({{\"{f}\": null}}), which the "
+                    "model reads as NaN, as scikit-learn reads a DataFrame's empty cell; where a client leaves out "
+                    "the keys of its nulls, add them: doc || jsonb_build_object('{f}', NULL)")
+
+
+def test_a_json_object_without_a_feature_s_key_is_told_how_to_pass_a_missing_value(conn):
+    """A model server's `pd.DataFrame(rows, columns=COLS)` took a key left out (a client's `exclude_none`) as NaN;
+    pgscore refuses it (a typo must not score as a missing value), and said only `feature 'region' is missing from
+    the JSON object` with the keys expected: no hint of how to pass a missing value (trial T27). The object with
+    the key's null scores as the model given NaN."""
+    x, y = _coded()
+    x[::7, 1] = np.nan  # (spend missing in some rows: the imputer's)
+    est = make_pipeline(ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [0])],
+                                          remainder=make_pipeline(SimpleImputer(), StandardScaler())),
+                        LogisticRegression(max_iter=1000)).fit(x, y)
+    registry.deploy(conn.dsn, "gappy", est, x, y, feature_names=CAT_NAMES)
+    doc = {"region_code": 2, "visits": 3}
+    err = sql_error(conn, "SELECT pgscore.score('gappy', %s::jsonb)", (json.dumps(doc),))
+    assert err.pgcode == "22023" and "feature 'spend' is missing" in err.diag.message_primary, err.pgerror
+    assert err.diag.message_hint == MISSING_KEY_HINT.format(f="spend"), err.pgerror
+    with conn.cursor() as cur:  # the hint's fix, as written
+        cur.execute("SELECT pgscore.score('gappy', %s::jsonb || jsonb_build_object('spend', NULL))", (json.dumps(doc),))
+        got = cur.fetchone()[0]
+    assert abs(got - est.predict_proba(np.array([[2.0, np.nan, 3.0]]))[0].max()) < 1e-9  # (three classes: the top one)
+
+
 def test_a_json_key_that_is_a_number_is_not_named_as_the_text_a_code_is_made_from(conn):
     """The object's `id` (a row's key, a number) for a missing feature `id_code`: the hint said to make the code
     from it with array_position(ARRAY[...], value) - 1, as from a text; a code is made from a text (or a NULL one),
@@ -1854,7 +1882,8 @@ def test_a_json_key_that_is_a_number_is_not_named_as_the_text_a_code_is_made_fro
     err = sql_error(conn, "SELECT pgscore.predict('ids', %s::jsonb)",
                     (json.dumps({"id": 17, "spend": 50.0, "visits": 3}),))
     assert "feature 'id_code' is missing" in err.diag.message_primary, err.pgerror
-    assert err.diag.message_hint is None, err.pgerror
+    # not the code's hint (the key 'id' is not named), but how to pass a value that is missing (session 70, h3)
+    assert err.diag.message_hint == MISSING_KEY_HINT.format(f="id_code"), err.pgerror
     for v in ("A17", None):  # a text, or a NULL one
         err = sql_error(conn, "SELECT pgscore.predict('ids', %s::jsonb)",
                         (json.dumps({"id": v, "spend": 50.0, "visits": 3}),))

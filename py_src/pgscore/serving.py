@@ -258,7 +258,8 @@ class Loaded:
             except KeyError:
                 raise InvalidModel(f"model {self.label}: feature {literal(name)} is missing from the JSON object",
                                    detail="expected keys: " + ", ".join(self.feature_names),
-                                   hint=_near_key(name, obj, self.feature_names), sqlstate="22023") from None
+                                   hint=_near_key(name, obj, self.feature_names) or _missing_key_hint(name),
+                                   sqlstate="22023") from None
             if v is None:
                 out.append(math.nan)
             elif isinstance(v, (int, float)):  # booleans count as 0/1
@@ -974,6 +975,15 @@ def _near_key(name, obj: dict, feature_names) -> str | None:
     if near is None:
         return _source_key(name, [k for k in keys if obj[k] is None or isinstance(obj[k], str)])  # (a text's)
     return f"the object has the key {literal(near)}, which is no feature: a typo for {literal(name)}?"
+
+
+def _missing_key_hint(name) -> str:
+    """How to pass a feature whose value is missing, where the object lacks its key and no key looks like it: a
+    model server's `pd.DataFrame(rows, columns=...)` took a key left out as NaN (a client's `exclude_none`), which
+    pgscore refuses, since a typo must not score as a missing value (trial T27)."""
+    return (f"give every feature as a key: a missing value is a JSON null ({json.dumps({name: None})}), which the "
+            "model reads as NaN, as scikit-learn reads a DataFrame's empty cell; where a client leaves out the keys "
+            f"of its nulls, add them: doc || jsonb_build_object({literal(name)}, NULL)")
 
 
 # what ends the name of a column of codes made from another (region_code from region, docs/sql.md "Features are
