@@ -881,6 +881,29 @@ def test_predict_batch_says_what_is_wrong_in_its_message(db_url, shop):
     assert e.value.pgcode == "42P02" and "format(" in e.value.diag.message_hint, e.value.diag.message_hint
 
 
+def test_a_feature_column_of_another_name_is_told_how_to_score_it_without_a_rename(db_url, shop):
+    """A warehouse table whose column is monthly_fee where the model was fitted on monthly_charges: `pgscore score`
+    (score_table) said `needs the column(s) monthly_charges` with the hint `name a column after each feature`, a
+    rename of the team's table (trial T27). The hint gives a query's alias and, for a table scored in place, a
+    generated column of the feature's name, which it then scores."""
+    cols = ", ".join(f for f in CHURN_FEATURES if f != "monthly_charges")
+    query(db_url, f"CREATE TABLE w AS SELECT id, monthly_charges AS monthly_fee, {cols}, NULL::float8 AS s "
+                  "FROM customers; ALTER TABLE w ADD PRIMARY KEY (id)")
+    for statement in ("CALL pgscore.score_table('churn', 'w', 'id', 's')",
+                      "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT id, * FROM w')"):
+        with pytest.raises(psycopg2.Error) as e:
+            query(db_url, statement)
+        assert e.value.pgcode == "42703" and "needs the column(s) monthly_charges" in e.value.diag.message_primary
+        assert e.value.diag.message_hint == (
+            "name a column after each feature: in a query, <its column> AS monthly_charges; in a table scored in "
+            "place (score_table, pgscore score), a generated column: ALTER TABLE ... ADD COLUMN monthly_charges "
+            "double precision GENERATED ALWAYS AS (<its column>) STORED; or give one float8[] column named "
+            "features"), statement
+    query(db_url, "ALTER TABLE w ADD COLUMN monthly_charges double precision GENERATED ALWAYS AS (monthly_fee) STORED")
+    query(db_url, "CALL pgscore.score_table('churn', 'w', 'id', 's')")  # the hint's fix, as written
+    assert query(db_url, "SELECT count(*), count(s) FROM w") == query(db_url, "SELECT count(*), count(*) FROM w")
+
+
 def test_predict_batch_keeps_the_object_an_error_names(db_url, shop):
     """An error of the caller's query raised again by predict_batch keeps the schema, table, column, type and
     constraint it names (psycopg2's e.diag.constraint_name, table_name), in SQL and chunk by chunk, with its

@@ -261,6 +261,17 @@ def score_in_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = No
     return items, z, link
 
 
+def _renamed_hint(feature: str, words: bool) -> str:
+    """The rest of the hint for a feature no column is named after: a query renames a column of another name, a
+    table scored in place (score_table, `pgscore score`: a warehouse's table, whose column is `monthly_fee` where the
+    model was fitted on `monthly_charges`) takes a generated column, which needs no rename (trial T27). `feature`
+    quoted as an identifier; `words`: a text feature (its column text, not double precision)."""
+    kind = "text" if words else "double precision"
+    return (f": in a query, <its column> AS {feature}; in a table scored in place (score_table, pgscore score), a "
+            f"generated column: ALTER TABLE ... ADD COLUMN {feature} {kind} GENERATED ALWAYS AS (<its column>) "
+            "STORED; or give one float8[] column named features")
+
+
 def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = None, table=None,
                   key: str | None = None, profiles=None) -> list[str]:
     """feature_sql's elements, one SQL float8 per feature, never NULL (NaN for missing); with no column
@@ -279,7 +290,8 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
                               if columns.get("features", FLOAT8_ARRAY) != FLOAT8_ARRAY else ""), sqlstate="42703",
                            hint="name a column after each feature" + (
                                " (the counters' new values are read by those names)" if exprs else
-                               ", or give one float8[] column named features"))
+                               _renamed_hint(q(missing[0]), missing[0] in (getattr(model, "text_categories", None)
+                                                                            or {}))))
     words = getattr(model, "text_categories", None) or {}  # each text feature's words (0123): a text column coded
     # a counter's new value (rescoring's `exprs`) for a text feature is coded as its column's value is: a word where
     # the column holds words (a string type, an ENUM), a code where it holds codes (a number column)
