@@ -6964,3 +6964,68 @@ def test_a_row_handed_over_to_a_copy_that_lacks_its_key_says_it_is_gone_and_how_
     assert line and delete in line[0] and "once the cause is fixed" not in line[0], out
     query(shop, delete)
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def _retry_while_detached(shop, hold, detach, statement="SELECT * FROM pgscore.retry_failed()"):
+    """`statement` on a connection of its own while another holds `hold` (a lock of the first wiring's profiles, in a
+    transaction left open); once it waits for that lock, `detach` runs (autocommit) on a third and the holder
+    commits: a wiring detached between the call's list of wirings and its turn. Returns (rows, notices)."""
+    import threading
+
+    holder, waiter = psycopg2.connect(shop.dsn), psycopg2.connect(shop.dsn)
+    waiter.autocommit = True
+    pid, done = waiter.get_backend_pid(), []
+
+    def run():
+        try:
+            done.append(query(waiter, statement))
+        except psycopg2.Error as e:
+            done.append(e)
+
+    t = threading.Thread(target=run)
+    try:
+        query(holder, hold)
+        t.start()
+        for _ in range(400):  # (a bound, not a deadline: 20 s at most)
+            if query(shop, "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", (pid,))[0][0]:
+                break
+            t.join(0.05)
+        else:
+            pytest.fail(f"{statement} never waited for the lock of {hold}")
+        query(shop, detach)
+        holder.commit()
+        t.join(60)
+        assert not t.is_alive() and len(done) == 1, done
+        return done[0], list(waiter.notices)
+    finally:
+        holder.rollback()
+        t.join(10)
+        holder.close()
+        waiter.close()
+
+
+def test_retry_failed_skips_a_wiring_detached_while_it_runs_and_retries_the_others(shop):
+    """Session 69's review: a detach_rescoring in another session, committed while retry_failed rescored an earlier
+    wiring, failed the whole call at the detached wiring's turn with a Python ValueError (`(gone,) = ...` of a
+    read of its row, which returned none), every wiring's retry rolled back. Now the detached wiring is skipped
+    (its rows stay queued, of no wiring, as detach_rescoring leaves them) and the others are retried."""
+    rid, pid = _two_wirings_queued(shop)
+    got, notices = _retry_while_detached(shop, "SELECT 1 FROM customers WHERE id = 70 FOR UPDATE",
+                                         "SELECT pgscore.detach_rescoring('ef')")
+    assert got == [(rid, 1, 0)], got
+    said = [n for n in notices if f"skipped wiring {pid}" in n]
+    assert said and "detached" in said[0], notices
+    assert query(shop, "SELECT rescoring_id, entity_key FROM pgscore.error_queue") == [(None, "5")]
+
+
+def test_refresh_windows_skips_a_wiring_detached_while_it_runs_and_refreshes_the_others(shop):
+    """As retry_failed: refresh_windows failed whole with a Python ValueError at the turn of a wiring another session
+    detached after the call listed it. Now it is left out of the result, said in a WARNING, and the others are
+    refreshed."""
+    rid, pid = _two_wirings_queued(shop)
+    got, notices = _retry_while_detached(shop, "LOCK TABLE customers IN ACCESS EXCLUSIVE MODE",
+                                         "SELECT pgscore.detach_rescoring('ef')",
+                                         "SELECT * FROM pgscore.refresh_windows()")
+    assert [r[0] for r in got] == [rid], got
+    said = [n for n in notices if f"refresh_windows skipped wiring {pid}" in n]
+    assert said and "detached" in said[0], notices

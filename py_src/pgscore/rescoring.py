@@ -3533,6 +3533,9 @@ def fold_pending(plpy, GD, model_name=None) -> dict:
                 raise
             out.pop(row["rescoring_id"], None)
             r, _, fix = _wiring_failed(plpy, GD, row["rescoring_id"], e)
+            if r is None:  # (session 70) detached meanwhile: its held-back events went with it
+                _warn_gone(plpy, "retry_failed", row["rescoring_id"], "its replicated events held back went with it")
+                continue
             plpy.warning(f"pgscore: retry_failed skipped wiring {int(row['rescoring_id'])}'s replicated events held "
                          f"back ({r['event_table']} to {r['profile_table']}): {_message(e)}; they wait in "
                          "pgscore.replicated_pending", hint=f"{fix}; the other wirings were retried")
@@ -3606,7 +3609,9 @@ def retry(plpy, GD, model_name=None, limit=None):
                              f"its {n} queued profile(s) wait for a role that may",
                              f"SELECT * FROM pgscore.retry_failed({quote_literal(plpy, denied['model_name'])})")
             continue
-        out.append(_retry_guarded(plpy, GD, row["rescoring_id"], limit))
+        done = _retry_guarded(plpy, GD, row["rescoring_id"], limit)
+        if done is not None:  # (None: detached by another session meanwhile)
+            out.append(done)
     # the profiles whose held-back events were folded count as rescored, in the wiring's row (one of its own if
     # nothing was queued)
     out = [(i, r + folded.pop(i, 0), f) for i, r, f in out]
@@ -3640,11 +3645,37 @@ _WIRING_FAILED = ("UPDATE pgscore.error_queue AS q SET reason = $2, sqlstate = $
 _DENIED = re.compile(r"permission denied for (schema|table|relation|view|sequence|function) (.+)$")
 
 
+class WiringGone(PgscoreError):
+    """A wiring a call listed (retry_failed, refresh_windows) removed by another session (detach_rescoring,
+    forget_rescoring) that committed before the call came to it: its row is gone."""
+
+    sqlstate = "42704"  # undefined_object
+
+
+def _wiring_row(plpy, rescoring_id):
+    """Wiring `rescoring_id`'s row as _WIRING reads it; WiringGone where another session removed it meanwhile."""
+    rows = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [rescoring_id])
+    if not rows:
+        raise WiringGone(f"wiring {int(rescoring_id)} was removed by another session while this call ran")
+    return rows[0]
+
+
+def _warn_gone(plpy, by, rescoring_id, left):
+    """(session 70) The WARNING of a wiring `by` (retry_failed, refresh_windows) skipped because another session
+    detached or forgot it after the call listed it: the call went on with the others (it failed whole, a Python
+    ValueError of the read of its row, which returned none)."""
+    plpy.warning(f"pgscore: {by} skipped wiring {int(rescoring_id)}: it was detached (detach_rescoring or "
+                 f"forget_rescoring, in another session) while this call ran; {left}",
+                 hint="its queued profiles stay without a wiring (pgscore status lists them): an attach_rescoring of "
+                      "their profile table takes them over, and retry_failed then rescores them")
+
+
 def _retry_guarded(plpy, GD, rescoring_id, limit):
     """retry_failed of one wiring (_retry_wiring), in a subtransaction of its own: an error of the wiring (its
     profile key retyped so that its statements no longer compare it with the event key, 42883; a schema or table the
     caller may not use, 42501; another) rolls back what it did, is said in a WARNING that names its tables and the
-    fix (_wiring_failed), and leaves its rows queued; the other wirings are retried. An error of the transaction (a
+    fix (_wiring_failed), and leaves its rows queued; the other wirings are retried. None for a wiring another
+    session detached meanwhile (WiringGone), said in a WARNING. An error of the transaction (a
     cancel, a serialization failure, a lock_timeout) or a read-only transaction ends the call, as before."""
     try:
         with plpy.subtransaction():
@@ -3654,6 +3685,9 @@ def _retry_guarded(plpy, GD, rescoring_id, limit):
             raise
         error = e
     r, reason, fix = _wiring_failed(plpy, GD, rescoring_id, error)
+    if r is None:  # (session 70) detached meanwhile: left out of the result, as a wiring detached before the call
+        _warn_gone(plpy, "retry_failed", rescoring_id, "the other wirings were retried")
+        return None
     what, message = f"{r['event_table']} to {r['profile_table']}", _message(error)
     if reason is None:  # the caller's, not the profiles': their reasons are left
         plpy.warning(f"pgscore: retry_failed skipped wiring {int(rescoring_id)} ({what}): {message}; its {r['n']} "
@@ -3670,10 +3704,14 @@ def _retry_guarded(plpy, GD, rescoring_id, limit):
 def _wiring_failed(plpy, GD, rescoring_id, error):
     """After wiring `rescoring_id`'s error (rolled back) in retry_failed or refresh_windows: its row as
     _WIRING_NAMES reads it, the reason its queued rows are given (None for the caller's privilege, 42501: the
-    profiles' own reasons stay), and the fix (the GRANT; the ALTER that makes the keys compare again)."""
+    profiles' own reasons stay), and the fix (the GRANT; the ALTER that makes the keys compare again); (None, None,
+    None) where another session removed the wiring meanwhile."""
     for cache in (CACHE, REPLICATED_CACHE, FOLD_CACHE):  # read afresh at the next call, its plans too
         GD.get(cache, {}).pop(rescoring_id, None)
-    (r,) = plpy.execute(plpy.prepare(_WIRING_NAMES, ["pg_catalog.int8"]), [rescoring_id])
+    rows = plpy.execute(plpy.prepare(_WIRING_NAMES, ["pg_catalog.int8"]), [rescoring_id])
+    if not rows:  # (session 70) detached by another session meanwhile: None, the caller says so and goes on
+        return None, None, None
+    r = rows[0]
     rid, what, message = int(rescoring_id), f"{r['event_table']} to {r['profile_table']}", _message(error)
     if _state(error) == INSUFFICIENT_PRIVILEGE:
         role = quote_ident(plpy, plpy.execute("SELECT pg_catalog.current_user() AS u")[0]["u"])
@@ -3720,7 +3758,7 @@ def _retry_wiring(plpy, GD, rescoring_id, limit):
     w = wiring(plpy, GD, row["rescoring_id"])
     if w is None:  # a wired table was dropped (or renamed): nothing to read its counters from, or write to
         n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [row["rescoring_id"]])[0]["n"]
-        (gone,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [row["rescoring_id"]])
+        gone = _wiring_row(plpy, row["rescoring_id"])
         which = ("its event table" if gone["event_oid"] is None else f"its profile table {gone['profile_table']}")
         # (session 67) the table its rows were queued for, by the OID they keep, where it lives on under another
         # name (renamed away): said with the way that takes them over there (they waited for ever, warned here)
@@ -3793,7 +3831,7 @@ def _retry_wiring(plpy, GD, rescoring_id, limit):
             # (after detaching wiring N) takes them over", which cannot be followed: detach_rescoring takes an
             # event table (and detaches the live wiring to the copy too), and an attach takes over no row of a
             # live wiring. The rows are let go of wiring N (rescoring_id NULL), then the attach takes them
-            (me,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [w.id])
+            me = _wiring_row(plpy, w.id)
             ev, old = quote_literal(plpy, w.events.name), quote_literal(plpy, other["name"])
             names = sorted(other["names"] or [other["name"]])
             un = (f"UPDATE pgscore.error_queue SET rescoring_id = NULL WHERE rescoring_id = {int(w.id)} AND "
@@ -4076,7 +4114,7 @@ def refresh(plpy, GD, event_table=None, limit=None):
                 GD.get("pgscore.rescoring", {}).pop(rid, None)  # read afresh: its tables may be gone
                 w = wiring(plpy, GD, rid)
                 if w is None:
-                    (gone,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [rid])
+                    gone = _wiring_row(plpy, rid)
                     which = ("its event table" if gone["event_oid"] is None else f"its profile table {gone['profile_table']}")
                     plpy.warning(f"pgscore: refresh_windows skipped wiring {rid}: {which} was dropped or renamed",
                                  hint="detach_rescoring of a renamed event table under its new name, then attach it again; "
@@ -4150,6 +4188,9 @@ def refresh(plpy, GD, event_table=None, limit=None):
                 raise
             left = left_before
             r, _, fix = _wiring_failed(plpy, GD, rid_of, e)
+            if r is None:  # (session 70) detached by another session meanwhile: left out, as retry_failed leaves it
+                _warn_gone(plpy, "refresh_windows", rid_of, "the other wirings were refreshed")
+                continue
             plpy.warning(f"pgscore: refresh_windows skipped wiring {int(rid_of)} ({r['event_table']} to "
                          f"{r['profile_table']}): {_message(e)}; its counters and scores are left as they were",
                          hint=fix.replace("SELECT * FROM pgscore.retry_failed() again",
