@@ -7029,3 +7029,25 @@ def test_refresh_windows_skips_a_wiring_detached_while_it_runs_and_refreshes_the
     assert [r[0] for r in got] == [rid], got
     said = [n for n in notices if f"refresh_windows skipped wiring {pid}" in n]
     assert said and "detached" in said[0], notices
+
+
+@pytest.mark.parametrize("column", ["profile_table", "event_table"])
+def test_retry_failed_and_refresh_windows_skip_a_wiring_whose_table_name_was_hand_edited_to_no_name(shop, column):
+    """Session 69's review: a wiring's table name edited by hand into one that is no name (`public.pf"`, an unclosed
+    quote) failed the whole of retry_failed and refresh_windows (22023/42602 of parse_ident, to_regclass, in the
+    schema check made before each wiring's subtransaction, not_usable, and in the read of its names after an
+    error): every other wiring's queued profiles waited too. Now it is that wiring's alone: no table has the name, so
+    it is skipped as one whose table was dropped or renamed, with that WARNING, its rows left queued as they were,
+    and the others are retried (refreshed)."""
+    rid, pid = _two_wirings_queued(shop)
+    query(shop, f"UPDATE pgscore.rescoring SET {column} = {column} || '\"' WHERE rescoring_id = %s", (pid,))
+    del shop.notices[:]
+    got = query(shop, "SELECT * FROM pgscore.retry_failed()")
+    assert got == [(rid, 1, 0), (pid, 0, 1)], got
+    said = [n for n in shop.notices if f"retry_failed skipped wiring {pid}" in n]
+    assert said and "queued profile(s) wait" in said[0], shop.notices  # (to_regclass finds no table of the name)
+    assert query(shop, "SELECT rescoring_id, entity_key, attempts FROM pgscore.error_queue") == [(pid, "5", 1)]
+    del shop.notices[:]
+    got = {r[0]: r[3:] for r in refresh(shop)}
+    assert got[pid] == (None, None, None) and got[rid][0] is not None, got
+    assert [n for n in shop.notices if f"refresh_windows skipped wiring {pid}" in n], shop.notices

@@ -3486,7 +3486,14 @@ _NOT_USABLE = ("SELECT r.event_table, r.profile_table, r.model_name, (SELECT pg_
 def not_usable(plpy, rescoring_id):
     """The row of _NOT_USABLE for wiring `rescoring_id` where the caller may not use the schema of one of its tables
     (another team's, say), else None."""
-    rows = plpy.execute(plpy.prepare(_NOT_USABLE, ["pg_catalog.int8"]), [rescoring_id])
+    try:  # (session 70) a name that is none (hand-edited: parse_ident raises 22023) is the wiring's own error, which
+        # its retry (in its subtransaction) meets and says; it failed the whole call here, before that subtransaction
+        with plpy.subtransaction():
+            rows = plpy.execute(plpy.prepare(_NOT_USABLE, ["pg_catalog.int8"]), [rescoring_id])
+    except plpy.SPIError as e:
+        if of_the_transaction(_state(e)):
+            raise
+        return None
     return rows[0] if rows and rows[0]["schemas"] else None
 
 
@@ -3624,15 +3631,19 @@ _HANDED_GONE = ("SELECT pg_catalog.array_agg(q.entity_key) AS keys FROM pgscore.
                 "OPERATOR(pg_catalog.?) 'handed_over'")
 # (session 69) a wiring's tables as its row names them, read without resolving them (to_regclass of a schema the caller
 # may not use raises 42501), its key columns' types where they can be read, and how many of its rows are queued
-_WIRING_NAMES = ("SELECT r.event_table, r.profile_table, r.event_key, r.profile_key, (SELECT c.oid::pg_catalog.int8 "
-                 "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace s ON s.oid OPERATOR(pg_catalog.=) "
-                 "c.relnamespace WHERE pg_catalog.cardinality(pg_catalog.parse_ident(r.profile_table)) "
-                 "OPERATOR(pg_catalog.=) 2 AND s.nspname OPERATOR(pg_catalog.=) (pg_catalog.parse_ident("
-                 "r.profile_table))[1] AND c.relname OPERATOR(pg_catalog.=) (pg_catalog.parse_ident("
-                 "r.profile_table))[2]) AS profile_oid, "
+_WIRING_NAMES = ("SELECT r.event_table, r.profile_table, r.event_key, r.profile_key, "
                  "(SELECT pg_catalog.count(*) FROM pgscore.error_queue q WHERE q.rescoring_id "
                  "OPERATOR(pg_catalog.=) r.rescoring_id)::pg_catalog.int4 AS n "
                  "FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1")
+# (session 70) its profile table's OID, by the name's parts (a statement of its own: a name hand-edited into one that
+# is none raises 22023 in parse_ident, which failed the whole call where it was part of _WIRING_NAMES)
+_WIRING_PROFILE_OID = ("SELECT (SELECT c.oid::pg_catalog.int8 "
+                       "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace s ON s.oid OPERATOR(pg_catalog.=) "
+                       "c.relnamespace WHERE pg_catalog.cardinality(pg_catalog.parse_ident(r.profile_table)) "
+                       "OPERATOR(pg_catalog.=) 2 AND s.nspname OPERATOR(pg_catalog.=) (pg_catalog.parse_ident("
+                       "r.profile_table))[1] AND c.relname OPERATOR(pg_catalog.=) (pg_catalog.parse_ident("
+                       "r.profile_table))[2]) AS profile_oid "
+                       "FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1")
 _KEY_TYPE = ("SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) AS t, pg_catalog.format_type(a.atttypid, NULL) "
              "AS b FROM pg_catalog.pg_attribute a "
              "WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1) AND a.attname OPERATOR(pg_catalog.=) $2 "
@@ -3711,7 +3722,15 @@ def _wiring_failed(plpy, GD, rescoring_id, error):
     rows = plpy.execute(plpy.prepare(_WIRING_NAMES, ["pg_catalog.int8"]), [rescoring_id])
     if not rows:  # (session 70) detached by another session meanwhile: None, the caller says so and goes on
         return None, None, None
-    r = rows[0]
+    r = dict(rows[0])
+    try:
+        with plpy.subtransaction():
+            r["profile_oid"] = plpy.execute(plpy.prepare(_WIRING_PROFILE_OID, ["pg_catalog.int8"]),
+                                            [rescoring_id])[0]["profile_oid"]
+    except plpy.SPIError as e:  # (a name that is none: no table)
+        if of_the_transaction(_state(e)):
+            raise
+        r["profile_oid"] = None
     rid, what, message = int(rescoring_id), f"{r['event_table']} to {r['profile_table']}", _message(error)
     if _state(error) == INSUFFICIENT_PRIVILEGE:
         role = quote_ident(plpy, plpy.execute("SELECT pg_catalog.current_user() AS u")[0]["u"])
