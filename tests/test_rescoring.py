@@ -7051,3 +7051,24 @@ def test_retry_failed_and_refresh_windows_skip_a_wiring_whose_table_name_was_han
     got = {r[0]: r[3:] for r in refresh(shop)}
     assert got[pid] == (None, None, None) and got[rid][0] is not None, got
     assert [n for n in shop.notices if f"refresh_windows skipped wiring {pid}" in n], shop.notices
+
+
+def test_health_says_what_status_says_of_a_row_handed_over_to_a_copy_that_lacks_its_key(shop):
+    """Session 69's review: rows handed over to a copy swapped in for their profile table that lacks their key
+    (P0002, cause handed_over: retry_failed leaves them) were said by pgscore.health() to be rescored by "pgscore
+    retry", while pgscore status gave the DELETE. health() now says what status says: retry leaves them, the DELETE
+    (or their rows inserted), and "pgscore retry rescores those of a wiring" only of the others."""
+    queue_tenant_c(shop)
+    query(shop, "DROP TABLE tenant_c.customers")
+    query(shop, "CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL)")
+    query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id = 70")
+    query(shop, "SELECT * FROM pgscore.retry_failed()")
+    assert query(shop, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("71", "P0002")]
+    (detail,), = query(shop, "SELECT detail FROM pgscore.health() WHERE check_name = 'error_queue'")
+    assert "pgscore retry rescores" not in detail and "1 of a wiring were handed over" in detail \
+        and "pgscore status gives" in detail and "DELETE" in detail, detail
+    query(shop, "UPDATE tenant_c.customers SET age = NULL WHERE id = 70")  # (and one queued that retry rescores)
+    query(shop, "INSERT INTO tenant_c.complaints (customer_id) VALUES (70)")
+    (detail,), = query(shop, "SELECT detail FROM pgscore.health(ARRAY['churn']) WHERE check_name = 'error_queue'")
+    assert detail.startswith("2 profile(s) wait") and "pgscore retry rescores those of a wiring" in detail \
+        and "1 of a wiring were handed over" in detail, detail

@@ -56,6 +56,7 @@ DECLARE
     v_sqlstate text;
     v_left bigint;
     v_moved bigint;
+    v_handed bigint;
     v_sqlstate_n bigint;
     v_subs bigint;
     v_copies text;
@@ -157,7 +158,16 @@ BEGIN
                                 AND EXISTS (SELECT 1 FROM pgscore.rescoring r
                                              WHERE r.rescoring_id = q.rescoring_id
                                                AND to_regclass(r.profile_table) IS NULL))
-      INTO v_n, v_oldest, v_tries, v_unowned, v_gone, v_renamed, v_remade, v_left, v_moved FROM pgscore.error_queue q
+           -- (0180, session 70) those of a wiring retry_failed handed over to a copy swapped in for their profile
+           -- table that lacks their key (P0002, cause handed_over): retry leaves them, and pgscore status gives the
+           -- DELETE; said here to be rescored by pgscore retry (of the table of the name now: not counted above)
+           , count(*) FILTER (WHERE q.rescoring_id IS NOT NULL AND q.sqlstate = 'P0002'
+                                AND q.cause ? 'handed_over'
+                                AND q.profile_oid = (SELECT to_regclass(r.profile_table)::oid
+                                                       FROM pgscore.rescoring r
+                                                      WHERE r.rescoring_id = q.rescoring_id))
+      INTO v_n, v_oldest, v_tries, v_unowned, v_gone, v_renamed, v_remade, v_left, v_moved, v_handed
+      FROM pgscore.error_queue q
      WHERE p_models IS NULL
         OR EXISTS (SELECT 1 FROM pgscore.rescoring r
                     WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models));
@@ -189,10 +199,17 @@ BEGIN
                                                                  'pgscore.error_queue', 'SELECT')
                                     THEN ' (as pgscore_app or pgscore_admin, or pgscore status run as one: '
                                          'this role may not read it, its reasons may name keys)' END,
-                               CASE WHEN v_unowned = 0 AND v_left = 0 AND v_moved = 0 THEN 'pgscore retry rescores them'
+                               CASE WHEN v_unowned = 0 AND v_left = 0 AND v_moved = 0 AND v_handed = 0
+                                    THEN 'pgscore retry rescores them'
                                     ELSE concat_ws('; ',
-                                        CASE WHEN v_n > v_unowned + v_left + v_moved
+                                        CASE WHEN v_n > v_unowned + v_left + v_moved + v_handed
                                              THEN 'pgscore retry rescores those of a wiring' END,
+                                        CASE WHEN v_handed > 0 THEN format(
+                                            '%s of a wiring were handed over to a copy swapped in for the profile '
+                                            'table they were queued for, which lacks their key (SQLSTATE P0002): '
+                                            'pgscore retry leaves them; pgscore status gives the DELETE that clears '
+                                            'them where the profiles are gone (else insert their rows, then pgscore '
+                                            'retry)', v_handed) END,
                                         CASE WHEN v_left > 0 THEN format(
                                             '%s of a wiring were queued for its profile table renamed since, another '
                                             'made under its name, which pgscore retry leaves: pgscore status gives '
