@@ -2210,8 +2210,10 @@ class _Notices(list):
 
     QUEUED = re.compile(r"WARNING:  pgscore: (retry_failed|refresh_windows): \d+ profile\(s\) of ")
     warned = False  # whether a WARNING came (backfill's exit code)
-    NOT_USABLE = re.compile(r"WARNING:  pgscore: retry_failed skipped wiring (\d+) .*: this role \(.*\) may not use "
-                            "schema ")
+    # (session 70) and those denied later, by a table's privilege (USAGE on the schema, no SELECT on its table): left
+    # out of retry_failed's result as those are
+    NOT_USABLE = re.compile(r"WARNING:  pgscore: retry_failed skipped wiring (\d+) (.*: this role \(.*\) may not use "
+                            r"schema |\(.*\): permission denied for )")
 
     def __init__(self):
         super().__init__()

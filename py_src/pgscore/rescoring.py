@@ -3596,7 +3596,9 @@ def _before_rescoring(plpy, w: Wiring, run, keys, failures, unrecounted, reason)
 def retry(plpy, GD, model_name=None, limit=None):
     """Rescore queued profiles (up to `limit` per wiring); clear those that succeed, count up the rest.
     Returns (rescoring_id, rescored, failed) per wiring that had queued errors or held-back replicated events
-    folded (fold_pending, first: their profiles count as rescored)."""
+    folded (fold_pending, first: their profiles count as rescored); a wiring whose tables the caller may not use (no
+    USAGE on a schema, not_usable; or no privilege on a table, 42501 in its retry), or detached by another session
+    meanwhile, is left out, said in a WARNING."""
     if limit is not None and limit < 1:
         raise PgscoreError(f"p_limit must be a positive number of profiles, got {limit}", sqlstate="22023")
     folded = fold_pending(plpy, GD, model_name)
@@ -3701,10 +3703,13 @@ def _retry_guarded(plpy, GD, rescoring_id, limit):
         return None
     what, message = f"{r['event_table']} to {r['profile_table']}", _message(error)
     if reason is None:  # the caller's, not the profiles': their reasons are left
+        # (session 70) and left out of the result, as a wiring the schema check finds (not_usable): both are a
+        # queue this role may not drain (one was (id, 0, n), the other left out: a role's pgscore retry exited 1 for
+        # ever on another team's queue in a shared schema, 0 where that team had a schema of its own)
         plpy.warning(f"pgscore: retry_failed skipped wiring {int(rescoring_id)} ({what}): {message}; its {r['n']} "
                      "queued profile(s) and their reasons are left as they were",
                      hint=f"{fix}; the other wirings were retried")
-        return (rescoring_id, 0, r["n"])
+        return None
     plpy.execute(plpy.prepare(_WIRING_FAILED, ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.text"]),
                  [rescoring_id, reason, _state(error)])
     plpy.warning(f"pgscore: retry_failed skipped wiring {int(rescoring_id)} ({what}): {message}; its {r['n']} queued "
@@ -3893,8 +3898,8 @@ def _retry_wiring(plpy, GD, rescoring_id, limit):
                                  failures, unrecounted, lambda e: _with_recount(plpy,  # noqa: B023
                                      "replaying the counters of the events their update missed failed: "
                                      f"{_message(e)}", w, True))  # noqa: B023
-        if left is None:
-            return (w.id, 0, len(keys))
+        if left is None:  # (session 70) the caller may not: left out of the result, as _retry_guarded leaves it
+            return None
         keys = left
         # those whose row names fewer events than its counters missed (QUEUED_IDS): not replayed, nor rescored
         over = plpy.execute(plpy.prepare(_UNREPLAYED, ["pg_catalog.int8", "pg_catalog.text[]"]),
@@ -3917,8 +3922,8 @@ def _retry_wiring(plpy, GD, rescoring_id, limit):
                                  failures, unrecounted,
                                  lambda e: f"recounting the counters that read {w.events.name} failed: "  # noqa: B023
                                            f"{_message(e)}")
-        if left is None:
-            return (w.id, 0, len(keys))
+        if left is None:  # (session 70) the caller may not: left out of the result, as _retry_guarded leaves it
+            return None
         keys = left
     try:
         r = _retry_read(plpy, plans, keys)
@@ -3934,9 +3939,10 @@ def _retry_wiring(plpy, GD, rescoring_id, limit):
             plans, model = now, now.model
             r = _retry_read(plpy, plans, keys)
     except plpy.SPIError as e:
-        if not _not_allowed(plpy, w, e):  # the queued reasons stay: they are the profiles' own
-            queue(plpy, w, plans.queue, failures + [Failure(keys, f"reading the profiles failed: {_message(e)}",
-                                                            _state(e))], via="retry")
+        if _not_allowed(plpy, w, e):  # the queued reasons stay: they are the profiles' own (left out: above)
+            return None
+        queue(plpy, w, plans.queue, failures + [Failure(keys, f"reading the profiles failed: {_message(e)}",
+                                                        _state(e))], via="retry")
         return (w.id, 0, len(keys) + len(unrecounted))
     dups = set(r.get("dups") or [])
     if dups:  # a profile queued under two keys (its event's 42, its own 42.00): rescored once, under one
@@ -3980,7 +3986,7 @@ def _retry_wiring(plpy, GD, rescoring_id, limit):
             execute(found, scores, labels)
         except plpy.SPIError as e:
             if _not_allowed(plpy, w, e):
-                return (w.id, 0, len(keys) + len(unrecounted))
+                return None
             _in_parts(plpy, execute, found, scores, labels, failed, error=e)
         scored = sum(s is not None for k, s in zip(found, scores) if k not in unwritten)
     queue(plpy, w, plans.queue, failures, via="retry")
@@ -4520,9 +4526,12 @@ def _not_allowed(plpy, w: Wiring, e, by="retry_failed") -> bool:
         return False
     what = ("its queued profiles and their reasons are left as they were" if by == "retry_failed"
             else "its counters are left as they were")
+    role = quote_ident(plpy, _current_user(plpy))
     plpy.warning(f"pgscore: {by} skipped wiring {w.id} ({w.events.name} to {w.profiles.name}): "
                  f"{_message(e)}; {what}",
-                 hint=f"retry as a role that may read, lock and update {w.profiles.name} and read {w.events.name}")
+                 hint=f"as the owner of the tables: GRANT SELECT, UPDATE ON {w.profiles.name} TO {role}; GRANT "
+                      f"SELECT ON {w.events.name} TO {role}; or retry as a role that may read, lock and update "
+                      f"{w.profiles.name} and read {w.events.name}")
     return True
 
 
