@@ -4347,16 +4347,17 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
                 return _plans(plpy, GD, w, retry="backfill")  # noqa: B023 - called now
             for at in range(0, len(keys), chunk):
                 part = keys[at:at + chunk]
-                changed = plpy.execute(plans.recount, [part])[0]["keys"] or []
+                changed, unrecounted = _backfill_recount(plpy, w, plans, part)
                 touched.update(changed)
                 # (a profile it created is rescored, and counted, whether or not a counter moved from its default)
-                new = [k for k in part if k in created and k not in set(changed)]
+                new = [k for k in part if k in created and k not in set(changed) and k not in unrecounted]
                 touched.update(new)
                 _rescore_changed(plpy, w, plans, changed + new, failures, replan)
             for at in range(0, len(fresh), chunk):
                 part = fresh[at:at + chunk]
                 plpy.execute(plpy.prepare(_UNMARK, ["pg_catalog.int8", "pg_catalog.text[]"]), [w.id, part])
-                plpy.execute(plans.recount, [part])
+                _, unrecounted = _backfill_recount(plpy, w, plans, part)
+                part = [k for k in part if k not in unrecounted]
                 touched.update(part)
                 _rescore_changed(plpy, w, plans, part, failures, replan)
         total += len(touched)
@@ -4369,6 +4370,38 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
         if plans is not None:
             queue(plpy, w, plans.queue, failures, via="backfill_rescoring")
     return total
+
+
+def _backfill_recount(plpy, w: Wiring, plans, keys) -> tuple[list, set]:
+    """backfill_rescoring's recount of the profiles `keys` (plans.recount): the keys whose counters changed, and those
+    whose recount failed. (Session 70) Where it fails for some rows (a CHECK a counted value breaks, a value out of
+    range: _in_parts), those are left as they were, named in a WARNING, and the others recounted: one profile's error
+    failed the whole backfill, every other profile's recount rolled back. They are not queued: a queued profile is
+    left to retry_failed, which does not recount these counters; the next backfill, once the cause is fixed, does."""
+    changed, failed = [], {}
+
+    def execute(ks, _scores, _labels):
+        changed.extend(plpy.execute(plans.recount, [ks])[0]["keys"] or [])
+
+    def not_recounted(ks, _scores, e):
+        for k in ks:
+            failed[k] = e
+
+    try:
+        execute(keys, None, None)
+    except plpy.SPIError as e:
+        if _must_raise(e):
+            raise
+        _in_parts(plpy, execute, keys, [None] * len(keys), None, not_recounted, error=e)
+    if failed:
+        first = sorted(failed)[:5]
+        plpy.warning(f"pgscore: backfill_rescoring: {len(failed)} profile(s) of {w.profiles.name} could not be "
+                     f"recounted from the events of {w.events.name} (key(s) "
+                     f"{', '.join(quote_literal(plpy, k) for k in first)}{', ...' if len(failed) > 5 else ''}): "
+                     f"{_message(failed[first[0]])}; their counters and scores are left as they were",
+                     hint=f"fix the cause, then SELECT pgscore.backfill_rescoring({quote_literal(plpy, w.events.name)}) "
+                          "again (the other profiles were recounted)")
+    return changed, set(failed)
 
 
 # the queue rows of the keys $2 of wiring $1 without the events their counters missed (_mark_uncounted): the backfill
