@@ -7097,8 +7097,9 @@ def test_retry_failed_leaves_out_a_wiring_whose_tables_the_caller_may_not_use_by
     grant = "GRANT USAGE ON SCHEMA tenant_a" if denied == "schema" else "GRANT SELECT, UPDATE ON tenant_a.pf"
     assert said and grant in said[0], shop.notices
     assert query(shop, "SELECT rescoring_id, reason, attempts FROM pgscore.error_queue ORDER BY 1") == reasons[1:]
-    run = pgscore_cli("retry", "--db", shop.dsn, env={"PGOPTIONS": "-c role=pgscore_t_admin69"})
-    assert run.returncode == 0 and "nothing queued for a wiring this role may use (1 wiring(s)" in run.stdout, run
+    if denied == "table":  # (the schema's: test_retry_failed_rescores_the_other_wirings_where_the_caller_may_not_use_...)
+        run = pgscore_cli("retry", "--db", shop.dsn, env={"PGOPTIONS": "-c role=pgscore_t_admin69"})
+        assert run.returncode == 0 and "nothing queued for a wiring this role may use (1 wiring(s)" in run.stdout, run
 
 
 def test_backfill_leaves_a_profile_whose_recount_fails_and_backfills_the_others(shop):
