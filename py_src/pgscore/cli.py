@@ -187,7 +187,8 @@ def _after_start(c) -> list[str]:
         reach = (None, f"the commands that follow find this cluster with: export {env} (or --db "
                  f"{shlex.quote(url)}); without, they look in {default_data_dir()}")
     try:
-        with contextlib.closing(psycopg2.connect(url, connect_timeout=10)) as conn, conn.cursor() as cur:
+        with contextlib.closing(migrate.connect_catalog_only(url, connect_timeout=10)) as conn, \
+                conn.cursor() as cur:
             cur.execute("SELECT pg_catalog.to_regclass('pgscore.models') IS NOT NULL")
             installed = cur.fetchone()[0]
     except psycopg2.Error:  # (it answered start's own check: a failure here is said by the next command)
@@ -340,7 +341,10 @@ def _say_cluster_sharing(url) -> None:
     import psycopg2
 
     try:
-        with contextlib.closing(psycopg2.connect(url)) as conn:
+        # (session 70) pg_catalog alone searched: a first install's connection, the superuser's, in a database whose
+        # owner may have set its search_path, public first, before the install; this one kept it, and the owner's
+        # = on oid ran in _OTHER_INSTALLS as the superuser
+        with contextlib.closing(migrate.connect_catalog_only(url)) as conn:
             with conn.cursor() as cur:
                 lines = cluster_sharing_warnings(cur)
     except psycopg2.Error:
@@ -2368,7 +2372,7 @@ def _say_other_deployer(url, name, version) -> None:
     import psycopg2
 
     try:
-        with contextlib.closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
+        with contextlib.closing(migrate.connect_catalog_only(url)) as conn, conn.cursor() as cur:
             cur.execute("SELECT d.deployed_by, m.version, CURRENT_USER::pg_catalog.text FROM pgscore.deployments d "
                         "JOIN pgscore.models m ON m.model_id OPERATOR(pg_catalog.=) d.model_id "
                         "WHERE d.model_name OPERATOR(pg_catalog.=) %s AND m.version OPERATOR(pg_catalog.<>) %s "
@@ -3526,7 +3530,7 @@ def _drift(args):
     url = resolve_db(args)
     require_installed(url)
     window = report.DEFAULT_WINDOW if args.window is None else args.window
-    conn = migrate.connect_catalog_first(url)
+    conn = migrate.connect_catalog_only(url)  # (it names no table of the user's: no schema but pg_catalog searched)
     try:
         names = args.models_found = _drift_names(conn, args.name)
         try:

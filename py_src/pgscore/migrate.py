@@ -226,6 +226,30 @@ def connect_catalog_first(dsn, **kwargs):
         raise
 
 
+# pg_catalog alone (and pg_temp, last): for a command that names no table of the user's (pgscore drift), no schema of
+# the database's owner is searched at all. pg_catalog first is not enough: a function or operator of the owner's in
+# public whose argument types match exactly where pg_catalog's are polymorphic or take another type (unnest(text[])
+# where pg_catalog has unnest(anyarray), < on numeric and int4) is the one PostgreSQL picks whatever the order, and
+# drift's unnest(ARRAY[...]::text[]) ran the owner's as the superuser (session 70). A regclass prints schema-qualified
+# under it: not for a command that prints a table's name so.
+_CATALOG_ONLY = "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)"
+
+
+def connect_catalog_only(dsn, **kwargs):
+    """psycopg2.connect, with the session's search_path pg_catalog, pg_temp (_CATALOG_ONLY), committed."""
+    import psycopg2
+
+    conn = psycopg2.connect(dsn, **kwargs)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(_CATALOG_ONLY)
+        conn.commit()
+        return conn
+    except BaseException:
+        conn.close()
+        raise
+
+
 def create_engine(url: str):
     """A pool-less SQLAlchemy engine on psycopg2 that libpq connects, so URLs and 'key=value'
     strings mean here what they mean to psycopg2.connect everywhere else."""

@@ -1471,8 +1471,11 @@ REDACT_LIMIT = 100000  # rows a call of redact_log_features, each committed
 
 # a period with a part of each sign ('-1 mon 31 days'), as drop_log_partitions and redact_log_features refuse it
 # (migration 0147): PostgreSQL compares a month as 30 days, and such a period is a different length on other dates
-NEGATIVE_PART = ("(extract(year FROM {0}) < 0 OR extract(month FROM {0}) < 0 OR extract(day FROM {0}) < 0 "
-                 "OR extract(hour FROM {0}) < 0 OR extract(minute FROM {0}) < 0 OR extract(second FROM {0}) < 0)")
+# (extract() gives a numeric, which pg_catalog compares with the int4 0 as numeric < numeric: an operator < (numeric,
+# int4) of the database's owner in public was the exact match whatever the search_path, and ran as the superuser
+# running pgscore maintain --keep-features; session 70)
+NEGATIVE_PART = " OR ".join(f"extract({part} FROM {{0}}) OPERATOR(pg_catalog.<) 0::pg_catalog.numeric"
+                            for part in ("year", "month", "day", "hour", "minute", "second")).join("()")
 
 
 def check_features_period(db, older_than) -> None:
@@ -1491,7 +1494,7 @@ def check_features_period(db, older_than) -> None:
 
     with connection(db) as conn:
         try:
-            (short, mixed), = _call(conn, "SELECT i < interval '1 day', " + NEGATIVE_PART.format("i")
+            (short, mixed), = _call(conn, "SELECT i OPERATOR(pg_catalog.<) '1 day'::pg_catalog.interval, " + NEGATIVE_PART.format("i")
                                     + " FROM (SELECT %s::interval AS i) p", (older_than,))
         except psycopg2.DataError as e:
             if e.pgcode not in ("22007", "22008", "22015"):
