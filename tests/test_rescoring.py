@@ -3149,8 +3149,15 @@ def test_the_queue_of_a_profile_table_renamed_away_under_a_live_wiring_is_given_
     del shop.notices[:]
     query(shop, "SELECT * FROM pgscore.retry_failed()")
     (warned,) = [n for n in shop.notices if "retry_failed left 2" in n]
+    # (session 70) the hint's statements compare an OID as an OID, as status's (no owner's <> (oid, regclass),
+    # whatever the path); the DELETE it gives is status's, which is run here with such an operator in public
     assert ("where they are not wanted (tenant_c.customers_old kept as an archive), DELETE FROM pgscore.error_queue "
-            f"WHERE rescoring_id = {rid} AND profile_oid <> 'tenant_c.customers'::regclass") in warned, warned
+            f"WHERE rescoring_id = {rid} AND profile_oid <> 'tenant_c.customers'::pg_catalog.regclass::pg_catalog.oid"
+            ) in warned, warned
+    assert delete in warned and "'tenant_c.customers'::pg_catalog.regclass::pg_catalog.oid WHERE rescoring_id" in warned
+    query(shop, "CREATE FUNCTION public.s70_ne(oid, regclass) RETURNS boolean LANGUAGE plpgsql AS $$ "
+                "BEGIN RAISE EXCEPTION 'the look-alike ran'; END $$; "
+                "CREATE OPERATOR public.<> (LEFTARG = oid, RIGHTARG = regclass, FUNCTION = public.s70_ne)")
     query(shop, delete)
     assert query(shop, "SELECT entity_key FROM pgscore.error_queue") == [("72",)]
     query(shop, "UPDATE tenant_c.customers SET age = 40")

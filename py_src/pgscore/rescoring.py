@@ -3858,8 +3858,11 @@ def _retry_wiring(plpy, GD, rescoring_id, limit):
             me = _wiring_row(plpy, w.id)
             ev, old = quote_literal(plpy, w.events.name), quote_literal(plpy, other["name"])
             names = sorted(other["names"] or [other["name"]])
+            # (session 70) each OID compared as an OID in the statements the hint gives, as status's (session 69,
+            # r1): pg_catalog has no = or <> (oid, regclass), and an operator of the database's owner on that pair was
+            # the exact match, whatever the search_path, of the superuser who ran them
             un = (f"UPDATE pgscore.error_queue SET rescoring_id = NULL WHERE rescoring_id = {int(w.id)} AND "
-                  f"profile_oid = {old}::regclass")
+                  f"profile_oid = {old}::pg_catalog.regclass::pg_catalog.oid")
             # (session 68) where two rewrites left rows of two old tables, the copy's UPDATE took one table's
             # (two rounds of retry and UPDATE): it takes every row not queued for the table of the name now
             if len(names) > 1:
@@ -3876,12 +3879,12 @@ def _retry_wiring(plpy, GD, rescoring_id, limit):
                               f"where {w.profiles.name} is a copy of {' and '.join(names)} (CREATE TABLE AS and a "
                               "rename, to rewrite it), they are its profiles: before dropping "
                               f"{' and '.join(names)}, UPDATE pgscore.error_queue SET profile_oid = "
-                              f"{quote_literal(plpy, w.profiles.name)}::regclass WHERE rescoring_id = {int(w.id)} "
-                              f"AND profile_oid <> {quote_literal(plpy, w.profiles.name)}::regclass, then retry; "
+                              f"{quote_literal(plpy, w.profiles.name)}::pg_catalog.regclass::pg_catalog.oid WHERE rescoring_id = {int(w.id)} "
+                              f"AND profile_oid <> {quote_literal(plpy, w.profiles.name)}::pg_catalog.regclass::pg_catalog.oid, then retry; "
                               # (session 68) where they are not wanted: no way was given but waiting for ever
                               f"where they are not wanted ({' and '.join(names)} kept as an archive), DELETE FROM "
                               f"pgscore.error_queue WHERE rescoring_id = {int(w.id)} AND profile_oid <> "
-                              f"{quote_literal(plpy, w.profiles.name)}::regclass")
+                              f"{quote_literal(plpy, w.profiles.name)}::pg_catalog.regclass::pg_catalog.oid")
         plan = plpy.prepare(_QUEUED_KEYS_OID, ["pg_catalog.int8", "pg_catalog.int8", "pg_catalog.oid"])
         keys = plpy.execute(plan, [w.id, limit, w.profiles.oid])[0]["keys"] or []
     else:
