@@ -119,7 +119,7 @@ def _guard(cur, bench_db):
 
 def _partitions(cur):
     cur.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                "WHERE i.inhparent = 'pgscore.prediction_log'::regclass")
+                "WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass::pg_catalog.oid")
     return {r[0] for r in cur.fetchall()}
 
 
@@ -248,7 +248,7 @@ def run(url, rep, quick=False, say=print, n=None, own=False, dropped=None):
         rows = _one(cur, "SELECT count(*) FROM pgscore.prediction_log")[0]
         assert rows == n, (rows, n)
         size = _one(cur, "SELECT pg_size_pretty(sum(pg_total_relation_size(i.inhrelid))) FROM pg_inherits i "
-                         "WHERE i.inhparent = 'pgscore.prediction_log'::regclass")[0]
+                         "WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass::pg_catalog.oid")[0]
         day = _one(cur, "SELECT count(*) FROM pgscore.prediction_log WHERE logged_at >= now() - interval '1 day'")[0]
         in_default = _one(cur, "SELECT count(*) FROM pgscore.prediction_log_default")[0]
         rep.add(f"load {n:,} log rows, INSERT ... SELECT by {CHUNK:,}", n, load_s, "rows/s", f"{load_s:.1f} s")

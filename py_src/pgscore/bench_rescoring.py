@@ -53,7 +53,7 @@ def detach_all(cur):
     cur.execute("SELECT DISTINCT pgscore.detach_rescoring(t.tgrelid::regclass) FROM pg_catalog.pg_trigger t "
                 "JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
                 "WHERE c.relnamespace = pg_catalog.to_regnamespace(%s) "
-                "AND t.tgfoid = 'pgscore.rescore_events'::pg_catalog.regproc", (SCHEMA,))
+                "AND t.tgfoid = 'pgscore.rescore_events'::pg_catalog.regproc::pg_catalog.oid", (SCHEMA,))
 
 
 def _by_hand(cur, model):

@@ -277,7 +277,7 @@ _OTHER_INSTALLS = """SELECT d.datname FROM pg_catalog.pg_database d
                       WHERE d.datname <> pg_catalog.current_database() AND NOT d.datistemplate
                         AND EXISTS (SELECT FROM pg_catalog.pg_shdepend s
                                       JOIN pg_catalog.pg_roles r ON r.oid = s.refobjid
-                                     WHERE s.dbid = d.oid AND s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass
+                                     WHERE s.dbid = d.oid AND s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass::pg_catalog.oid
                                        AND r.rolname IN ('pgscore_admin', 'pgscore_app', 'pgscore_reader'))
                       ORDER BY d.datname"""
 

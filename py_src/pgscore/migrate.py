@@ -1368,7 +1368,7 @@ def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT
             detail = "\n".join(x for x in (diag.message_primary, diag.message_detail) if x) if diag else detail
             hint = ("pgscore drops nothing of yours: detach the rescoring triggers first (SELECT "
                     "pgscore.detach_rescoring(t.e) FROM (SELECT DISTINCT tgrelid::regclass AS e FROM pg_trigger "
-                    "WHERE tgfoid = 'pgscore.rescore_events'::regproc) AS t), and drop or change your own objects "
+                    "WHERE tgfoid = 'pgscore.rescore_events'::pg_catalog.regproc::pg_catalog.oid) AS t), and drop or change your own objects "
                     "that use pgscore (the Detail line lists them)")
         what = "removing pgscore" if revision == "base" else f"downgrading pgscore to revision {revision}"
         if getattr(orig, "pgcode", None) == "40P01":
