@@ -3574,6 +3574,36 @@ def test_score_through_a_transaction_pooler_is_refused_before_anything_is_done(d
     assert pids and all(int(p) > 0 for p in pids), r.stderr  # (the server's process, not PgBouncer's cancel key)
 
 
+def test_a_connection_through_a_transaction_pooler_is_warned_that_pg_catalog_first_does_not_hold(db_url, cluster,
+                                                                                                  capsys, monkeypatch):
+    """Session 70: every pgscore connection puts pg_catalog first on its session's search_path where the database's
+    owner set another schema ahead of it (session 69), but through PgBouncer in transaction mode the setting is one
+    server session's: the connection's next transaction may run in another, which keeps the database's path (public
+    first), where the owner's look-alike of a built-in runs as whoever runs pgscore; nothing said so. It is said now,
+    on stderr, once; not for a direct connection, nor where the path needs no change."""
+    dbname = db_url.split("/")[3].split("?")[0]
+    monkeypatch.setattr(migrate, "_pooled_said", False)
+    migrate.connect_catalog_first(db_url).close()  # (the path needs no change)
+    query(db_url, f'ALTER DATABASE "{dbname}" SET search_path = public, pg_catalog')
+    migrate.connect_catalog_first(db_url).close()  # (direct: the setting holds for the session)
+    assert capsys.readouterr().err == ""
+    with _pgbouncer(cluster, "transaction") as pooled:
+        pooled = f"{pooled} dbname={dbname}"
+        conn = migrate.connect_catalog_first(pooled)
+        try:
+            with contextlib.closing(psycopg2.connect(pooled)) as other, other.cursor() as cur:
+                cur.execute("SELECT 1")  # (another client's open transaction holds the server session conn had)
+                with conn.cursor() as mine:
+                    mine.execute("SELECT pg_catalog.current_setting('search_path')")
+                    assert mine.fetchone() == ("public, pg_catalog",)  # (why: the setting did not hold)
+        finally:
+            conn.close()
+    err = capsys.readouterr().err
+    assert err.startswith("pgscore: warning: this connection goes through a pooler, and the database's (or the "
+                          "role's) search_path puts another schema ahead of pg_catalog: "), err
+    assert "connect directly, or through a pool in session mode" in err, err
+
+
 def test_score_through_a_pool_with_no_server_to_spare_is_not_held_up_by_the_pooler_check(db_url, cluster):
     """The pooler check asks a second client for a transaction between two of the run's own. Where the pool had no
     server for it (a pool in session mode whose one server the run holds: the hint's own `mydb_session` entry for

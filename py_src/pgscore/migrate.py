@@ -201,16 +201,52 @@ def database_holds_a_connection_string() -> bool:
 _CATALOG_FIRST = ("SELECT pg_catalog.set_config('search_path', pg_catalog.concat('pg_catalog, ', "
                   "pg_catalog.current_setting('search_path')), false) "
                   "WHERE NOT COALESCE((pg_catalog.current_schemas(true))[1] OPERATOR(pg_catalog.=) "
-                  "'pg_catalog'::pg_catalog.name, false)")
+                  "'pg_catalog'::pg_catalog.name, false)")  # (run where _NEEDED says so)
 
 
 def catalog_first(conn):
     """`conn` (a psycopg2 connection, just opened) with pg_catalog first on its search_path (_CATALOG_FIRST);
     committed, so that it holds for the session. Returns `conn`."""
     with conn.cursor() as cur:
-        cur.execute(_CATALOG_FIRST)
+        cur.execute(_NEEDED)
+        needed, server_pid = cur.fetchone()
+        if needed:
+            cur.execute(_CATALOG_FIRST)
     conn.commit()
+    if needed:
+        warn_if_pooled(conn, server_pid)
     return conn
+
+
+# whether the session's search_path puts another schema ahead of pg_catalog (the database's or the role's setting),
+# and the server process the statement ran in
+_NEEDED = ("SELECT NOT COALESCE((pg_catalog.current_schemas(true))[1] OPERATOR(pg_catalog.=) "
+           "'pg_catalog'::pg_catalog.name, false), pg_catalog.pg_backend_pid()")
+_pooled_said = False
+
+
+def warn_if_pooled(conn, server_pid) -> None:
+    """A warning on stderr (once a process) where `conn` goes through a pooler (libpq's backend PID, the pooler's
+    cancel key, is not the server process's) and its search_path had to be set: the setting is the server session's,
+    and a pooler in transaction mode (PgBouncer's pool_mode = transaction) runs the connection's next transactions in
+    other server sessions, which keep the database's search_path, the owner's schema ahead of pg_catalog, where the
+    owner's look-alike of a built-in function or operator runs as whoever runs pgscore (session 70; session-level
+    state is lost so through such a pooler, and PgBouncer 1.18 forwards no startup `options`)."""
+    global _pooled_said
+    try:
+        libpq_pid = conn.get_backend_pid()
+    except Exception:  # noqa: BLE001 - (a connection object without one: nothing to tell)
+        return
+    if _pooled_said or libpq_pid == server_pid:
+        return
+    _pooled_said = True
+    print("pgscore: warning: this connection goes through a pooler, and the database's (or the role's) search_path "
+          "puts another schema ahead of pg_catalog: pgscore puts pg_catalog first for the server session, which a "
+          "pooler in transaction mode (PgBouncer's pool_mode = transaction) does not keep, so that a function or "
+          "operator of that schema's owner named like a built-in one may run as this role; connect directly, or "
+          "through a pool in session mode, or have a superuser run ALTER ROLE ... IN DATABASE ... SET search_path "
+          "= pg_catalog, ... for this role (docs/operations.md, Behind a connection pooler)",
+          file=sys.stderr, flush=True)
 
 
 def connect_catalog_first(dsn, **kwargs):
@@ -242,8 +278,12 @@ def connect_catalog_only(dsn, **kwargs):
     conn = psycopg2.connect(dsn, **kwargs)
     try:
         with conn.cursor() as cur:
+            cur.execute(_NEEDED)
+            needed, server_pid = cur.fetchone()
             cur.execute(_CATALOG_ONLY)
         conn.commit()
+        if needed:
+            warn_if_pooled(conn, server_pid)
         return conn
     except BaseException:
         conn.close()
