@@ -582,7 +582,8 @@ CREATE OPERATOR public.{op} (LEFTARG = {a}, RIGHTARG = {b}, FUNCTION = public.t2
 
 # and of what pg_catalog has only a polymorphic or a cross-type form of (session 70): an operator on numeric and int4
 # (pg_catalog's < casts the int4 to numeric: maintain's extract(...) < 0), and unnest(text[]), cardinality(float8[])
-# and jsonb_agg(jsonb), exact where pg_catalog's take anyarray or anyelement (drift's unnest(ARRAY[...]::text[]))
+# and jsonb_agg(jsonb), exact where pg_catalog's take anyarray or anyelement (drift's unnest(ARRAY[...]::text[])), and
+# count(text), where pg_catalog's takes "any" (status's count(DISTINCT m.name))
 S70_LOOK_ALIKES = """
 CREATE FUNCTION public.t24_numint(numeric, int4) RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN $1 OPERATOR(pg_catalog.<) $2; END $$;
@@ -595,6 +596,9 @@ BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN pg_catalog.cardinal
 CREATE FUNCTION public.t24_agg(jsonb, jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN $2; END $$;
 CREATE AGGREGATE public.jsonb_agg(jsonb) (SFUNC = public.t24_agg, STYPE = jsonb);
+CREATE FUNCTION public.t24_count(int8, text) RETURNS int8 LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.t24_fired'); RETURN $1 OPERATOR(pg_catalog.+) 1; END $$;
+CREATE AGGREGATE public.count(text) (SFUNC = public.t24_count, STYPE = int8, INITCOND = '0');
 """
 
 
@@ -665,7 +669,8 @@ def test_every_command_a_superuser_runs_picks_up_no_look_alike_of_the_owners(db_
     for probe in ("SELECT now()", "SELECT 'a'::varchar = 'a'::varchar", "SELECT 1::int4 = 2::int8",
                   "SELECT 1::oid = 'pg_class'::regclass", "SELECT 1::oid <> 'now()'::regprocedure",
                   "SELECT extract(day FROM interval '1 day') < 0", "SELECT unnest(ARRAY['a']::text[])",
-                  "SELECT cardinality(ARRAY[1]::float8[])", "SELECT jsonb_agg('1'::jsonb)"):
+                  "SELECT cardinality(ARRAY[1]::float8[])", "SELECT jsonb_agg('1'::jsonb)",
+                  "SELECT count('a'::text)"):
         query(db_url, "SELECT pg_catalog.setval('public.t24_fired', 1, false)")
         query(db_url, probe)
         assert _fired(db_url), probe

@@ -748,8 +748,10 @@ def _status(url, dsn, step, limit):
                 f"say): {fix}; docs/sql.md, Roles")
         # (every version, also one without its artifact: a partial restore, which the views leave out)
         step[0] = "the models (pgscore.models, artifacts, live_models)"
-        cur.execute("""SELECT count(*), count(DISTINCT m.name), count(l.model_id),
-                              count(*) FILTER (WHERE a.model_id IS NOT NULL AND a.hmac_sha256 IS NULL),
+        # (session 70: count schema-qualified: pg_catalog's takes "any", and the database owner's count(text) in
+        # public was the exact match for count(DISTINCT m.name), run as the superuser running pgscore status)
+        cur.execute("""SELECT pg_catalog.count(*), pg_catalog.count(DISTINCT m.name), pg_catalog.count(l.model_id),
+                              pg_catalog.count(*) FILTER (WHERE a.model_id IS NOT NULL AND a.hmac_sha256 IS NULL),
                               pg_catalog.array_agg(pg_catalog.format('%s v%s', m.name, m.version)
                                                    ORDER BY m.name, m.version) FILTER (WHERE a.model_id IS NULL)
                          FROM pgscore.models m
