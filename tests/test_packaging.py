@@ -371,3 +371,25 @@ def test_scripts_run_score_stopped_by_a_sigterm_in_its_set_up_exits_75_as_pgscor
     assert r.stderr == "pgscore: interrupted before the first chunk was committed: nothing was written\n", r.stderr
     r = run("TERM", "models", "--db", "postgresql:///nowhere")  # (not pgscore score: bash's default, as it came)
     assert r.returncode == -signal.SIGTERM, r
+
+
+def test_scripts_run_test_runs_the_whole_suite_on_workers_and_a_selection_as_given(tmp_path):
+    """CI's `scripts/run test` (no arguments) runs the suite on a worker per core, up to 4 (pytest-xdist; session 70:
+    one process took 4,707 of CI's 5,400 s); PGSCORE_TEST_WORKERS says how many, and a value that is no number is
+    refused before anything runs. PYTEST_ADDOPTS narrows the run to one file here, as arguments would not: an
+    argument makes it a selection, run in one process."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PGSCORE_"))}
+
+    def run(workers, addopts=""):
+        return subprocess.run([str(ROOT / "scripts" / "run"), "test"], capture_output=True, text=True,
+                              env={**env, "PGSCORE_TEST_WORKERS": workers, "PYTEST_ADDOPTS": addopts},
+                              stdin=subprocess.DEVNULL, timeout=600, cwd=tmp_path)
+
+    bad = run("two")
+    assert bad.returncode == 2 and "PGSCORE_TEST_WORKERS must be a number of workers, not 'two'" in bad.stderr, bad
+    assert "test session starts" not in bad.stdout
+    two = run("2", "tests/test_shims.py")
+    assert two.returncode == 0 and "2 workers [2 items]" in two.stdout and "2 passed" in two.stdout, two
