@@ -421,7 +421,7 @@ def test_a_jsonb_key_misspelt_or_a_number_as_text_says_what_to_do(conn):
     err = sql_error(conn, "SELECT pgscore.score('logit', %s::jsonb)", (json.dumps({k: v for k, v in row.items()
                                                                                   if k != "age"}),))
     # nothing near: no guess, but how to pass a missing value (since session 70)
-    assert err.pgcode == "22023" and err.diag.message_hint == MISSING_KEY_HINT.format(f="age"), err.pgerror
+    assert err.pgcode == "22023" and err.diag.message_hint == missing_key_hint("age"), err.pgerror
     err = sql_error(conn, "SELECT pgscore.score('logit', %s::jsonb)", (json.dumps({**row, "age": "44"}),))
     assert err.pgcode == "22P02" and "got \"44\"" in err.diag.message_primary
     assert "JSON number, not a string" in err.diag.message_hint and "::float8" in err.diag.message_hint
@@ -1775,7 +1775,7 @@ def test_a_json_object_with_the_text_a_code_is_made_from_names_it(conn):
     # no such key: no guess, but how to pass a missing value (since session 70); a typo: the typo's
     err = sql_error(conn, "SELECT pgscore.predict('regions', %s::jsonb)",
                     (json.dumps({"area": "east", "spend": 50.0, "visits": 3}),))
-    assert err.diag.message_hint == MISSING_KEY_HINT.format(f="region_code"), err.pgerror
+    assert err.diag.message_hint == missing_key_hint("region_code"), err.pgerror
     err = sql_error(conn, "SELECT pgscore.predict('regions', %s::jsonb)",
                     (json.dumps({"region_cod": 1, "spend": 50.0, "visits": 3}),))
     assert err.diag.message_hint.endswith("a typo for 'region_code'?"), err.pgerror
@@ -1844,10 +1844,13 @@ def test_a_json_object_with_a_misspelt_code_column_is_told_the_typo_not_to_make_
     assert "the model reads the code column 'region_id'" in err.diag.message_hint, err.pgerror
 
 
-# the HINT of a feature missing from a JSON object where no key of it looks like the feature (a typo, a code's text)
-MISSING_KEY_HINT = ("give every feature as a key: a missing value is a JSON null ({{\"{f}\": null}}), which the "
-                    "model reads as NaN, as scikit-learn reads a DataFrame's empty cell; where a client leaves out "
-                    "the keys of its nulls, add them: doc || jsonb_build_object('{f}', NULL)")
+# the HINT of features missing from a JSON object where no key of it looks like one (a typo, a code's text): the
+# object's own keys win over the nulls added (`nulls || doc`: `doc || nulls` nulled a key the object had)
+def missing_key_hint(*names):
+    return ("give every feature as a key: a missing value is a JSON null (" + json.dumps(dict.fromkeys(names))
+            + "), which the model reads as NaN, as scikit-learn reads a DataFrame's empty cell; where a client leaves "
+            "out the keys of its nulls, add them under the object's own: jsonb_build_object("
+            + ", ".join(f"'{n}', NULL" for n in names) + ") || doc")
 
 
 def test_a_json_object_without_a_feature_s_key_is_told_how_to_pass_a_missing_value(conn):
@@ -1864,11 +1867,20 @@ def test_a_json_object_without_a_feature_s_key_is_told_how_to_pass_a_missing_val
     doc = {"region_code": 2, "visits": 3}
     err = sql_error(conn, "SELECT pgscore.score('gappy', %s::jsonb)", (json.dumps(doc),))
     assert err.pgcode == "22023" and "feature 'spend' is missing" in err.diag.message_primary, err.pgerror
-    assert err.diag.message_hint == MISSING_KEY_HINT.format(f="spend"), err.pgerror
-    with conn.cursor() as cur:  # the hint's fix, as written
-        cur.execute("SELECT pgscore.score('gappy', %s::jsonb || jsonb_build_object('spend', NULL))", (json.dumps(doc),))
-        got = cur.fetchone()[0]
-    assert abs(got - est.predict_proba(np.array([[2.0, np.nan, 3.0]]))[0].max()) < 1e-9  # (three classes: the top one)
+    assert err.diag.message_hint == missing_key_hint("spend"), err.pgerror
+    # the hint's fix, as written, put in the app's call: it scores an object without the key as NaN, and one with
+    # it as the object (`doc || jsonb_build_object('spend', NULL)`, the hint before, nulled every row's spend)
+    fix = err.diag.message_hint.rsplit(": ", 1)[1].replace("doc", "%s::jsonb")
+    for given, spend in ((doc, np.nan), ({**doc, "spend": 61.5}, 61.5)):
+        (got,), = query(conn, f"SELECT pgscore.score('gappy', {fix})", (json.dumps(given),))
+        assert abs(got - est.predict_proba(np.array([[2.0, spend, 3.0]]))[0].max()) < 1e-9, given  # (the top class)
+    # several missing: one hint for them all (it named the first: the next call was refused for the next)
+    err = sql_error(conn, "SELECT pgscore.score('gappy', %s::jsonb)", (json.dumps({"region_code": 2}),))
+    assert err.diag.message_hint == missing_key_hint("spend", "visits"), err.pgerror
+    # one of them misspelt: that one's typo, not a null for it (a typo must not score as missing)
+    err = sql_error(conn, "SELECT pgscore.score('gappy', %s::jsonb)", (json.dumps({"region_code": 2, "vists": 3}),))
+    assert err.diag.message_hint == missing_key_hint("spend") + "; the object has the key 'vists', which is no " \
+        "feature: a typo for 'visits'?", err.pgerror
 
 
 def test_a_json_key_that_is_a_number_is_not_named_as_the_text_a_code_is_made_from(conn):
@@ -1883,7 +1895,7 @@ def test_a_json_key_that_is_a_number_is_not_named_as_the_text_a_code_is_made_fro
                     (json.dumps({"id": 17, "spend": 50.0, "visits": 3}),))
     assert "feature 'id_code' is missing" in err.diag.message_primary, err.pgerror
     # not the code's hint (the key 'id' is not named), but how to pass a value that is missing (session 70, h3)
-    assert err.diag.message_hint == MISSING_KEY_HINT.format(f="id_code"), err.pgerror
+    assert err.diag.message_hint == missing_key_hint("id_code"), err.pgerror
     for v in ("A17", None):  # a text, or a NULL one
         err = sql_error(conn, "SELECT pgscore.predict('ids', %s::jsonb)",
                         (json.dumps({"id": v, "spend": 50.0, "visits": 3}),))

@@ -258,7 +258,8 @@ class Loaded:
             except KeyError:
                 raise InvalidModel(f"model {self.label}: feature {literal(name)} is missing from the JSON object",
                                    detail="expected keys: " + ", ".join(self.feature_names),
-                                   hint=_near_key(name, obj, self.feature_names) or _missing_key_hint(name),
+                                   hint=_near_key(name, obj, self.feature_names)
+                                   or _missing_key_hint(obj, self.feature_names),
                                    sqlstate="22023") from None
             if v is None:
                 out.append(math.nan)
@@ -977,13 +978,22 @@ def _near_key(name, obj: dict, feature_names) -> str | None:
     return f"the object has the key {literal(near)}, which is no feature: a typo for {literal(name)}?"
 
 
-def _missing_key_hint(name) -> str:
-    """How to pass a feature whose value is missing, where the object lacks its key and no key looks like it: a
-    model server's `pd.DataFrame(rows, columns=...)` took a key left out as NaN (a client's `exclude_none`), which
-    pgscore refuses, since a typo must not score as a missing value (trial T27)."""
-    return (f"give every feature as a key: a missing value is a JSON null ({json.dumps({name: None})}), which the "
-            "model reads as NaN, as scikit-learn reads a DataFrame's empty cell; where a client leaves out the keys "
-            f"of its nulls, add them: doc || jsonb_build_object({literal(name)}, NULL)")
+def _missing_key_hint(obj: dict, feature_names) -> str:
+    """How to pass the features whose values are missing, where the object lacks their keys and no key looks like
+    the first's: a model server's `pd.DataFrame(rows, columns=...)` took a key left out as NaN (a client's
+    `exclude_none`), which pgscore refuses, since a typo must not score as a missing value (trial T27). Every
+    feature missing with no key like it is named (one hint, not a refusal per key), the object's keys winning over
+    the nulls added (`doc || nulls` nulled a key the object had: an app that added the hint's nulls to every call
+    scored every row as missing there); a missing feature that has a key like it is named as a typo after them."""
+    missing = [f for f in feature_names if f not in obj]
+    near = {f: _near_key(f, obj, feature_names) for f in missing}
+    nulls = [f for f in missing if near[f] is None]
+    pairs = ", ".join(f"{literal(f)}, NULL" for f in nulls)
+    example = json.dumps(dict.fromkeys(nulls), ensure_ascii=False)  # (the names as the object's keys are written)
+    return (f"give every feature as a key: a missing value is a JSON null ({example}), "
+            "which the model reads as NaN, as scikit-learn reads a DataFrame's empty cell; where a client leaves out "
+            f"the keys of its nulls, add them under the object's own: jsonb_build_object({pairs}) || doc"
+            + "".join(f"; {near[f]}" for f in missing if near[f] is not None))
 
 
 # what ends the name of a column of codes made from another (region_code from region, docs/sql.md "Features are
