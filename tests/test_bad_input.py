@@ -899,7 +899,18 @@ def test_a_feature_column_of_another_name_is_told_how_to_score_it_without_a_rena
             "place (score_table, pgscore score), a generated column: ALTER TABLE ... ADD COLUMN monthly_charges "
             "double precision GENERATED ALWAYS AS (<its column>) STORED; or give one float8[] column named "
             "features"), statement
-    query(db_url, "ALTER TABLE w ADD COLUMN monthly_charges double precision GENERATED ALWAYS AS (monthly_fee) STORED")
+    # two features no column is named after: one hint names both (it named the first: the fix was refused again,
+    # for the second), and its ALTER TABLE, run as written, scores the table
+    query(db_url, "ALTER TABLE w RENAME COLUMN tenure_months TO tenure")
+    with pytest.raises(psycopg2.Error) as e:
+        query(db_url, "CALL pgscore.score_table('churn', 'w', 'id', 's')")
+    assert e.value.diag.message_hint == (
+        "name a column after each feature: in a query, <its column> AS tenure_months, <its column> AS monthly_charges; "
+        "in a table scored in place (score_table, pgscore score), generated columns: ALTER TABLE ... ADD COLUMN "
+        "tenure_months double precision GENERATED ALWAYS AS (<its column>) STORED, ADD COLUMN monthly_charges double "
+        "precision GENERATED ALWAYS AS (<its column>) STORED; or give one float8[] column named features")
+    alter = e.value.diag.message_hint.split("generated columns: ")[1].split("; ")[0].replace("...", "w")
+    query(db_url, alter.replace("<its column>", "tenure", 1).replace("<its column>", "monthly_fee"))
     query(db_url, "CALL pgscore.score_table('churn', 'w', 'id', 's')")  # the hint's fix, as written
     assert query(db_url, "SELECT count(*), count(s) FROM w") == query(db_url, "SELECT count(*), count(*) FROM w")
 

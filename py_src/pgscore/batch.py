@@ -261,15 +261,24 @@ def score_in_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = No
     return items, z, link
 
 
-def _renamed_hint(feature: str, words: bool) -> str:
-    """The rest of the hint for a feature no column is named after: a query renames a column of another name, a
+# the features a hint for columns of other names spells out, the others counted (a table of other columns
+# altogether: a generated column for each of them is not the fix)
+RENAMED_SHOWN = 4
+
+
+def _renamed_hint(features: list, words) -> str:
+    """The rest of the hint for the features no column is named after: a query renames a column of another name, a
     table scored in place (score_table, `pgscore score`: a warehouse's table, whose column is `monthly_fee` where the
-    model was fitted on `monthly_charges`) takes a generated column, which needs no rename (trial T27). `feature`
-    quoted as an identifier; `words`: a text feature (its column text, not double precision)."""
-    kind = "text" if words else "double precision"
-    return (f": in a query, <its column> AS {feature}; in a table scored in place (score_table, pgscore score), a "
-            f"generated column: ALTER TABLE ... ADD COLUMN {feature} {kind} GENERATED ALWAYS AS (<its column>) "
-            "STORED; or give one float8[] column named features")
+    model was fitted on `monthly_charges`) takes a generated column, which needs no rename (trial T27). `features`
+    quoted as identifiers, each named (the first alone was: its fix refused for the next), up to RENAMED_SHOWN;
+    `words`: the text features (a column text, not double precision)."""
+    shown, more = features[:RENAMED_SHOWN], len(features) - RENAMED_SHOWN
+    rest = f" (and so for the {more} other(s))" if more > 0 else ""
+    adds = ", ".join(f"ADD COLUMN {f} {'text' if f in words else 'double precision'} GENERATED ALWAYS AS "
+                     "(<its column>) STORED" for f in shown)
+    return (": in a query, " + ", ".join(f"<its column> AS {f}" for f in shown) + rest + "; in a table scored in "
+            f"place (score_table, pgscore score), {'a generated column' if len(shown) == 1 else 'generated columns'}: "
+            f"ALTER TABLE ... {adds}{rest}; or give one float8[] column named features")
 
 
 def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = None, table=None,
@@ -290,8 +299,8 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
                               if columns.get("features", FLOAT8_ARRAY) != FLOAT8_ARRAY else ""), sqlstate="42703",
                            hint="name a column after each feature" + (
                                " (the counters' new values are read by those names)" if exprs else
-                               _renamed_hint(q(missing[0]), missing[0] in (getattr(model, "text_categories", None)
-                                                                            or {}))))
+                               _renamed_hint([q(f) for f in missing],
+                                             {q(f) for f in getattr(model, "text_categories", None) or {}})))
     words = getattr(model, "text_categories", None) or {}  # each text feature's words (0123): a text column coded
     # a counter's new value (rescoring's `exprs`) for a text feature is coded as its column's value is: a word where
     # the column holds words (a string type, an ENUM), a code where it holds codes (a number column)
