@@ -1877,6 +1877,10 @@ def test_a_json_object_without_a_feature_s_key_is_told_how_to_pass_a_missing_val
     # several missing: one hint for them all (it named the first: the next call was refused for the next)
     err = sql_error(conn, "SELECT pgscore.score('gappy', %s::jsonb)", (json.dumps({"region_code": 2}),))
     assert err.diag.message_hint == missing_key_hint("spend", "visits"), err.pgerror
+    # none of them: no nulls for all (a row of NaN, which the imputers would score), but what the object holds
+    err = sql_error(conn, "SELECT pgscore.score('gappy', %s::jsonb)", (json.dumps({"customer": doc, "id": 7}),))
+    assert err.diag.message_hint == "the object has none of the model's features, its keys being id, customer: the " \
+        "features under the key 'customer'? pass doc -> 'customer'", err.pgerror
     # one of them misspelt: that one's typo, not a null for it (a typo must not score as missing)
     err = sql_error(conn, "SELECT pgscore.score('gappy', %s::jsonb)", (json.dumps({"region_code": 2, "vists": 3}),))
     assert err.diag.message_hint == missing_key_hint("spend") + "; the object has the key 'vists', which is no " \

@@ -272,7 +272,8 @@ def _renamed_hint(features: list, words) -> str:
     model was fitted on `monthly_charges`) takes a generated column, which needs no rename (trial T27). `features`
     quoted as identifiers, each named (the first alone was: its fix refused for the next), up to RENAMED_SHOWN;
     `words`: the text features (a column text, not double precision)."""
-    shown, more = features[:RENAMED_SHOWN], len(features) - RENAMED_SHOWN
+    shown = features if len(features) <= RENAMED_SHOWN + 1 else features[:RENAMED_SHOWN]
+    more = len(features) - len(shown)
     rest = f" (and so for the {more} other(s))" if more > 0 else ""
     adds = ", ".join(f"ADD COLUMN {f} {'text' if f in words else 'double precision'} GENERATED ALWAYS AS "
                      "(<its column>) STORED" for f in shown)

@@ -984,8 +984,19 @@ def _missing_key_hint(obj: dict, feature_names) -> str:
     `exclude_none`), which pgscore refuses, since a typo must not score as a missing value (trial T27). Every
     feature missing with no key like it is named (one hint, not a refusal per key), the object's keys winning over
     the nulls added (`doc || nulls` nulled a key the object had: an app that added the hint's nulls to every call
-    scored every row as missing there); a missing feature that has a key like it is named as a typo after them."""
+    scored every row as missing there); a missing feature that has a key like it is named as a typo after them. An
+    object with none of the features is said to be so, with its keys (an object nested in another's key), not
+    offered a null for each: that scores a row of NaN, which a pipeline that imputes scores as a number."""
     missing = [f for f in feature_names if f not in obj]
+    if len(missing) == len(feature_names):  # none: a wrong object (a nested one), not missing values, whose nulls
+        # would score a row of NaN, which a pipeline that imputes scores as a number
+        keys = [k for k in obj if isinstance(k, str)]
+        nested = [k for k in keys if isinstance(obj[k], dict)]
+        return ("the object has none of the model's features" + (f", its keys being {', '.join(keys[:10])}"
+                                                                 + (", ..." if len(keys) > 10 else "")
+                                                                 if keys else " (it is empty)")
+                + (f": the features under the key {literal(nested[0])}? pass doc -> {literal(nested[0])}"
+                   if nested else ""))
     near = {f: _near_key(f, obj, feature_names) for f in missing}
     nulls = [f for f in missing if near[f] is None]
     pairs = ", ".join(f"{literal(f)}, NULL" for f in nulls)
