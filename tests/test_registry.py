@@ -3178,6 +3178,25 @@ def test_a_notebooks_deploy_cell_run_again_stores_no_version_with_if_new(db_url,
     assert (stored["version"], stored["same_artifact"]) == (2, [1])
 
 
+def test_a_weekly_deploy_retried_keeps_saying_it_is_worse_than_the_version_before_it(db_url, logit):
+    """docs/guide.md "Moving off a model server": a weekly job deploys with if_new=True, fails on the record's
+    worse_than_live and rolls back. Its retry (the same bytes: stored False) returned the record with no
+    worse_than_live: before the rollback the worse version stayed live and the gate passed; after it, the retry
+    made the worse version live again and passed too. The record of a live version carries it on a retry as well,
+    measured against the version live before that version went live."""
+    worse = LogisticRegression(C=1e-5, max_iter=1000).fit(X, Y)
+    registry.deploy(db_url, "weekly", logit, X, Y, feature_names=NAMES, if_new=True)
+    first = registry.deploy(db_url, "weekly", worse, X, Y, feature_names=NAMES, if_new=True)
+    assert first["stored"] and first["worse_than_live"]["live_version"] == 1, first.get("worse_than_live")
+    retry = registry.deploy(db_url, "weekly", worse, X, Y, feature_names=NAMES, if_new=True)  # before its rollback
+    assert (retry["stored"], retry["live"], retry.get("worse_than_live")) == (False, True, first["worse_than_live"])
+    registry.rollback(db_url, "weekly", from_version=2)
+    retry = registry.deploy(db_url, "weekly", worse, X, Y, feature_names=NAMES, if_new=True)  # after it: live again
+    assert (retry["made_live"], retry.get("worse_than_live")) == (True, first["worse_than_live"])
+    again = registry.deploy(db_url, "weekly", logit, X, Y, feature_names=NAMES)  # not worse: no such key
+    assert again["live"] and "worse_than_live" not in again
+
+
 def test_a_column_transformer_by_name_deployed_without_training_data_is_checked_on_made_up_rows(db_url, monkeypatch):
     """A ColumnTransformer selecting by name deployed with no training data was stored converted to positions and not
     checked at all (session 66 checked a DataFrame and an array; trial T19's leftover). The conversion itself is

@@ -638,7 +638,29 @@ def _deployed_already(db, name, version, make_live, reason) -> dict:
         done = activate(db, name, version, reason)
         rec, made = done, {"made_live": not done["already"], "shadows_ended": done["shadows_ended"],
                            "taken_off": _taken_off(rec["history"], version) if not done["already"] else None}
-    return {**rec, **made, "stored": False, "same_artifact": []}
+    worse = _worse_than_before(db, name, rec) if rec["live"] else None
+    return {**rec, **made, "stored": False, "same_artifact": [], **({"worse_than_live": worse} if worse else {})}
+
+
+def _worse_than_before(db, name, rec) -> dict | None:
+    """A live version's `worse_than_live` as its deploy gave it, for deploy(if_new=True)'s record of it (a retried
+    weekly job: without it, a retry passed the job's gate on `worse_than_live`, and one after the job's rollback made
+    the worse version live again unsaid): its hold-out metric against that of the version live before it last went
+    live (from show's history), where it is worse; None otherwise."""
+    rows = [h for h in rec["history"] if "deployment_id" in h]
+    live_at = [i for i, h in enumerate(rows) if h["version"] == rec["version"] and h["action"] != "retire"]
+    if not live_at or live_at[-1] == 0 or rows[live_at[-1] - 1]["action"] == "retire":
+        return None
+    before = rows[live_at[-1] - 1]["version"]
+    if before == rec["version"]:
+        return None
+    with connection(db) as conn:
+        (old_metrics,), = _call(conn, "SELECT v.metrics FROM pgscore.model_versions v WHERE v.name = %s AND "
+                                      "v.version = %s", (name, before))
+    if isinstance(old_metrics, str):  # (jsonb as text, on a connection that does not decode it)
+        old_metrics = json.loads(old_metrics)
+    worse = metrics.worse_than(rec.get("metrics"), old_metrics)
+    return {"metric": worse[0], "value": worse[1], "live_value": worse[2], "live_version": before} if worse else None
 
 
 def _taken_off(history, version) -> dict | None:
