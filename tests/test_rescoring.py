@@ -1157,6 +1157,67 @@ def test_a_held_back_count_does_not_say_a_rolled_back_statement_queued_its_profi
     assert "queued 2 profile(s)" not in said, said
 
 
+def test_the_null_key_warning_is_said_once_an_interval_counting_what_it_did_not_say(shop):
+    """Session 69's review: the WARNING of events whose key is NULL was said at every statement (2 lines in the
+    server log per INSERT of an application that inserts such events), where a broken wiring's is said once an
+    interval. It is not the events' only record (they are kept in the event table): it is held back like the
+    others, the next one counting what it did not say. Failed before: 5 WARNINGs for 5 INSERTs."""
+    import collections
+
+    attach(shop)
+    shop.notices = collections.deque()
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (NULL), (1); INSERT INTO complaints (customer_id) "
+                "VALUES (NULL), (2); INSERT INTO complaints (customer_id) VALUES (NULL), (NULL), (3)")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (NULL)")  # (the general path's read, not the fast one)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (NULL), (4)")
+    said = [n for n in shop.notices if "have a NULL customer_id" in n]
+    assert len(said) == 1, (len(said), said)
+    assert "pgscore: 1 event(s) inserted into public.complaints have a NULL customer_id; they were kept and rescored " \
+           "no profile" in said[0], said[0]
+    assert "DETAIL:  the first such WARNING of this session: said at most once every 60 s per session and wiring " \
+           "(pgscore.rescoring_warning_interval); the events are in the event table, WHERE customer_id IS NULL" \
+           in said[0], said[0]
+    assert query(shop, "SELECT count(*) FROM complaints WHERE customer_id IS NULL") == [(6,)]
+    assert query(shop, "SELECT count(*) FROM customers WHERE churn_score IS NOT NULL AND id <= 4") == [(4,)]
+    shop.notices.clear()
+    query(shop, "SET pgscore.rescoring_warning_interval = 0")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (NULL), (NULL)")
+    said, = [n for n in shop.notices if "have a NULL customer_id" in n]
+    assert "pgscore: 2 event(s) inserted into public.complaints" in said, said
+    assert "DETAIL:  4 more statement(s) of this session inserted 5 event(s) with a NULL customer_id since its last " \
+           "such WARNING (" in said and "UTC), not said, kept unless rolled back: said at every statement" in said, said
+
+
+def test_a_held_back_count_is_said_when_the_failure_stops(shop):
+    """Session 69's review: the count of the statements a broken wiring's WARNING held back was said by its next
+    WARNING alone: where the failures stopped (the model made live again), the last count was never said. Now the
+    wiring's first statement an interval after the last WARNING that does not fail so says it (once). Failed
+    before: no WARNING after the model was live again, however long the session inserted."""
+    attach(shop)
+    query(shop, "SELECT pgscore.retire('churn')")
+    query(shop, "SET pgscore.rescoring_warning_interval = '1s'")
+    del shop.notices[:]
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (1); INSERT INTO complaints (customer_id) VALUES (2); "
+                "INSERT INTO complaints (customer_id) VALUES (3), (4)")
+    assert len([n for n in shop.notices if "could not be rescored" in n]) == 1, shop.notices
+    query(shop, "SELECT pgscore.activate('churn', 1)")
+    said = []
+    deadline = time.monotonic() + 60  # (a bound, not a timing: the count is due 1 s after the WARNING)
+    while not said and time.monotonic() < deadline:
+        time.sleep(0.2)
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
+        said = [n for n in shop.notices if "more statement(s) of this session" in n]
+    assert said, list(shop.notices)
+    assert "WARNING:  pgscore: 2 more statement(s) of this session could not rescore profiles of public.customers " \
+           "for public.complaints so (SQLSTATE 55000) since its last such WARNING (" in said[0], said
+    assert "UTC), not said, queuing 3 profile(s) unless rolled back (pgscore.error_queue holds those committed); " \
+           "this session's statements since do not fail so" in said[0], said
+    del shop.notices[:]
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (6)")  # said once
+    assert not [n for n in shop.notices if "pgscore" in n], shop.notices
+    assert query(shop, "SELECT count(*) FROM customers WHERE churn_score IS NOT NULL AND id IN (5, 6)") == [(2,)]
+
+
 def _text_shop(shop, trained, trees, **options):
     """customers.satisfaction as text (the model still reads it as a number), churn v1 or a forest live, wired."""
     from sklearn.ensemble import RandomForestClassifier
@@ -1244,6 +1305,7 @@ def test_a_multi_row_statement_after_a_single_row_one_aggregates_its_events_once
     every profile it names: counters and score."""
     model = trained[0]
     query(shop, "CREATE SEQUENCE public.evaluated")
+    query(shop, "SET pgscore.rescoring_warning_interval = 0")  # (each statement's NULL key said: session 70)
     attach(shop, counters={**EVALUATED, "complaints_30d": {"window": "30 days", "time": "created_at"}})
     before = profiles(shop)
     assert _evaluations(shop, "INSERT INTO complaints (customer_id) VALUES (7)") == 1

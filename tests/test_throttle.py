@@ -35,3 +35,26 @@ def test_said_once_then_once_an_interval_counting_what_was_held():
         "the profiles are counted in pgscore.error_queue, pgscore health and pgscore.metrics()")
     assert throttle.say(state, "k", 1, 60, now=161.0) is None  # the interval starts again at the WARNING
     assert throttle.say(state, "k", 1, 0, now=161.0) is not None  # 0: every statement
+
+
+def test_a_count_held_back_is_due_an_interval_after_its_warning_once():
+    """Session 70 (h4): due() gives the wiring's counts held back an interval or more after their last WARNING,
+    reset as said (the trigger says them at the wiring's next statement that does not fail so); another wiring's,
+    an empty count's and one within its interval are not due."""
+    state, wall = {}, datetime.datetime(2026, 12, 7, 14, 0, tzinfo=datetime.timezone.utc)
+    throttle.say(state, (1, "s", ("55000",)), 1, 10, now=100.0, wall=wall)
+    throttle.say(state, (1, "s", throttle.NULL_KEY), 2, 10, now=100.0, wall=wall)
+    throttle.say(state, (2, "s", ("55000",)), 1, 10, now=100.0, wall=wall)
+    for t in (101.0, 102.0):
+        throttle.say(state, (1, "s", ("55000",)), 3, 10, now=t)
+        throttle.say(state, (2, "s", ("55000",)), 3, 10, now=t)
+    assert throttle.due(state, 1, now=109.9) == [] and throttle.due(None, 1) == []
+    (key, held), = throttle.due(state, 1, now=110.0, wall=wall)  # (the NULL key's: none held back)
+    assert key == (1, "s", ("55000",)) and (held.statements, held.profiles) == (2, 6)
+    assert throttle.stopped(held, key, "public.customers", "public.complaints", "customer_id") == (
+        "pgscore: 2 more statement(s) of this session could not rescore profiles of public.customers for "
+        "public.complaints so (SQLSTATE 55000) since its last such WARNING (2026-12-07 14:00:00 UTC), not said, "
+        "queuing 6 profile(s) unless rolled back (pgscore.error_queue holds those committed); this session's "
+        "statements since do not fail so")
+    assert throttle.due(state, 1, now=200.0) == []  # said once
+    assert throttle.say(state, (1, "s", ("55000",)), 1, 10, now=111.0) is None  # its interval starts again

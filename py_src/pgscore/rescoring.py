@@ -2184,7 +2184,9 @@ def _on_wired(plpy, GD, w: Wiring, again):
         # (a strict wiring's row errors, a constraint say, are raised by the paths above on purpose, as they are)
         if _must_raise(e) or (w.strict and not _unbuildable(e)):
             raise
-        return _broken(plpy, GD, w, e)
+        done = _broken(plpy, GD, w, e)
+    if done is not REWIRED:  # (REWIRED: the statement runs again, on the wiring read afresh)
+        _said_again(plpy, GD, w)
     return done
 
 
@@ -2321,7 +2323,7 @@ def _rescore(plpy, GD, w: Wiring, again=True):
         # (a version loaded under pgscore.allow_version_mismatch is resolved again at each statement, as the row
         # path's: Runtime.resolve scores it only while the setting is on)
         plans = _plans(plpy, GD, w)
-    if plans.fast is not None and not w.shadowing and _fast(plpy, w, plans):
+    if plans.fast is not None and not w.shadowing and _fast(plpy, GD, w, plans):
         w.last = plans
         return None
     if again and w.rewired(plpy):  # before anything is written with it (the fast statement checks it itself)
@@ -2348,7 +2350,7 @@ def _rescore(plpy, GD, w: Wiring, again=True):
         w2 = wiring(plpy, GD, w.id, w.replicated)
         if w2 is not None and not w2.missing:
             return _rescore(plpy, GD, w2, again=False)
-    _null_keys(plpy, w, r["null_keys"])  # (once, whichever read is the statement's last)
+    _null_keys(plpy, GD, w, r["null_keys"])  # (once, whichever read is the statement's last)
     w.last = plans
     w.ever_shadowed = bool(r["shadowed"])
     w.shadowing = _shadowing(plpy, w, plans.model_id) if w.ever_shadowed and plans.model is not None else ()
@@ -2585,7 +2587,7 @@ def _plans(plpy, GD, w: Wiring, retry=False):
         return w.plans_for(plpy, None, retry, error=e)
 
 
-def _fast(plpy, w: Wiring, plans: Plans) -> bool:
+def _fast(plpy, GD, w: Wiring, plans: Plans) -> bool:
     """Rescore with the statement that scores in SQL; False (nothing written) when it cannot do it all:
     a profile is missing, a row's features would take score_row's slow path, the live version changed,
     or the statement raised. The general path then finds out which and why. Where a counter reads the
@@ -2596,12 +2598,12 @@ def _fast(plpy, w: Wiring, plans: Plans) -> bool:
     if optimistic is not None and not w.many:
         r = _run_fast(plpy, w, plans, optimistic)
         if r is not None and r["written"] == r["wanted"]:
-            _null_keys(plpy, w, r["null_keys"])
+            _null_keys(plpy, GD, w, r["null_keys"])
             return True
     r = _run_fast(plpy, w, plans, fast)
     if r is None or not r["ok"]:
         return False
-    _null_keys(plpy, w, r["null_keys"])
+    _null_keys(plpy, GD, w, r["null_keys"])
     return True
 
 
@@ -2620,12 +2622,32 @@ def _run_fast(plpy, w: Wiring, plans: Plans, plan):
     return r
 
 
-def _null_keys(plpy, w: Wiring, n):
+def _null_keys(plpy, GD, w: Wiring, n):
+    """The WARNING of a statement's events with a NULL key, said as a broken wiring's (_held_back: once, then at
+    most once an interval, the next one counting the statements and events not said; session 70, h4: it was said
+    at every statement, an application that inserts such events writing 2 lines a statement into the server log).
+    It is not their only record: the events are kept in the event table, where the key IS NULL finds them."""
     if n:
-        msg = f"{int(n)} event(s) inserted into {w.events.name} have a NULL {quote_ident(plpy, w.event_key)}"
+        ek = quote_ident(plpy, w.event_key)
+        msg = f"{int(n)} event(s) inserted into {w.events.name} have a NULL {ek}"
         if w.strict:
             raise PgscoreError(msg + "; the wiring is strict, so the INSERT fails", sqlstate="23502")
-        plpy.warning(f"pgscore: {msg}; they were kept and rescored no profile")
+        said = _held_back(plpy, GD, w, throttle.NULL_KEY, int(n), event_key=ek)
+        if said is False:
+            return
+        plpy.warning(f"pgscore: {msg}; they were kept and rescored no profile",
+                     **({"detail": said} if said else {}))
+
+
+def _said_again(plpy, GD, w: Wiring):
+    """(session 70, h4) At the end of each of the wiring's statements: the counts held back of its failures that
+    no WARNING said, where an interval has passed since the last one and this statement did not fail so
+    (throttle.due: dict work alone unless one is due). Before, the last count was said by the next WARNING of
+    the failure alone: where the failures stopped, never."""
+    if GD is None:
+        return
+    for key, held in throttle.due(GD.get(throttle.GD_KEY), w.id):
+        plpy.warning(throttle.stopped(held, key, w.profiles.name, w.events.name, quote_ident(plpy, w.event_key)))
 
 
 def _read(plpy, w: Wiring, plans: Plans):
@@ -3329,7 +3351,7 @@ def queue(plpy, w: Wiring, plan, failures, via, hint=None, GD=None):
     return None
 
 
-def _held_back(plpy, GD, w: Wiring, states, profiles) -> str | bool | None:
+def _held_back(plpy, GD, w: Wiring, states, profiles, event_key=None) -> str | bool | None:
     """False where this session said this wiring's failure with these SQLSTATEs less than an interval ago
     (pgscore.rescoring_warning_interval, 60 s unless set): the statement is counted, not said (session 68's
     trial T25: a retired model's wiring wrote 3 lines to the server log per INSERT, ~30,000 a minute at 10,000
@@ -3338,9 +3360,9 @@ def _held_back(plpy, GD, w: Wiring, states, profiles) -> str | bool | None:
     if GD is None:  # (no session state given: said, as before)
         return None
     every, note = throttle.interval(plpy.execute(_WARNING_INTERVAL)[0]["v"])
-    key = (w.id, w.stamp, tuple(sorted(s or "" for s in states)))
+    key = (w.id, w.stamp, states if states == throttle.NULL_KEY else tuple(sorted(s or "" for s in states)))
     held = throttle.say(GD.setdefault(throttle.GD_KEY, {}), key, profiles, every)
-    return False if held is None else throttle.detail(held, every, note)
+    return False if held is None else throttle.detail(held, every, note, event_key)
 
 
 _WARNING_INTERVAL = f"SELECT pg_catalog.current_setting('{throttle.SETTING}', true) AS v"

@@ -40,8 +40,9 @@ class Held:
     said_at: float  # time.monotonic() of the last WARNING
     said_wall: datetime.datetime  # the same, for the reader (UTC)
     statements: int = 0  # statements since then that failed so, not said
-    profiles: int = 0  # the profiles they queued
+    profiles: int = 0  # the profiles they queued (of a NULL key's WARNING: the events)
     first: bool = field(default=True)  # (the first WARNING of it in this backend)
+    every: float = DEFAULT_SECONDS  # the interval when it was last said (due() reads no setting)
 
 
 def say(state: dict, key, profiles: int, every: float, now: float | None = None,
@@ -56,23 +57,69 @@ def say(state: dict, key, profiles: int, every: float, now: float | None = None,
         held.statements += 1
         held.profiles += profiles
         return None
-    state[key] = Held(now, wall, first=False)
-    return held if held is not None else Held(now, wall)
+    state[key] = Held(now, wall, first=False, every=every)
+    return held if held is not None else Held(now, wall, every=every)
 
 
-def detail(held: Held, every: float, note: str | None = None) -> str:
-    """The WARNING's DETAIL: what this backend held back since its last WARNING of it, and how often it says it."""
-    how = (f"said at most once every {every:g} s per session and wiring ({SETTING}); the profiles are counted "
-           "in pgscore.error_queue, pgscore health and pgscore.metrics()" if every > 0 else
+def due(state: dict | None, wiring_id, now: float | None = None,
+        wall: datetime.datetime | None = None) -> list:
+    """(session 70, h4) The counts held back of a wiring's failures that no WARNING said yet, an interval or more
+    after their last WARNING, each [(key, Held)] reset as if said now: asked at the end of each of the wiring's
+    statements, so that where the failures stop, the last count is said at its first statement an interval
+    after the last WARNING (say() said it where that statement failed so too). Pure dict work, no setting read:
+    the interval is the one of the last WARNING. A backend that never inserts into the wiring again (it ended,
+    or its client moved on) never says it: pgscore.error_queue holds what committed."""
+    if not state:
+        return []
+    now = time.monotonic() if now is None else now
+    out = []
+    for key, held in state.items():
+        if key[0] == wiring_id and held.statements and now - held.said_at >= held.every:
+            out.append((key, held))
+    if out:
+        wall = datetime.datetime.now(datetime.timezone.utc) if wall is None else wall
+        for key, held in out:
+            state[key] = Held(now, wall, first=False, every=held.every)
+    return out
+
+
+NULL_KEY = "null key"  # the third part of the key of a wiring's WARNING of events with a NULL key
+
+
+def since(held: Held) -> str:
+    return f"since its last such WARNING ({held.said_wall:%Y-%m-%d %H:%M:%S} UTC)"
+
+
+def stopped(held: Held, key, profiles: str, events: str, event_key: str) -> str:
+    """The WARNING that says a count due() found: what failed so, not said, since the last WARNING of it."""
+    if key[2] == NULL_KEY:
+        return (f"pgscore: {held.statements} more statement(s) of this session inserted {held.profiles} event(s) "
+                f"with a NULL {event_key} into {events} {since(held)}, not said; they were kept unless rolled back "
+                f"and rescored no profile; this session's statements since have none")
+    return (f"pgscore: {held.statements} more statement(s) of this session could not rescore profiles of {profiles} "
+            f"for {events} so (SQLSTATE {', '.join(s or '?' for s in key[2])}) {since(held)}, not said, queuing "
+            f"{held.profiles} profile(s) unless rolled back (pgscore.error_queue holds those committed); this "
+            "session's statements since do not fail so")
+
+
+def detail(held: Held, every: float, note: str | None = None, event_key: str | None = None) -> str:
+    """The WARNING's DETAIL: what this backend held back since its last WARNING of it, and how often it says it;
+    `event_key` (quoted): of a NULL key's WARNING, where the events are counted nowhere else."""
+    where = ("the profiles are counted in pgscore.error_queue, pgscore health and pgscore.metrics()"
+             if event_key is None else f"the events are in the event table, WHERE {event_key} IS NULL")
+    how = (f"said at most once every {every:g} s per session and wiring ({SETTING}); {where}" if every > 0 else
            f"said at every statement ({SETTING} is 0)")
     if held.first:
         said = f"the first such WARNING of this session: {how}"
+    elif held.statements and event_key is not None:
+        said = (f"{held.statements} more statement(s) of this session inserted {held.profiles} event(s) with a NULL "
+                f"{event_key} {since(held)}, not said, kept unless rolled back: {how}")
     elif held.statements:
         # (review r2) "failed so", not "queued": the count is this backend's Python state, which no ROLLBACK
         # undoes, so a statement counted may have rolled back since, its profiles queued nowhere
-        said = (f"{held.statements} more statement(s) of this session failed so since its last such WARNING "
-                f"({held.said_wall:%Y-%m-%d %H:%M:%S} UTC), not said, queuing {held.profiles} profile(s) unless "
-                f"rolled back (pgscore.error_queue holds those committed): {how}")
+        said = (f"{held.statements} more statement(s) of this session failed so {since(held)}, not said, queuing "
+                f"{held.profiles} profile(s) unless rolled back (pgscore.error_queue holds those committed): {how}")
     else:
-        said = f"no statement of this session failed so since its last such WARNING: {how}"
+        said = (f"no statement of this session {'inserted such events' if event_key else 'failed so'} since its last "
+                f"such WARNING: {how}")
     return f"{said}; {note}" if note else said
