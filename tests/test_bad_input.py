@@ -616,6 +616,8 @@ SQL_CASES = [
     ("health", "SELECT * FROM pgscore.health()", (), OK, ""),
     # health()'s numbers per model (0174): no argument
     ("metrics", "SELECT * FROM pgscore.metrics()", (), OK, ""),
+    # the calling backend's loaded models (0182): no argument
+    ("cached_models", "SELECT * FROM pgscore.cached_models()", (), OK, ""),
     # the one rule (0133): NULL or unknown names give the defaults or no row, never an error
     ("effective_thresholds NULLs", "SELECT * FROM pgscore.effective_thresholds(NULL, NULL, NULL)", (), OK, ""),
     ("effective_thresholds injection", "SELECT * FROM pgscore.effective_thresholds(%s, %s, %s)",

@@ -170,6 +170,10 @@ EXPECTED = {
     # SAFE, it refused nothing there)
     REFUSE_READ_ONLY: ("v", False, "r"),
     JSONB_FLOAT8: ("i", False, "s"),  # its argument alone (0113); not STRICT, so that it is inlined
+    # (0182) the calling backend's loaded models: its Python's state, read as current_setting reads the session's
+    # (STABLE: writes nothing; test_roles' reader may call none VOLATILE), which a parallel worker's Python does not
+    # hold (RESTRICTED)
+    "pgscore.cached_models()": ("s", False, "r"),
 }
 # no SET search_path, for a reason; every query it runs qualifies what it names instead
 NO_FIXED_PATH = {

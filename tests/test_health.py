@@ -674,6 +674,67 @@ def test_metrics_says_never_refreshed_counts_a_deleted_model_s_alerts_and_the_la
     assert value == sum(v for (m, _), v in got.items() if m == "alerts_at_alert"), (value, rows)
 
 
+def test_the_queue_s_failure_times_are_the_failure_s_own_and_metrics_reads_them_at_its_statement(shop_template,
+                                                                                                   clone_of):
+    """Session 69's review: pgscore.error_queue's first_failed_at and last_failed_at were now(), the transaction's
+    start: a profile that failed late in a transaction that ran over an hour was never in metrics()'
+    error_queue_queued_last_hour. They are the failure's own time (clock_timestamp(): the column defaults and
+    rescoring's UPDATEs, a retry's too), and metrics() reads them against its statement's start, not its reader's
+    transaction's. Failed before: first_failed_at = now() (the transaction's start) after a later INSERT."""
+    shop = psycopg2.connect(clone_of(shop_template))
+    try:
+        query(shop, "SELECT pgscore.retire('churn')")
+        shop.commit()
+        query(shop, "SELECT pg_sleep(0.2)")  # (the transaction began: its now() stays)
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (3)")
+        assert query(shop, "SELECT first_failed_at > now() + interval '0.2 s', last_failed_at > now() + "
+                           "interval '0.2 s' FROM pgscore.error_queue") == [(True, True)]
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (3)")  # again: last_failed_at moves
+        query(shop, "SELECT * FROM pgscore.retry_failed()")  # (fails again, the model retired)
+        assert query(shop, "SELECT attempts, last_failed_at > first_failed_at FROM pgscore.error_queue") == [(3, True)]
+        # a reader's transaction that began long ago (0.2 s here) counts in its last hour what failed in the
+        # hour before its statement, not before its transaction began
+        query(shop, "UPDATE pgscore.error_queue SET first_failed_at = now() - interval '1 hour' + interval '0.1 s'")
+        got = dict(((m, k), v) for m, k, v in query(shop, "SELECT metric, model, value FROM pgscore.metrics()"))
+        assert got[("error_queue_queued_last_hour", "churn")] == 0, got
+        assert got[("error_queue_oldest_seconds", "churn")] >= 3600, got
+        shop.rollback()
+    finally:
+        shop.close()
+
+
+def test_cached_models_lists_the_calling_backend_s_loaded_versions_with_their_bytes(shop_template, clone_of,
+                                                                                     trained):
+    """Session 69's review: the models a backend keeps loaded (up to pgscore.model_cache bytes each) were seen from
+    the host alone (its RSS), not which versions nor how much. pgscore.cached_models() gives the calling backend's,
+    the first let go first, with the footprint the cache counts; another backend's are not its own. Failed before:
+    function pgscore.cached_models() does not exist."""
+    url = clone_of(shop_template)
+    ensure_role(url, "h4_scraper", login=True)
+    query(url, "GRANT pgscore_reader TO h4_scraper")
+    c = psycopg2.connect(url)
+    c.autocommit = True
+    other = psycopg2.connect(url)
+    try:
+        assert query(c, "SELECT * FROM pgscore.cached_models()") == []  # (scored nothing yet)
+        query(c, "SELECT pgscore.score('churn', %s::float8[])", (list(map(float, trained[1][0])),))
+        (model, version, model_id, engine, held, rank), = query(c, "SELECT * FROM pgscore.cached_models()")
+        assert (model, version, engine, rank) == ("churn", 1, "numpy", 1) and held > 0, (model, version, engine, rank)
+        assert query(c, "SELECT model_id FROM pgscore.model_versions WHERE name = 'churn' AND version = 1") == [
+            (model_id,)]
+        assert query(other, "SELECT * FROM pgscore.cached_models()") == []  # another backend's: its own alone
+        query(c, "SET ROLE h4_scraper")  # (a scraper's login, granted pgscore_reader: its own backend's, the same)
+        assert query(c, "SELECT model, lru_rank FROM pgscore.cached_models()") == [("churn", 1)]
+        query(c, "RESET ROLE")
+        ensure_role(url, "h4_nobody")
+        query(c, "SET ROLE h4_nobody")
+        with pytest.raises(errors.InsufficientPrivilege):
+            query(c, "SELECT * FROM pgscore.cached_models()")
+    finally:
+        c.close()
+        other.close()
+
+
 def test_server_python_fails_the_check_whatever_the_import_raises(shop_template, clone_of):
     """Review r2 (session 68): server_python caught ImportError alone, so an import that raised anything else (a
     site-packages of another Python's: SyntaxError; a native library's RuntimeError or OSError) made

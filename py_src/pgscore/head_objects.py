@@ -23,7 +23,7 @@ VIEWS = (
 
 FUNCTIONS = (
     "activate", "alerts_of", "attach_rescoring", "backfill_rescoring", "batch_chunks", "batch_error", "batch_row",
-    "batch_sql", "category_code", "check_live_version_fed", "check_period_kind", "check_rows", "check_threshold_order",
+    "batch_sql", "cached_models", "category_code", "check_live_version_fed", "check_period_kind", "check_rows", "check_threshold_order",
     "class_counts_of", "class_drift_stats", "class_drift_stats_of", "clear_shadow", "clear_thresholds",
     "count_shadow_failure", "create_log_partitions", "delete_model", "detach_rescoring", "drift_counts",
     "drift_counts_of", "drift_rows_of", "drift_stats", "drift_stats_of", "drop_log_partitions", "effective_thresholds",

@@ -119,6 +119,19 @@ def server_python():
 
 
 @raising_sql_errors
+def cached_models(plpy, GD) -> list:
+    """pgscore.cached_models (session 70, h4): the versions this backend keeps loaded, the first let go first (as
+    Runtime.load lets them go past pgscore.model_cache), each with its footprint as the cache counts it. This
+    backend's alone: another backend's Python is its own, which no SQL reaches. Imports nothing new (a session
+    that scored nothing has no runtime: no row)."""
+    rt = GD.get("pgscore.runtime")
+    if rt is None:
+        return []
+    return [(m.name, m.version, m.model_id, m.engine, int(getattr(m, "footprint", 0) or 0), rank)
+            for rank, m in enumerate(list(rt.models.values()), 1)]
+
+
+@raising_sql_errors
 def load_model(plpy, GD, model_id):
     """pgscore.load_model: runs as its owner, so that only it reads artifact and evaluator bytes."""
     if model_id is None:

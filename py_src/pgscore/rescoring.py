@@ -1723,7 +1723,7 @@ def queue_sql(ids=None, oids=False) -> str:
             f"model_name = EXCLUDED.model_name, cause = EXCLUDED.cause {_JSONB_CAT} COALESCE({merged}, "
             f"'{{}}'::pg_catalog.jsonb) {_JSONB_CAT} {_KEEP_UNCOUNTED} {_JSONB_CAT} CASE WHEN q.cause "
             "OPERATOR(pg_catalog.?) 'handed_over' THEN '{\"handed_over\": true}'::pg_catalog.jsonb ELSE "
-            "'{}'::pg_catalog.jsonb END, last_failed_at = pg_catalog.now()"
+            "'{}'::pg_catalog.jsonb END, last_failed_at = pg_catalog.clock_timestamp()"
             + ((", profile_oid = EXCLUDED.profile_oid, queue_oid = EXCLUDED.queue_oid, "
                "queue_system = EXCLUDED.queue_system") if oids else ""))
 
@@ -3675,7 +3675,7 @@ _KEY_TYPE = ("SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) AS t, pg_ca
 # the wiring's queued rows, given the reason its retry failed (the profiles' own reasons were of a cause fixed since,
 # or not: the wiring's error is what keeps them queued now)
 _WIRING_FAILED = ("UPDATE pgscore.error_queue AS q SET reason = $2, sqlstate = $3, attempts = q.attempts "
-                  "OPERATOR(pg_catalog.+) 1, last_failed_at = pg_catalog.now() "
+                  "OPERATOR(pg_catalog.+) 1, last_failed_at = pg_catalog.clock_timestamp() "
                   "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1")
 _DENIED = re.compile(r"permission denied for (schema|table|relation|view|sequence|function) (.+)$")
 

@@ -690,7 +690,10 @@ WITH queue AS (
     SELECT coalesce(r.model_name, q.model_name) AS model, count(*) AS n, min(q.first_failed_at) AS oldest,
            -- (0178) the profiles whose rescoring failed in the last hour (first or again: an INSERT's, a retry's):
            -- a session warns of a wiring's failure once a minute, not at each statement (session 68's trial T25)
-           count(*) FILTER (WHERE q.first_failed_at > now() - interval '1 hour') AS last_hour
+           -- (0182) the failures' own times (clock_timestamp(): a failure late in a transaction that ran over an
+           -- hour was stamped with its start, now(), and never counted), read against this statement's start, not
+           -- the reader's transaction's
+           count(*) FILTER (WHERE q.first_failed_at > statement_timestamp() - interval '1 hour') AS last_hour
       FROM pgscore.error_queue q
       LEFT JOIN pgscore.rescoring r ON r.rescoring_id = q.rescoring_id
      GROUP BY 1
@@ -720,7 +723,7 @@ SELECT x.metric, x.model, x.value
   FROM (SELECT 1 AS o, 'error_queue_profiles' AS metric, n.name AS model, coalesce(q.n, 0)::float8 AS value
           FROM names n LEFT JOIN queue q ON q.model IS NOT DISTINCT FROM n.name
         UNION ALL
-        SELECT 2, 'error_queue_oldest_seconds', n.name, coalesce(extract(epoch FROM now() - q.oldest), 0)::float8
+        SELECT 2, 'error_queue_oldest_seconds', n.name, greatest(coalesce(extract(epoch FROM statement_timestamp() - q.oldest), 0), 0)::float8
           FROM names n LEFT JOIN queue q ON q.model IS NOT DISTINCT FROM n.name
         UNION ALL
         SELECT 3, 'alerts_at_alert', n.name, coalesce(a.alert, 0)::float8
@@ -739,3 +742,17 @@ SELECT x.metric, x.model, x.value
  ORDER BY x.o, x.model NULLS FIRST
 $fn$;
 COMMENT ON FUNCTION pgscore.metrics() IS 'For a scraper (migration 0174): per model, error_queue_profiles, error_queue_oldest_seconds (0: none queued), alerts_at_alert and alerts_at_warn (as health() counts them), error_queue_queued_last_hour (0178); monitoring_refreshed_at, always a row (epoch seconds, NULL: never); reads small tables alone';
+
+-- (0182, session 70 h4) the model versions the calling backend keeps loaded and the bytes each holds, as the cache
+-- pgscore.model_cache counts them: an SRE could see a backend's memory from the host alone. The calling backend's
+-- alone (another's Python is its own); STABLE as current_setting() (it writes nothing; the session's state,
+-- which scoring changes between statements), RESTRICTED (a parallel worker's Python holds none of the leader's)
+CREATE FUNCTION pgscore.cached_models()
+RETURNS TABLE (model text, version integer, model_id bigint, engine text, footprint_bytes bigint, lru_rank integer)
+LANGUAGE plpython3u
+STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+@@plpython/cached_models.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.cached_models() IS 'The model versions this backend keeps loaded (migration 0182), each with its footprint in bytes as pgscore.model_cache counts it and its lru_rank (1: the first let go past the limit); the calling backend''s alone, no other''s';

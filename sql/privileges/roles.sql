@@ -121,6 +121,8 @@ GRANT EXECUTE ON FUNCTION pgscore.health() TO pgscore_reader, pgscore_app, pgsco
 GRANT EXECUTE ON FUNCTION pgscore.health(text[]) TO pgscore_reader, pgscore_app, pgscore_admin;
 -- (0174) health()'s numbers per model, for a scraper
 GRANT EXECUTE ON FUNCTION pgscore.metrics() TO pgscore_reader, pgscore_app, pgscore_admin;
+-- (0182) the models the calling backend keeps loaded and their bytes: its own state alone
+GRANT EXECUTE ON FUNCTION pgscore.cached_models() TO pgscore_reader, pgscore_app, pgscore_admin;
 
 -- the application
 GRANT USAGE ON SCHEMA pgscore TO pgscore_app, pgscore_admin;

@@ -11,8 +11,8 @@ CREATE TABLE pgscore.error_queue (
     sqlstate        text,
     cause           jsonb,
     attempts        integer NOT NULL DEFAULT 1,
-    first_failed_at timestamptz NOT NULL DEFAULT now(),
-    last_failed_at  timestamptz NOT NULL DEFAULT now()
+    first_failed_at timestamptz NOT NULL DEFAULT clock_timestamp(),  -- (0182) the failure's time, not its
+    last_failed_at  timestamptz NOT NULL DEFAULT clock_timestamp()   -- transaction's start (now())
 );
 CREATE INDEX error_queue_profile_idx ON pgscore.error_queue (profile_table, entity_key);
 COMMENT ON TABLE pgscore.error_queue IS 'Profiles whose rescoring failed, with the reason; drained by retry';
