@@ -6,14 +6,14 @@ keeps loaded, with the bytes each holds (an SRE saw a backend's memory from the 
 sets the defaults to now() and re-applies 0178's metrics().
 
 Revision ID: 0182
-Revises: 0178
+Revises: 0180
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0182"
-down_revision = "0178"
+down_revision = "0180"
 branch_labels = None
 depends_on = None
 
