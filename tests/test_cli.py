@@ -3604,6 +3604,24 @@ def test_a_connection_through_a_transaction_pooler_is_warned_that_pg_catalog_fir
     assert "connect directly, or through a pool in session mode" in err, err
 
 
+def test_a_catalog_only_connection_through_a_transaction_pooler_leaves_the_pools_next_client_its_path(db_url,
+                                                                                                     cluster):
+    """Session 70 (r3): pgscore drift (and deploy's and install's notes) set the server session's search_path to
+    'pg_catalog, pg_temp'; through PgBouncer in transaction mode that server session is the pool's next client's,
+    whose tables in public were then not found (`relation "orders" does not exist` after a cron's pgscore drift).
+    Through a pooler pg_catalog is put first alone, where the path needs it, as for the other commands."""
+    dbname = db_url.split("/")[3].split("?")[0]
+    with _pgbouncer(cluster, "transaction", size=1) as pooled:
+        pooled = f"{pooled} dbname={dbname}"
+        migrate.connect_catalog_only(pooled).close()
+        with contextlib.closing(psycopg2.connect(pooled)) as other, other.cursor() as cur:
+            cur.execute("SELECT pg_catalog.current_setting('search_path')")
+            assert cur.fetchone() == ('"$user", public',)
+    with contextlib.closing(migrate.connect_catalog_only(db_url)) as conn, conn.cursor() as cur:  # (direct: alone)
+        cur.execute("SELECT pg_catalog.current_setting('search_path')")
+        assert cur.fetchone() == ("pg_catalog, pg_temp",)
+
+
 def test_score_through_a_pool_with_no_server_to_spare_is_not_held_up_by_the_pooler_check(db_url, cluster):
     """The pooler check asks a second client for a transaction between two of the run's own. Where the pool had no
     server for it (a pool in session mode whose one server the run holds: the hint's own `mydb_session` entry for

@@ -267,12 +267,13 @@ def connect_catalog_first(dsn, **kwargs):
 # public whose argument types match exactly where pg_catalog's are polymorphic or take another type (unnest(text[])
 # where pg_catalog has unnest(anyarray), < on numeric and int4) is the one PostgreSQL picks whatever the order, and
 # drift's unnest(ARRAY[...]::text[]) ran the owner's as the superuser (session 70). A regclass prints schema-qualified
-# under it: not for a command that prints a table's name so.
+# under it: not for a command that prints a table's name so. Not through a pooler (connect_catalog_only).
 _CATALOG_ONLY = "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)"
 
 
 def connect_catalog_only(dsn, **kwargs):
-    """psycopg2.connect, with the session's search_path pg_catalog, pg_temp (_CATALOG_ONLY), committed."""
+    """psycopg2.connect, with the session's search_path pg_catalog, pg_temp (_CATALOG_ONLY), committed; through a
+    pooler, pg_catalog first alone, where it is not (_CATALOG_FIRST, as connect_catalog_first)."""
     import psycopg2
 
     conn = psycopg2.connect(dsn, **kwargs)
@@ -280,7 +281,15 @@ def connect_catalog_only(dsn, **kwargs):
         with conn.cursor() as cur:
             cur.execute(_NEEDED)
             needed, server_pid = cur.fetchone()
-            cur.execute(_CATALOG_ONLY)
+            # (session 70, r3) not through a pooler (libpq's backend PID not the server process's): in transaction
+            # mode the server session keeps the setting for the pool's next client, whose tables in public were then
+            # not found ('relation "orders" does not exist' after a pgscore drift through PgBouncer); pg_catalog put
+            # first, where the path needs it, leaves the rest of that client's path as it was
+            pooled = conn.get_backend_pid() != server_pid
+            if not pooled:
+                cur.execute(_CATALOG_ONLY)
+            elif needed:
+                cur.execute(_CATALOG_FIRST)
         conn.commit()
         if needed:
             warn_if_pooled(conn, server_pid)
