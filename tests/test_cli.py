@@ -3622,6 +3622,27 @@ def test_a_catalog_only_connection_through_a_transaction_pooler_leaves_the_pools
         assert cur.fetchone() == ("pg_catalog, pg_temp",)
 
 
+def test_a_pooled_server_session_with_a_temporary_schema_is_not_taken_for_an_owners_search_path(db_url, cluster,
+                                                                                                  capsys, monkeypatch):
+    """Session 70 (r3): the pooler warning fired wherever the server session's first schema was not pg_catalog, and a
+    server session in which any client of the pool ever made a temporary table has its pg_temp_N first for good
+    (DISCARD ALL, PgBouncer's server_reset_query in session mode, empties it and keeps it): every later pgscore command
+    through that pool said that the database's search_path puts another schema ahead of pg_catalog, of a database
+    with the default path. The session's temporary schema (searched for tables alone) is not counted."""
+    dbname = db_url.split("/")[3].split("?")[0]
+    monkeypatch.setattr(migrate, "_pooled_said", False)
+    with _pgbouncer(cluster, "session", size=1) as pooled:
+        pooled = f"{pooled} dbname={dbname}"
+        with contextlib.closing(psycopg2.connect(pooled)) as app, app.cursor() as cur:  # (an application's client)
+            cur.execute("CREATE TEMPORARY TABLE scratch (x int)")
+            app.commit()
+        with contextlib.closing(migrate.connect_catalog_first(pooled)) as conn, conn.cursor() as cur:
+            cur.execute("SELECT pg_catalog.current_setting('search_path'), "
+                        "pg_catalog.pg_my_temp_schema() OPERATOR(pg_catalog.<>) 0::pg_catalog.oid")
+            assert cur.fetchone() == ('"$user", public', True)  # (the same server session, its pg_temp_N kept)
+    assert capsys.readouterr().err == ""
+
+
 def test_score_through_a_pool_with_no_server_to_spare_is_not_held_up_by_the_pooler_check(db_url, cluster):
     """The pooler check asks a second client for a transaction between two of the run's own. Where the pool had no
     server for it (a pool in session mode whose one server the run holds: the hint's own `mydb_session` entry for

@@ -198,10 +198,15 @@ def database_holds_a_connection_string() -> bool:
 # statement names it unqualified (SQLAlchemy's `select current_schema()` when it connects), as the superuser that
 # runs pgscore install or status there (trial T24, session 68). Set only where pg_catalog is not first already
 # (nothing changes elsewhere, through a pooler too); the rest of the path is kept, so tables resolve as before
+# (session 70, r3) the first schema searched but the session's temporary one, which holds no function or operator
+# that an unqualified name finds, and comes first in any server session in which a temporary table was ever made
+# (through a pooler, by any of its clients: DISCARD ALL empties it and keeps it); it was taken for an owner's
+_NOT_CATALOG_FIRST = ("NOT COALESCE((pg_catalog.array_remove(pg_catalog.current_schemas(true), "
+                      "pg_catalog.pg_my_temp_schema()::pg_catalog.regnamespace::pg_catalog.text::pg_catalog.name))[1] "
+                      "OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.name, false)")
 _CATALOG_FIRST = ("SELECT pg_catalog.set_config('search_path', pg_catalog.concat('pg_catalog, ', "
                   "pg_catalog.current_setting('search_path')), false) "
-                  "WHERE NOT COALESCE((pg_catalog.current_schemas(true))[1] OPERATOR(pg_catalog.=) "
-                  "'pg_catalog'::pg_catalog.name, false)")  # (run where _NEEDED says so)
+                  f"WHERE {_NOT_CATALOG_FIRST}")  # (run where _NEEDED says so)
 
 
 def catalog_first(conn):
@@ -220,8 +225,7 @@ def catalog_first(conn):
 
 # whether the session's search_path puts another schema ahead of pg_catalog (the database's or the role's setting),
 # and the server process the statement ran in
-_NEEDED = ("SELECT NOT COALESCE((pg_catalog.current_schemas(true))[1] OPERATOR(pg_catalog.=) "
-           "'pg_catalog'::pg_catalog.name, false), pg_catalog.pg_backend_pid()")
+_NEEDED = f"SELECT {_NOT_CATALOG_FIRST}, pg_catalog.pg_backend_pid()"
 _pooled_said = False
 
 
