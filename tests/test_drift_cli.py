@@ -13,6 +13,7 @@ import shutil
 import subprocess
 
 import numpy as np
+import psycopg2
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -1027,3 +1028,23 @@ def test_the_readers_drift_of_a_model_not_live_says_so_and_exits_2(db_url, train
         assert f"make a version live with: pgscore --db {shlex.quote(bi)} activate {name} VERSION" in r.stderr \
             or f"activate {name} VERSION" in r.stderr, r.stderr
         assert "permission denied" not in r.stderr, r.stderr
+
+
+def test_the_reports_reads_pick_up_no_look_alike_of_the_owners_where_pg_catalog_is_not_alone(churn, trained):
+    """Session 70 (r3): through a pooler pgscore drift's connection puts pg_catalog first, not alone (its path would
+    stay with the pool's next client), and the report's reads named unnest(text[]), cardinality(float8[]) (and
+    jsonb_agg(jsonb)) unqualified: pg_catalog's take anyarray, and the owner's in public, the exact match, ran as the
+    superuser. They name pg_catalog's now."""
+    from pgscore import report
+
+    X, _, _, _ = trained
+    score_rows(churn, "churn", X[:50])
+    query(churn, """
+        CREATE FUNCTION public.unnest(text[]) RETURNS SETOF text LANGUAGE plpgsql AS
+          $$BEGIN RAISE EXCEPTION 'the owner''s unnest(text[]) ran'; END$$;
+        CREATE FUNCTION public.cardinality(float8[]) RETURNS int LANGUAGE plpgsql AS
+          $$BEGIN RAISE EXCEPTION 'the owner''s cardinality(float8[]) ran'; END$$;""")
+    with contextlib.closing(psycopg2.connect(churn)) as conn:  # (pg_catalog first, implicitly; public searched)
+        data = report.collect(conn, None, report.DEFAULT_WINDOW, report.check_args(conn, None, report.DEFAULT_WINDOW),
+                              charts=True)
+    assert [m.name for m in data.models] == ["churn"] and data.models[0].histograms

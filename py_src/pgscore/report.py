@@ -304,8 +304,8 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
     # not a copy of it: the model's, the score's and each subject that has an override of its own
     for r in _rows(cur, """
             SELECT s.model, s.subject, e.*
-              FROM (SELECT n.model, NULL::text AS subject FROM unnest(%(n)s::text[]) n(model)
-                    UNION SELECT n.model, 'score' FROM unnest(%(n)s::text[]) n(model)
+              FROM (SELECT n.model, NULL::text AS subject FROM pg_catalog.unnest(%(n)s::text[]) n(model)
+                    UNION SELECT n.model, 'score' FROM pg_catalog.unnest(%(n)s::text[]) n(model)
                     UNION SELECT o.model, o.subject FROM pgscore.drift_threshold_overrides o
                            WHERE o.model = ANY(%(n)s) AND o.subject IS NOT NULL) s
              CROSS JOIN pgscore.drift_thresholds t
@@ -334,7 +334,7 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
 # check's family (migration 0091): the k features and score its floor is family-wise over, how many of them are
 # features, and the confidence^(1/k) its floor is at (NULL, so absent, for realised performance)
 HELD_SQL = """(
-    SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(  -- (through to_jsonb: a schema before 0091 has none)
+    SELECT pg_catalog.jsonb_agg(jsonb_strip_nulls(jsonb_build_object(  -- (to_jsonb: a schema before 0091 has none)
                'family', to_jsonb(c) -> 'family', 'family_features', to_jsonb(c) -> 'family_features',
                'check_confidence', to_jsonb(c) -> 'check_confidence'))
            || jsonb_build_object('metric', c.metric, 'value', c.value, 'n', c.n, 'floor', c.floor,
@@ -370,7 +370,7 @@ WITH counts AS MATERIALIZED (
 )
 SELECT b.kind, b.feature, b.position, b.edges, b.expected, b.null_rate,
        ARRAY(SELECT coalesce(c.n, 0)
-               FROM generate_series(0, cardinality(b.expected) - 1) g(i)
+               FROM generate_series(0, pg_catalog.cardinality(b.expected) - 1) g(i)
                LEFT JOIN counts c ON c.kind = b.kind AND c.position = b.position AND c.bin = g.i
               ORDER BY g.i) AS counts,
        coalesce((SELECT c.n FROM counts c WHERE c.kind = b.kind AND c.position = b.position AND c.bin = -1),
