@@ -209,13 +209,20 @@ _CATALOG_FIRST = ("SELECT pg_catalog.set_config('search_path', pg_catalog.concat
                   f"WHERE {_NOT_CATALOG_FIRST}")  # (run where _NEEDED says so)
 
 
-def catalog_first(conn):
-    """`conn` (a psycopg2 connection, just opened) with pg_catalog first on its search_path (_CATALOG_FIRST);
-    committed, so that it holds for the session. Returns `conn`."""
+def catalog_first(conn, alone: bool = False):
+    """`conn` (a psycopg2 connection, just opened) with pg_catalog first on its search_path (_CATALOG_FIRST), or with
+    `alone` pg_catalog, pg_temp alone (_CATALOG_ONLY) where it is no pooler's; committed, so that it holds for the
+    session. Returns `conn`."""
     with conn.cursor() as cur:
         cur.execute(_NEEDED)
         needed, server_pid = cur.fetchone()
-        if needed:
+        # (session 70, r3) pg_catalog alone not through a pooler (libpq's backend PID not the server process's): in
+        # transaction mode the server session keeps the setting for the pool's next client, whose tables in public
+        # were then not found ('relation "orders" does not exist' after a pgscore drift through PgBouncer);
+        # pg_catalog put first, where the path needs it, leaves the rest of that client's path as it was
+        if alone and conn.get_backend_pid() == server_pid:
+            cur.execute(_CATALOG_ONLY)
+        elif needed:
             cur.execute(_CATALOG_FIRST)
     conn.commit()
     if needed:
@@ -253,14 +260,15 @@ def warn_if_pooled(conn, server_pid) -> None:
           file=sys.stderr, flush=True)
 
 
-def connect_catalog_first(dsn, **kwargs):
+def connect_catalog_first(dsn, alone: bool = False, **kwargs):
     """psycopg2.connect, then catalog_first: the connections of the commands a superuser runs (install, upgrade,
-    downgrade, uninstall, status), in a database whose owner may set its search_path."""
+    downgrade, uninstall, status), in a database whose owner may set its search_path; the connection is closed
+    where that fails."""
     import psycopg2
 
     conn = psycopg2.connect(dsn, **kwargs)
     try:
-        return catalog_first(conn)
+        return catalog_first(conn, alone)
     except BaseException:
         conn.close()
         raise
@@ -278,29 +286,7 @@ _CATALOG_ONLY = "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_tem
 def connect_catalog_only(dsn, **kwargs):
     """psycopg2.connect, with the session's search_path pg_catalog, pg_temp (_CATALOG_ONLY), committed; through a
     pooler, pg_catalog first alone, where it is not (_CATALOG_FIRST, as connect_catalog_first)."""
-    import psycopg2
-
-    conn = psycopg2.connect(dsn, **kwargs)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_NEEDED)
-            needed, server_pid = cur.fetchone()
-            # (session 70, r3) not through a pooler (libpq's backend PID not the server process's): in transaction
-            # mode the server session keeps the setting for the pool's next client, whose tables in public were then
-            # not found ('relation "orders" does not exist' after a pgscore drift through PgBouncer); pg_catalog put
-            # first, where the path needs it, leaves the rest of that client's path as it was
-            pooled = conn.get_backend_pid() != server_pid
-            if not pooled:
-                cur.execute(_CATALOG_ONLY)
-            elif needed:
-                cur.execute(_CATALOG_FIRST)
-        conn.commit()
-        if needed:
-            warn_if_pooled(conn, server_pid)
-        return conn
-    except BaseException:
-        conn.close()
-        raise
+    return connect_catalog_first(dsn, alone=True, **kwargs)
 
 
 def create_engine(url: str):
