@@ -7196,3 +7196,27 @@ def test_backfill_leaves_a_profile_whose_recount_fails_and_backfills_the_others(
     query(shop, "ALTER TABLE customers DROP CONSTRAINT few_calls")
     assert query(shop, "SELECT pgscore.backfill_rescoring('complaints')") == [(1,)]
     assert query(shop, "SELECT support_calls FROM customers WHERE id = 6") == [(3.0,)]
+
+
+def test_backfill_removes_a_profile_it_created_whose_recount_fails(shop):
+    """Review r2 of session 70: a queued missing profile backfill_rescoring created, whose recount then failed (a
+    CHECK its counted value breaks: session 70's recount in parts), was left with every counter at its default, still
+    queued; retry_failed, once the cause was fixed, scored it on those defaults (support_calls 1 of its 3 events) and
+    cleared its row, its events counted nowhere. (Before the parts, the whole backfill failed: nothing created.) The
+    backfill removes such a profile again now: it stays missing and queued as missing, and the next backfill creates
+    it with every event counted."""
+    query(shop, "; ".join(f"ALTER TABLE customers ALTER COLUMN {f} SET DEFAULT 1" for f in CHURN_FEATURES))
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT below_7000 CHECK (id < 7000)")
+    attach(shop)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (7000), (7000), (7000)")
+    query(shop, "ALTER TABLE customers DROP CONSTRAINT below_7000")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 3) NOT VALID")
+    del shop.notices[:]
+    assert query(shop, "SELECT pgscore.backfill_rescoring('complaints')") == [(0,)]
+    assert [n for n in shop.notices if "could not be recounted" in n and "'7000'" in n], shop.notices
+    assert query(shop, "SELECT id FROM customers WHERE id = 7000") == []  # (as it was: missing, queued as missing)
+    query(shop, "ALTER TABLE customers DROP CONSTRAINT few_calls")
+    query(shop, "SELECT * FROM pgscore.retry_failed()")  # (left queued: its profile is missing)
+    assert query(shop, "SELECT entity_key FROM pgscore.error_queue") == [("7000",)]
+    assert query(shop, "SELECT pgscore.backfill_rescoring('complaints')") == [(1,)]
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 7000") == [(3,)]

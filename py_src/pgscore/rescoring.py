@@ -4373,6 +4373,7 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
             for at in range(0, len(keys), chunk):
                 part = keys[at:at + chunk]
                 changed, unrecounted = _backfill_recount(plpy, w, plans, part)
+                _uncreate(plpy, sql, unrecounted & created)
                 touched.update(changed)
                 # (a profile it created is rescored, and counted, whether or not a counter moved from its default)
                 new = [k for k in part if k in created and k not in set(changed) and k not in unrecounted]
@@ -4380,9 +4381,10 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
                 _rescore_changed(plpy, w, plans, changed + new, failures, replan)
             for at in range(0, len(fresh), chunk):
                 part = fresh[at:at + chunk]
-                plpy.execute(plpy.prepare(_UNMARK, ["pg_catalog.int8", "pg_catalog.text[]"]), [w.id, part])
                 _, unrecounted = _backfill_recount(plpy, w, plans, part)
+                _uncreate(plpy, sql, unrecounted)  # (review r2: as they were, missing, their queue rows kept whole)
                 part = [k for k in part if k not in unrecounted]
+                plpy.execute(plpy.prepare(_UNMARK, ["pg_catalog.int8", "pg_catalog.text[]"]), [w.id, part])
                 touched.update(part)
                 _rescore_changed(plpy, w, plans, part, failures, replan)
         total += len(touched)
@@ -4423,10 +4425,21 @@ def _backfill_recount(plpy, w: Wiring, plans, keys) -> tuple[list, set]:
         plpy.warning(f"pgscore: backfill_rescoring: {len(failed)} profile(s) of {w.profiles.name} could not be "
                      f"recounted from the events of {w.events.name} (key(s) "
                      f"{', '.join(quote_literal(plpy, k) for k in first)}{', ...' if len(failed) > 5 else ''}): "
-                     f"{_message(failed[first[0]])}; their counters and scores are left as they were",
+                     f"{_message(failed[first[0]])}; their counters and scores are left as they were (those it "
+                     "created, removed again)",
                      hint=f"fix the cause, then SELECT pgscore.backfill_rescoring({quote_literal(plpy, w.events.name)}) "
                           "again (the other profiles were recounted)")
     return changed, set(failed)
+
+
+def _uncreate(plpy, sql, keys):
+    """(Review r2 of session 70) Delete the profiles `keys` backfill_rescoring created in this call whose recount
+    failed (_backfill_recount): left, they kept every counter at its default, and retry_failed scored a queued one on
+    those defaults and cleared its row, its events counted nowhere; deleted, they are as they were (missing, queued
+    as missing where they were), for the next backfill_rescoring to create and count."""
+    if keys:
+        plpy.execute(plpy.prepare(f"DELETE FROM {sql.P} AS p WHERE p.{sql.pk} {EQ} ANY ({sql.typed_keys()})",
+                                  ["pg_catalog.text[]"]), [sorted(keys)])
 
 
 # the queue rows of the keys $2 of wiring $1 without the events their counters missed (_mark_uncounted): the backfill
