@@ -7170,7 +7170,8 @@ def test_retry_failed_leaves_out_a_wiring_whose_tables_the_caller_may_not_use_by
     assert query(shop, "SELECT rescoring_id, reason, attempts FROM pgscore.error_queue ORDER BY 1") == reasons[1:]
     if denied == "table":  # (the schema's: test_retry_failed_rescores_the_other_wirings_where_the_caller_may_not_use_...)
         run = pgscore_cli("retry", "--db", shop.dsn, env={"PGOPTIONS": "-c role=pgscore_t_admin69"})
-        assert run.returncode == 0 and "nothing queued for a wiring this role may use (1 wiring(s)" in run.stdout, run
+        assert run.returncode == 0 and "nothing queued for a wiring this role may use (1 wiring(s) whose tables it " \
+            "may not read or update skipped: see the WARNING)" in run.stdout, run  # (not "in a schema": review r2)
 
 
 def test_backfill_leaves_a_profile_whose_recount_fails_and_backfills_the_others(shop):

@@ -2054,9 +2054,14 @@ def _retry(args):
     if not rows:
         # (session 69, trial T26) another team's wirings skipped: their queue is not nothing, only not this role's
         others = conn.notices.not_usable
+        # (review r2 of session 70) said by the denial: a wiring denied by a table's privilege is not in a schema
+        # the role may not use (the line said so of both)
+        by_schema, by_table = conn.notices.by_schema, others - conn.notices.by_schema
+        kinds = " and ".join(k for k in (f"{by_schema} wiring(s) in a schema it may not use" if by_schema else "",
+                                         f"{by_table}{'' if by_schema else ' wiring(s)'} whose tables it may not "
+                                         "read or update" if by_table else "") if k)
         _say("nothing queued" + (f" for model {args.model}" if args.model else "")
-             + (f" for a wiring this role may use ({others} wiring(s) in a schema it may not use skipped: see the "
-                "WARNING)" if others else "")
+             + (f" for a wiring this role may use ({kinds} skipped: see the WARNING)" if others else "")
              + (f" for a wiring; {stranded}" if unowned else ""))
     else:
         if failing or queued:
@@ -2223,18 +2228,24 @@ class _Notices(list):
 
     def __init__(self):
         super().__init__()
-        self.skipped = set()  # wirings retry_failed skipped as in a schema the role may not use (session 69; its
-        # queue and its held-back replicated events are each said: one wiring)
+        self.skipped = {}  # wirings retry_failed skipped as in a schema the role may not use (session 69; its
+        # queue and its held-back replicated events are each said: one wiring), or denied by a table's privilege:
+        # whether by the schema
 
     @property
     def not_usable(self) -> int:
         return len(self.skipped)
 
+    @property
+    def by_schema(self) -> int:
+        return sum(self.skipped.values())
+
     def append(self, notice):
         self.warned = self.warned or notice.startswith("WARNING:")
         skipped = self.NOT_USABLE.match(notice)
         if skipped:
-            self.skipped.add(skipped.group(1))
+            self.skipped[skipped.group(1)] = self.skipped.get(skipped.group(1), False) or "may not use schema " in \
+                skipped.group(2)
         if not self.QUEUED.match(notice):
             _say(notice.strip())
 
