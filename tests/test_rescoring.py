@@ -7221,3 +7221,25 @@ def test_backfill_removes_a_profile_it_created_whose_recount_fails(shop):
     assert query(shop, "SELECT entity_key FROM pgscore.error_queue") == [("7000",)]
     assert query(shop, "SELECT pgscore.backfill_rescoring('complaints')") == [(1,)]
     assert query(shop, "SELECT support_calls FROM customers WHERE id = 7000") == [(3,)]
+
+
+def test_backfill_says_its_profiles_not_recounted_in_one_warning_in_key_order(shop):
+    """Review r2 of session 70: backfill_rescoring's WARNING of the profiles whose recount failed was said once a
+    10,000-profile chunk (1,000 WARNINGs where a CHECK fails every profile of 10 million), each naming its first 5 keys
+    as text sorts them ('1', '10', '100', ...). Now one WARNING a wiring, the keys in key order."""
+    attach(shop)
+    cols = ", ".join(f for f in CHURN_FEATURES if f not in ("support_calls", "complaints_30d"))
+    # 10,000 profiles whose counters already hold their one event (recounted, not changed: nothing rescored), the
+    # last of them in the backfill's second chunk, with profiles 6 and 10 of the first, given 3 events each
+    query(shop, f"ALTER TABLE complaints DISABLE TRIGGER USER; INSERT INTO customers (id, {cols}, support_calls, "
+                f"complaints_30d, last_complaint_at) SELECT g, {cols}, 1, 1, now() FROM customers c, "
+                "generate_series(100001, 110000) g WHERE c.id = 1; INSERT INTO complaints (customer_id, created_at) "
+                "SELECT g, now() FROM generate_series(100001, 110000) g; INSERT INTO complaints (customer_id) "
+                "VALUES (6), (6), (6), (10), (10), (10), (110000), (110000); ALTER TABLE complaints ENABLE TRIGGER "
+                "USER; ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 3) NOT VALID")
+    del shop.notices[:]
+    query(shop, "SELECT pgscore.backfill_rescoring('complaints')")
+    said = [n for n in shop.notices if "could not be recounted" in n]
+    assert len(said) == 1 and "3 profile(s) of public.customers" in said[0] \
+        and "key(s) '6', '10', '110000')" in said[0], said
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 110000") == [(1,)]

@@ -4334,7 +4334,7 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
             continue  # (no counter to recount: the scores are the counters' as they are)
         sql = Sql(plpy, w, None, source=w.events.name)
         listed = plpy.prepare(sql.backfill_keys(), ["pg_catalog.text[]"])
-        plans, failures, done, touched = None, [], set(), set()
+        plans, failures, done, touched, unrecounted_all = None, [], set(), set(), {}
         # the existing profiles first, locked in key order, then the missing ones created and counted: the order
         # the trigger takes (it locks a statement's profiles, then creates the missing): a create first, out of key
         # order, deadlocked with a transaction holding a profile whose next INSERT named one it created
@@ -4372,7 +4372,7 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
                 return _plans(plpy, GD, w, retry="backfill")  # noqa: B023 - called now
             for at in range(0, len(keys), chunk):
                 part = keys[at:at + chunk]
-                changed, unrecounted = _backfill_recount(plpy, w, plans, part)
+                changed, unrecounted = _backfill_recount(plpy, plans, part, unrecounted_all)
                 _uncreate(plpy, sql, unrecounted & created)
                 touched.update(changed)
                 # (a profile it created is rescored, and counted, whether or not a counter moved from its default)
@@ -4381,12 +4381,13 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
                 _rescore_changed(plpy, w, plans, changed + new, failures, replan)
             for at in range(0, len(fresh), chunk):
                 part = fresh[at:at + chunk]
-                _, unrecounted = _backfill_recount(plpy, w, plans, part)
+                _, unrecounted = _backfill_recount(plpy, plans, part, unrecounted_all)
                 _uncreate(plpy, sql, unrecounted)  # (review r2: as they were, missing, their queue rows kept whole)
                 part = [k for k in part if k not in unrecounted]
                 plpy.execute(plpy.prepare(_UNMARK, ["pg_catalog.int8", "pg_catalog.text[]"]), [w.id, part])
                 touched.update(part)
                 _rescore_changed(plpy, w, plans, part, failures, replan)
+        _warn_unrecounted(plpy, w, unrecounted_all)
         total += len(touched)
         if w.missing_profile != "create":
             none = plpy.execute(sql.keys(missing_only=True))[0]["keys"] or []
@@ -4399,20 +4400,21 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
     return total
 
 
-def _backfill_recount(plpy, w: Wiring, plans, keys) -> tuple[list, set]:
+def _backfill_recount(plpy, plans, keys, failed: dict) -> tuple[list, set]:
     """backfill_rescoring's recount of the profiles `keys` (plans.recount): the keys whose counters changed, and those
-    whose recount failed. (Session 70) Where it fails for some rows (a CHECK a counted value breaks, a value out of
-    range: _in_parts), those are left as they were, named in a WARNING, and the others recounted: one profile's error
-    failed the whole backfill, every other profile's recount rolled back. They are not queued: a queued profile is
-    left to retry_failed, which does not recount these counters; the next backfill, once the cause is fixed, does."""
-    changed, failed = [], {}
+    whose recount failed, added to `failed` (key: error) for the wiring's one WARNING (_warn_unrecounted). (Session 70)
+    Where it fails for some rows (a CHECK a counted value breaks, a value out of range: _in_parts), those are left as
+    they were and the others recounted: one profile's error failed the whole backfill, every other profile's recount
+    rolled back. They are not queued: a queued profile is left to retry_failed, which does not recount these
+    counters; the next backfill, once the cause is fixed, does."""
+    changed, here = [], {}
 
     def execute(ks, _scores, _labels):
         changed.extend(plpy.execute(plans.recount, [ks])[0]["keys"] or [])
 
     def not_recounted(ks, _scores, e):
         for k in ks:
-            failed[k] = e
+            here[k] = e
 
     try:
         execute(keys, None, None)
@@ -4420,8 +4422,16 @@ def _backfill_recount(plpy, w: Wiring, plans, keys) -> tuple[list, set]:
         if _must_raise(e):
             raise
         _in_parts(plpy, execute, keys, [None] * len(keys), None, not_recounted, error=e)
+    failed.update(here)
+    return changed, set(here)
+
+
+def _warn_unrecounted(plpy, w: Wiring, failed: dict):
+    """The one WARNING of a wiring's profiles whose backfill recount failed (_backfill_recount): how many, the first
+    5 in key order, the first one's error. (Review r2 of session 70: it was one a 10,000-profile chunk, 1,000 of them
+    where a CHECK fails every profile of 10 million, its keys the first 5 as text sorts them, '1', '10', '100'.)"""
     if failed:
-        first = sorted(failed)[:5]
+        first = list(failed)[:5]  # (in the order recounted: key order, the existing profiles, then those created)
         plpy.warning(f"pgscore: backfill_rescoring: {len(failed)} profile(s) of {w.profiles.name} could not be "
                      f"recounted from the events of {w.events.name} (key(s) "
                      f"{', '.join(quote_literal(plpy, k) for k in first)}{', ...' if len(failed) > 5 else ''}): "
@@ -4429,7 +4439,6 @@ def _backfill_recount(plpy, w: Wiring, plans, keys) -> tuple[list, set]:
                      "created, removed again)",
                      hint=f"fix the cause, then SELECT pgscore.backfill_rescoring({quote_literal(plpy, w.events.name)}) "
                           "again (the other profiles were recounted)")
-    return changed, set(failed)
 
 
 def _uncreate(plpy, sql, keys):
