@@ -7119,11 +7119,15 @@ def test_retry_failed_and_refresh_windows_skip_a_wiring_whose_table_name_was_han
     assert got == [(rid, 1, 0), (pid, 0, 1)], got
     said = [n for n in shop.notices if f"retry_failed skipped wiring {pid}" in n]
     assert said and "queued profile(s) wait" in said[0], shop.notices  # (to_regclass finds no table of the name)
+    # (review r2: said as what it is, not "dropped or renamed", with the UPDATE that names it again)
+    assert f"its {column.replace('_', ' ')} in pgscore.rescoring" in said[0] and "is no valid name" in said[0] \
+        and "dropped or renamed" not in said[0] and f"UPDATE pgscore.rescoring SET {column} = " in said[0], said
     assert query(shop, "SELECT rescoring_id, entity_key, attempts FROM pgscore.error_queue") == [(pid, "5", 1)]
     del shop.notices[:]
     got = {r[0]: r[3:] for r in refresh(shop)}
     assert got[pid] == (None, None, None) and got[rid][0] is not None, got
-    assert [n for n in shop.notices if f"refresh_windows skipped wiring {pid}" in n], shop.notices
+    said = [n for n in shop.notices if f"refresh_windows skipped wiring {pid}" in n]
+    assert said and "is no valid name" in said[0] and "dropped or renamed" not in said[0], shop.notices
 
 
 def test_health_says_what_status_says_of_a_row_handed_over_to_a_copy_that_lacks_its_key(shop):

@@ -3695,6 +3695,28 @@ def _wiring_row(plpy, rescoring_id):
     return rows[0]
 
 
+def _warn_no_name(plpy, by, gone, left) -> bool:
+    """(Review r2 of session 70) Whether a table name in wiring `gone`'s row (_wiring_row) is no name at all (edited
+    by hand: `public.pf"`, parse_ident's 22023), said in a WARNING of `by` with the UPDATE that names it again: it was
+    said to be "dropped or renamed", sending the reader to look for a table that is there."""
+    for column in ("event_table", "profile_table"):
+        try:
+            with plpy.subtransaction():
+                plpy.execute(plpy.prepare("SELECT pg_catalog.parse_ident($1) AS p", ["pg_catalog.text"]),
+                             [gone[column]])
+        except plpy.SPIError as e:
+            if of_the_transaction(_state(e)):
+                raise
+            rid = int(gone["rescoring_id"])
+            plpy.warning(f"pgscore: {by} skipped wiring {rid}: its {column.replace('_', ' ')} in pgscore.rescoring, "
+                         f"{quote_literal(plpy, gone[column])}, is no valid name ({_message(e)}: edited by hand?); "
+                         f"{left}",
+                         hint=f"name the table again as regclass prints it: UPDATE pgscore.rescoring SET {column} = "
+                              f"'SCHEMA.TABLE' WHERE rescoring_id = {rid}")
+            return True
+    return False
+
+
 def _warn_gone(plpy, by, rescoring_id, left):
     """(session 70) The WARNING of a wiring `by` (retry_failed, refresh_windows) skipped because another session
     detached or forgot it after the call listed it: the call went on with the others (it failed whole, a Python
@@ -3805,6 +3827,8 @@ def _retry_wiring(plpy, GD, rescoring_id, limit):
     if w is None:  # a wired table was dropped (or renamed): nothing to read its counters from, or write to
         n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [row["rescoring_id"]])[0]["n"]
         gone = _wiring_row(plpy, row["rescoring_id"])
+        if _warn_no_name(plpy, "retry_failed", gone, f"its {n} queued profile(s) wait"):
+            return (row["rescoring_id"], 0, n)
         which = ("its event table" if gone["event_oid"] is None else f"its profile table {gone['profile_table']}")
         # (session 67) the table its rows were queued for, by the OID they keep, where it lives on under another
         # name (renamed away): said with the way that takes them over there (they waited for ever, warned here)
@@ -4165,6 +4189,9 @@ def refresh(plpy, GD, event_table=None, limit=None):
                 w = wiring(plpy, GD, rid)
                 if w is None:
                     gone = _wiring_row(plpy, rid)
+                    if _warn_no_name(plpy, "refresh_windows", gone, "its counters that age are not recounted"):
+                        out.append((rid, on_oid, gone["profile_oid"], None, None, None))
+                        continue
                     which = ("its event table" if gone["event_oid"] is None else f"its profile table {gone['profile_table']}")
                     plpy.warning(f"pgscore: refresh_windows skipped wiring {rid}: {which} was dropped or renamed",
                                  hint="detach_rescoring of a renamed event table under its new name, then attach it again; "
