@@ -7247,3 +7247,22 @@ def test_backfill_says_its_profiles_not_recounted_in_one_warning_in_key_order(sh
     assert len(said) == 1 and "3 profile(s) of public.customers" in said[0] \
         and "key(s) '6', '10', '110000')" in said[0], said
     assert query(shop, "SELECT support_calls FROM customers WHERE id = 110000") == [(1,)]
+
+
+def test_refresh_windows_leaves_out_a_wiring_whose_table_the_caller_may_not_read(shop):
+    """Review r2 of session 70: refresh_windows left out a wiring in a schema the caller may not use (session 69)
+    but returned a NULL row for one whose table it may not read (USAGE on the schema, no SELECT on the profile
+    table), which `pgscore refresh-windows` counts as skipped, exit 1: a team's cron failed for ever on another team's
+    tables in a shared schema, as `pgscore retry` did before h2's change. Now it is left out (WARNING with the
+    GRANT), and the command says it was skipped, exit 0."""
+    query(shop, "CREATE SCHEMA tenant_a")
+    rid, pid = _two_wirings_queued(shop, schema="tenant_a")
+    ensure_role(shop, "pgscore_t_admin69")
+    query(shop, "GRANT USAGE ON SCHEMA tenant_a TO pgscore_t_admin69; GRANT SELECT ON tenant_a.ef TO pgscore_t_admin69")
+    got = _as_an_admin_without_tenant_usage(shop, lambda: refresh(shop))
+    assert [r[0] for r in got] == [rid], got
+    said = [n for n in shop.notices if f"refresh_windows skipped wiring {pid}" in n]
+    assert said and "GRANT SELECT, UPDATE ON tenant_a.pf" in said[0], shop.notices
+    run = pgscore_cli("refresh-windows", "--db", shop.dsn, env={"PGOPTIONS": "-c role=pgscore_t_admin69"})
+    assert run.returncode == 0 and "1 wiring(s) this role may not use (a schema, or a table) skipped" in run.stdout \
+        and f"\nwiring {pid}: " not in run.stdout, run

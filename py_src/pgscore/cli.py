@@ -2122,8 +2122,12 @@ def _refresh_windows(args):
         failing += failed
         done += recounted + failed
         _say(f"wiring {rid}: {where}: {recounted} recounted, {rescored} rescored, {failed} queued")
+    others = conn.notices.not_usable  # (review r2 of session 70) left out: another role's, not this one's failure
     if not rows:
-        _say("no wiring has a window counter" + (f" on {args.event_table}" if args.event_table else ""))
+        _say(("no wiring this role may use has a window counter" if others else "no wiring has a window counter")
+             + (f" on {args.event_table}" if args.event_table else ""))
+    if others:
+        _say(f"{others} wiring(s) this role may not use (a schema, or a table) skipped: see the WARNING")
     if failing:
         _say(f"{failing} profile{'' if failing == 1 else 's'} queued: see their reasons with SELECT * FROM "
              f"pgscore.error_queue, then {command('retry')}")
@@ -2223,7 +2227,8 @@ class _Notices(list):
     warned = False  # whether a WARNING came (backfill's exit code)
     # (session 70) and those denied later, by a table's privilege (USAGE on the schema, no SELECT on its table): left
     # out of retry_failed's result as those are
-    NOT_USABLE = re.compile(r"WARNING:  pgscore: retry_failed skipped wiring (\d+) (.*: this role \(.*\) may not use "
+    NOT_USABLE = re.compile(r"WARNING:  pgscore: (?:retry_failed|refresh_windows) skipped wiring (\d+) (.*: this role "
+                            r"\(.*\) may not use "
                             r"schema |\(.*\): permission denied for )")
 
     def __init__(self):

@@ -4156,9 +4156,9 @@ def refresh(plpy, GD, event_table=None, limit=None):
     prints it), at most `limit` profiles in all, in key order: those done are current, so the next call goes
     on after them.
     Returns (rescoring_id, event table oid, profile table oid, recounted, rescored, failed) per wiring
-    with such counters; a wiring skipped (its event table dropped or renamed, a column missing, the
-    caller's privileges to read its tables, a superuser's call over tables others own) has NULL counts and a
-    WARNING. Each wiring in a subtransaction of its own (session 69): an error of one (a privilege the caller lacks
+    with such counters; a wiring skipped (its event table dropped or renamed, a column missing, a superuser's call
+    over tables others own) has NULL counts and a WARNING; one the caller may not use (no USAGE on a schema, no
+    privilege on a table: review r2 of session 70, it had NULL counts) is left out, with a WARNING. Each wiring in a subtransaction of its own (session 69): an error of one (a privilege the caller lacks
     to lock or write the profiles it found stale, its key retyped) rolls its recount back and skips it alone, so that
     its counters are never current while its scores are not."""
     if limit is not None and limit < 1:
@@ -4220,7 +4220,6 @@ def refresh(plpy, GD, event_table=None, limit=None):
                 if left is not None and left <= 0:
                     out.append((w.id, w.events.oid, w.profiles.oid, 0, 0, 0))  # the limit is spent: the next call
                     continue
-                skipped = (w.id, w.events.oid, w.profiles.oid, None, None, None)
                 try:  # (the model is resolved, and loaded in a new backend, only where some profile is stale)
                     stale = plpy.prepare(Sql(plpy, w, None, source=w.events.name).stale(),
                                          ["pg_catalog.int8", "pg_catalog.text[]"])
@@ -4228,8 +4227,7 @@ def refresh(plpy, GD, event_table=None, limit=None):
                 except plpy.SPIError as e:
                     if not _not_allowed(plpy, w, e, "refresh_windows"):
                         raise
-                    out.append(skipped)
-                    continue
+                    continue  # (review r2 of session 70) left out, as one in a schema the caller may not use
                 if not keys:
                     out.append((w.id, w.events.oid, w.profiles.oid, 0, 0, 0))
                     continue
@@ -4250,8 +4248,7 @@ def refresh(plpy, GD, event_table=None, limit=None):
                         recount(keys, None, None)
                     except plpy.SPIError as e:
                         if _not_allowed(plpy, w, e, "refresh_windows"):
-                            out.append(skipped)
-                            continue
+                            continue  # (left out: above)
                         if _must_raise(e):
                             raise
                         _in_parts(plpy, recount, keys, [None] * len(keys), None, not_recounted, error=e)
@@ -4273,6 +4270,8 @@ def refresh(plpy, GD, event_table=None, limit=None):
                          hint=fix.replace("SELECT * FROM pgscore.retry_failed() again",
                                           "SELECT * FROM pgscore.refresh_windows() again")
                          + "; the other wirings were refreshed")
+            if _state(e) == INSUFFICIENT_PRIVILEGE:  # (review r2 of session 70) the caller's: left out, as above
+                continue
             on = plpy.execute(plpy.prepare(_ON_TABLE, ["pg_catalog.int8"]), [rid_of])
             out.append((rid_of, on[0]["oid"] if on else None, r["profile_oid"], None, None, None))
     return out
