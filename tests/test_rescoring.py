@@ -7266,3 +7266,17 @@ def test_refresh_windows_leaves_out_a_wiring_whose_table_the_caller_may_not_read
     run = pgscore_cli("refresh-windows", "--db", shop.dsn, env={"PGOPTIONS": "-c role=pgscore_t_admin69"})
     assert run.returncode == 0 and "1 wiring(s) this role may not use (a schema, or a table) skipped" in run.stdout \
         and f"\nwiring {pid}: " not in run.stdout, run
+
+
+def test_backfill_fails_on_a_recount_error_of_every_profile(shop):
+    """Review r2 of session 70: since the recount in parts, an error of every profile's recount, not of some rows'
+    values (a trigger of the profile table refusing the UPDATE, P0001), was a WARNING naming all of them and the call
+    returned a count, where a wiring that cannot be backfilled fails the call (its count would look complete). It
+    fails it again, with that error; only errors of some rows' values (classes 22 and 23) are searched in parts."""
+    attach(shop)
+    query(shop, "ALTER TABLE complaints DISABLE TRIGGER USER; INSERT INTO complaints (customer_id) VALUES (5), (7); "
+                "ALTER TABLE complaints ENABLE TRIGGER USER")
+    query(shop, "CREATE FUNCTION frozen() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'frozen'; "
+                "END$$; CREATE TRIGGER frozen BEFORE UPDATE ON customers FOR EACH ROW EXECUTE FUNCTION frozen()")
+    with pytest.raises(errors.RaiseException, match="frozen"):
+        query(shop, "SELECT pgscore.backfill_rescoring('complaints')")
