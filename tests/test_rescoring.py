@@ -3099,8 +3099,9 @@ def test_a_profile_table_rewritten_as_a_copy_names_its_queued_keys_and_the_way_t
                 "ALTER TABLE tenant_c.customers_new RENAME TO customers; COMMIT")
     del shop.notices[:]
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 0)]
-    update = (f"UPDATE pgscore.error_queue SET profile_oid = 'tenant_c.customers'::regclass WHERE rescoring_id = {rid} "
-              "AND profile_oid <> 'tenant_c.customers'::regclass")
+    # (session 70) OIDs compared as OIDs: an owner's =/<>(oid, regclass) is an exact match for an uncast regclass
+    update = (f"UPDATE pgscore.error_queue SET profile_oid = 'tenant_c.customers'::pg_catalog.regclass::pg_catalog.oid "
+              f"WHERE rescoring_id = {rid} AND profile_oid <> 'tenant_c.customers'::pg_catalog.regclass::pg_catalog.oid")
     warned = [n for n in shop.notices if "retry_failed left 2" in n]
     assert len(warned) == 1 and f"they are its profiles: before dropping tenant_c.customers_old, {update}, then retry" \
         in warned[0], shop.notices
