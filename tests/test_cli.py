@@ -3691,7 +3691,7 @@ def test_score_refused_by_a_lock_an_idle_session_holds_names_it_and_the_way_out(
            "its client does; a session that a run through a pooler in transaction mode left holding the lock keeps " \
            "it until it ends; nothing was scored" in r.stderr, r.stderr
     assert "Hint: where no pgscore score of the column runs (its job, its terminal), end that session: SELECT " \
-           f"pg_terminate_backend({pid}); or PgBouncer's RECONNECT" in r.stderr, r.stderr
+           f"pg_catalog.pg_terminate_backend({pid}); or PgBouncer's RECONNECT" in r.stderr, r.stderr
     assert "wait for it to finish" not in r.stderr, r.stderr
 
 
@@ -3758,8 +3758,9 @@ def test_score_refused_by_another_role_s_lock_says_what_this_role_cannot_see(db_
            "of pg_read_all_stats): a run scoring the column, or a session that a run through a pooler in " \
            "transaction mode left holding the lock, which keeps it until it ends; nothing was scored" in r.stderr, \
         r.stderr
-    assert f"Hint: ask a role that may see it: SELECT state, state_change, client_addr FROM pg_stat_activity WHERE " \
-           f"pid = {pid}; a run at work: wait for it; idle with no run going on: SELECT pg_terminate_backend({pid}) " \
+    assert f"Hint: ask a role that may see it: SELECT state, state_change, client_addr FROM pg_catalog.pg_stat_activity " \
+           f"WHERE pid OPERATOR(pg_catalog.=) {pid}; a run at work: wait for it; idle with no run going on: SELECT " \
+           f"pg_catalog.pg_terminate_backend({pid}) " \
            "(as a superuser: the session is a superuser's), or PgBouncer's RECONNECT" in r.stderr, r.stderr
     assert "another session is scoring" not in r.stderr, r.stderr
 
@@ -4364,7 +4365,7 @@ def test_score_refused_by_a_run_waiting_on_a_lock_says_so_with_the_way_out_and_e
     assert "; it waits on a lock another transaction holds, in a statement running for " in r.stderr, r.stderr
     assert "Hint: wait for it to finish, or stop it where it runs (Ctrl-C) and go on with the --after that it " \
            "prints; where its client is gone (a killed job), its server process goes on until its statement ends " \
-           f"and commits nothing: end it with SELECT pg_terminate_backend({pid}), then run this again" in r.stderr, \
+           f"and commits nothing: end it with SELECT pg_catalog.pg_terminate_backend({pid}), then run this again" in r.stderr, \
         r.stderr
 
 

@@ -463,8 +463,8 @@ def test_status_says_why_a_scratch_database_somebody_is_connected_to_is_left(db_
             said = " ".join(status.stdout.split())
             assert "an earlier pgscore's, or not one" not in said, said
             assert f"{names[0]} (named as a repair's, not marked: its repair was killed before it marked it) is left " \
-                   "while somebody is connected to it (SELECT pid, usename, application_name FROM pg_stat_activity " \
-                   f"WHERE datname = '{names[0]}'): the next pgscore " in said, said
+                   "while somebody is connected to it (SELECT pid, usename, application_name FROM " \
+                   f"pg_catalog.pg_stat_activity WHERE datname OPERATOR(pg_catalog.=) '{names[0]}'): the next pgscore " in said, said
             assert "install drops it once nobody is" in said, said
             if me:
                 assert f"{me} (named as a repair's, not marked: its repair was killed before it marked it) is this " \

@@ -1,5 +1,6 @@
 """Rescoring on INSERT: wiring, every way rows arrive, nothing lost, audit, bad input, dump and restore."""
 
+import contextlib
 import datetime
 import io
 import json
@@ -3101,7 +3102,8 @@ def test_a_profile_table_rewritten_as_a_copy_names_its_queued_keys_and_the_way_t
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 0)]
     # (session 70) OIDs compared as OIDs: an owner's =/<>(oid, regclass) is an exact match for an uncast regclass
     update = (f"UPDATE pgscore.error_queue SET profile_oid = 'tenant_c.customers'::pg_catalog.regclass::pg_catalog.oid "
-              f"WHERE rescoring_id = {rid} AND profile_oid <> 'tenant_c.customers'::pg_catalog.regclass::pg_catalog.oid")
+              f"WHERE rescoring_id OPERATOR(pg_catalog.=) {rid} AND profile_oid OPERATOR(pg_catalog.<>) "
+              "'tenant_c.customers'::pg_catalog.regclass::pg_catalog.oid")
     warned = [n for n in shop.notices if "retry_failed left 2" in n]
     assert len(warned) == 1 and f"they are its profiles: before dropping tenant_c.customers_old, {update}, then retry" \
         in warned[0], shop.notices
@@ -3206,7 +3208,8 @@ def test_the_queue_of_a_profile_table_renamed_away_under_a_live_wiring_is_given_
     assert (f"; 2 of them (wiring {rid}) were queued for tenant_c.customers_old, renamed since, another made under its "
             "name as tenant_c.customers, which retry leaves: where tenant_c.customers is a copy of it, UPDATE "
             "pgscore.error_queue SET profile_oid = 'tenant_c.customers'::pg_catalog.regclass::pg_catalog.oid WHERE "
-            f"rescoring_id = {rid} AND profile_oid <> 'tenant_c.customers'::pg_catalog.regclass::pg_catalog.oid hands "
+            f"rescoring_id OPERATOR(pg_catalog.=) {rid} AND profile_oid OPERATOR(pg_catalog.<>) "
+            "'tenant_c.customers'::pg_catalog.regclass::pg_catalog.oid hands "
             "them to it; ") in line, line  # (review r1: an OID compared as an OID, no owner's oid = regclass)
     assert "; once the cause is fixed: " in line, line  # (the new table's own row: retry rescores it)
     delete = line.split("(the old table kept as an archive), ", 1)[1].split("; ", 1)[0]
@@ -3217,7 +3220,8 @@ def test_the_queue_of_a_profile_table_renamed_away_under_a_live_wiring_is_given_
     # (session 70) the hint's statements compare an OID as an OID, as status's (no owner's <> (oid, regclass),
     # whatever the path); the DELETE it gives is status's, which is run here with such an operator in public
     assert ("where they are not wanted (tenant_c.customers_old kept as an archive), DELETE FROM pgscore.error_queue "
-            f"WHERE rescoring_id = {rid} AND profile_oid <> 'tenant_c.customers'::pg_catalog.regclass::pg_catalog.oid"
+            f"WHERE rescoring_id OPERATOR(pg_catalog.=) {rid} AND profile_oid OPERATOR(pg_catalog.<>) "
+            "'tenant_c.customers'::pg_catalog.regclass::pg_catalog.oid"
             ) in warned, warned
     assert delete in warned and "'tenant_c.customers'::pg_catalog.regclass::pg_catalog.oid WHERE rescoring_id" in warned
     query(shop, "CREATE FUNCTION public.s70_ne(oid, regclass) RETURNS boolean LANGUAGE plpgsql AS $$ "
@@ -3581,7 +3585,8 @@ def test_the_queue_of_a_profile_table_renamed_before_a_dump_is_told_the_way_to_i
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 2)]
     warned = [n for n in shop.notices if f"retry_failed skipped wiring {rid}" in n]
     assert len(warned) == 1 and "tenant_c.customers was dropped or renamed" in warned[0], shop.notices
-    update = re.search(r"UPDATE pgscore\.error_queue SET profile_table = 'NEW_NAME' WHERE rescoring_id = \d+", warned[0])
+    update = re.search(r"UPDATE pgscore\.error_queue SET profile_table = 'NEW_NAME' WHERE rescoring_id "
+                       r"OPERATOR\(pg_catalog\.=\) \d+", warned[0])
     assert update and "SELECT pgscore.detach_rescoring('tenant_c.complaints')" in warned[0], warned
     query(shop, update.group(0).replace("NEW_NAME", "tenant_c.customers_old"))
     query(shop, "SELECT pgscore.detach_rescoring('tenant_c.complaints')")
@@ -3837,7 +3842,7 @@ def test_status_names_the_queue_of_a_profile_table_that_is_gone(shop):
             "would not take them over (its attach_rescoring deletes them); delete them with DELETE FROM "
             "pgscore.error_queue q WHERE q.rescoring_id IS NULL AND (((SELECT c.oid FROM pg_catalog.pg_class c ") in out, out
     # (review r5 of session 67: not the rows of a table renamed away, which still exists under its OID)
-    assert (" IS NULL AND NOT COALESCE(q.queue_oid = 'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid "
+    assert (" IS NULL AND NOT COALESCE(q.queue_oid OPERATOR(pg_catalog.=) 'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid "
             "AND ") in out, out
     assert "false)) OR (q.profile_oid IS NOT NULL AND " in out, out
     query(shop, printed_delete(out))  # as printed
@@ -7028,7 +7033,8 @@ def test_a_row_handed_over_to_a_copy_that_lacks_its_key_says_it_is_gone_and_how_
     query(shop, "DROP TABLE tenant_c.customers")
     query(shop, "CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL)")
     query(shop, "INSERT INTO tenant_c.customers SELECT * FROM public.customers WHERE id = 70")
-    delete = f"DELETE FROM pgscore.error_queue WHERE rescoring_id = {rid} AND sqlstate = 'P0002' AND cause ? 'handed_over'"
+    delete = (f"DELETE FROM pgscore.error_queue WHERE rescoring_id OPERATOR(pg_catalog.=) {rid} AND sqlstate "
+              "OPERATOR(pg_catalog.=) 'P0002' AND cause OPERATOR(pg_catalog.?) 'handed_over'")
     for _ in range(2):  # (said again at the next retry: the row keeps what it is)
         query(shop, "SELECT * FROM pgscore.retry_failed()")
         (key, reason, state), = query(shop, "SELECT entity_key, reason, sqlstate FROM pgscore.error_queue")
@@ -7281,3 +7287,88 @@ def test_backfill_fails_on_a_recount_error_of_every_profile(shop):
                 "END$$; CREATE TRIGGER frozen BEFORE UPDATE ON customers FOR EACH ROW EXECUTE FUNCTION frozen()")
     with pytest.raises(errors.RaiseException, match="frozen"):
         query(shop, "SELECT pgscore.backfill_rescoring('complaints')")
+
+
+# (session 71) the owner's look-alikes of the operators the statements pgscore prints compare with: in public, each
+# counted by a sequence (which a rollback does not undo), the exact match for its types where public comes first
+_PRINTED_LOOK_ALIKES = "CREATE SEQUENCE public.s71_fired; " + "".join(f"""
+CREATE FUNCTION public.s71_{fn}_{a}_{b}({a}, {b}) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.s71_fired'); RETURN $1 OPERATOR(pg_catalog.{op}) $2; END $$;
+CREATE OPERATOR public.{op} (LEFTARG = {a}, RIGHTARG = {b}, FUNCTION = public.s71_{fn}_{a}_{b});
+""" for a, b, ops in (("int8", "int4", "=<>"), ("int8", "int8", "=<>"), ("oid", "oid", "=<>"),
+                      ("text", "text", "=<>"), ("jsonb", "text", "?"))
+    for op, fn in ((("=", "eq"), ("<>", "ne")) if ops == "=<>" else (("?", "has"),)))
+# a statement printed for the reader to run: up to where the sentence goes on
+_PRINTED = re.compile(r"(?:UPDATE pgscore\.\w+ SET|DELETE FROM pgscore\.\w+|SELECT \* FROM pgscore\.\w+ WHERE) "
+                      r".*?(?= hands| deletes| shows|, then|; |$)")
+
+
+def test_the_statements_retry_and_status_print_run_no_look_alike_of_the_owners_pasted_into_psql(shop, capsys):
+    """Session 71: the UPDATEs, DELETEs and SELECTs that retry_failed's WARNINGs, the error queue's reasons and pgscore
+    status print for a superuser to paste into psql compared with a plain = or <> (`WHERE rescoring_id = 5`,
+    `profile_oid <> ...::oid`, `sqlstate = 'P0002'`, `cause ? 'handed_over'`, status's DELETE of the rows of tables
+    gone): in a session whose search_path puts the database owner's public ahead of pg_catalog (the owner's ALTER
+    DATABASE ... SET search_path), the owner's operator of those types ran as the superuser. They name pg_catalog's
+    now; each is run here, as printed, in such a session, when it is printed."""
+    from pgscore import cli
+
+    query(shop, _PRINTED_LOOK_ALIKES)
+    ran, fired = set(), []
+    conn = psycopg2.connect(shop.dsn)
+    cur = conn.cursor()
+    cur.execute("SET search_path = public, pg_catalog")  # (as the owner's ALTER DATABASE ... SET search_path)
+    for probe in ("SELECT 1::int8 = 1", "SELECT 1::oid <> 2::oid", "SELECT 'a'::text = 'b'",
+                  "SELECT '{}'::jsonb ? 'a'"):
+        cur.execute(probe)  # (each look-alike is the one such a session picks)
+    cur.execute("SELECT pg_catalog.currval('public.s71_fired')")
+    assert cur.fetchone() == (4,)
+    conn.commit()
+
+    def run(lines):
+        for statement in {s.rstrip(".") for line in lines for s in _PRINTED.findall(line)} - ran:
+            ran.add(statement)
+            cur.execute("SELECT pg_catalog.nextval('public.s71_fired')")
+            before = cur.fetchone()[0]
+            cur.execute(statement)
+            cur.execute("SELECT pg_catalog.currval('public.s71_fired')")
+            if cur.fetchone()[0] != before:
+                fired.append(statement)
+            conn.rollback()  # (as run and rolled back: the next stage finds the rows as they were)
+
+    def status():
+        cli.main(["status", "--db", shop.dsn])
+        run(x for x in capsys.readouterr().out.splitlines() if x.startswith("error queue:"))
+
+    def retry():
+        del shop.notices[:]
+        query(shop, "SELECT * FROM pgscore.retry_failed()")
+        run(shop.notices + [r for r, in query(shop, "SELECT reason FROM pgscore.error_queue")])
+
+    try:
+        rid = queue_tenant_c(shop)
+        # renamed away, another made under its name: status's UPDATE and DELETE, retry's three statements
+        query(shop, "ALTER TABLE tenant_c.customers RENAME TO customers_old; "
+                    "CREATE TABLE tenant_c.customers (LIKE public.customers INCLUDING ALL)")
+        status()
+        retry()
+        # the old one dropped: handed over to the new one, which lacks their keys (the reasons' DELETE, status's)
+        query(shop, "DROP TABLE tenant_c.customers_old")
+        retry()
+        status()
+        # the name hand-edited into no name: the UPDATE that names it again
+        query(shop, "UPDATE pgscore.rescoring SET profile_table = profile_table || '\"'")
+        retry()
+        query(shop, "UPDATE pgscore.rescoring SET profile_table = pg_catalog.rtrim(profile_table, '\"')")
+        # detached, the table dropped: status's DELETE of the rows of tables gone
+        query(shop, "SELECT pgscore.detach_rescoring('tenant_c.complaints'); DROP TABLE tenant_c.customers")
+        status()
+    finally:
+        conn.close()
+    kinds = [f"WHERE rescoring_id OPERATOR(pg_catalog.=) {rid} AND profile_oid OPERATOR(pg_catalog.<>)",
+             "UPDATE pgscore.error_queue SET rescoring_id = NULL WHERE",
+             "sqlstate OPERATOR(pg_catalog.=) 'P0002' AND cause OPERATOR(pg_catalog.?) 'handed_over'",
+             "SELECT * FROM pgscore.error_queue WHERE rescoring_id OPERATOR(pg_catalog.=)",
+             "UPDATE pgscore.rescoring SET profile_table = 'SCHEMA.TABLE'",
+             "DELETE FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL"]
+    assert not fired
+    assert all(any(k in s for s in ran) for k in kinds), sorted(ran)  # (each kind printed, pg_catalog's named)

@@ -589,7 +589,7 @@ def _status_timed_out(timeout, step, e, dsn) -> PgscoreError:
                      for rel, mode, pid, who, state, since, kind in holders)
     hint = ((f"{held}: end that transaction on the primary (its pg_locks and pg_stat_activity name it) and run "
              "pgscore status again" if replayed else
-             f"{held}: end that transaction (or SELECT pg_terminate_backend(PID)) and run pgscore status again"
+             f"{held}: end that transaction (or SELECT pg_catalog.pg_terminate_backend(PID)) and run pgscore status again"
              if held else "a session holding a lock on a table pgscore status reads (a migration's, a LOCK TABLE "
              "left in an open transaction): see pg_locks and pg_stat_activity") if e.pgcode == "55P03" else
             "a server this busy is not healthy")
@@ -661,7 +661,8 @@ def _status(url, dsn, step, limit):
                     return (f"{n} (named as a repair's, not marked: its repair was killed before it marked it) is "
                             + ("this database, which pgscore status is connected to (run it against your "
                                "database)" if n == here else "left while somebody is connected to it (SELECT pid, "
-                               f"usename, application_name FROM pg_stat_activity WHERE datname = '{n}')")
+                               f"usename, application_name FROM pg_catalog.pg_stat_activity WHERE datname OPERATOR(pg_catalog.=) "
+                               f"'{n}')")
                             + f": the next {command('install')} drops it once nobody is")
                 return f"{n} (not marked as one: an earlier pgscore's, or not one) is left to you"
             # (a standby's pg_locks hold none of the primary's advisory locks: a repair running on the primary is
@@ -1547,6 +1548,9 @@ SELECT q.sqlstate, pg_catalog.count(*),
        (pg_catalog.array_agg(q.reason ORDER BY q.last_failed_at DESC, q.error_id DESC))[1]
   FROM pgscore.error_queue q GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"""
 _QUEUED_WHY = _by_catalog(_QUEUED_WHY)
+# (session 71) = in the statements status prints for a superuser to paste into psql, where the database owner's public
+# may come first on the search_path (its own connection puts pg_catalog first; a psql session does not)
+_EQ = "OPERATOR(pg_catalog.=)"
 # the DELETE status gives for the queued rows of no wiring that nothing can rescore: their profile table is gone by
 # name; or (migration 0160: the row keeps its table's OID) queued in this database for a table dropped since, another
 # made under its name (the DELETE by name alone left those; a row of a restored dump, whose OIDs are all new, is
@@ -1555,13 +1559,13 @@ _GONE_DELETE = ("DELETE FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL 
                 "pg_catalog.to_regclass(q.profile_table) IS NULL")
 _GONE_DELETE_BY_OID = ("DELETE FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL AND "
                        # (review r5 of session 67: not those of a table renamed away, which its attach takes over)
-                       "((pg_catalog.to_regclass(q.profile_table) IS NULL AND NOT COALESCE(q.queue_oid = "
-                       "'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid AND q.queue_system = (SELECT "
+                       "((pg_catalog.to_regclass(q.profile_table) IS NULL AND NOT COALESCE(q.queue_oid OPERATOR(pg_catalog.=) "
+                       "'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid AND q.queue_system OPERATOR(pg_catalog.=) (SELECT "
                        "(pg_catalog.pg_control_system()).system_identifier) AND EXISTS (SELECT 1 FROM "
-                       "pg_catalog.pg_class c WHERE c.oid = q.profile_oid), false)) OR (q.profile_oid IS NOT NULL AND "
-                       "q.queue_oid = 'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid AND "
-                       "q.queue_system = (SELECT (pg_catalog.pg_control_system()).system_identifier) AND "
-                       "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = q.profile_oid)))")
+                       "pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) q.profile_oid), false)) OR (q.profile_oid IS NOT NULL AND "
+                       "q.queue_oid OPERATOR(pg_catalog.=) 'pgscore.error_queue'::pg_catalog.regclass::pg_catalog.oid AND "
+                       "q.queue_system OPERATOR(pg_catalog.=) (SELECT (pg_catalog.pg_control_system()).system_identifier) AND "
+                       "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) q.profile_oid)))")
 # (session 67) their profile table looked up in the catalog, as status reads it: to_regclass raises 42501 for a
 # pgscore_admin not given USAGE on the tenant's schema, and the DELETE failed for the role status runs as
 # (a name without its schema is still read by to_regclass, through the search_path, which raises nothing)
@@ -1813,17 +1817,17 @@ def _rescoring_status(cur):
         for rid, n, table in handed:
             waiting += (f"; {n} of them (wiring {rid}) were handed over to {table}, a copy swapped in for the table "
                         "they were queued for, which lacks their key (SQLSTATE P0002): retry leaves them; where the "
-                        f"profiles are gone, DELETE FROM pgscore.error_queue WHERE rescoring_id = {int(rid)} AND "
-                        f"sqlstate = 'P0002' AND cause ? 'handed_over'; else insert their rows into {table}, then "
+                        f"profiles are gone, DELETE FROM pgscore.error_queue WHERE rescoring_id {_EQ} {int(rid)} AND "
+                        f"sqlstate {_EQ} 'P0002' AND cause OPERATOR(pg_catalog.?) 'handed_over'; else insert their rows into {table}, then "
                         f"{command('retry')}")
         for rid, table, n, olds in left:  # (session 68) retry leaves them: said, with both ways
-            other = f"profile_oid <> {lit(table)}::pg_catalog.regclass::pg_catalog.oid"
+            other = f"profile_oid OPERATOR(pg_catalog.<>) {lit(table)}::pg_catalog.regclass::pg_catalog.oid"
             waiting += (f"; {n} of them (wiring {rid}) were queued for {', '.join(sorted(olds))}, renamed since, "
                         f"another made under its name as {table}, which retry leaves: where {table} is a copy of it, "
                         f"UPDATE pgscore.error_queue SET profile_oid = "
                         f"{lit(table)}::pg_catalog.regclass::pg_catalog.oid WHERE "
-                        f"rescoring_id = {int(rid)} AND {other} hands them to it; where they are not wanted (the "
-                        f"old table kept as an archive), DELETE FROM pgscore.error_queue WHERE rescoring_id = "
+                        f"rescoring_id {_EQ} {int(rid)} AND {other} hands them to it; where they are not wanted (the "
+                        f"old table kept as an archive), DELETE FROM pgscore.error_queue WHERE rescoring_id {_EQ} "
                         f"{int(rid)} AND {other}; {command('retry')}'s WARNING gives the way to a wiring of their own")
         if renamed:  # (review r5 of session 67: said to be past rescuing, and the DELETE given deleted them)
             waiting += (f"; {renamed} of them were queued for a profile table renamed since "

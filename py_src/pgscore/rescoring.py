@@ -73,6 +73,9 @@ TIME_TYPES = {"timestamp with time zone", "timestamp without time zone"}
 # operators, qualified, as in every statement here: the trigger runs with a fixed search_path (its SET
 # clause), but its statements do not depend on it (tests/test_search_path.py)
 EQ, LT, GT, LE = (f"OPERATOR(pg_catalog.{o})" for o in ("=", "<", ">", "<="))
+# (session 71) and in the statements a WARNING or reason prints for a superuser to paste into psql, where the database
+# owner's public may come first on the search_path: a plain = there ran the owner's operator of those types
+NE, HAS = "OPERATOR(pg_catalog.<>)", "OPERATOR(pg_catalog.?)"
 PLUS, MINUS = "OPERATOR(pg_catalog.+)", "OPERATOR(pg_catalog.-)"
 KINDS = {
     # kind: (aggregate applied to the per-event expression, how it combines with the profile's value)
@@ -3712,7 +3715,7 @@ def _warn_no_name(plpy, by, gone, left) -> bool:
                          f"{quote_literal(plpy, gone[column])}, is no valid name ({_message(e)}: edited by hand?); "
                          f"{left}",
                          hint=f"name the table again as regclass prints it: UPDATE pgscore.rescoring SET {column} = "
-                              f"'SCHEMA.TABLE' WHERE rescoring_id = {rid}")
+                              f"'SCHEMA.TABLE' WHERE rescoring_id OPERATOR(pg_catalog.=) {rid}")
             return True
     return False
 
@@ -3860,7 +3863,7 @@ def _retry_wiring(plpy, GD, rescoring_id, limit):
                          hint=f"attach_rescoring of {gone['profile_table']} (from any event table) takes them over; "
                               "where it was renamed, name its new name in them first (they name it by the old "
                               "one, and by an OID of another database where a dump was restored): UPDATE "
-                              "pgscore.error_queue SET profile_table = 'NEW_NAME' WHERE rescoring_id = "
+                              "pgscore.error_queue SET profile_table = 'NEW_NAME' WHERE rescoring_id OPERATOR(pg_catalog.=) "
                               f"{int(row['rescoring_id'])}; then SELECT pgscore.detach_rescoring({ev}) and attach "
                               f"{gone['event_table']} to NEW_NAME (the call pgscore status gives, NEW_NAME for the old name)")
         else:
@@ -3907,8 +3910,8 @@ def _retry_wiring(plpy, GD, rescoring_id, limit):
             # (session 70) each OID compared as an OID in the statements the hint gives, as status's (session 69,
             # r1): pg_catalog has no = or <> (oid, regclass), and an operator of the database's owner on that pair was
             # the exact match, whatever the search_path, of the superuser who ran them
-            un = (f"UPDATE pgscore.error_queue SET rescoring_id = NULL WHERE rescoring_id = {int(w.id)} AND "
-                  f"profile_oid = {old}::pg_catalog.regclass::pg_catalog.oid")
+            un = (f"UPDATE pgscore.error_queue SET rescoring_id = NULL WHERE rescoring_id {EQ} {int(w.id)} AND "
+                  f"profile_oid {EQ} {old}::pg_catalog.regclass::pg_catalog.oid")
             # (session 68) where two rewrites left rows of two old tables, the copy's UPDATE took one table's
             # (two rounds of retry and UPDATE): it takes every row not queued for the table of the name now
             if len(names) > 1:
@@ -3925,11 +3928,11 @@ def _retry_wiring(plpy, GD, rescoring_id, limit):
                               f"where {w.profiles.name} is a copy of {' and '.join(names)} (CREATE TABLE AS and a "
                               "rename, to rewrite it), they are its profiles: before dropping "
                               f"{' and '.join(names)}, UPDATE pgscore.error_queue SET profile_oid = "
-                              f"{quote_literal(plpy, w.profiles.name)}::pg_catalog.regclass::pg_catalog.oid WHERE rescoring_id = {int(w.id)} "
-                              f"AND profile_oid <> {quote_literal(plpy, w.profiles.name)}::pg_catalog.regclass::pg_catalog.oid, then retry; "
+                              f"{quote_literal(plpy, w.profiles.name)}::pg_catalog.regclass::pg_catalog.oid WHERE rescoring_id {EQ} {int(w.id)} "
+                              f"AND profile_oid {NE} {quote_literal(plpy, w.profiles.name)}::pg_catalog.regclass::pg_catalog.oid, then retry; "
                               # (session 68) where they are not wanted: no way was given but waiting for ever
                               f"where they are not wanted ({' and '.join(names)} kept as an archive), DELETE FROM "
-                              f"pgscore.error_queue WHERE rescoring_id = {int(w.id)} AND profile_oid <> "
+                              f"pgscore.error_queue WHERE rescoring_id {EQ} {int(w.id)} AND profile_oid {NE} "
                               f"{quote_literal(plpy, w.profiles.name)}::pg_catalog.regclass::pg_catalog.oid")
         plan = plpy.prepare(_QUEUED_KEYS_OID, ["pg_catalog.int8", "pg_catalog.int8", "pg_catalog.oid"])
         keys = plpy.execute(plan, [w.id, limit, w.profiles.oid])[0]["keys"] or []
@@ -4007,7 +4010,7 @@ def _retry_wiring(plpy, GD, rescoring_id, limit):
             f"{w.profiles.name} has no row with this {quote_ident(plpy, w.profile_key)}; its queue row went to "
             f"{w.profiles.name} when the table it was queued for was dropped (a copy swapped in for it under its "
             "name), and the copy lacks it, so nothing rescores it; where the profile is gone, DELETE FROM "
-            f"pgscore.error_queue WHERE rescoring_id = {int(w.id)} AND sqlstate = 'P0002' AND cause ? 'handed_over' "
+            f"pgscore.error_queue WHERE rescoring_id {EQ} {int(w.id)} AND sqlstate {EQ} 'P0002' AND cause {HAS} 'handed_over' "
             f"deletes such rows; else insert its row into {w.profiles.name}, then retry"), "P0002"))
     if lost:  # (one that could not be created is not created here: its events' counters were never applied)
         failures.append(Failure(sorted(lost), f"{w.profiles.name} has no row with this {quote_ident(plpy, w.profile_key)}" + (
@@ -4737,7 +4740,7 @@ def handed_over(plpy, w: "Wiring") -> int:
                      f"CREATE TABLE AS and a rename), and {w.events.name}'s trigger feeds {w.profiles.name} by the "
                      "same key",
                      hint=f"they are rescored in {w.profiles.name} now, each reading its own row{replays}; "
-                          "SELECT * FROM pgscore.error_queue WHERE rescoring_id = "
+                          f"SELECT * FROM pgscore.error_queue WHERE rescoring_id {EQ} "
                           f"{int(w.id)} shows those that fail there")
     return n
 

@@ -691,8 +691,8 @@ def _hold_column(conn, table, into, shown=None):
                            "or a session that a run through a pooler in transaction mode left holding the lock, "
                            "which keeps it until it ends; nothing was scored",
                            hint=f"ask a role that may see it: SELECT state, state_change, client_addr FROM "
-                                f"pg_stat_activity WHERE pid = {pid}; a run at work: wait for it; idle with no run "
-                                f"going on: SELECT pg_terminate_backend({pid}) ("
+                                f"pg_catalog.pg_stat_activity WHERE pid OPERATOR(pg_catalog.=) {pid}; a run at work: wait for it; idle with no run "
+                                f"going on: SELECT pg_catalog.pg_terminate_backend({pid}) ("
                                 + ("as a superuser: the session is a superuser's" if superuser else
                                    f"as a member of {role} or of pg_signal_backend")
                                 + "), or PgBouncer's RECONNECT for its database; then run this again")
@@ -707,7 +707,7 @@ def _hold_column(conn, table, into, shown=None):
                            "does; a session that a run through a pooler in transaction mode left holding the lock "
                            "keeps it until it ends; nothing was scored",
                            hint="where no pgscore score of the column runs (its job, its terminal), end that session: "
-                                f"SELECT pg_terminate_backend({pid}); or PgBouncer's RECONNECT (on its admin console) "
+                                f"SELECT pg_catalog.pg_terminate_backend({pid}); or PgBouncer's RECONNECT (on its admin console) "
                                 "for its database; then run this again (a run so ended stops with exit 75 and the "
                                 "line to resume with)")
     raise _column_busy(conn, table, shown or into, pid, app, since)
@@ -740,7 +740,7 @@ def _column_busy(conn, table, into, pid, app, since) -> ColumnBusy:
     hint = "wait for it to finish, or stop it where it runs (Ctrl-C) and go on with the --after that it prints"
     if now and pid:
         hint += (f"; where its client is gone (a killed job), its server process goes on until its statement ends "
-                 f"and commits nothing: end it with SELECT pg_terminate_backend({pid}), then run this again")
+                 f"and commits nothing: end it with SELECT pg_catalog.pg_terminate_backend({pid}), then run this again")
     return ColumnBusy(f"another session is scoring {table}.{into}{by}{now}: two runs at once would both score every "
                       "row and log every prediction twice; nothing was scored", sqlstate="55006", hint=hint)
 
@@ -898,7 +898,7 @@ def _let_go(conn, held, holder, table, into):
         print(f"pgscore: warning: the lock on {table}.{into} stays with server process {holder}, which this "
               "connection could not reach again (a pooler in transaction mode shares it): later runs on the "
               "column are refused until that session ends (PgBouncer: RECONNECT; or SELECT "
-              f"pg_terminate_backend({holder})). {POOLED_HINT[0].upper()}{POOLED_HINT[1:]}.", file=sys.stderr)
+              f"pg_catalog.pg_terminate_backend({holder})). {POOLED_HINT[0].upper()}{POOLED_HINT[1:]}.", file=sys.stderr)
 
 
 def _relation(conn, table, key):
