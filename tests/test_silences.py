@@ -368,3 +368,36 @@ def test_drift_reads_no_silences_where_no_alert_is_silenced(firing, db_url):
         assert data.alerts and all(a["silence_reason"] == "retrain under way" for a in data.alerts)
     finally:
         conn.close()
+
+
+def test_the_hints_that_list_a_models_subjects_run_no_look_alike_of_the_owners_pasted_into_psql(db_url, trained):
+    """Session 71: the hint of silence_alerts, set_thresholds and drift_threshold_overrides' trigger for a subject the
+    model has not (`list them with: SELECT DISTINCT feature FROM pgscore.baselines JOIN pgscore.models USING
+    (model_id) WHERE name = 'churn'`) compared a bigint (the join's) and a text with a plain =: pasted into a
+    superuser's psql session whose search_path puts the database owner's public ahead of pg_catalog (its ALTER
+    DATABASE ... SET search_path), the owner's = (bigint, bigint) and = (text, text) ran as the superuser. It names
+    pg_catalog's now, and lists the subjects."""
+    X, y, names, model = trained
+    registry.deploy(db_url, "churn", model, X, y, feature_names=names)
+    query(db_url, "CREATE SEQUENCE public.s71_fired; " + "".join(
+        f"CREATE FUNCTION public.s71_eq(a {t}, b {t}) RETURNS boolean LANGUAGE plpgsql AS $$ "
+        "BEGIN PERFORM pg_catalog.nextval('public.s71_fired'); RETURN a OPERATOR(pg_catalog.=) b; END $$; "
+        f"CREATE OPERATOR public.= (LEFTARG = {t}, RIGHTARG = {t}, FUNCTION = public.s71_eq); " for t in ("int8", "text")))
+    hints = []
+    for call in ("SELECT pgscore.silence_alerts('churn', '1 hour', 'x', p_subject => 'zzz')",
+                 "SELECT pgscore.set_thresholds('churn', 'psi', 0.1, p_subject => 'zzz')",
+                 "INSERT INTO pgscore.drift_threshold_overrides (model, metric, subject, warn) "
+                 "VALUES ('churn', 'psi', 'zzz', 0.1)"):
+        with pytest.raises(errors.InvalidParameterValue) as e:
+            query(db_url, call)
+        hints.append(e.value.diag.message_hint.split("list them with: ", 1)[1])
+    with psycopg2.connect(db_url) as conn, conn.cursor() as cur:
+        cur.execute("SET search_path = public, pg_catalog")  # (as the owner's ALTER DATABASE ... SET search_path)
+        cur.execute("SELECT 1::int8 = 2::int8, 'a'::text = 'b'")  # (each look-alike is the one such a session picks)
+        cur.execute("SELECT pg_catalog.currval('public.s71_fired')")
+        assert cur.fetchone() == (2,)
+        for hint in hints:
+            cur.execute(hint)
+            assert sorted(f for f, in cur.fetchall()) == sorted(names + ["score"]), hint
+            cur.execute("SELECT pg_catalog.currval('public.s71_fired')")
+            assert cur.fetchone() == (2,), hint  # (before: the owner's = ran for each row)

@@ -647,8 +647,11 @@ BEGIN
                   HINT = coalesce((SELECT 'a typo for ' || string_agg(DISTINCT quote_literal(b.feature), ' or ') || '?'
                                      FROM pgscore.baselines b JOIN pgscore.models m ON m.model_id = b.model_id
                                     WHERE m.name = p_model AND lower(b.feature) = lower(p_subject)),
-                                  'list them with: SELECT DISTINCT feature FROM pgscore.baselines JOIN pgscore.models '
-                                  'USING (model_id) WHERE name = ' || quote_literal(p_model));
+                                  -- (session 71) pg_catalog's = named: pasted where the owner's public
+                                  -- comes first on the path, a plain = (the join's too) ran the owner's
+                                  'list them with: SELECT DISTINCT b.feature FROM pgscore.baselines b JOIN '
+                                  'pgscore.models m ON m.model_id OPERATOR(pg_catalog.=) b.model_id WHERE m.name '
+                                  'OPERATOR(pg_catalog.=) ' || quote_literal(p_model));
     END IF;
     IF p_window IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgscore.drift_windows w WHERE w.window_name = p_window) THEN
         RAISE EXCEPTION 'pgscore.silence_alerts: p_window % is not a window of pgscore.drift_windows (%), or NULL '
@@ -797,8 +800,11 @@ BEGIN
                                      FROM pgscore.baselines b JOIN pgscore.models m ON m.model_id = b.model_id
                                     WHERE m.name = p_model AND b.kind IN ('feature', 'score')
                                       AND lower(b.feature) = lower(p_subject)),
-                                  'list them with: SELECT DISTINCT feature FROM pgscore.baselines JOIN pgscore.models '
-                                  'USING (model_id) WHERE name = ' || quote_literal(p_model));
+                                  -- (session 71) pg_catalog's = named: pasted where the owner's public
+                                  -- comes first on the path, a plain = (the join's too) ran the owner's
+                                  'list them with: SELECT DISTINCT b.feature FROM pgscore.baselines b JOIN '
+                                  'pgscore.models m ON m.model_id OPERATOR(pg_catalog.=) b.model_id WHERE m.name '
+                                  'OPERATOR(pg_catalog.=) ' || quote_literal(p_model));
     END IF;
     IF p_warn IS NULL AND p_alert IS NULL AND p_min_n IS NULL AND p_confidence IS NULL THEN
         RAISE EXCEPTION 'pgscore.set_thresholds: give at least one of p_warn, p_alert, p_min_n and p_confidence'
@@ -936,8 +942,9 @@ BEGIN
                                          FROM pgscore.baselines b JOIN pgscore.models m ON m.model_id = b.model_id
                                         WHERE m.name = NEW.model AND b.kind IN ('feature', 'score')
                                           AND lower(b.feature) = lower(NEW.subject)),
-                                      'list them with: SELECT DISTINCT feature FROM pgscore.baselines JOIN '
-                                      'pgscore.models USING (model_id) WHERE name = ' || quote_literal(NEW.model));
+                                      'list them with: SELECT DISTINCT b.feature FROM pgscore.baselines b JOIN '
+                                      'pgscore.models m ON m.model_id OPERATOR(pg_catalog.=) b.model_id WHERE m.name '
+                                      'OPERATOR(pg_catalog.=) ' || quote_literal(NEW.model));
         END IF;
     END IF;
     NEW.created_by := session_user;
