@@ -5475,3 +5475,31 @@ def test_a_permission_denied_for_a_schema_whose_name_has_a_space_names_that_sche
         hint = role_needed("deploy", message)
         assert "may not use schema Risk Team (USAGE)" in hint and "USAGE on schema Risk Team (and" in hint, hint
     assert role_needed("deploy", "permission denied for schema pgscore").startswith("pgscore deploy needs")
+
+
+def test_deploy_without_train_takes_the_feature_names_the_estimator_was_fitted_with(db_url, tmp_path, capsys):
+    """Trial T27: pgscore deploy without --train asked for --features (exit 2) where the estimator holds the names it
+    was fitted on (feature_names_in_, a DataFrame's), which the Python API (registry.deploy) takes. It takes them
+    too now; an estimator fitted without names is still refused (exit 2), before anything is stored."""
+    import pandas as pd
+
+    from pgscore import cli
+
+    named = tmp_path / "named.joblib"
+    joblib.dump(LogisticRegression(max_iter=500).fit(pd.DataFrame(X, columns=NAMES), Y), named)
+    assert cli.main(["deploy", str(named), "--name", "t27", "--db", db_url]) == 0, capsys.readouterr().err
+    assert query(db_url, "SELECT feature_names FROM pgscore.model_versions WHERE name = 't27'") == [(list(NAMES),)]
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:  # (argparse's usage error: exit 2)
+        cli.main(["deploy", str(model_file_of(tmp_path)), "--name", "t27b", "--db", db_url])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "give the feature names with --features a,b,c or training data with --train CSV" \
+        in err and "fitted without column names" in err, err
+    assert query(db_url, "SELECT count(*) FROM pgscore.model_versions WHERE name = 't27b'") == [(0,)]
+
+
+def model_file_of(tmp_path):
+    """An estimator fitted on an array, no column names."""
+    path = tmp_path / "plain.joblib"
+    joblib.dump(LogisticRegression(max_iter=500).fit(X, Y), path)
+    return path

@@ -1887,6 +1887,31 @@ def test_a_json_object_without_a_feature_s_key_is_told_how_to_pass_a_missing_val
         "feature: a typo for 'visits'?", err.pgerror
 
 
+
+def test_the_missing_keys_hint_of_a_wide_model_names_the_first_ten_and_says_how_many_more(conn):
+    """Trial T27's leftover (session 71): the hint for the keys an object lacks named every one of them twice (the
+    nulls' example and the jsonb_build_object): an object of one key for a model of 300 features got a hint of some
+    8 KB. It names the first ten now, saying how many more (the DETAIL lists every feature), and the few keys
+    like a feature's name after them."""
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 300))
+    typos = ["alpha_score", "bravo_score", "charlie_score", "delta_score", "echo_score"]
+    names = [f"feature_{i:03d}" for i in range(295)] + typos
+    registry.deploy(conn.dsn, "wide", LinearRegression().fit(x, x[:, 0]), x, x[:, 0], feature_names=names)
+    doc = {"feature_000": 1.0, **{t[:-1]: 1.0 for t in typos}}  # (five keys misspelt: alpha_scor...)
+    err = sql_error(conn, "SELECT pgscore.score('wide', %s::jsonb)", (json.dumps(doc),))
+    hint = err.diag.message_hint
+    assert err.pgcode == "22023" and len(hint) < 1200, (len(hint), hint[:300])  # (before: 8,000 and more)
+    assert hint.startswith("give every feature as a key (294 are missing, the first 10 named here): a missing value "
+                           'is a JSON null ({"feature_001": null, '), hint
+    assert "jsonb_build_object('feature_001', NULL, " in hint and "'feature_010', NULL) || doc" in hint, hint
+    assert "feature_011" not in hint, hint
+    assert "; the object has the key 'alpha_scor', which is no feature: a typo for 'alpha_score'?" in hint, hint
+    assert "delta_scor" not in hint and hint.endswith("; and 2 more keys like a feature's name"), hint
+
+
 def test_a_json_key_that_is_a_number_is_not_named_as_the_text_a_code_is_made_from(conn):
     """The object's `id` (a row's key, a number) for a missing feature `id_code`: the hint said to make the code
     from it with array_position(ARRAY[...], value) - 1, as from a text; a code is made from a text (or a NULL one),

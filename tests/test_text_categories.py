@@ -1709,3 +1709,31 @@ def test_histgradientboosting_after_a_column_transformer_is_refused_naming_its_o
     out = model[0].get_feature_names_out().tolist()
     assert [out[i].split("__")[-1] for i in np.flatnonzero(model[-1].is_categorical_)] == ["region"]
     assert registry.deploy(db_url, "native_ct", model, frame, y)["text_categories"] == {"region": sorted(REGIONS)}
+
+
+def test_the_generated_column_offered_for_a_feature_of_padded_words_keeps_their_blanks(conn, db_url):
+    """Trial T27's leftover (session 71): a table whose char(5) column of words is named otherwise than the feature
+    (plan_ch for plan) was offered `ADD COLUMN plan text GENERATED ALWAYS AS (<its column>) STORED`: for a model
+    fitted on the words padded (read from a char(n) column), the text cast cuts their blanks, and every word but a
+    full one ('basic') scored as unknown. A feature of padded words is offered a bpchar column, which keeps them:
+    the hint's ALTER TABLE, run as written, scores as predict_batch over the column scores."""
+    X, y = words_data()
+    padded = X.copy()
+    padded[:, 2] = [w.ljust(5) if isinstance(w, str) else w for w in X[:, 2]]
+    ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [1, 2]), ("num", SimpleImputer(), [0])])
+    registry.deploy(db_url, "padded", Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(padded, y), padded, y,
+                    feature_names=NAMES)
+    query(conn, "CREATE TABLE w2 (id int PRIMARY KEY, age float8, region text, plan_ch char(5), s float8)")
+    query(conn, "INSERT INTO w2 VALUES (1, 35, 'east', 'basic'), (2, 40, 'west', 'plus'), (3, 52, 'north', 'pro'), "
+                "(4, 41, 'south', NULL)")
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "CALL pgscore.score_table('padded', 'w2', 'id', 's')")
+    hint = e.value.diag.message_hint
+    alter = hint.split("a generated column: ")[1].split("; ")[0].replace("...", "w2")
+    assert alter == "ALTER TABLE w2 ADD COLUMN plan bpchar GENERATED ALWAYS AS (<its column>) STORED", hint
+    query(conn, alter.replace("<its column>", "plan_ch"))
+    query(conn, "CALL pgscore.score_table('padded', 'w2', 'id', 's')")  # the hint's fix, as written
+    batch = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch('padded', "
+                             "'SELECT id, age, region, plan_ch AS plan FROM w2')"))
+    written = dict(query(conn, "SELECT id, s FROM w2"))
+    assert max(abs(batch[k] - written[k]) for k in batch) < 1e-12, (batch, written)  # (before: 'plus', 'pro' unknown)

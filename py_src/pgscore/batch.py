@@ -271,11 +271,13 @@ def _renamed_hint(features: list, words) -> str:
     table scored in place (score_table, `pgscore score`: a warehouse's table, whose column is `monthly_fee` where the
     model was fitted on `monthly_charges`) takes a generated column, which needs no rename (trial T27). `features`
     quoted as identifiers, each named (the first alone was: its fix refused for the next), up to RENAMED_SHOWN;
-    `words`: the text features (a column text, not double precision)."""
+    `words`: the text features, each to the type of its column: text, or bpchar where the model was fitted on words
+    blank-padded (read from a char(n) column: a text column's cast cuts the blanks, and every word but a full one
+    scored as unknown; session 71, trial T27's leftover), which keeps a char(n) column's words as they are."""
     shown = features if len(features) <= RENAMED_SHOWN + 1 else features[:RENAMED_SHOWN]
     more = len(features) - len(shown)
     rest = f" (and so for the {more} other(s))" if more > 0 else ""
-    adds = ", ".join(f"ADD COLUMN {f} {'text' if f in words else 'double precision'} GENERATED ALWAYS AS "
+    adds = ", ".join(f"ADD COLUMN {f} {words.get(f, 'double precision')} GENERATED ALWAYS AS "
                      "(<its column>) STORED" for f in shown)
     return (": in a query, " + ", ".join(f"<its column> AS {f}" for f in shown) + rest + "; in a table scored in "
             f"place (score_table, pgscore score), {'a generated column' if len(shown) == 1 else 'generated columns'}: "
@@ -301,7 +303,9 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
                            hint="name a column after each feature" + (
                                " (the counters' new values are read by those names)" if exprs else
                                _renamed_hint([q(f) for f in missing],
-                                             {q(f) for f in getattr(model, "text_categories", None) or {}})))
+                                             {q(f): "bpchar" if any(isinstance(w, str) and w.endswith(" ")
+                                                                    for w in ws) else "text"
+                                              for f, ws in (getattr(model, "text_categories", None) or {}).items()})))
     words = getattr(model, "text_categories", None) or {}  # each text feature's words (0123): a text column coded
     # a counter's new value (rescoring's `exprs`) for a text feature is coded as its column's value is: a word where
     # the column holds words (a string type, an ENUM), a code where it holds codes (a number column)

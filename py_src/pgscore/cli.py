@@ -2306,8 +2306,6 @@ def cmd_deploy(args):
         if twice:  # (refused with exit 1 after the file was read, as an empty name was)
             raise UsageError(f"--features {shlex.quote(args.features)} names {', '.join(twice)} more than once: "
                              "each feature is one column or JSON key, named once (--features a,b,c)")
-    if not (args.features or args.train):
-        raise UsageError("give the feature names with --features a,b,c or training data with --train CSV")
     if args.target and not args.train:
         raise UsageError("--target names the label column of --train CSV: without --train it does nothing",
                            hint="add --train CSV (the baseline and hold-out metrics come from it), or leave "
@@ -2331,6 +2329,11 @@ def cmd_deploy(args):
               f"deployed as this Python's {sklearn.__version__} loads it (--allow-version-mismatch): scikit-learn does "
               "not support that, and it may score otherwise than where it was fitted; pgscore show names the "
               "version it was written with", file=sys.stderr)
+    # (trial T27) neither: the names the estimator was fitted with (a DataFrame's, feature_names_in_), as
+    # registry.deploy takes them; it asked for --features, exit 2, where the file held them
+    if not (args.features or args.train or fitted_names(estimator)):
+        raise UsageError("give the feature names with --features a,b,c or training data with --train CSV: "
+                         f"{args.artifact}'s estimator was fitted without column names (no feature_names_in_)")
     _note_off_pins()
     X = y = None
     names = [n.strip() for n in args.features.split(",")] if args.features else None
@@ -4124,7 +4127,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--name", required=True, help="model name")
     sp.add_argument("--features", metavar="a,b,c", help="ordered feature names, comma-separated; with --train, the "
                     "CSV's columns "
-                    "to take as features (default: every column but --target); without --train there is no "
+                    "to take as features (default: every column but --target); with neither, the names the estimator was "
+                    "fitted with (a DataFrame's columns, feature_names_in_); without --train there is no "
                     "baseline, no hold-out metrics and no compiled evaluator (scored by scikit-learn, more slowly)")
     sp.add_argument("--train", metavar="CSV", help="training data with a header row: feature names (every column "
                     "but --target, unless --features names them), baseline, metrics")
