@@ -680,7 +680,10 @@ def test_every_command_a_superuser_runs_picks_up_no_look_alike_of_the_owners(db_
     commands = [
         ["show", "churn"], ["deploy", str(model), "--name", "churn", "--features", ",".join(names)],
         ["activate", "churn", "2"], ["rollback", "churn", "--from", "2", "--reason", "look-alikes"],
-        ["score", "--model", "churn", "--table", "customers", "--key", "id", "--into", "churn_score"],
+        # (session 71) --where's check connection keeps the database's path, public first: its = (int8, int8) is the
+        # owner's there, parsed, never run (the run's own connection, pg_catalog first, evaluates pg_catalog's)
+        ["score", "--model", "churn", "--table", "customers", "--key", "id", "--into", "churn_score", "--where",
+         "id = id"],
         ["backfill", "--table", "complaints"], ["rescore", "--table", "complaints"], ["health"],
         ["thresholds", "churn", "--metric", "psi", "--warn", "0.2", "--alert", "0.4"],
         ["score", "--model", "churn", "--table", "t24_vkeyed", "--key", "id", "--into", "churn_score"],

@@ -1067,6 +1067,10 @@ def _one_statement_each(dsn, texts):
                            hint="the run needs two connections while it starts (the server's max_connections and "
                                 "the role's CONNECTION LIMIT must allow a second, and pg_hba.conf accept it); "
                                 "nothing was written") from None
+    # (session 71) its search_path is the database's, the owner's public possibly ahead of pg_catalog (not put first
+    # as the run's is): a name in --where may resolve to the owner's operator here, but Parse runs nothing (no
+    # function of the owner's: a constant's type input is a base type's, which only a superuser makes), and the
+    # count and the chunks evaluate it on the run's connection, pg_catalog first
     with c:
         for text in texts:
             res = c.pgconn.prepare(b"", text)
