@@ -890,7 +890,106 @@ def test_a_dropped_input_refused_as_nan_or_infinity_is_tested_in_sql_and_by_the_
             assert abs(score - want) <= 1e-9
 
 
-@pytest.mark.parametrize("name,task", [("scaler-linear", "multiclass"), ("impute-onehot-linear", "binary"),
+def _in_postgres_at_once(conn, ev, rows):
+    """_in_postgres's (score, z) for all `rows` in one statement (a 2-D float8[], a row per subscript)."""
+    z, link = ev.score_sql([f"s.m[s.i][{j + 1}]" for j in range(ev.n_features)])
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT {link('v.z')}, v.z FROM (SELECT s.i, {z} AS z FROM (SELECT %s::float8[] AS m, i FROM "
+                    "pg_catalog.generate_series(1, %s) AS i) AS s OFFSET 0) AS v ORDER BY v.i",
+                    ([[float(v) for v in r] for r in rows], len(rows)))
+        return cur.fetchall()
+
+
+def _codes(n=300, seed=3):
+    """x (a number), c1 (codes 0, 1, 7.5, -3 and NaN), c2 (codes 0-5, the last three rare)."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.normal(size=n), rng.choice([0.0, 1.0, 7.5, -3.0], n),
+                         rng.choice(6, n, p=[0.4, 0.3, 0.18, 0.06, 0.04, 0.02]).astype(float)])
+    X[rng.random(n) < 0.1, 1] = np.nan
+    y = X[:, 0] + (X[:, 1] == 1.0) - 2 * (X[:, 1] == 7.5) + (X[:, 2] == 2) + rng.normal(scale=0.5, size=n)
+    return X, y
+
+
+def _onehot_cases():
+    def ct(c1, c2):
+        return ColumnTransformer([("x", StandardScaler(), [0]), ("c1", c1, [1]), ("c2", c2, [2])])
+
+    ohe = OneHotEncoder
+    return {
+        "ignore, NaN a category": (ct(ohe(handle_unknown="ignore"), ohe(handle_unknown="ignore")), "binary", True),
+        "ignore, regression": (ct(ohe(handle_unknown="ignore"), ohe(handle_unknown="ignore", drop="first")),
+                               "regression", True),
+        "error, most_frequent, drop first, if_binary": (ct(
+            make_pipeline(SimpleImputer(strategy="most_frequent"), ohe(drop="first")), ohe(drop="if_binary")),
+            "binary", True),
+        "infrequent_if_exist, constant, min_frequency, max_categories": (ct(
+            make_pipeline(SimpleImputer(strategy="constant", fill_value=7.5),
+                          ohe(handle_unknown="infrequent_if_exist", min_frequency=40)),
+            ohe(handle_unknown="infrequent_if_exist", max_categories=3)), "binary", True),
+        "error, no imputer, NaN not fitted": (ct(ohe(), ohe(handle_unknown="ignore")), "binary", False),
+    }
+
+
+@pytest.mark.filterwarnings("ignore:Found unknown categories")
+@pytest.mark.parametrize("case", list(_onehot_cases()))
+def test_score_sql_of_one_hot_lookups_gives_score_row_and_scikit_learn(conn, case):
+    """One-hot lookups are SQL too (session 71; score_sql returned None for any): each input's weight found among its
+    codes by array_position, NaN's row, an unknown code's row (zeros, the infrequent column's weight) or NaN where the
+    encoder refuses it (z NaN, left to score_row, which raises as scikit-learn does). Every row scores the same float
+    as score_row and scikit-learn's within 1e-12 (a weight on the wrong category would not): every code, -0 for 0,
+    an unknown code, 0.5, NaN, infinities, 1e300."""
+    est, task, nan_fitted = _onehot_cases()[case]
+    X, y = _codes()
+    if not nan_fitted:
+        X[np.isnan(X[:, 1]), 1] = 1.0
+    est = make_pipeline(est, linear(task) if task == "regression" else LogisticRegression())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y if task == "regression" else (y > 0.5).astype(int))
+    ev = Evaluator.from_bytes(compile_estimator(est, task, 3).to_bytes())
+    assert ev._cat_d and ev.score_sql(["0"] * 3) is not None
+    rows = [X[i] for i in range(60)]
+    for j in (1, 2):
+        for v in (-0.0, 99.0, 0.5, np.nan, np.inf, -np.inf, 1e300, 4.0, 5.0):
+            r = X[0].copy()
+            r[j] = v
+            rows.append(r)
+    rows.append(np.array([np.inf, 0.0, 1.0]))
+    got = _in_postgres_at_once(conn, ev, rows)
+    refused = 0
+    for row, (score, z) in zip(rows, got):
+        try:
+            ref = sk(est, task, row[None, :])
+        except ValueError:
+            refused += 1
+            assert not math.isfinite(z), row  # left to score_row, which refuses it
+            with pytest.raises(ValueError, match="feature index"):
+                ev.score_row(row.tolist())
+            continue
+        assert math.isfinite(z) and score == ev.score_row(row.tolist()), row
+        assert abs(score - (ref[0] if task == "regression" else ref[0, 1])) <= 1e-12, row
+    assert refused >= 5  # the infinities at least
+    assert {r[1] for r in rows[:60] if r[1] == r[1]} == {0.0, 1.0, 7.5, -3.0}  # every code scored
+
+
+@pytest.mark.parametrize("name", ["impute-onehot-linear", "indicator-linear", "nested-linear", "overlap-linear",
+                                  "sparse-linear"])
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_score_sql_of_the_one_hot_linear_families_gives_score_row(conn, name, task):
+    est, X = fitted(name, task)
+    ev = compile_estimator(est, task, F)
+    rows = np.vstack([X[:40], [[0.5, 1, 0, 1, 9, 2], [0.5, 1, 0, 1, 1, -0.0], [0.5, 1, 0, 1, np.nan, 1]]])
+    for row, (score, z) in zip(rows, _in_postgres_at_once(conn, ev, rows)):
+        try:
+            ref = sk(est, task, row[None, :])
+        except ValueError:
+            assert not math.isfinite(z)
+            continue
+        assert score == ev.score_row(row.tolist()), row
+        assert abs(score - (ref[0] if task == "regression" else ref[0, 1])) <= 1e-9, row
+
+
+@pytest.mark.parametrize("name,task", [("scaler-linear", "multiclass"), ("impute-onehot-linear", "multiclass"),
                                        ("hgb", "binary"), ("rf", "regression")])
 def test_score_sql_is_none_where_it_does_not_apply(name, task):
     est, _ = fitted(name, task)

@@ -1737,3 +1737,79 @@ def test_the_generated_column_offered_for_a_feature_of_padded_words_keeps_their_
                              "'SELECT id, age, region, plan_ch AS plan FROM w2')"))
     written = dict(query(conn, "SELECT id, s FROM w2"))
     assert max(abs(batch[k] - written[k]) for k in batch) < 1e-12, (batch, written)  # (before: 'plus', 'pro' unknown)
+
+
+ODD = ["o'brien", "back\\slash", "z\u00fcrich", "", "x'); DROP TABLE customers; --", "1", "1.0", "East"]
+
+
+def test_a_linear_model_of_one_hot_words_is_scored_in_sql_as_scikit_learn_scores_it(conn, db_url):
+    """A linear model after one-hot encoders of words is scored in one SQL statement by predict_batch (batch_sql
+    returns it; since session 71, before it returned none: compiled.score_sql gave None for any one-hot lookup), by
+    score_table and by rescoring, each score within 1e-12 of scikit-learn's on the words: quotes, a backslash,
+    non-ASCII, the empty word, '1' and '1.0' (two words), a word that reads as SQL (scored, not run), NULL (a category,
+    an imputer's most frequent word, an imputer's constant), an unknown word (ignored, or the infrequent column), from
+    text, varchar and char(n) columns. A strict encoder of words read from a text column is left to the chunks, whose
+    refusal names the word; of codes read from a number column, the statement scores it."""
+    rng = np.random.default_rng(5)
+    n = 400
+    X = np.empty((n, 4), dtype=object)
+    X[:, 0] = rng.normal(40, 10, n)
+    for j in (1, 2, 3):
+        X[:, j] = rng.choice(ODD if j == 1 else ODD[:5] if j == 2 else ["a", "bb", "ccc", "dddd"], n,
+                             p=None if j != 2 else [0.4, 0.3, 0.2, 0.07, 0.03])
+    X[::9, 1], X[::7, 2], X[::8, 3] = np.nan, np.nan, np.nan
+    y = (X[:, 1] == "1") | (X[:, 2] == "back\\slash") | (rng.random(n) < 0.3)
+    names = ["age", "region", "plan", "tier"]
+    ct = ColumnTransformer([
+        ("num", StandardScaler(), [0]),
+        ("region", OneHotEncoder(handle_unknown="ignore"), [1]),  # NaN a category
+        ("plan", Pipeline([("i", SimpleImputer(strategy="most_frequent")),
+                           ("o", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20))]), [2]),
+        ("tier", Pipeline([("i", SimpleImputer(strategy="constant", fill_value="none")),
+                           ("o", OneHotEncoder(handle_unknown="ignore", drop="first"))]), [3])])
+    model = Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(X, y.astype(int))
+    registry.deploy(db_url, "w", model, X, y.astype(int), feature_names=names)
+    query(conn, "CREATE TABLE customers (id int PRIMARY KEY, age float8, region text, plan varchar(40), tier char(4), "
+                "s float8, scored_at timestamptz)")
+    rows = [(i, float(X[i, 0]), *(None if v != v else v for v in X[i, 1:])) for i in range(60)]
+    rows += [(100, 30.0, "mars", "platinum", "eeeee"[:4]), (101, 31.0, None, None, None),
+             (102, 32.0, "1.00", "", "a"), (103, 33.0, "east", "o'brien", "bb")]
+    for r in rows:
+        query(conn, "INSERT INTO customers (id, age, region, plan, tier) VALUES (%s, %s, %s, %s, %s)", r)
+    frame = np.array([[a, *(np.nan if v is None else v for v in (g, p, t))] for _, a, g, p, t in rows], dtype=object)
+    want = dict(zip([r[0] for r in rows], model.predict_proba(frame)[:, 1]))
+    q = "SELECT id, age, region, plan, tier FROM customers"
+    (statement,), = query(conn, "SELECT c.statement FROM pgscore.batch_sql('w', %s, NULL, 10000, false, 'public') AS c",
+                          (q,))
+    assert statement is not None and "array_position" in statement
+    batch = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch('w', %s, p_log => false)", (q,)))
+    assert batch.keys() == want.keys() and max(abs(batch[k] - want[k]) for k in want) <= 1e-12
+    query(conn, "CALL pgscore.score_table('w', 'customers', 'id', 's', 25)")
+    table = dict(query(conn, "SELECT id, s FROM customers"))
+    assert max(abs(table[k] - want[k]) for k in want) <= 1e-12
+    query(conn, "UPDATE customers SET s = NULL")
+    query(conn, "CREATE TABLE events (customer_id int)")
+    query(conn, "SELECT pgscore.attach_rescoring('events', 'customers', 'customer_id', 'w', 's', p_profile_key => 'id')")
+    query(conn, "INSERT INTO events SELECT id FROM customers")
+    rescored = dict(query(conn, "SELECT id, s FROM customers"))
+    assert max(abs(rescored[k] - want[k]) for k in want) <= 1e-12
+    assert query(conn, "SELECT count(*) FROM customers") == [(len(rows),)]  # the word was data
+    # a strict encoder: of words from a text column, the chunks (whose refusal names the word); of codes, SQL
+    strict, Xs, ys = binary_model(handle_unknown="error")
+    registry.deploy(db_url, "strict", strict, Xs, ys, feature_names=NAMES)
+    query(conn, "CREATE TABLE worded (id int PRIMARY KEY, age float8, region text, plan text)")
+    query(conn, "CREATE TABLE coded (id int PRIMARY KEY, age float8, region int, plan int)")
+    query(conn, "INSERT INTO worded VALUES (1, 30, 'east', 'pro'), (2, 31, 'west', 'basic')")
+    query(conn, "INSERT INTO coded VALUES (1, 30, 0, 2), (2, 31, 3, 0)")
+    got = query(conn, "SELECT c.statement IS NOT NULL FROM pgscore.batch_sql('strict', 'SELECT * FROM worded', NULL, "
+                      "10000, false, 'public') c UNION ALL SELECT c.statement IS NOT NULL FROM pgscore.batch_sql("
+                      "'strict', 'SELECT * FROM coded', NULL, 10000, false, 'public') c")
+    assert got == [(False,), (True,)]
+    by_words = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch('strict', 'SELECT * FROM worded')"))
+    by_codes = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch('strict', 'SELECT * FROM coded')"))
+    ref = strict.predict_proba(np.array([[30.0, "east", "pro"], [31.0, "west", "basic"]], dtype=object))[:, 1]
+    assert max(abs(by[k] - ref[k - 1]) for by in (by_words, by_codes) for k in (1, 2)) <= 1e-12
+    query(conn, "INSERT INTO coded VALUES (3, 32, -1, 0)")
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT count(*) FROM pgscore.predict_batch('strict', 'SELECT * FROM coded')")
+    assert e.value.pgcode == "22023" and "feature 'region' holds an unknown word (code -1)" in str(e.value)

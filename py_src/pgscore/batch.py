@@ -578,6 +578,11 @@ def query_statement(plpy, model, query, chunk_size, log, path) -> str | None:
         return None
     with caller:
         columns = _described(plpy, query, model)
+    # a strict encoder's refusal of a word names the word, which the chunks read from their rows (the statement's
+    # fallback, batch_row, is given the codes alone: `holds an unknown word (code -1)`): such a model goes by chunks
+    strict = {model.feature_names[j] for j in model.evaluator.categories()}
+    if strict and strict.intersection(_worded(plpy, model, columns)):
+        return None
     # a float8[] is read once per row into memory of its own: each subscript of an array stored with a
     # short header would otherwise copy it (0.6 against 0.15 us a row for twelve; a slice keeps NULL)
     source = "r"

@@ -899,9 +899,13 @@ class _Linear(Evaluator):
         either way, and the other branch differs from score_row by less than 1e-300 (PostgreSQL refuses
         exp() results that underflow).
         """
-        if not self._plain or self._link not in ("identity", "expit"):
+        if len(self._b_l) != 1 or self._link not in ("identity", "expit"):
             return None
         if not all(math.isfinite(v) for v in (*self._ctr_l, *self._S_l[0], *self._C_l[0], self._b_l[0])):
+            return None
+        # a one-hot lookup's weights: finite, or NaN where its encoder refuses the value (left to score_row)
+        if not all(v == v and math.isfinite(v) or v != v for _, table, miss in self._cat_d
+                   for row in (*table.values(), *miss) for v in row):
             return None
         f8 = "::pg_catalog.float8"
 
@@ -925,6 +929,8 @@ class _Linear(Evaluator):
         z = "(" + plus.join(main) + ")"
         if holes:
             z = f"({z}{plus}(0{f8}{plus}" + plus.join(holes) + "))"
+        for j, table, miss in self._cat_d:  # then each lookup's weight, in score_row's order
+            z = f"({z}{plus}{self._lookup_sql(xs[j], table, miss, self._ok[j][1], lit, op)})"
         if self._far is not None or self._drop_chk:
             z = self._far_sql(xs, z, lit, op)
         if self._link == "identity":
@@ -933,6 +939,28 @@ class _Linear(Evaluator):
         return z, lambda ref: (f"(CASE WHEN {ref} {op('>=')} 0{f8} THEN {one} {op('/')} ({one}{plus}pg_catalog.exp("
                                f"{op('-')} LEAST({ref}, {hi}))) ELSE pg_catalog.exp(GREATEST({ref}, {lo})) {op('/')} "
                                f"({one}{plus}pg_catalog.exp(GREATEST({ref}, {lo}))) END)")
+
+    @staticmethod
+    def _lookup_sql(x, table, miss, inf_ok, lit, op):
+        """A one-hot lookup's weight for the input x as SQL, the value _raw_row adds: the weight of x's key (found by
+        array_position over the keys, x read once: a CASE of each key would read x, a word's coding, once a branch;
+        array_position compares with float8's default equality, not a search_path's =: -0 is 0, and no key is NaN),
+        else NaN's row, an unknown value's row, or NaN for an infinity the encoder refuses. A row that is NaN (a
+        strict encoder's refusal) makes z NaN: the caller leaves the row to score_row, which raises as the Python
+        path does. The keys and weights are numbers written by repr(), never words."""
+        keys = list(table)
+        f8 = "::pg_catalog.float8"
+        w = lambda v: f"'{v!r}'{f8}" if v == v else f"'NaN'{f8}"  # noqa: E731
+        unk, nan = miss[0][0], miss[1][0]
+        if keys:
+            found = (f"(ARRAY[{', '.join(w(table[k][0]) for k in keys)}]::pg_catalog.float8[])[pg_catalog.array_position("
+                     f"ARRAY[{', '.join(lit(float(k)) for k in keys)}]::pg_catalog.float8[], ({x}))]")
+        else:
+            found = f"NULL{f8}"
+        other = f"CASE WHEN ({x}) {op('=')} 'NaN'{f8} THEN {w(nan)} "
+        if not inf_ok:
+            other += f"WHEN ({x}) {op('-')} ({x}) {op('<>')} 0{f8} THEN 'NaN'{f8} "
+        return f"coalesce({found}, {other}ELSE {w(unk)} END)"
 
     def _far_sql(self, xs, z, lit, op):
         """z, NaN instead where a feature with a finite bound (one a rescaling makes infinite past it) is further
@@ -950,7 +978,10 @@ class _Linear(Evaluator):
         score_row then refuses the row (or scores it, where the value was allowed)."""
         lo, hi = self._far[:2] if self._far is not None else ((-_INF,) * len(xs), (_INF,) * len(xs))
         bounded = [j for j in range(len(xs)) if math.isfinite(lo[j]) or math.isfinite(hi[j])]
-        tested = sorted(set(bounded).union(self._drop_chk))
+        # an input a one-hot lookup reads is refused by the lookup itself where the lookup refuses its NaN (NaN's row is
+        # NaN) and its infinity: not tested again (a word's coding read twice a row)
+        looked = {j for j, _, miss in self._cat_d if self._ok[j][0] or any(v != v for v in miss[1])}
+        tested = sorted(set(bounded).union(set(self._drop_chk) - looked))
         if not tested:
             return z
         t = min([sys.float_info.max] + [min(-lo[j], hi[j]) for j in bounded])  # finite
