@@ -969,6 +969,12 @@ def test_score_sql_of_one_hot_lookups_gives_score_row_and_scikit_learn(conn, cas
         assert math.isfinite(z) and score == ev.score_row(row.tolist()), row
         assert abs(score - (ref[0] if task == "regression" else ref[0, 1])) <= 1e-12, row
     assert refused >= 5  # the infinities at least
+    # a NULL (a float8[]'s NULL element) is NULL, not an unknown code: the caller leaves the row to score_row, which
+    # scores it as a missing value where the model imputes it (it was an unknown code's row: 0.05 off, test_scoring)
+    z, _ = ev.score_sql(["0.5::pg_catalog.float8", "NULL::pg_catalog.float8", "NULL::pg_catalog.float8"])
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT {z}")
+        assert cur.fetchall() == [(None,)]
     assert {r[1] for r in rows[:60] if r[1] == r[1]} == {0.0, 1.0, 7.5, -3.0}  # every code scored
 
 

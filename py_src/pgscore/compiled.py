@@ -945,7 +945,7 @@ class _Linear(Evaluator):
         """A one-hot lookup's weight for the input x as SQL, the value _raw_row adds: the weight of x's key (found by
         array_position over the keys, x read once: a CASE of each key would read x, a word's coding, once a branch;
         array_position compares with float8's default equality, not a search_path's =: -0 is 0, and no key is NaN),
-        else NaN's row, an unknown value's row, or NaN for an infinity the encoder refuses. A row that is NaN (a
+        else NULL for NULL, NaN's row, an unknown value's row, or NaN for an infinity the encoder refuses. A row that is NaN (a
         strict encoder's refusal) makes z NaN: the caller leaves the row to score_row, which raises as the Python
         path does. The keys and weights are numbers written by repr(), never words."""
         keys = list(table)
@@ -957,7 +957,8 @@ class _Linear(Evaluator):
                      f"ARRAY[{', '.join(lit(float(k)) for k in keys)}]::pg_catalog.float8[], ({x}))]")
         else:
             found = f"NULL{f8}"
-        other = f"CASE WHEN ({x}) {op('=')} 'NaN'{f8} THEN {w(nan)} "
+        # (a NULL, which callers give where a float8[]'s element is NULL, stays NULL: z NULL, the row left to score_row)
+        other = f"CASE WHEN ({x}) IS NULL THEN NULL{f8} WHEN ({x}) {op('=')} 'NaN'{f8} THEN {w(nan)} "
         if not inf_ok:
             other += f"WHEN ({x}) {op('-')} ({x}) {op('<>')} 0{f8} THEN 'NaN'{f8} "
         return f"coalesce({found}, {other}ELSE {w(unk)} END)"
