@@ -1784,6 +1784,13 @@ def test_a_linear_model_of_one_hot_words_is_scored_in_sql_as_scikit_learn_scores
     assert statement is not None and "array_position" in statement
     batch = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch('w', %s, p_log => false)", (q,)))
     assert batch.keys() == want.keys() and max(abs(batch[k] - want[k]) for k in want) <= 1e-12
+    if query(conn, "SELECT count(*) FROM pg_catalog.pg_available_extensions WHERE name = 'citext'") == [(1,)]:
+        query(conn, "CREATE EXTENSION IF NOT EXISTS citext")  # a citext column: compared as scikit-learn compares
+        q = "SELECT id, age, region::citext AS region, plan, tier FROM customers"
+        (statement,), = query(conn, "SELECT c.statement FROM pgscore.batch_sql('w', %s, NULL, 10000, false, "
+                                    "'public') AS c", (q,))
+        got = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch('w', %s, p_log => false)", (q,)))
+        assert statement is not None and max(abs(got[k] - want[k]) for k in want) <= 1e-12
     query(conn, "CALL pgscore.score_table('w', 'customers', 'id', 's', 25)")
     table = dict(query(conn, "SELECT id, s FROM customers"))
     assert max(abs(table[k] - want[k]) for k in want) <= 1e-12
