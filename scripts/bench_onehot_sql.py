@@ -47,7 +47,7 @@ def data(n, seed):
     return X, y
 
 
-def setup(url, rows, events):
+def setup(url, rows):
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
@@ -101,7 +101,7 @@ def main():
     url = cluster.url(DB)
     if made:
         migrate.upgrade(url)
-        conn = setup(url, args.rows, args.events)
+        conn = setup(url, args.rows)
     else:
         conn = psycopg2.connect(url)
         conn.autocommit = True

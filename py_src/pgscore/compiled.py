@@ -945,15 +945,16 @@ class _Linear(Evaluator):
         """A one-hot lookup's weight for the input x as SQL, the value _raw_row adds: the weight of x's key (found by
         array_position over the keys, x read once: a CASE of each key would read x, a word's coding, once a branch;
         array_position compares with float8's default equality, not a search_path's =: -0 is 0, and no key is NaN),
-        else NULL for NULL, NaN's row, an unknown value's row, or NaN for an infinity the encoder refuses. A row that is NaN (a
-        strict encoder's refusal) makes z NaN: the caller leaves the row to score_row, which raises as the Python
-        path does. The keys and weights are numbers written by repr(), never words."""
+        else NULL for NULL, NaN's row, an unknown value's row, or NaN for an infinity the encoder refuses. A row
+        that is NaN (a strict encoder's refusal) makes z NaN: the caller leaves the row to score_row, which raises as
+        the Python path does. The keys and weights are numbers written by repr(), never words."""
         keys = list(table)
         f8 = "::pg_catalog.float8"
         w = lambda v: f"'{v!r}'{f8}" if v == v else f"'NaN'{f8}"  # noqa: E731
         unk, nan = miss[0][0], miss[1][0]
         if keys:
-            found = (f"(ARRAY[{', '.join(w(table[k][0]) for k in keys)}]::pg_catalog.float8[])[pg_catalog.array_position("
+            weights = ", ".join(w(table[k][0]) for k in keys)
+            found = (f"(ARRAY[{weights}]::pg_catalog.float8[])[pg_catalog.array_position("
                      f"ARRAY[{', '.join(lit(float(k)) for k in keys)}]::pg_catalog.float8[], ({x}))]")
         else:
             found = f"NULL{f8}"
