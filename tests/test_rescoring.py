@@ -7210,6 +7210,23 @@ def test_backfill_leaves_a_profile_whose_recount_fails_and_backfills_the_others(
     assert query(shop, "SELECT support_calls FROM customers WHERE id = 6") == [(3.0,)]
 
 
+def test_backfill_says_a_profile_not_recounted_where_the_login_hides_warnings(shop, db_url):
+    """Session 71, trial T28 (a bank DBA's `ALTER ROLE ... SET client_min_messages = 'error'` on the CLI's login):
+    the server sent no WARNING, and `pgscore backfill`, which tells a profile it could not recount by that WARNING
+    alone, printed nothing of it and exited 0, as for a complete backfill. The CLI's sessions hear WARNINGs now
+    (client_min_messages lowered to warning where it is error): the WARNING printed, exit 1."""
+    attach(shop)
+    query(shop, "ALTER TABLE complaints DISABLE TRIGGER USER")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5), (6), (6), (6)")
+    query(shop, "ALTER TABLE complaints ENABLE TRIGGER USER")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 3) NOT VALID")
+    run = pgscore_cli("backfill", "--table", "complaints", "--db", db_url,
+                      env={"PGOPTIONS": "-c client_min_messages=error"})
+    assert run.returncode == 1, run
+    assert "could not be recounted" in run.stdout + run.stderr and "key(s) '6'" in run.stdout + run.stderr, run
+    assert "1 profile changed" in run.stdout, run  # (profile 5, recounted)
+
+
 def test_backfill_removes_a_profile_it_created_whose_recount_fails(shop):
     """Review r2 of session 70: a queued missing profile backfill_rescoring created, whose recount then failed (a
     CHECK its counted value breaks: session 70's recount in parts), was left with every counter at its default, still

@@ -2022,7 +2022,7 @@ def _retry(args):
     url = resolve_db(args)
     require_installed(url)
     with migrate.connect_catalog_first(url) as conn, conn.cursor() as cur:
-        conn.notices = _Notices()  # retry_failed's WARNINGs (a wiring skipped) as they come
+        migrate.hear_warnings(conn, _Notices())  # retry_failed's WARNINGs (a wiring skipped) as they come
         try:
             cur.execute("SELECT r.rescoring_id, w.event_table, w.profile_table, r.rescored, r.failed "
                         "FROM pgscore.retry_failed(%s, %s) AS r "
@@ -2101,7 +2101,7 @@ def _refresh_windows(args):
     url = resolve_db(args)
     require_installed(url)
     with migrate.connect_catalog_first(url) as conn, conn.cursor() as cur:
-        conn.notices = _Notices()  # refresh_windows' WARNINGs (a wiring skipped) as they come
+        migrate.hear_warnings(conn, _Notices())  # refresh_windows' WARNINGs (a wiring skipped) as they come
         try:
             # the table as a name: to_regclass reads it as SQL writes it (quoted where it has capitals)
             cur.execute("SELECT r.rescoring_id, r.event_table::text, r.profile_table::text, w.event_table, "
@@ -2154,7 +2154,7 @@ def _backfill(args):
     url = resolve_db(args)
     require_installed(url)
     with migrate.connect_catalog_first(url) as conn, conn.cursor() as cur:
-        conn.notices = notices = _Notices()  # its NOTICEs and WARNINGs as they come
+        notices = migrate.hear_warnings(conn, _Notices())  # its NOTICEs and WARNINGs as they come
         try:
             cur.execute("SELECT pgscore.backfill_rescoring(%s::regclass)", (args.event_table,))
         except psycopg2.Error as e:
@@ -2185,7 +2185,7 @@ def _rescore(args):
     require_installed(url)
     conn = migrate.connect_catalog_first(url)
     conn.autocommit = True  # a transaction a chunk: what is done stays done if the run is interrupted
-    conn.notices = _Notices()
+    migrate.hear_warnings(conn, _Notices())
     sql = ("SELECT r.rescoring_id, r.profile_table::text, r.rescored, r.failed, r.last_key "
            "FROM pgscore.rescore_profiles(%s::regclass, %s::regclass, %s, %s) AS r ORDER BY 1")
     totals = {}  # rescoring_id -> [profile table, rescored, failed]

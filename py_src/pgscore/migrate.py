@@ -289,6 +289,27 @@ def connect_catalog_only(dsn, **kwargs):
     return connect_catalog_first(dsn, alone=True, **kwargs)
 
 
+# (session 71, trial T28) a login whose client_min_messages is 'error' (a DBA's ALTER ROLE or ALTER DATABASE ... SET,
+# PGOPTIONS) is sent no WARNING, and the CLI tells some outcomes by a WARNING alone: a profile backfill could not
+# recount (its exit 1), a wiring retry or refresh-windows skipped, a shadow version score could not score. Before,
+# such a backfill printed nothing of it and exited 0. The CLI's sessions lower it to warning where it is error (for
+# the session; NOTICEs stay dropped as the setting asks, and no other value is changed)
+_HEAR_WARNINGS = ("SELECT pg_catalog.set_config('client_min_messages', 'warning', false) "
+                  "WHERE pg_catalog.current_setting('client_min_messages') OPERATOR(pg_catalog.=) 'error'")
+
+
+def hear_warnings(conn, notices):
+    """`conn.notices = notices`, with the session's client_min_messages lowered from error to warning (_HEAR_WARNINGS):
+    the server's WARNINGs reach `notices`; committed (a connection just opened: the setting holds for the session
+    whatever its first transaction does). Returns `notices`."""
+    conn.notices = notices
+    with conn.cursor() as cur:
+        cur.execute(_HEAR_WARNINGS)
+    if not conn.autocommit:
+        conn.commit()
+    return notices
+
+
 def create_engine(url: str):
     """A pool-less SQLAlchemy engine on psycopg2 that libpq connects, so URLs and 'key=value'
     strings mean here what they mean to psycopg2.connect everywhere else."""

@@ -56,8 +56,10 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     except psycopg2.OperationalError as e:  # (the CLI tells a server restarting or full, 75, from a bad password)
         e.pgscore_connecting = True
         raise
-    if notices is not None:
-        conn.notices = notices
+    if notices is not None:  # (heard where the login's client_min_messages is error: migrate.hear_warnings)
+        from pgscore.migrate import hear_warnings
+
+        hear_warnings(conn, notices)
     waits = contextlib.ExitStack()  # (waiting(): _wait as the wait callback, the one before given back at the end)
     if stop is not None:  # (before, a SIGTERM while a statement before the chunks waited, on a lock say, waited too)
         stop.conn, stop.cancel = conn, cancel
