@@ -7227,6 +7227,27 @@ def test_backfill_says_a_profile_not_recounted_where_the_login_hides_warnings(sh
     assert "1 profile changed" in run.stdout, run  # (profile 5, recounted)
 
 
+def test_backfill_cancelled_by_a_statement_timeout_says_nothing_changed_and_how_to_go_on(shop, db_url):
+    """Session 71, trial T28 (a bank's statement_timeout = '30s' cluster-wide): a backfill past it said only
+    `pgscore: error: canceling statement due to statement timeout (SQLSTATE 57014)`, exit 3: not that the one
+    statement over every event was rolled back whole, nor how to run it. Now its Hint says both (a lock held here
+    keeps the backfill waiting until the login's statement_timeout cancels it)."""
+    attach(shop)
+    query(shop, "ALTER TABLE complaints DISABLE TRIGGER USER")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
+    query(shop, "ALTER TABLE complaints ENABLE TRIGGER USER")
+    holder = psycopg2.connect(db_url)
+    try:
+        query(holder, "SELECT 1 FROM customers WHERE id = 5 FOR UPDATE")  # (held: its transaction stays open)
+        run = pgscore_cli("backfill", "--table", "complaints", "--db", db_url,
+                          env={"PGOPTIONS": "-c statement_timeout=2000 -c lock_timeout=0"})
+    finally:
+        holder.close()
+    assert run.returncode == 3, run
+    assert "statement timeout (SQLSTATE 57014)" in run.stderr, run
+    assert "nothing was changed" in run.stderr and "PGOPTIONS='-c statement_timeout=0'" in run.stderr, run.stderr
+
+
 def test_backfill_removes_a_profile_it_created_whose_recount_fails(shop):
     """Review r2 of session 70: a queued missing profile backfill_rescoring created, whose recount then failed (a
     CHECK its counted value breaks: session 70's recount in parts), was left with every counter at its default, still

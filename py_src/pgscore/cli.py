@@ -4921,6 +4921,8 @@ def command_error_text(e, command_name, name=None) -> str:
         text += ("\nHint: a statement_timeout cancelled one of pgscore score's statements: the count of the rows "
                  "to score at the start, or a chunk (one statement each, which a smaller --chunk-size shortens; "
                  "the chunks committed before it stay: where there were some, the --after printed above resumes)")
+    if e.pgcode == "57014" and "statement timeout" in text and "\nHint:" not in text and command_name in _TIMED_OUT:
+        text += f"\nHint: {_TIMED_OUT[command_name]}"
     said = getattr(getattr(e, "diag", None), "message_hint", None)
     if e.pgcode == "25006" and said in _READ_ONLY_HINTS:  # pgscore's own refusal's, for a caller in SQL
         text = text.replace(f"\nHint: {said}", f"\nHint: {read_only_hint(command_name)}")
@@ -4934,6 +4936,22 @@ def command_error_text(e, command_name, name=None) -> str:
 
         text += f"\nFor this pgscore: {import_fix()}"
     return text
+
+
+# (session 71, trial T28: a bank's statement_timeout = '30s' cluster-wide) what a statement_timeout that cancelled the
+# command's work leaves, and how to go on: said `canceling statement due to statement timeout (SQLSTATE 57014)` alone
+_LIFTED = ("the session's statement_timeout (SHOW statement_timeout: ALTER ROLE or ALTER DATABASE ... SET, PGOPTIONS) "
+           "lifted for this run: PGOPTIONS='-c statement_timeout=0' before the command")
+_TIMED_OUT = {
+    "backfill": "a statement_timeout cancelled backfill_rescoring, one statement over every event of the table: "
+                "nothing was changed (it rolled back whole); run it again with " + _LIFTED,
+    "retry": "a statement_timeout cancelled retry_failed, one transaction over the queue: nothing was changed; run it "
+             "again with fewer profiles (--limit N) or with " + _LIFTED,
+    "refresh-windows": "a statement_timeout cancelled refresh_windows, one transaction: nothing was changed; run it "
+                       "again with fewer profiles (--limit N) or with " + _LIFTED,
+    "rescore": "a statement_timeout cancelled a chunk of rescore_profiles (one statement each): the chunks said above "
+               "stay rescored; run it again with a smaller --chunk-size or with " + _LIFTED,
+}
 
 
 # who may run a command, for a permission error that does not say (docs/sql.md, "Who may do what")
