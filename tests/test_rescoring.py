@@ -7248,6 +7248,30 @@ def test_backfill_cancelled_by_a_statement_timeout_says_nothing_changed_and_how_
     assert "nothing was changed" in run.stderr and "PGOPTIONS='-c statement_timeout=0'" in run.stderr, run.stderr
 
 
+def test_a_loader_with_session_replication_role_replica_is_rescored_only_as_the_docs_say(shop):
+    """Session 71, trial T28 (an ETL loader that sets session_replication_role = replica to skip FK checks): its
+    events are kept and counted by nothing, which docs/sql.md now says ("Events a session of yours loads with
+    session_replication_role = replica"), with the two ways to have them rescored: the statement trigger enabled
+    ALWAYS (per statement), or the wiring attached with p_replicated => true (once, at the load's commit)."""
+    rid = attach(shop)
+    (trigger,), = query(shop, "SELECT trigger_name FROM pgscore.rescoring WHERE rescoring_id = %s", (rid,))
+    load = ("BEGIN; SET LOCAL session_replication_role = replica; "
+            "INSERT INTO complaints (customer_id) VALUES (5), (6), (6); COMMIT")
+    calls = "SELECT id, support_calls FROM customers WHERE id IN (5, 6) ORDER BY 1"
+    before = query(shop, calls)
+    query(shop, load)
+    assert query(shop, calls) == before  # the limit the docs state
+    query(shop, f'ALTER TABLE complaints ENABLE ALWAYS TRIGGER "{trigger}"')
+    query(shop, load)
+    assert query(shop, calls) == [(5, before[0][1] + 1), (6, before[1][1] + 2)]
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "%s::jsonb, p_profile_key => 'id', p_replicated => true)", (json.dumps(sample.COUNTERS),))
+    query(shop, load)
+    assert query(shop, calls) == [(5, before[0][1] + 2), (6, before[1][1] + 4)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
 def test_backfill_removes_a_profile_it_created_whose_recount_fails(shop):
     """Review r2 of session 70: a queued missing profile backfill_rescoring created, whose recount then failed (a
     CHECK its counted value breaks: session 70's recount in parts), was left with every counter at its default, still
