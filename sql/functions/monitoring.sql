@@ -28,6 +28,7 @@ SET search_path = pg_catalog, pg_temp
 -- extra_float_digits says: at 0, float8's largest was stored as 1.79769313486232e+308, past float8's range, and
 -- every model's realised-performance views failed reading it (22003); 0.1 + 0.2 as 0.3. At 3, the float8 itself
 SET extra_float_digits = 3
+SET jit = off  -- (0183) a call per outcome: under jit_above_cost = 0 each of its statements compiled, 73 ms an outcome
 AS $fn$
 DECLARE
     v_task    text;
@@ -231,6 +232,7 @@ RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET extra_float_digits = 3  -- (0113) the float8's own digits: at the caller's 0, 15, its largest past float8
+SET jit = off  -- (0183) as the one it calls
 BEGIN ATOMIC
     SELECT pgscore.record_outcome(p_model, p_entity_key, p_outcome::text, p_observed_at);
 END;
@@ -241,6 +243,7 @@ CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcom
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off  -- (0183) as the one it calls
 BEGIN ATOMIC
     SELECT pgscore.record_outcome(p_model, p_entity_key, p_outcome::text, p_observed_at);
 END;
@@ -258,6 +261,7 @@ CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key uuid, p_outcom
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off  -- (0183) as the one it calls
 BEGIN ATOMIC
     SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome, p_observed_at);
 END;
@@ -269,6 +273,7 @@ RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET extra_float_digits = 3  -- (0113) the float8's own digits: at the caller's 0, 15, its largest past float8
+SET jit = off  -- (0183) as the one it calls
 BEGIN ATOMIC
     SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome::text, p_observed_at);
 END;
@@ -279,6 +284,7 @@ CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key uuid, p_outcom
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off  -- (0183) as the one it calls
 BEGIN ATOMIC
     SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome::text, p_observed_at);
 END;
@@ -289,6 +295,7 @@ CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key bigint, p_outc
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off  -- (0183) as the one it calls
 BEGIN ATOMIC
     SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome, p_observed_at);
 END;
@@ -300,6 +307,7 @@ RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET extra_float_digits = 3  -- (0113) the float8's own digits: at the caller's 0, 15, its largest past float8
+SET jit = off  -- (0183) as the one it calls
 BEGIN ATOMIC
     SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome::text, p_observed_at);
 END;
@@ -310,6 +318,7 @@ CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key bigint, p_outc
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off  -- (0183) as the one it calls
 BEGIN ATOMIC
     SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome::text, p_observed_at);
 END;
