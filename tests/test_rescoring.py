@@ -7185,6 +7185,40 @@ def test_retry_failed_leaves_out_a_wiring_whose_tables_the_caller_may_not_use_by
             "may not read or update skipped: see the WARNING)" in run.stdout, run  # (not "in a schema": review r2)
 
 
+@pytest.mark.parametrize("denied", ["schema", "table"])
+def test_retry_and_refresh_windows_count_the_wirings_they_leave_out_without_reading_a_warning(shop, denied):
+    """Session 70's review: pgscore retry and refresh-windows counted the wirings left out as another role's (no
+    USAGE on a schema, no privilege on a table) by matching the server's WARNING text, which a login role's
+    client_min_messages = error hides (and a translated lc_messages words otherwise): `pgscore retry` then said
+    "nothing queued" of another team's queue, and refresh-windows said nothing of it. retry_failed and
+    refresh_windows leave the wirings they left out in a setting of the transaction, pgscore.skipped_wirings
+    ({"rescoring_id": "schema" or "table"}), which the commands read after the call; the WARNINGs stay for psql."""
+    query(shop, "CREATE SCHEMA tenant_a")
+    rid, pid = _two_wirings_queued(shop, schema="tenant_a")
+    if denied == "table":
+        ensure_role(shop, "pgscore_t_admin69")
+        query(shop, "GRANT USAGE ON SCHEMA tenant_a TO pgscore_t_admin69; GRANT SELECT ON tenant_a.ef "
+                    "TO pgscore_t_admin69")
+    skipped = "SELECT pg_catalog.current_setting('pgscore.skipped_wirings', true)"
+    got = _as_an_admin_without_tenant_usage(
+        shop, lambda: query(shop, f"SET LOCAL client_min_messages = error; SELECT * FROM pgscore.retry_failed(); "
+                                  f"{skipped}"))
+    assert got == [(json.dumps({str(pid): denied}),)] and not shop.notices, (got, shop.notices)
+    got = _as_an_admin_without_tenant_usage(shop, lambda: query(shop, f"{REFRESH}; {skipped}", (None, None)))
+    assert got == [(json.dumps({str(pid): denied}),)], got
+    assert query(shop, f"SELECT * FROM pgscore.retry_failed(); {skipped}") == [("{}",)]  # (reset by each call)
+    query(shop, f"UPDATE tenant_a.pf SET {CHURN_FEATURES[0]} = NULL WHERE id = 5; INSERT INTO tenant_a.ef (cid) VALUES (5)")
+    env = {"PGOPTIONS": "-c role=pgscore_t_admin69 -c client_min_messages=error"}
+    run = pgscore_cli("retry", "--db", shop.dsn, env=env)
+    kind = "in a schema it may not use" if denied == "schema" else "whose tables it may not read or update"
+    hidden = "see the WARNING in the server log (this session's client_min_messages did not let it through)"
+    assert run.returncode == 0 and f"nothing queued for a wiring this role may use (1 wiring(s) {kind} skipped: " \
+        f"{hidden}" in run.stdout and "WARNING:" not in run.stdout, run
+    run = pgscore_cli("refresh-windows", "--db", shop.dsn, env=env)
+    assert run.returncode == 0 and f"1 wiring(s) this role may not use (a schema, or a table) skipped: {hidden}" \
+        in run.stdout, run
+
+
 def test_backfill_leaves_a_profile_whose_recount_fails_and_backfills_the_others(shop):
     """Session 70 (the whole-loop check of backfill_rescoring): one profile whose recount fails (a CHECK its counted
     value breaks) failed the whole backfill with its error, every other profile's recount rolled back, where

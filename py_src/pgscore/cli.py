@@ -2032,6 +2032,7 @@ def _retry(args):
             # printed after retry's usage line as the CLI's other usage errors are (before: the error line alone)
             raise UsageError(database_error_text(e)) from None
         rows = cur.fetchall()
+        left_out = _skipped_wirings(cur, conn.notices)
         cur.execute("SELECT pg_catalog.count(*) FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL")
         (unowned,) = cur.fetchone()
         # what --limit left untried, beside what failed (the queue of the wirings retried, after the retry)
@@ -2057,15 +2058,17 @@ def _retry(args):
                 f"{command('status')})") if unowned else ""
     if not rows:
         # (session 69, trial T26) another team's wirings skipped: their queue is not nothing, only not this role's
-        others = conn.notices.not_usable
+        others = len(left_out)
         # (review r2 of session 70) said by the denial: a wiring denied by a table's privilege is not in a schema
         # the role may not use (the line said so of both)
-        by_schema, by_table = conn.notices.by_schema, others - conn.notices.by_schema
+        by_schema = sum(left_out.values())
+        by_table = others - by_schema
         kinds = " and ".join(k for k in (f"{by_schema} wiring(s) in a schema it may not use" if by_schema else "",
                                          f"{by_table}{'' if by_schema else ' wiring(s)'} whose tables it may not "
                                          "read or update" if by_table else "") if k)
         _say("nothing queued" + (f" for model {args.model}" if args.model else "")
-             + (f" for a wiring this role may use ({kinds} skipped: see the WARNING)" if others else "")
+             + (f" for a wiring this role may use ({kinds} skipped: {_see_warnings(conn.notices, left_out)})"
+                if others else "")
              + (f" for a wiring; {stranded}" if unowned else ""))
     else:
         if failing or queued:
@@ -2116,6 +2119,8 @@ def _refresh_windows(args):
                 raise  # (those two only of a --table given: else the refresh's own, exit 3 as before)
             raise _no_wired_table(e) from None  # a usage error: after refresh-windows' usage line, as the others
         rows = cur.fetchall()
+        left_out = _skipped_wirings(cur, conn.notices)  # (review r2 of session 70) left out: another role's
+    others = len(left_out)
     skipped = failing = done = 0
     for rid, events, profiles, wired_events, wired_profiles, recounted, rescored, failed in rows:
         where = f"{events or wired_events} -> {profiles or wired_profiles}"
@@ -2126,12 +2131,12 @@ def _refresh_windows(args):
         failing += failed
         done += recounted + failed
         _say(f"wiring {rid}: {where}: {recounted} recounted, {rescored} rescored, {failed} queued")
-    others = conn.notices.not_usable  # (review r2 of session 70) left out: another role's, not this one's failure
     if not rows:
         _say(("no wiring this role may use has a window counter" if others else "no wiring has a window counter")
              + (f" on {args.event_table}" if args.event_table else ""))
     if others:
-        _say(f"{others} wiring(s) this role may not use (a schema, or a table) skipped: see the WARNING")
+        _say(f"{others} wiring(s) this role may not use (a schema, or a table) skipped: "
+             f"{_see_warnings(conn.notices, left_out)}")
     if failing:
         _say(f"{failing} profile{'' if failing == 1 else 's'} queued: see their reasons with SELECT * FROM "
              f"pgscore.error_queue, then {command('retry')}")
@@ -2222,6 +2227,28 @@ def _rescore(args):
     return 1 if failing else 0
 
 
+def _skipped_wirings(cur, notices) -> dict:
+    """The wirings retry_failed or refresh_windows (just called, in this transaction) left out as this role's to
+    leave (another team's): {rescoring_id: whether by a schema it may not use}, as the call left them in the setting
+    pgscore.skipped_wirings (session 71: they were counted from the WARNINGs' text, which a role's client_min_messages
+    = error hides and a translated lc_messages words otherwise: "nothing queued", the other team's queue unsaid); from
+    the WARNINGs only where the server's pgscore predates the setting."""
+    cur.execute("SELECT pg_catalog.current_setting('pgscore.skipped_wirings', true)")
+    (value,) = cur.fetchone()
+    if not value:
+        return {k: bool(v) for k, v in notices.skipped.items()}
+    return {k: kind == "schema" for k, kind in json.loads(value).items()}
+
+
+def _see_warnings(notices, left_out) -> str:
+    """Where the WARNINGs of the wirings left out are: above, or (client_min_messages above warning: not sent to
+    this session) in the server log."""
+    if all(k in notices.skipped for k in left_out):
+        return "see the WARNING"
+    return ("see the WARNING in the server log (this session's client_min_messages did not let it through); "
+            f"{command('status')} lists the queue by wiring")
+
+
 class _Notices(list):
     """A psycopg2 notices list that prints each notice (a WARNING from the server) as it arrives, but the
     function's own WARNING that profiles were queued (or stay queued): the command's lines say that per
@@ -2230,7 +2257,8 @@ class _Notices(list):
     QUEUED = re.compile(r"WARNING:  pgscore: (retry_failed|refresh_windows): \d+ profile\(s\) of ")
     warned = False  # whether a WARNING came (backfill's exit code)
     # (session 70) and those denied later, by a table's privilege (USAGE on the schema, no SELECT on its table): left
-    # out of retry_failed's result as those are
+    # out of retry_failed's result as those are. (session 71) Read only where the server's pgscore leaves no
+    # pgscore.skipped_wirings (_skipped_wirings): the text is English and client_min_messages may hide it
     NOT_USABLE = re.compile(r"WARNING:  pgscore: (?:retry_failed|refresh_windows) skipped wiring (\d+) (.*: this role "
                             r"\(.*\) may not use "
                             r"schema |\(.*\): permission denied for )")
@@ -2240,14 +2268,6 @@ class _Notices(list):
         self.skipped = {}  # wirings retry_failed skipped as in a schema the role may not use (session 69; its
         # queue and its held-back replicated events are each said: one wiring), or denied by a table's privilege:
         # whether by the schema
-
-    @property
-    def not_usable(self) -> int:
-        return len(self.skipped)
-
-    @property
-    def by_schema(self) -> int:
-        return sum(self.skipped.values())
 
     def append(self, notice):
         self.warned = self.warned or notice.startswith("WARNING:")

@@ -3522,6 +3522,32 @@ def not_usable(plpy, rescoring_id):
     return rows[0] if rows and rows[0]["schemas"] else None
 
 
+# (session 71) the wirings retry_failed and refresh_windows left out as another role's, for their caller to read in the same
+# transaction: {"rescoring_id": "schema" or "table"} (`pgscore retry` and `refresh-windows` matched the WARNINGs' text,
+# which client_min_messages = error hides and lc_messages translates)
+SKIPPED_SETTING = "pgscore.skipped_wirings"
+_SKIPPED_SET = f"SELECT pg_catalog.set_config('{SKIPPED_SETTING}', $1, true)"
+_SKIPPED_READ = f"SELECT pg_catalog.current_setting('{SKIPPED_SETTING}', true) AS s"
+
+
+def skipped_reset(plpy):
+    """Empty SKIPPED_SETTING, at the start of a call that fills it."""
+    plpy.execute(plpy.prepare(_SKIPPED_SET, ["pg_catalog.text"]), ["{}"])
+
+
+def _note_skipped(plpy, rescoring_id, kind):
+    """Add wiring `rescoring_id`, left out because this role may not use its `kind` ("schema": no USAGE; "table": no
+    privilege on one of its tables), to SKIPPED_SETTING (a schema's wins: the WARNING said that first)."""
+    try:
+        seen = json.loads(plpy.execute(_SKIPPED_READ)[0]["s"] or "{}")
+    except ValueError:  # (set by hand to something else)
+        seen = {}
+    key = str(int(rescoring_id))
+    if seen.get(key) != "schema":
+        seen[key] = kind
+        plpy.execute(plpy.prepare(_SKIPPED_SET, ["pg_catalog.text"]), [json.dumps(seen)])
+
+
 def _warn_not_usable(plpy, what, rescoring_id, row, waits, again):
     """The WARNING of a wiring `what` (retry_failed, refresh_windows) skipped because the caller may not use the
     schema of one of its tables (not_usable): what waits, and who may run it."""
@@ -3536,6 +3562,7 @@ def _warn_not_usable(plpy, what, rescoring_id, row, waits, again):
                  f"model {row['model_name']}): this role ({who['u']}) may not use schema {schemas}; {waits}",
                  hint=f"run it as a role granted USAGE on schema {schemas} (the application that writes "
                       f"{row['profile_table']}): {again}; or, where this role should rescore it: {grant}")
+    _note_skipped(plpy, rescoring_id, "schema")
 
 
 def fold_pending(plpy, GD, model_name=None) -> dict:
@@ -3626,6 +3653,7 @@ def retry(plpy, GD, model_name=None, limit=None):
     meanwhile, is left out, said in a WARNING."""
     if limit is not None and limit < 1:
         raise PgscoreError(f"p_limit must be a positive number of profiles, got {limit}", sqlstate="22023")
+    skipped_reset(plpy)
     folded = fold_pending(plpy, GD, model_name)
     out = []
     queued = plpy.execute(plpy.prepare(_QUEUED_WIRINGS, ["pg_catalog.text"]), [model_name])
@@ -3756,6 +3784,7 @@ def _retry_guarded(plpy, GD, rescoring_id, limit):
         plpy.warning(f"pgscore: retry_failed skipped wiring {int(rescoring_id)} ({what}): {message}; its {r['n']} "
                      "queued profile(s) and their reasons are left as they were",
                      hint=f"{fix}; the other wirings were retried")
+        _note_skipped(plpy, rescoring_id, "table")
         return None
     plpy.execute(plpy.prepare(_WIRING_FAILED, ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.text"]),
                  [rescoring_id, reason, _state(error)])
@@ -4167,6 +4196,7 @@ def refresh(plpy, GD, event_table=None, limit=None):
     if limit is not None and limit < 1:
         raise PgscoreError(f"p_limit must be a positive number of profiles, got {limit}", sqlstate="22023")
     check_relation(event_table, "event table")
+    skipped_reset(plpy)
     rows = plpy.execute(plpy.prepare(_REFRESH_WIRINGS, ["pg_catalog.text"]), [event_table])
     if event_table is not None and not rows:
         raise PgscoreError(f"{event_table} is not wired for rescoring", sqlstate="42704",
@@ -4274,6 +4304,7 @@ def refresh(plpy, GD, event_table=None, limit=None):
                                           "SELECT * FROM pgscore.refresh_windows() again")
                          + "; the other wirings were refreshed")
             if _state(e) == INSUFFICIENT_PRIVILEGE:  # (review r2 of session 70) the caller's: left out, as above
+                _note_skipped(plpy, rid_of, "table")
                 continue
             on = plpy.execute(plpy.prepare(_ON_TABLE, ["pg_catalog.int8"]), [rid_of])
             out.append((rid_of, on[0]["oid"] if on else None, r["profile_oid"], None, None, None))
@@ -4644,6 +4675,7 @@ def _not_allowed(plpy, w: Wiring, e, by="retry_failed") -> bool:
                  hint=f"as the owner of the tables: GRANT SELECT, UPDATE ON {w.profiles.name} TO {role}; GRANT "
                       f"SELECT ON {w.events.name} TO {role}; or retry as a role that may read, lock and update "
                       f"{w.profiles.name} and read {w.events.name}")
+    _note_skipped(plpy, w.id, "table")
     return True
 
 
