@@ -703,6 +703,27 @@ def test_the_queue_s_failure_times_are_the_failure_s_own_and_metrics_reads_them_
         shop.close()
 
 
+def test_health_reads_the_queue_s_age_at_its_statement_not_its_transaction_s_start(shop_template, clone_of):
+    """Session 70's review: pgscore.health() read the error queue's oldest row against now(), its transaction's start,
+    where metrics() (0182) reads it against its statement's: a health check inside a long transaction under-reported
+    the oldest row's age (warn, under an hour, where it was over). health() reads its ages at its statement's start
+    now (migration 0185). Failed before: state 'warn', the oldest '00:59:59 ago'."""
+    shop = psycopg2.connect(clone_of(shop_template))
+    try:
+        query(shop, "SELECT pgscore.retire('churn')")
+        shop.commit()
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (3)")  # (queued: the model retired)
+        query(shop, "UPDATE pgscore.error_queue SET first_failed_at = now() - interval '1 hour' + interval '0.1 s'")
+        query(shop, "SELECT pg_sleep(0.2)")  # (the transaction began: its now() stays)
+        (state, detail), = query(shop, "SELECT state, detail FROM pgscore.health() WHERE check_name = 'error_queue'")
+        assert state == "fail" and re.search(r"\(01:0\d:\d\d ago\)", detail), (state, detail)
+        got = dict(((m, k), v) for m, k, v in query(shop, "SELECT metric, model, value FROM pgscore.metrics()"))
+        assert got[("error_queue_oldest_seconds", "churn")] >= 3600, got  # (the two agree)
+        shop.rollback()
+    finally:
+        shop.close()
+
+
 def test_cached_models_lists_the_calling_backend_s_loaded_versions_with_their_bytes(shop_template, clone_of,
                                                                                      trained):
     """Session 69's review: the models a backend keeps loaded (up to pgscore.model_cache bytes each) were seen from

@@ -41,8 +41,10 @@ DECLARE
     v_behind boolean;
     v_lag interval;
     v_delay interval;
-    v_now timestamptz := now();
-    v_today date := (now() AT TIME ZONE 'UTC')::date;
+    -- (0185) its ages read at its statement's start, as metrics() reads them (0182): now(), its transaction's start,
+    -- under-reported the oldest queued row's age in a health check inside a long transaction (warn where it was fail)
+    v_now timestamptz := statement_timestamp();
+    v_today date := (statement_timestamp() AT TIME ZONE 'UTC')::date;
     v_live integer;
     v_refreshed timestamptz;
     v_age float8;
@@ -189,7 +191,7 @@ BEGIN
                    ELSE format('%s profile(s) wait, the oldest since %s (%s ago), the most tried %s time(s)%s: '
                                'SELECT * FROM pgscore.error_queue for why%s; %s', v_n,
                                to_char(v_oldest AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'),
-                               date_trunc('second', v_now - v_oldest), v_tries,
+                               date_trunc('second', greatest(v_now - v_oldest, interval '0')), v_tries,
                                concat(CASE WHEN v_sqlstate_n IS NOT NULL
                                            THEN format(', %s with %s', v_sqlstate_n,
                                                        coalesce('SQLSTATE ' || v_sqlstate, 'no SQLSTATE')) END,

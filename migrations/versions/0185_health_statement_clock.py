@@ -1,0 +1,24 @@
+"""Session 71 (h3): pgscore.health() reads its ages (the error queue's oldest row, the monitoring refresh, the
+standby's lag) at its statement's start (statement_timestamp()), as metrics() does since 0182, not at its
+transaction's (now()): a health check inside a long transaction under-reported the oldest queued row's age. The
+downgrade re-applies 0180's text.
+
+Revision ID: 0185
+Revises: 0182
+Create Date: 2026-12-07
+"""
+
+from pgscore.migrate import run_frozen
+
+revision = "0185"
+down_revision = "0182"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    run_frozen(__file__, "upgrade.sql")
+
+
+def downgrade():
+    run_frozen(__file__, "downgrade.sql")
