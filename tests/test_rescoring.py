@@ -4,6 +4,7 @@ import contextlib
 import datetime
 import io
 import json
+import os
 import re
 import subprocess
 import time
@@ -7098,6 +7099,64 @@ def test_retry_failed_skips_a_wiring_detached_while_it_runs_and_retries_the_othe
     assert query(shop, "SELECT rescoring_id, entity_key FROM pgscore.error_queue") == [(None, "5")]
 
 
+@pytest.mark.parametrize("statement", ["retry_failed", "refresh_windows"])
+def test_a_wiring_detached_and_attached_again_while_retry_runs_is_said_to_have_its_rows(shop, statement):
+    """Session 70's review: a wiring another session detached and attached again (the same tables) while retry_failed
+    or refresh_windows ran was skipped with a WARNING whose hint said its queued profiles stay without a wiring until
+    an attach_rescoring of their profile table, where that attach had already taken them over. The hint names the
+    new wiring now, and that the next call rescores them."""
+    rid, pid = _two_wirings_queued(shop)
+    again = ("SELECT pgscore.detach_rescoring('ef'); SELECT pgscore.attach_rescoring('public.ef', 'public.pf', 'cid', "
+             f"'churn', 'churn_score', '{json.dumps(sample.COUNTERS)}', p_profile_key => 'id')")
+    hold = ("SELECT 1 FROM customers WHERE id = 70 FOR UPDATE" if statement == "retry_failed"
+            else "LOCK TABLE customers IN ACCESS EXCLUSIVE MODE")
+    got, notices = _retry_while_detached(shop, hold, again, f"SELECT * FROM pgscore.{statement}()")
+    assert [r[0] for r in got] == [rid], got
+    (new,), = query(shop, "SELECT rescoring_id FROM pgscore.rescoring WHERE profile_table = 'public.pf'")
+    said = [n for n in notices if f"skipped wiring {pid}" in n]
+    assert said and "detached" in said[0] and "stay without a wiring" not in said[0] \
+        and f"wired again since (wiring {new}" in said[0], notices
+    assert query(shop, "SELECT rescoring_id FROM pgscore.error_queue WHERE entity_key = '5'") == [(new,)]
+
+
+def test_pgscore_retry_under_repeatable_read_runs_again_once_where_a_wiring_was_detached_meanwhile(shop):
+    """Session 70's review: retry_failed in a REPEATABLE READ (or SERIALIZABLE) transaction, with a detach_rescoring
+    of a wiring it listed committed by another session meanwhile, fails with 40001 (its snapshot still shows the
+    wiring, whose queue rows the detach changed): under READ COMMITTED it skips the wiring. The function cannot skip
+    it (every write of those rows fails, and a caught 40001 under SERIALIZABLE is no safe state to go on from), so
+    pgscore retry, whose role may have default_transaction_isolation = 'repeatable read', runs the call once more, in
+    a new transaction, whose snapshot has the detach: what the READ COMMITTED call does. Ordered by a lock the
+    command waits for, not by sleeps."""
+    import helpers
+
+    rid, pid = _two_wirings_queued(shop)
+    holder = psycopg2.connect(shop.dsn)
+    env = {**os.environ, "PGOPTIONS": "-c default_transaction_isolation=repeatable\\ read"}
+    try:
+        query(holder, "SELECT 1 FROM customers WHERE id = 70 FOR UPDATE")
+        proc = subprocess.Popen([*helpers.PGSCORE, "retry", "--db", shop.dsn], env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            for _ in range(1200):  # (a bound, not a deadline: 60 s at most)
+                if query(shop, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE "
+                               "'%%retry_failed%%'")[0][0] or proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+            assert proc.poll() is None, proc.communicate()
+            query(shop, "SELECT pgscore.detach_rescoring('ef')")
+            holder.commit()
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    finally:
+        holder.close()
+    assert proc.returncode == 1 and f"wiring {rid}: public.complaints -> public.customers: 1 rescored, 0 still " \
+        "failing" in out and "1 profile belongs to no wiring" in out and "40001" in out, (proc.returncode, out, err)
+    assert query(shop, "SELECT rescoring_id, entity_key FROM pgscore.error_queue") == [(None, "5")]
+
+
 def test_refresh_windows_skips_a_wiring_detached_while_it_runs_and_refreshes_the_others(shop):
     """As retry_failed: refresh_windows failed whole with a Python ValueError at the turn of a wiring another session
     detached after the call listed it. Now it is left out of the result, said in a WARNING, and the others are
@@ -7207,10 +7266,12 @@ def test_retry_and_refresh_windows_count_the_wirings_they_leave_out_without_read
     got = _as_an_admin_without_tenant_usage(shop, lambda: query(shop, f"{REFRESH}; {skipped}", (None, None)))
     assert got == [(json.dumps({str(pid): denied}),)], got
     assert query(shop, f"SELECT * FROM pgscore.retry_failed(); {skipped}") == [("{}",)]  # (reset by each call)
+    if denied == "schema":  # (the commands read the setting alike: one subprocess a command, not one a case)
+        return
     query(shop, f"UPDATE tenant_a.pf SET {CHURN_FEATURES[0]} = NULL WHERE id = 5; INSERT INTO tenant_a.ef (cid) VALUES (5)")
     env = {"PGOPTIONS": "-c role=pgscore_t_admin69 -c client_min_messages=error"}
     run = pgscore_cli("retry", "--db", shop.dsn, env=env)
-    kind = "in a schema it may not use" if denied == "schema" else "whose tables it may not read or update"
+    kind = "whose tables it may not read or update"
     hidden = "see the WARNING in the server log (this session's client_min_messages did not let it through)"
     assert run.returncode == 0 and f"nothing queued for a wiring this role may use (1 wiring(s) {kind} skipped: " \
         f"{hidden}" in run.stdout and "WARNING:" not in run.stdout, run
@@ -7304,6 +7365,23 @@ def test_a_loader_with_session_replication_role_replica_is_rescored_only_as_the_
     query(shop, load)
     assert query(shop, calls) == [(5, before[0][1] + 2), (6, before[1][1] + 4)]
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def test_pgscore_backfill_exits_1_on_its_warnings_whatever_client_min_messages(shop):
+    """Session 70's review, the same defect as retry's count of skipped wirings: pgscore backfill exited 1 where the
+    backfill warned (profiles queued, not recounted, not created) by seeing a notice that starts with 'WARNING:',
+    which a login role's client_min_messages = error hides (and a translated lc_messages words otherwise): exit 0,
+    nothing said. backfill_rescoring leaves how many WARNINGs it raised in the transaction's setting
+    pgscore.backfill_warnings, which the command reads."""
+    attach(shop)
+    query(shop, "ALTER TABLE complaints DISABLE TRIGGER USER; INSERT INTO complaints (customer_id) VALUES (6), (6), "
+                "(6); ALTER TABLE complaints ENABLE TRIGGER USER")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 3) NOT VALID")
+    got = query(shop, "SET LOCAL client_min_messages = error; SELECT pgscore.backfill_rescoring('complaints'); "
+                      "SELECT current_setting('pgscore.backfill_warnings', true)")
+    assert got == [("1",)], got
+    # (the command's exit 1 under client_min_messages = error: test_backfill_says_a_profile_not_recounted_where_the_
+    # login_hides_warnings, where the CLI lowers the setting for its own session, trial T28, and so hears the WARNING)
 
 
 def test_backfill_removes_a_profile_it_created_whose_recount_fails(shop):

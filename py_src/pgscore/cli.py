@@ -2024,10 +2024,11 @@ def _retry(args):
     with migrate.connect_catalog_first(url) as conn, conn.cursor() as cur:
         migrate.hear_warnings(conn, _Notices())  # retry_failed's WARNINGs (a wiring skipped) as they come
         try:
-            cur.execute("SELECT r.rescoring_id, w.event_table, w.profile_table, r.rescored, r.failed "
-                        "FROM pgscore.retry_failed(%s, %s) AS r "
-                        "LEFT JOIN pgscore.rescoring w ON w.rescoring_id = r.rescoring_id ORDER BY 1",
-                        (args.model, args.limit))
+            _once_more_on_serialization_failure(
+                conn, cur, "SELECT r.rescoring_id, w.event_table, w.profile_table, r.rescored, r.failed "
+                           "FROM pgscore.retry_failed(%s, %s) AS r "
+                           "LEFT JOIN pgscore.rescoring w ON w.rescoring_id = r.rescoring_id ORDER BY 1",
+                (args.model, args.limit), "retry_failed")
         except psycopg2.errors.UndefinedObject as e:  # an unknown --model: a usage error, not profiles failing,
             # printed after retry's usage line as the CLI's other usage errors are (before: the error line alone)
             raise UsageError(database_error_text(e)) from None
@@ -2090,6 +2091,23 @@ def _retry(args):
     return 1 if failing or unowned or elsewhere else 0
 
 
+def _once_more_on_serialization_failure(conn, cur, sql, params, what):
+    """cur.execute(sql, params), run once more in a new transaction where it failed with 40001: (session 71) under a
+    role's default_transaction_isolation = 'repeatable read' (or serializable) a wiring another session detached
+    while retry_failed or refresh_windows ran is still in the call's snapshot, and the write of its queue rows fails
+    the call (exit 3); a new transaction's snapshot has the detach, and the call skips the wiring as under READ
+    COMMITTED. Once only: what fails again is said as it was."""
+    import psycopg2.errors
+
+    try:
+        cur.execute(sql, params)
+    except psycopg2.errors.SerializationFailure as e:
+        conn.rollback()
+        _say(f"{what} was stopped by another session's change ({database_error_text(e)}; this session's transactions "
+             "are REPEATABLE READ or SERIALIZABLE): run again once, in a new transaction")
+        cur.execute(sql, params)
+
+
 def cmd_refresh_windows(args):
     """pgscore.refresh_windows(): recount the window counters that time has made stale and rescore the profiles
     whose counters changed; exit 1 when some profile was queued or a wiring skipped, 2 for a --table that does
@@ -2107,11 +2125,12 @@ def _refresh_windows(args):
         migrate.hear_warnings(conn, _Notices())  # refresh_windows' WARNINGs (a wiring skipped) as they come
         try:
             # the table as a name: to_regclass reads it as SQL writes it (quoted where it has capitals)
-            cur.execute("SELECT r.rescoring_id, r.event_table::text, r.profile_table::text, w.event_table, "
-                        "w.profile_table, r.recounted, r.rescored, r.failed "
-                        "FROM pgscore.refresh_windows(%s::regclass, %s) AS r "
-                        "LEFT JOIN pgscore.rescoring w ON w.rescoring_id = r.rescoring_id ORDER BY 1",
-                        (args.event_table, args.limit))
+            _once_more_on_serialization_failure(
+                conn, cur, "SELECT r.rescoring_id, r.event_table::text, r.profile_table::text, w.event_table, "
+                           "w.profile_table, r.recounted, r.rescored, r.failed "
+                           "FROM pgscore.refresh_windows(%s::regclass, %s) AS r "
+                           "LEFT JOIN pgscore.rescoring w ON w.rescoring_id = r.rescoring_id ORDER BY 1",
+                (args.event_table, args.limit), "refresh_windows")
         except psycopg2.Error as e:
             # (a schema that does not exist, 3F000, and a name of too many dots, 42601, were exit 3 as if the
             # refresh itself had failed)
@@ -2167,10 +2186,17 @@ def _backfill(args):
                 raise
             raise _no_wired_table(e) from None
         (n,) = cur.fetchone()
+        # (session 71) how many WARNINGs it raised, as the function counted them: a role's client_min_messages =
+        # error hid them, and the backfill that warned exited 0 (the notices' text only from an older server's)
+        cur.execute("SELECT pg_catalog.current_setting('pgscore.backfill_warnings', true)")
+        (counted,) = cur.fetchone()
+    warned = int(counted) > 0 if counted else notices.warned
     _say(f"{args.event_table}: every profile's counters recounted from the event table's events; {n} "
          f"profile{'' if n == 1 else 's'} changed, rescored where scored")
-    if notices.warned:
-        _say(f"see the warning above; the queued profiles: SELECT * FROM pgscore.error_queue, then {command('retry')}")
+    if warned:
+        where = ("see the warning above" if notices.warned else
+                 "see its WARNING in the server log (this session's client_min_messages did not let it through)")
+        _say(f"{where}; the queued profiles: SELECT * FROM pgscore.error_queue, then {command('retry')}")
         return 1
     return 0
 

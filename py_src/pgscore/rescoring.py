@@ -3373,7 +3373,7 @@ _WARNING_INTERVAL = f"SELECT pg_catalog.current_setting('{throttle.SETTING}', tr
 
 # -- retry -------------------------------------------------------------------------------------------
 
-_QUEUED_WIRINGS = ("SELECT DISTINCT q.rescoring_id FROM pgscore.error_queue AS q JOIN pgscore.rescoring AS r "
+_QUEUED_WIRINGS = ("SELECT DISTINCT q.rescoring_id, r.profile_table FROM pgscore.error_queue AS q JOIN pgscore.rescoring AS r "
                    "ON r.rescoring_id = q.rescoring_id WHERE $1::pg_catalog.text IS NULL OR r.model_name = $1 "
                    "ORDER BY 1")
 # a model deployed (live or not), or named by a wiring (deployed later, or never)
@@ -3671,7 +3671,7 @@ def retry(plpy, GD, model_name=None, limit=None):
                              f"its {n} queued profile(s) wait for a role that may",
                              f"SELECT * FROM pgscore.retry_failed({quote_literal(plpy, denied['model_name'])})")
             continue
-        done = _retry_guarded(plpy, GD, row["rescoring_id"], limit)
+        done = _retry_guarded(plpy, GD, row["rescoring_id"], limit, row["profile_table"])
         if done is not None:  # (None: detached by another session meanwhile)
             out.append(done)
     # the profiles whose held-back events were folded count as rescored, in the wiring's row (one of its own if
@@ -3748,17 +3748,35 @@ def _warn_no_name(plpy, by, gone, left) -> bool:
     return False
 
 
-def _warn_gone(plpy, by, rescoring_id, left):
+# (session 71) the wiring of profile table $1 attached after wiring $2 (which another session detached), and how many
+# queued rows it holds: the attach took over those the detach left
+_WIRED_AGAIN = ("SELECT r.rescoring_id, (SELECT pg_catalog.count(*) FROM pgscore.error_queue q WHERE q.rescoring_id "
+                "OPERATOR(pg_catalog.=) r.rescoring_id)::pg_catalog.int4 AS n FROM pgscore.rescoring r "
+                "WHERE r.profile_table OPERATOR(pg_catalog.=) $1 AND r.rescoring_id OPERATOR(pg_catalog.>) $2 "
+                "ORDER BY 1 DESC LIMIT 1")
+
+
+def _warn_gone(plpy, by, rescoring_id, left, profile_table=None):
     """(session 70) The WARNING of a wiring `by` (retry_failed, refresh_windows) skipped because another session
     detached or forgot it after the call listed it: the call went on with the others (it failed whole, a Python
-    ValueError of the read of its row, which returned none)."""
+    ValueError of the read of its row, which returned none). (session 71) Where its profile table was wired again
+    since, that wiring is said to hold its queued profiles (the hint said they stay without a wiring)."""
+    again = (plpy.execute(plpy.prepare(_WIRED_AGAIN, ["pg_catalog.text", "pg_catalog.int8"]),
+                          [profile_table, rescoring_id]) if profile_table is not None else [])
+    if again:
+        n, to = again[0]["n"], int(again[0]["rescoring_id"])
+        next_call = ("SELECT * FROM pgscore.retry_failed()" if by == "retry_failed"
+                     else "SELECT * FROM pgscore.refresh_windows()")
+        hint = (f"its profile table {profile_table} was wired again since (wiring {to}, in the other session), which "
+                f"took over the profiles queued for it ({n} queued now): the next call rescores them ({next_call})")
+    else:
+        hint = ("its queued profiles stay without a wiring (pgscore status lists them): an attach_rescoring of "
+                "their profile table takes them over, and retry_failed then rescores them")
     plpy.warning(f"pgscore: {by} skipped wiring {int(rescoring_id)}: it was detached (detach_rescoring or "
-                 f"forget_rescoring, in another session) while this call ran; {left}",
-                 hint="its queued profiles stay without a wiring (pgscore status lists them): an attach_rescoring of "
-                      "their profile table takes them over, and retry_failed then rescores them")
+                 f"forget_rescoring, in another session) while this call ran; {left}", hint=hint)
 
 
-def _retry_guarded(plpy, GD, rescoring_id, limit):
+def _retry_guarded(plpy, GD, rescoring_id, limit, profile_table=None):
     """retry_failed of one wiring (_retry_wiring), in a subtransaction of its own: an error of the wiring (its
     profile key retyped so that its statements no longer compare it with the event key, 42883; a schema or table the
     caller may not use, 42501; another) rolls back what it did, is said in a WARNING that names its tables and the
@@ -3774,7 +3792,7 @@ def _retry_guarded(plpy, GD, rescoring_id, limit):
         error = e
     r, reason, fix = _wiring_failed(plpy, GD, rescoring_id, error)
     if r is None:  # (session 70) detached meanwhile: left out of the result, as a wiring detached before the call
-        _warn_gone(plpy, "retry_failed", rescoring_id, "the other wirings were retried")
+        _warn_gone(plpy, "retry_failed", rescoring_id, "the other wirings were retried", profile_table)
         return None
     what, message = f"{r['event_table']} to {r['profile_table']}", _message(error)
     if reason is None:  # the caller's, not the profiles': their reasons are left
@@ -4171,7 +4189,8 @@ def _warn_others_code(plpy, w: Wiring, by, others, do, left=""):
 # -- refresh_windows ---------------------------------------------------------------------------------
 
 # the wirings of the event table $1 (all where NULL): by its name, or by their trigger on it (renamed since)
-_REFRESH_WIRINGS = ("SELECT r.rescoring_id, r.counters::pg_catalog.text AS counters FROM pgscore.rescoring r "
+_REFRESH_WIRINGS = ("SELECT r.rescoring_id, r.counters::pg_catalog.text AS counters, r.profile_table "
+                    "FROM pgscore.rescoring r "
                     "WHERE $1::pg_catalog.text IS NULL OR r.event_table OPERATOR(pg_catalog.=) "
                     "$1::pg_catalog.regclass::pg_catalog.text OR r.trigger_name OPERATOR(pg_catalog.=) ANY (SELECT "
                     "t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) "
@@ -4296,7 +4315,7 @@ def refresh(plpy, GD, event_table=None, limit=None):
             left = left_before
             r, _, fix = _wiring_failed(plpy, GD, rid_of, e)
             if r is None:  # (session 70) detached by another session meanwhile: left out, as retry_failed leaves it
-                _warn_gone(plpy, "refresh_windows", rid_of, "the other wirings were refreshed")
+                _warn_gone(plpy, "refresh_windows", rid_of, "the other wirings were refreshed", row["profile_table"])
                 continue
             plpy.warning(f"pgscore: refresh_windows skipped wiring {int(rid_of)} ({r['event_table']} to "
                          f"{r['profile_table']}): {_message(e)}; its counters and scores are left as they were",
@@ -4357,7 +4376,36 @@ def _rescore_changed(plpy, w: Wiring, plans, changed, failures, replan=None) -> 
     return scored
 
 
+class _WarningsCounted:
+    """plpy, whose warning() also counts the WARNINGs raised through it (backfill's: the caller's exit code)."""
+
+    def __init__(self, plpy):
+        self._plpy, self.n = plpy, 0
+
+    def __getattr__(self, name):
+        return getattr(self._plpy, name)
+
+    def warning(self, *args, **kwargs):
+        self.n += 1
+        return self._plpy.warning(*args, **kwargs)
+
+
+# (session 71) how many WARNINGs backfill_rescoring raised, for its caller to read in the same transaction: `pgscore
+# backfill` exits 1 on them (it saw them as notices starting with 'WARNING:', which client_min_messages = error hides)
+BACKFILL_WARNINGS = "pgscore.backfill_warnings"
+
+
 def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
+    """_backfill, the WARNINGs it raises counted into the setting BACKFILL_WARNINGS."""
+    counted = _WarningsCounted(plpy)
+    set_it = plpy.prepare(f"SELECT pg_catalog.set_config('{BACKFILL_WARNINGS}', $1, true)", ["pg_catalog.text"])
+    plpy.execute(set_it, ["0"])
+    n = _backfill(counted, GD, event_table, chunk)
+    plpy.execute(set_it, [str(counted.n)])
+    return n
+
+
+def _backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
     """Bring the counters of the wirings of `event_table` (its name as regclass prints it) up to date with all of
     its events, and rescore the profiles whose counters changed: what attach_rescoring over a table that held
     events, or attached again after a detach, left uncounted (counters of new events alone: count, add, max, min,
