@@ -4,14 +4,14 @@ transaction's (now()): a health check inside a long transaction under-reported t
 downgrade re-applies 0180's text.
 
 Revision ID: 0185
-Revises: 0182
+Revises: 0183
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0185"
-down_revision = "0182"
+down_revision = "0183"
 branch_labels = None
 depends_on = None
 

@@ -5,14 +5,14 @@ search_path puts the database owner's public first, the owner's = on bigint (the
 pg_catalog's = now. The downgrade re-applies the previous text.
 
 Revision ID: 0186
-Revises: 0183
+Revises: 0185
 Create Date: 2026-12-07
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0186"
-down_revision = "0183"
+down_revision = "0185"
 branch_labels = None
 depends_on = None
 
