@@ -1458,7 +1458,8 @@ def test_score_says_both_resume_lines_where_the_last_chunk_is_in_doubt(capsys):
                       "interrupted")
     said = capsys.readouterr().err
     assert said.startswith("pgscore: interrupted while the last chunk was being committed, and whether it committed is "
-                           "unknown: its transaction 777 is still in progress; ask with: SELECT pg_xact_status('777')"), said
+                           "unknown: its transaction 777 is still in progress; ask with: SELECT "
+                           "pg_catalog.pg_xact_status('777')"), said
     assert "if 'committed', 200 rows are, resume with: --after='x y' --version 1; if 'aborted', 100 rows are, resume " \
         "with: --after=100 --version 1" in said, said
 

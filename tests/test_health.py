@@ -371,7 +371,7 @@ def test_a_probe_blocked_by_a_lock_or_a_server_that_does_not_answer_exits_3_in_i
         assert run.stdout == ""
         assert "pgscore: error: pgscore health could not tell in 1s whether pgscore is healthy: a lock another " \
                "session holds on a table pgscore.health() reads (55P03, lock_timeout)\nHint: see who holds locks on " \
-               "pgscore's tables: SELECT l.relation::regclass, l.mode, a.pid" in run.stderr, run.stderr
+               "pgscore's tables: SELECT l.relation::pg_catalog.regclass, l.mode, a.pid" in run.stderr, run.stderr
         assert "--timeout sets how long the check waits (0 for ever)" in run.stderr, run.stderr
         run = pgscore_cli("health", "--db", db_url, timeout=120)  # (the default, 10s)
         assert run.returncode == 3, (run.stdout, run.stderr)

@@ -7546,3 +7546,90 @@ def test_the_statements_retry_and_status_print_run_no_look_alike_of_the_owners_p
              "DELETE FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL"]
     assert not fired
     assert all(any(k in s for s in ran) for k in kinds), sorted(ran)  # (each kind printed, pg_catalog's named)
+
+
+# (review r4 of session 71) the owner's look-alikes of the catalogs, functions and operators the other statements
+# pgscore prints name: views named as pg_catalog's (read first where public comes first on the search_path), and
+# = on int4 and on (oid, regnamespace) (pg_catalog has none of the second: the owner's is the exact match anywhere)
+_CATALOG_LOOK_ALIKES = """
+CREATE FUNCTION public.s71_seen() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.s71_fired'); RETURN true; END $$;
+CREATE VIEW public.pg_trigger AS SELECT g.* FROM pg_catalog.pg_trigger g WHERE public.s71_seen();
+CREATE VIEW public.pg_locks AS SELECT l.* FROM pg_catalog.pg_locks l WHERE public.s71_seen();
+CREATE VIEW public.pg_stat_activity AS SELECT a.* FROM pg_catalog.pg_stat_activity a WHERE public.s71_seen();
+CREATE VIEW public.pg_class AS SELECT c.* FROM pg_catalog.pg_class c WHERE public.s71_seen();
+CREATE FUNCTION public.pg_xact_status(xid8) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.s71_fired'); RETURN pg_catalog.pg_xact_status($1); END $$;
+CREATE FUNCTION public.pg_get_viewdef(text, boolean) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.s71_fired'); RETURN pg_catalog.pg_get_viewdef($1, $2); END $$;
+CREATE FUNCTION public.s71_eq_oid_regnamespace(oid, regnamespace) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.s71_fired'); RETURN $1 OPERATOR(pg_catalog.=) $2::oid; END $$;
+CREATE OPERATOR public.= (LEFTARG = oid, RIGHTARG = regnamespace, FUNCTION = public.s71_eq_oid_regnamespace);
+CREATE FUNCTION public.s71_eq_int4(int4, int4) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_catalog.nextval('public.s71_fired'); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE OPERATOR public.= (LEFTARG = int4, RIGHTARG = int4, FUNCTION = public.s71_eq_int4);
+"""
+
+def test_the_uninstall_health_and_in_doubt_statements_run_no_look_alike_of_the_owners_pasted_into_psql(shop, capsys):
+    """Review r4 of session 71: the statements of pgscore uninstall's hint (`SELECT pgscore.detach_rescoring(t.e) FROM
+    (SELECT DISTINCT tgrelid::regclass AS e FROM pg_trigger WHERE tgfoid = ...::oid) AS t`, a superuser's), pgscore
+    health's of the locks it waited for (`FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid ... relnamespace =
+    'pgscore'::regnamespace`), pgscore score's `SELECT pg_xact_status('N')` and a migration's `SELECT
+    pg_get_viewdef(...)` named catalogs, functions and operators unqualified: pasted into a psql session whose
+    search_path puts the database owner's public first, the owner's views, functions and = ran (the uninstall's = on
+    oid once per trigger of the database). pg_get_viewdef runs a query of its own (pg_rewrite's ev_class = $1) on the
+    session's path, where the owner's = (oid, oid) ran whatever the call named: its hint puts pg_catalog first. Each
+    is run here as printed, and does what it says."""
+    from types import SimpleNamespace
+
+    from pgscore import cli, migrate
+    from pgscore.errors import InstallError
+
+    rid = attach(shop)
+    with pytest.raises(InstallError) as e:  # (refused, a wiring's trigger outside pgscore: nothing changed)
+        migrate.downgrade(shop.dsn, "base")
+    detach = e.value.hint.split("detach the rescoring triggers first (", 1)[1].rsplit("), and drop or", 1)[0]
+    query(shop, _PRINTED_LOOK_ALIKES + _CATALOG_LOOK_ALIKES + "CREATE VIEW public.my_view AS SELECT 1 AS one")
+    holder = psycopg2.connect(shop.dsn)
+    conn = psycopg2.connect(shop.dsn)
+    try:
+        holder.cursor().execute("LOCK TABLE pgscore.monitoring_state IN ACCESS EXCLUSIVE MODE")
+        xid = holder.cursor()
+        xid.execute("SELECT pg_catalog.pg_current_xact_id()::text")
+        cli._say_in_doubt({"rows": 1, "last_key": 1, "in_doubt": {"rows": 2, "last_key": 2, "xid": xid.fetchone()[0],
+                                                                   "status": "in progress"}}, "interrupted")
+        in_doubt = re.search(r"ask with: (SELECT .*?\)); ", capsys.readouterr().err).group(1)
+        viewdef = migrate.refused_by_your_objects(SimpleNamespace(pgcode="2BP01", diag=SimpleNamespace(
+            message_hint=None, message_primary="cannot drop view", message_detail=None)))
+        viewdef = re.search(r"\(((?:SET [^;]*; )?SELECT pg_\S+\(\s*'public\.my_view'\S*, true\))", viewdef).group(1)
+        cur = conn.cursor()
+        cur.execute("SET search_path = public, pg_catalog")  # (as the owner's ALTER DATABASE ... SET search_path)
+
+        def fired(statement):
+            cur.execute("SELECT pg_catalog.nextval('public.s71_fired')")
+            before = cur.fetchone()[0]
+            cur.execute(statement)
+            rows = cur.fetchall()
+            cur.execute("SELECT pg_catalog.currval('public.s71_fired')")
+            return cur.fetchone()[0] != before, rows
+
+        for probe in ("SELECT 1::int4 = 2", "SELECT 1::oid = 'pgscore'::regnamespace", "SELECT 1 FROM pg_class LIMIT 1",
+                      "SELECT 1 FROM pg_trigger LIMIT 1", "SELECT 1 FROM pg_locks LIMIT 1",
+                      "SELECT 1 FROM pg_stat_activity LIMIT 1", "SELECT pg_get_viewdef('public.my_view', true)",
+                      "SELECT pg_xact_status('1')"):
+            assert fired(probe)[0], probe  # (each look-alike is the one such a session picks)
+        said, ran = {}, []
+        for name, statement in (("health", cli.HEALTH_LOCK_HOLDERS), ("in doubt", in_doubt), ("uninstall", detach),
+                                ("viewdef", viewdef)):  # (the last: it sets the session's search_path)
+            owners, said[name] = fired(statement)
+            if owners:
+                ran.append(statement)
+        assert not ran  # (before: the owner's ran, for each)
+        assert ("pgscore.monitoring_state", "AccessExclusiveLock") in [r[:2] for r in said["health"]], said
+        assert said["in doubt"] == [("in progress",)] and "SELECT 1 AS one" in said["viewdef"][0][0], said
+        assert said["uninstall"] == [(1,)], said
+        conn.commit()
+    finally:
+        conn.close()
+        holder.close()
+    assert query(shop, "SELECT count(*) FROM pgscore.rescoring WHERE rescoring_id = %s", (rid,)) == [(0,)]

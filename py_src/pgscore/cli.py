@@ -1919,6 +1919,19 @@ def _exit_3_on_failure(run, args, command: str, name=None) -> int:
         return 3
 
 
+# the statement pgscore health's hint gives to paste into psql, a superuser's maybe: pg_catalog's catalogs, casts and
+# operators named (review r4 of session 71: `pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid`, `l.mode = ...`,
+# `relation IN (...)` and `relnamespace = 'pgscore'::regnamespace` ran, where the database owner's public comes first
+# on the search_path, its views of those names and its = on int4, text and oid, and its = (oid, regnamespace) whatever
+# the path: pg_catalog has none)
+HEALTH_LOCK_HOLDERS = (
+    "SELECT l.relation::pg_catalog.regclass, l.mode, a.pid, a.usename, a.state, a.xact_start FROM "
+    "pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid WHERE "
+    "l.granted AND l.mode OPERATOR(pg_catalog.=) 'AccessExclusiveLock' AND EXISTS (SELECT FROM pg_catalog.pg_class c "
+    "WHERE c.oid OPERATOR(pg_catalog.=) l.relation AND c.relnamespace OPERATOR(pg_catalog.=) "
+    "'pgscore'::pg_catalog.regnamespace::pg_catalog.oid)")
+
+
 def cmd_health(args):
     """pgscore.health(), a line per check: exit 0 when every check is ok, 1 when one warns or fails, 3 when the
     check itself cannot run (unreachable, not installed, a schema before 0140, no privilege), for a probe."""
@@ -1965,10 +1978,7 @@ def _health(args):
                 cur.execute("SELECT h.check_name, h.state, h.value, h.detail FROM pgscore.health() AS h")
             rows = cur.fetchall()
     except (psycopg2.errors.LockNotAvailable, psycopg2.errors.QueryCanceled, psycopg2.OperationalError) as e:
-        waits = ("see who holds locks on pgscore's tables: SELECT l.relation::regclass, l.mode, a.pid, a.usename, "
-                 "a.state, a.xact_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND "
-                 "l.mode = 'AccessExclusiveLock' AND l.relation IN (SELECT oid FROM pg_class WHERE relnamespace = "
-                 "'pgscore'::regnamespace)")
+        waits = f"see who holds locks on pgscore's tables: {HEALTH_LOCK_HOLDERS}"
         why, hint = (("a lock another session holds on a table pgscore.health() reads (55P03, lock_timeout)", waits)
                      if e.pgcode == "55P03" else
                      ("its query ran out of time (57014, statement_timeout)", "a server this busy is not healthy")
@@ -3424,7 +3434,7 @@ def _say_in_doubt(state, what, args=None):
     before = (f"resume with: {_resume(state, args)}" if state.get("last_key") is not None else
               "run it again as it was (no chunk of it was committed)")
     print(f"pgscore: {what} while the last chunk was being committed, and whether it committed is unknown: its "
-          f"transaction {d['xid']} {status}; ask with: SELECT pg_xact_status('{d['xid']}'); if 'committed', "
+          f"transaction {d['xid']} {status}; ask with: SELECT pg_catalog.pg_xact_status('{d['xid']}'); if 'committed', "
           f"{d['rows']} rows are, resume with: {_resume(d, args)}; if 'aborted', {state['rows']} rows are, {before}",
           file=sys.stderr)
 

@@ -1322,8 +1322,10 @@ def refused_by_your_objects(e: BaseException) -> str | None:
     hint = diag.message_hint
     if not hint or "CASCADE" in hint:
         hint = ("pgscore drops nothing of yours: keep the definition of each view of yours the Detail line names "
-                "(SELECT pg_get_viewdef('public.my_view', true)), drop it, run the migration again, then create "
-                "the view again; a rescoring trigger goes with SELECT pgscore.detach_rescoring('event_table')")
+                "(SET search_path = pg_catalog, public; SELECT pg_catalog.pg_get_viewdef("
+                "'public.my_view'::pg_catalog.regclass, true): pg_catalog first, as pg_get_viewdef runs a query of its "
+                "own on the session's search_path), drop it, run the migration again, then create the view again; a "
+                "rescoring trigger goes with SELECT pgscore.detach_rescoring('event_table')")
     lines = [f"pgscore's migration stopped, and nothing was changed: {diag.message_primary}"]
     if diag.message_detail:
         lines.append(f"Detail: {diag.message_detail}")
@@ -1382,6 +1384,15 @@ END
 $do$"""
 
 
+# the statement uninstall's hint gives a superuser to paste into psql: every catalog, cast and operator pg_catalog's
+# (review r4 of session 71: `FROM pg_trigger WHERE tgfoid = ...::oid` and `tgrelid::regclass`, pasted where the
+# database owner's public comes first on the search_path, ran the owner's = (oid, oid), once per trigger of the
+# database, and read an owner's public.pg_trigger)
+DETACH_ALL = ("SELECT pgscore.detach_rescoring(t.e) FROM (SELECT DISTINCT g.tgrelid::pg_catalog.regclass AS e FROM "
+              "pg_catalog.pg_trigger g WHERE g.tgfoid OPERATOR(pg_catalog.=) "
+              "'pgscore.rescore_events'::pg_catalog.regproc::pg_catalog.oid) AS t")
+
+
 def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT,
               drop_user_data: bool = False) -> None:
     """alembic downgrade in one transaction; to base, also drop our (then empty) version table. Like an
@@ -1426,10 +1437,8 @@ def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT
         elif getattr(orig, "pgcode", None) == "2BP01":  # objects of the user's depend on pgscore's
             # the server's own HINT says DROP ... CASCADE, which would drop the user's objects: not repeated
             detail = "\n".join(x for x in (diag.message_primary, diag.message_detail) if x) if diag else detail
-            hint = ("pgscore drops nothing of yours: detach the rescoring triggers first (SELECT "
-                    "pgscore.detach_rescoring(t.e) FROM (SELECT DISTINCT tgrelid::regclass AS e FROM pg_trigger "
-                    "WHERE tgfoid = 'pgscore.rescore_events'::pg_catalog.regproc::pg_catalog.oid) AS t), and drop or change your own objects "
-                    "that use pgscore (the Detail line lists them)")
+            hint = (f"pgscore drops nothing of yours: detach the rescoring triggers first ({DETACH_ALL}), and drop or "
+                    "change your own objects that use pgscore (the Detail line lists them)")
         what = "removing pgscore" if revision == "base" else f"downgrading pgscore to revision {revision}"
         if getattr(orig, "pgcode", None) == "40P01":
             raise _deadlocked(what, detail) from e
