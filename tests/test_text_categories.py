@@ -1729,8 +1729,12 @@ def test_the_generated_column_offered_for_a_feature_of_padded_words_keeps_their_
     with pytest.raises(psycopg2.Error) as e:
         query(conn, "CALL pgscore.score_table('padded', 'w2', 'id', 's')")
     hint = e.value.diag.message_hint
+    assert hint, e.value.pgerror
     alter = hint.split("a generated column: ")[1].split("; ")[0].replace("...", "w2")
-    assert alter == "ALTER TABLE w2 ADD COLUMN plan bpchar GENERATED ALWAYS AS (<its column>) STORED", hint
+    # (review r4: padded to the words' length, from any string column: a bpchar pads nothing)
+    assert alter == ("ALTER TABLE w2 ADD COLUMN plan text GENERATED ALWAYS AS (pg_catalog.rpad(<its column>, "
+                     "GREATEST(pg_catalog.length(<its column>), 5))) STORED"), hint
+    assert "in a query, pg_catalog.rpad(<its column>, GREATEST(pg_catalog.length(<its column>), 5)) AS plan" in hint
     query(conn, alter.replace("<its column>", "plan_ch"))
     query(conn, "CALL pgscore.score_table('padded', 'w2', 'id', 's')")  # the hint's fix, as written
     batch = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch('padded', "
@@ -1820,3 +1824,35 @@ def test_a_linear_model_of_one_hot_words_is_scored_in_sql_as_scikit_learn_scores
     with pytest.raises(psycopg2.Error) as e:
         query(conn, "SELECT count(*) FROM pgscore.predict_batch('strict', 'SELECT * FROM coded')")
     assert e.value.pgcode == "22023" and "feature 'region' holds an unknown word (code -1)" in str(e.value)
+
+
+def test_the_generated_column_offered_for_padded_words_pads_them_from_a_varchar_or_another_char_n(conn, db_url):
+    """Review r4 of session 71: for a model fitted on the words of a char(5) column (padded: 'plus '), the hint's
+    generated column was a bpchar, which keeps a char(5) column's blanks but pads nothing: from a varchar column
+    ('plus', a warehouse's copy of the data) or a char(8) one ('plus    '), every word but a full one ('basic') scored
+    as unknown. It is a char(5) now, the length of the words the model knows, which pads and cuts the blanks to it:
+    the hint's ALTER TABLE, run as written over each column, scores as predict_batch over a char(5) column."""
+    X, y = words_data()
+    padded = X.copy()
+    padded[:, 2] = [w.ljust(5) if isinstance(w, str) else w for w in X[:, 2]]
+    ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [1, 2]), ("num", SimpleImputer(), [0])])
+    registry.deploy(db_url, "padded5", Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(padded, y), padded, y,
+                    feature_names=NAMES)
+    query(conn, "CREATE TABLE w3 (id int PRIMARY KEY, age float8, region text, plan_ch char(5), plan_v varchar(10), "
+                "plan_c8 char(8), s float8, s8 float8); INSERT INTO w3 (id, age, region, plan_ch) VALUES "
+                "(1, 35, 'east', 'basic'), (2, 40, 'west', 'plus'), (3, 52, 'north', 'pro'), (4, 41, 'south', NULL); "
+                "UPDATE w3 SET plan_v = plan_ch, plan_c8 = plan_ch")
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "CALL pgscore.score_table('padded5', 'w3', 'id', 's')")
+    alter = e.value.diag.message_hint.split("a generated column: ")[1].split("; ")[0].replace("...", "w3")
+    assert alter.startswith("ALTER TABLE w3 ADD COLUMN plan "), alter
+    truth = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch('padded5', "
+                             "'SELECT id, age, region, plan_ch AS plan FROM w3')"))
+    assert len(set(truth.values())) == 4, truth  # (each plan scores otherwise)
+    written = {}
+    for column, into in (("plan_v", "s"), ("plan_c8", "s8")):
+        query(conn, alter.replace("<its column>", column))  # the hint's fix, as written
+        query(conn, f"CALL pgscore.score_table('padded5', 'w3', 'id', '{into}')")
+        written[column] = dict(query(conn, f"SELECT id, {into} FROM w3"))
+        query(conn, "ALTER TABLE w3 DROP COLUMN plan")
+    assert all(max(abs(truth[k] - got[k]) for k in truth) < 1e-12 for got in written.values()), (truth, written)

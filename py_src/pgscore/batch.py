@@ -271,17 +271,36 @@ def _renamed_hint(features: list, words) -> str:
     table scored in place (score_table, `pgscore score`: a warehouse's table, whose column is `monthly_fee` where the
     model was fitted on `monthly_charges`) takes a generated column, which needs no rename (trial T27). `features`
     quoted as identifiers, each named (the first alone was: its fix refused for the next), up to RENAMED_SHOWN;
-    `words`: the text features, each to the type of its column: text, or bpchar where the model was fitted on words
-    blank-padded (read from a char(n) column: a text column's cast cuts the blanks, and every word but a full one
-    scored as unknown; session 71, trial T27's leftover), which keeps a char(n) column's words as they are."""
+    `words`: the text features, each to how its column is given: "text"; "bpchar" where the model was fitted on words
+    blank-padded (a char(n) column's: a text column's cast cuts the blanks, and every word but a full one scored as
+    unknown; session 71, trial T27's leftover), which keeps a char(n) column's words as they are; or, where every
+    word it knows is padded to one length n, n: the column's word padded to n (review r4 of session 71: a bpchar pads
+    nothing, and from a varchar column, 'plus', or a char(8) one, 'plus    ', every word but a full one scored as
+    unknown; a char(n) column would refuse a longer word at every INSERT, and a cast to it cuts one, 'basic2' to
+    'basic', which the model knows)."""
     shown = features if len(features) <= RENAMED_SHOWN + 1 else features[:RENAMED_SHOWN]
     more = len(features) - len(shown)
     rest = f" (and so for the {more} other(s))" if more > 0 else ""
-    adds = ", ".join(f"ADD COLUMN {f} {words.get(f, 'double precision')} GENERATED ALWAYS AS "
-                     "(<its column>) STORED" for f in shown)
-    return (": in a query, " + ", ".join(f"<its column> AS {f}" for f in shown) + rest + "; in a table scored in "
+
+    def given(f):
+        n = words.get(f)
+        return (f"pg_catalog.rpad(<its column>, GREATEST(pg_catalog.length(<its column>), {n}))"
+                if isinstance(n, int) else "<its column>")
+
+    adds = ", ".join(f"ADD COLUMN {f} {'text' if isinstance(words.get(f), int) else words.get(f, 'double precision')} "
+                     f"GENERATED ALWAYS AS ({given(f)}) STORED" for f in shown)
+    return (": in a query, " + ", ".join(f"{given(f)} AS {f}" for f in shown) + rest + "; in a table scored in "
             f"place (score_table, pgscore score), {'a generated column' if len(shown) == 1 else 'generated columns'}: "
             f"ALTER TABLE ... {adds}{rest}; or give one float8[] column named features")
+
+
+def _renamed_word_type(words) -> str | int:
+    """How _renamed_hint gives a text feature's column: "text"; its words' length where the model knows them padded
+    to one (a char(n) column's); "bpchar" where it knows padded words of several lengths."""
+    texts = [w for w in words if isinstance(w, str)]
+    if not any(w.endswith(" ") for w in texts):
+        return "text"
+    return len(texts[0]) if len({len(w) for w in texts}) == 1 else "bpchar"
 
 
 def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = None, table=None,
@@ -303,9 +322,8 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
                            hint="name a column after each feature" + (
                                " (the counters' new values are read by those names)" if exprs else
                                _renamed_hint([q(f) for f in missing],
-                                             {q(f): "bpchar" if any(isinstance(w, str) and w.endswith(" ")
-                                                                    for w in ws) else "text"
-                                              for f, ws in (getattr(model, "text_categories", None) or {}).items()})))
+                                             {q(f): _renamed_word_type(ws) for f, ws in
+                                              (getattr(model, "text_categories", None) or {}).items()})))
     words = getattr(model, "text_categories", None) or {}  # each text feature's words (0123): a text column coded
     # a counter's new value (rescoring's `exprs`) for a text feature is coded as its column's value is: a word where
     # the column holds words (a string type, an ENUM), a code where it holds codes (a number column)
