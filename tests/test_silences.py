@@ -5,6 +5,8 @@ condition toward their exit code and result line, and say it is silenced."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import psycopg2
 import pytest
@@ -401,3 +403,36 @@ def test_the_hints_that_list_a_models_subjects_run_no_look_alike_of_the_owners_p
             assert sorted(f for f, in cur.fetchall()) == sorted(names + ["score"]), hint
             cur.execute("SELECT pg_catalog.currval('public.s71_fired')")
             assert cur.fetchone() == (2,), hint  # (before: the owner's = ran for each row)
+
+
+def test_the_hints_that_list_a_models_versions_name_it_and_run_no_look_alike_of_the_owners_pasted_into_psql(
+        db_url, trained):
+    """Review r4 of session 71: set_shadow's hint for the live version and version_drift's for a version the model
+    has not gave `SELECT version, live FROM pgscore.model_versions WHERE name = ...`, the model left as `...`, and a
+    plain = on text, which ran the owner's = (text, text) as the superuser pasting it into a psql session whose
+    search_path puts the database owner's public first. They name the model and pg_catalog's = now (0186)."""
+    X, y, names, model = trained
+    registry.deploy(db_url, "risk.churn-2", model, X, y, feature_names=names)
+    query(db_url, "CREATE SEQUENCE public.s71_fired; CREATE FUNCTION public.s71_eq(a text, b text) RETURNS boolean "
+                  "LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_catalog.nextval('public.s71_fired'); "
+                  "RETURN a OPERATOR(pg_catalog.=) b; END $$; "
+                  "CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.s71_eq)")
+    hints = []
+    for call, pattern in (("SELECT pgscore.set_shadow('risk.churn-2', 1)", r"\((SELECT .*)\)$"),
+                          ("SELECT * FROM pgscore.version_drift('risk.churn-2', 7)",
+                           r"^(SELECT .*) lists its versions$")):
+        with pytest.raises(psycopg2.Error) as e:
+            query(db_url, call)
+        hint = e.value.diag.message_hint
+        assert re.search(pattern, hint), hint
+        hints.append(re.search(pattern, hint).group(1))
+    with psycopg2.connect(db_url) as conn, conn.cursor() as cur:
+        cur.execute("SET search_path = public, pg_catalog")  # (as the owner's ALTER DATABASE ... SET search_path)
+        cur.execute("SELECT 'a'::text = 'b'")  # (the look-alike is the one such a session picks)
+        cur.execute("SELECT pg_catalog.currval('public.s71_fired')")
+        assert cur.fetchone() == (1,)
+        for hint in hints:
+            cur.execute(hint)
+            assert cur.fetchall() == [(1, True)], hint  # (before: the name left as ..., a syntax error)
+            cur.execute("SELECT pg_catalog.currval('public.s71_fired')")
+            assert cur.fetchone() == (1,), hint

@@ -2,7 +2,10 @@
 for a subject the model has not (`list them with: SELECT DISTINCT feature FROM pgscore.baselines JOIN pgscore.models
 USING (model_id) WHERE name = '...'`) compared with a plain =: pasted into a superuser's psql session whose
 search_path puts the database owner's public first, the owner's = on bigint (the join's) and text ran. It names
-pg_catalog's = now. The downgrade re-applies the previous text.
+pg_catalog's = now. Review r4 of session 71 (edited in place before it landed): set_shadow's hint for the live
+version and version_drift's for a version the model has not (`SELECT version, live FROM pgscore.model_versions WHERE
+name = ...`, the model left as `...`) name the model and pg_catalog's = too. The downgrade re-applies the previous
+text.
 
 Revision ID: 0186
 Revises: 0185

@@ -4475,6 +4475,11 @@ CLI_HINT_PARTS = {"(SELECT version, live FROM pgscore.model_versions WHERE name 
                                                                                          ")")}
 
 
+# ... and that SQL where the server names the model (0186: `WHERE name OPERATOR(pg_catalog.=) 'churn'`)
+CLI_HINT_NAMED = {r"\(SELECT version, live FROM pgscore\.model_versions WHERE name OPERATOR\(pg_catalog\.=\) "
+                  r"E?'(?:[^'\\]|''|\\.)*'\)": ("(list them with: ", "models", ")")}  # (quote_literal's E'' too)
+
+
 # ... and a server hint's SQL parameters, where the command line has options of its own for them: the hint's
 # words replaced (`score --label-into` with a regressor was told to leave out p_label_into)
 CLI_WORDS = {"write it with p_into alone, without p_label_into": "write it with --into alone, without --label-into"}
@@ -4492,6 +4497,10 @@ def cli_hint(hint, name=None):
     for sql, (say, rest, after) in CLI_HINT_PARTS.items():
         if hint and sql in hint:
             hint = hint.replace(sql, say + command(rest) + after)
+    # (0186, review r4 of session 71) the server names the model now, and pg_catalog's =
+    for sql, (say, rest, after) in CLI_HINT_NAMED.items():
+        if hint:
+            hint = re.sub(sql, lambda _: say + command(rest) + after, hint)
     # (a name that looks like a typo for another: the question stays before the command line's own hint)
     typo = hint.partition("? Else ")[0] + "? Else " if hint and hint.startswith(TYPO_FOR) and "? Else " in hint else ""
     return next((typo + say + command(filled(rest)) for sql, (say, rest) in CLI_HINTS.items() if hint and sql in hint),

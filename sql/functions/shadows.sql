@@ -183,7 +183,10 @@ BEGIN
     IF v_live.model_id = v_model_id THEN
         RAISE EXCEPTION 'version % of % is its live version: it cannot be its own shadow', p_version, quote_literal(p_name)
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'name a version that is not live (SELECT version, live FROM pgscore.model_versions WHERE name = ...)';
+                  -- (review r4 of session 71) the model named, and pg_catalog's = (pasted into a superuser's psql
+                  -- session whose search_path puts the owner's public first, a plain = ran the owner's on text)
+                  HINT = 'name a version that is not live (SELECT version, live FROM pgscore.model_versions WHERE name '
+                         'OPERATOR(pg_catalog.=) ' || quote_literal(p_name) || ')';
     END IF;
     IF EXISTS (SELECT 1 FROM pgscore.shadow_versions s WHERE s.name = p_name AND s.model_id = v_model_id) THEN
         RAISE NOTICE 'version % of % is a shadow already: nothing was changed', p_version, quote_literal(p_name);

@@ -1804,7 +1804,10 @@ BEGIN
             USING ERRCODE = 'undefined_object',
                   DETAIL = format('versions: %s', (SELECT string_agg(m.version::text, ', ' ORDER BY m.version)
                                                      FROM pgscore.models m WHERE m.name = p_model)),
-                  HINT = 'SELECT version, live FROM pgscore.model_versions WHERE name = ... lists its versions';
+                  -- (review r4 of session 71) the model named, and pg_catalog's = (pasted into a superuser's psql
+                  -- session whose search_path puts the owner's public first, a plain = ran the owner's on text)
+                  HINT = 'SELECT version, live FROM pgscore.model_versions WHERE name OPERATOR(pg_catalog.=) '
+                         || quote_literal(p_model) || ' lists its versions';
     END IF;
     v_live := EXISTS (SELECT 1 FROM pgscore.live_models l WHERE l.model_id = v_id);
     RETURN QUERY

@@ -238,3 +238,256 @@ BEGIN
     RETURN NEW;
 END
 $fn$;
+
+-- (review r4 of session 71, 0186 edited in place before it landed) set_shadow's hint for the live version and
+-- version_drift's for a version the model has not: `SELECT version, live FROM pgscore.model_versions WHERE name = ...`,
+-- the model left as `...` and a plain = on text; the model named now, and pg_catalog's =
+
+CREATE OR REPLACE FUNCTION pgscore.set_shadow(p_name text, p_version integer, p_reason text DEFAULT NULL,
+                                   p_force boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET pgscore.allow_version_mismatch = off
+AS $fn$
+DECLARE
+    v_model_id bigint;
+    v_live record;
+    v_refusal text;
+    v_fix text;
+    v_n integer := 0;
+    v_first record;
+    v_columns text[];
+    r record;
+BEGIN
+    -- (session 66) a standby, or a read-only transaction, refuses its writes: said so, with where to run it, as
+    -- record_outcome since 0154 (it was PostgreSQL's bare 25006, no hint)
+    IF current_setting('transaction_read_only') = 'on' THEN
+        PERFORM pgscore.refuse_read_only('pgscore.set_shadow writes pgscore.shadows');
+    END IF;
+    IF p_name IS NULL OR p_version IS NULL OR p_force IS NULL THEN
+        RAISE EXCEPTION 'pgscore.set_shadow: model name, version and p_force must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- one change at a time per model (as register_model, activate, rollback and retire take it): the live
+    -- version read below is the one this shadow will be scored next to
+    INSERT INTO pgscore.model_locks AS l (name) VALUES (p_name)
+        ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name;
+    IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
+        -- (migration 0124: with scoring's hint, the model it looks like a typo for; it said where they are listed)
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
+            HINT = pgscore.model_name_hint(p_name);
+    END IF;
+    SELECT m.model_id INTO v_model_id FROM pgscore.models m WHERE m.name = p_name AND m.version = p_version;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'there is no version % of model %', p_version, quote_literal(p_name)
+            USING ERRCODE = 'undefined_object', HINT = 'deploy it first: pgscore deploy --no-activate';
+    END IF;
+    SELECT d.deployment_id, d.model_id, d.action, m.version, m.feature_names INTO v_live
+      FROM pgscore.deployments d JOIN pgscore.models m ON m.model_id = d.model_id
+     WHERE d.model_name = p_name ORDER BY d.deployment_id DESC LIMIT 1;
+    IF NOT FOUND OR v_live.action = 'retire' THEN
+        RAISE EXCEPTION 'model % has no live version%: a shadow is scored next to the live one, where that one''s scores are written',
+                quote_literal(p_name), CASE WHEN FOUND THEN ' (it was retired)' ELSE '' END
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'activate a version first: pgscore.activate(name, version)';
+    END IF;
+    IF v_live.model_id = v_model_id THEN
+        RAISE EXCEPTION 'version % of % is its live version: it cannot be its own shadow', p_version, quote_literal(p_name)
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  -- (review r4 of session 71) the model named, and pg_catalog's = (pasted into a superuser's psql
+                  -- session whose search_path puts the owner's public first, a plain = ran the owner's on text)
+                  HINT = 'name a version that is not live (SELECT version, live FROM pgscore.model_versions WHERE name '
+                         'OPERATOR(pg_catalog.=) ' || quote_literal(p_name) || ')';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pgscore.shadow_versions s WHERE s.name = p_name AND s.model_id = v_model_id) THEN
+        RAISE NOTICE 'version % of % is a shadow already: nothing was changed', p_version, quote_literal(p_name);
+        RETURN v_model_id;
+    END IF;
+    -- p_force (pgscore shadow --force) skips the two checks below, as activate's skips its load: a shadow
+    -- they would refuse scores where it can, and its failures elsewhere are counted (pgscore.shadow_failures)
+    IF NOT p_force THEN
+        -- a version this server cannot load (unsigned where it signs, written with other library versions, damaged)
+        -- would fail at every statement it shadows: refused now, with the loader's own reason (the override off,
+        -- whatever this session set: the function's SET, as activate's; other sessions score it)
+        v_refusal := format('version %s of %s cannot be loaded by this server, so it cannot shadow version %s: ',
+                            p_version, quote_literal(p_name), v_live.version);
+        v_fix := format('to set it anyway (it scores nothing while this server cannot load it): '
+                        'pgscore.set_shadow(%L, %s, p_force => true) (pgscore shadow %s %s --force)',
+                        p_name, p_version, p_name, p_version);
+        PERFORM pgscore.load_or_refuse(v_model_id, v_refusal, v_fix);
+        -- every table wired to rescore with the name must feed it, as check_live_version_fed asks of a live version:
+        -- a profile table without one of its features (a wiring with counters reads it by name, a float8[] column
+        -- features beside never), or whose float8[] column features (which the shadow reads where there is one and
+        -- no counters) holds the live version's features, read from it too, and another
+        -- count, would have every INSERT into the event table score nothing in shadow; as many features named
+        -- otherwise or in another order, score every profile on values that are not its features. Wirings whose
+        -- trigger or profile table is gone feed nothing and block nothing
+        FOR r IN
+            WITH w AS (
+                SELECT w.profile_table, w.event_table, w.counters,
+                       EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
+                                  AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'features'
+                                  AND a.atttypid = 'float8[]'::regtype) AS has_array
+                  FROM pgscore.rescoring w
+                 WHERE w.model_name = p_name AND to_regclass(w.profile_table) IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal))
+            SELECT w.profile_table, w.event_table,
+                   array_to_string(ARRAY(SELECT quote_literal(f.name)
+                                           FROM unnest(m.feature_names) WITH ORDINALITY AS f(name, i)
+                                          WHERE NOT (w.has_array AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb)
+                                            AND NOT EXISTS (SELECT 1 FROM pg_attribute a
+                                                             WHERE a.attrelid = to_regclass(w.profile_table)
+                                                               AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = f.name)
+                                          ORDER BY f.i), ', ') AS missing,
+                   -- read by position: as many features named otherwise, or in another order, would score the
+                   -- live version's values as the shadow's own
+                   CASE WHEN NOT w.has_array OR coalesce(w.counters, '{}'::jsonb) <> '{}'::jsonb THEN NULL
+                        ELSE 'its float8[] column features '
+                             || pgscore.feature_order_differs(m.feature_names, l.feature_names, v_live.version, p_version)
+                   END AS miscounted,
+                   w.has_array AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
+                       AND cardinality(m.feature_names) = cardinality(l.feature_names)
+                       AND m.feature_names IS DISTINCT FROM l.feature_names AS reordered
+              FROM w
+              JOIN pgscore.models m ON m.model_id = v_model_id
+              JOIN pgscore.models l ON l.model_id = v_live.model_id
+             ORDER BY 1, 2
+        LOOP
+            IF r.missing <> '' OR r.miscounted IS NOT NULL THEN
+                v_n := v_n + 1;
+                IF v_n = 1 THEN
+                    v_first := r;
+                END IF;
+            END IF;
+        END LOOP;
+        IF v_n > 0 THEN
+            RAISE EXCEPTION 'version % of % cannot shadow version %: %, which % rescores with %, %; every INSERT into % would score %',
+                    p_version, quote_literal(p_name), v_live.version, v_first.profile_table, v_first.event_table,
+                    quote_literal(p_name), CASE WHEN v_first.missing <> '' THEN 'has no column ' || v_first.missing
+                                                ELSE v_first.miscounted END, v_first.event_table,
+                    CASE WHEN v_first.missing = '' AND v_first.reordered
+                         THEN 'it in shadow on values that are not its features' ELSE 'nothing in shadow' END
+                USING ERRCODE = CASE WHEN v_first.missing <> '' THEN 'undefined_column' ELSE 'object_not_in_prerequisite_state' END,
+                      DETAIL = format('%s wiring(s) affected', v_n),
+                      -- (a profile table's float8[] column features is read wherever there is one: columns added
+                      -- beside it would not be)
+                      HINT = format('%s; or detach the wiring (pgscore.detach_rescoring); or set it anyway, to score '
+                                    'where it can (pgscore score of a table that has %s) with the others counted as '
+                                    'failures: pgscore.set_shadow(%L, %s, p_force => true) (pgscore shadow %s %s --force)',
+                                    CASE WHEN v_first.missing <> ''
+                                         THEN 'add the feature column(s) to the profile table first, then set the shadow again'
+                                         ELSE format('shadow a version trained on the %s features of live version %s in its order, '
+                                                     'or wire a profile table of a column per feature (no float8[] column features)',
+                                                     cardinality(v_live.feature_names), v_live.version) END,
+                                    CASE WHEN v_first.missing <> '' THEN 'them' ELSE 'a column per feature' END,
+                                    p_name, p_version, p_name, p_version);
+        END IF;
+    END IF;
+    -- a wired profile table read by name (no float8[] column features, or counters) whose score or scored_at column
+    -- the shadow reads: every INSERT would score it on the score the live version just wrote, and made live it would
+    -- feed its own output back in (attach_rescoring refuses such a column of the live version, the deployments'
+    -- trigger of a version made live). Not skipped by p_force: such a shadow never fails, and no count would say
+    -- that its scores are not the ones it would score live. The check is pgscore.score_columns_read, which the
+    -- deployments' trigger and attach_rescoring ask too
+    v_n := 0;
+    v_columns := '{}';
+    FOR r IN
+        SELECT c.profile_table, c.event_table, c.what, c.column_name AS col, c.said
+          FROM pgscore.score_columns_read(v_model_id) AS c
+         ORDER BY 1, 2, 3
+    LOOP
+        v_n := v_n + 1;
+        IF v_n = 1 THEN
+            v_first := r;
+        END IF;
+        v_columns := v_columns || r.said;
+    END LOOP;
+    IF v_n > 0 THEN
+        RAISE EXCEPTION 'version % of % cannot shadow version %: %.%, the % column % rescores with % into, is one of its features; every INSERT into % would score the shadow on the live version''s new score, and once live it would feed its own output back in',
+                p_version, quote_literal(p_name), v_live.version, v_first.profile_table, v_first.col, v_first.what,
+                v_first.event_table, quote_literal(p_name), v_first.event_table
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('%s column(s) affected: %s', v_n, array_to_string(v_columns, ', ')),
+                  HINT = format('shadow a version that does not read %s.%s, or wire the table''s score and scored_at to '
+                                'columns no version of %s reads (pgscore.detach_rescoring(%L), then '
+                                'pgscore.attach_rescoring(...) again)',
+                                v_first.profile_table, v_first.col, quote_literal(p_name), v_first.event_table);
+    END IF;
+    -- failures counted in an earlier spell as a shadow are not this one's; a row a session is counting into now
+    -- (its transaction open) is left, never waited for: that session may wait for this one's next, on another of
+    -- its rows, and a deadlock would fail its INSERT (0062)
+    DELETE FROM pgscore.shadow_failures f
+     WHERE f.ctid = ANY (ARRAY(SELECT x.ctid FROM pgscore.shadow_failures x WHERE x.model_id = v_model_id
+                                 FOR UPDATE SKIP LOCKED));
+    -- changed_by: the caller's role (this function runs as its owner, whom current_user names), as record_outcome
+    INSERT INTO pgscore.shadows (model_name, model_id, action, since_deployment, reason, changed_by)
+    VALUES (p_name, v_model_id, 'start', v_live.deployment_id, p_reason,
+            coalesce(nullif(current_setting('role'), 'none'), session_user));
+    RETURN v_model_id;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION pgscore.version_drift(p_model text, p_version integer)
+RETURNS TABLE (model text, version integer, live boolean, kind text, feature text, window_name text, n bigint,
+               psi float8, ks float8, js float8, mean float8, baseline_mean float8, mean_shift float8,
+               null_rate float8, baseline_null_rate float8, out_of_range float8, status text, firing text,
+               note text, checks jsonb)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+ROWS 100
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    v_id   bigint;
+    v_live boolean;
+BEGIN
+    IF p_model IS NULL OR p_version IS NULL THEN
+        RAISE EXCEPTION 'pgscore.version_drift: % must not be NULL', CASE WHEN p_model IS NULL THEN 'the model' ELSE 'the version' END
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'give the model''s name and the version to read: SELECT name, version FROM pgscore.model_versions lists them';
+    END IF;
+    SELECT m.model_id INTO v_id FROM pgscore.models m WHERE m.name = p_model AND m.version = p_version;
+    IF NOT FOUND THEN
+        IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_model) THEN
+            -- (migration 0120: in scoring's words, with its hint; it said "model 'teir' does not exist")
+            RAISE EXCEPTION 'pgscore.version_drift: there is no model %', quote_literal(p_model)
+                USING ERRCODE = 'undefined_object', HINT = pgscore.model_name_hint(p_model);
+        END IF;
+        RAISE EXCEPTION 'pgscore.version_drift: model % has no version %', quote_literal(p_model), p_version
+            USING ERRCODE = 'undefined_object',
+                  DETAIL = format('versions: %s', (SELECT string_agg(m.version::text, ', ' ORDER BY m.version)
+                                                     FROM pgscore.models m WHERE m.name = p_model)),
+                  -- (review r4 of session 71) the model named, and pg_catalog's = (pasted into a superuser's psql
+                  -- session whose search_path puts the owner's public first, a plain = ran the owner's on text)
+                  HINT = 'SELECT version, live FROM pgscore.model_versions WHERE name OPERATOR(pg_catalog.=) '
+                         || quote_literal(p_model) || ' lists its versions';
+    END IF;
+    v_live := EXISTS (SELECT 1 FROM pgscore.live_models l WHERE l.model_id = v_id);
+    RETURN QUERY
+    SELECT r.name, r.version, v_live, r.kind, r.feature, r.period, r.n, r.psi, r.ks, r.js, r.mean, r.baseline_mean,
+           r.mean_shift, r.null_rate, r.baseline_null_rate, r.out_of_range, r.status, r.firing, r.note, r.checks
+      FROM (SELECT s.name, s.version, s.kind, s.feature, s.position, s.period, s.sort_order, s.n, s.psi, s.ks, s.js,
+                   s.mean, s.baseline_mean, s.mean_shift, s.null_rate, s.baseline_null_rate, s.out_of_range,
+                   s.status, s.firing, s.checks,
+                   -- as drift_report notes them
+                   CASE WHEN s.empty_baseline THEN 'the baseline holds no values (all NULL at training)'
+                        WHEN s.n = 0 THEN 'no predictions of this version in this window'
+                        WHEN s.status = 'insufficient_data' THEN format('%s values, fewer than the %s needed', s.n, s.min_n)
+                        WHEN s.constant_baseline THEN 'constant in the baseline: mean shift undefined, any other value is out of range'
+                   END AS note
+              FROM pgscore.drift_stats_of(ARRAY[v_id], 'window') s
+            UNION ALL
+            SELECT m.name, m.version, k.kind, NULL, NULL, w.window_name, w.sort_order, NULL, NULL, NULL, NULL,
+                   NULL, NULL, NULL, NULL, NULL, NULL, 'no_baseline', NULL, NULL,
+                   'deployed without training data, so there is no baseline: redeploy with --train (or X) to monitor drift'
+              FROM pgscore.models m
+             CROSS JOIN (VALUES ('feature'), ('score')) k(kind)
+             CROSS JOIN pgscore.drift_windows w
+             WHERE m.model_id = v_id
+               AND NOT EXISTS (SELECT 1 FROM pgscore.baselines b WHERE b.model_id = m.model_id AND b.kind = k.kind)) r
+     ORDER BY r.kind = 'score', r.position, r.sort_order;
+END
+$fn$;
