@@ -1856,3 +1856,37 @@ def test_the_generated_column_offered_for_padded_words_pads_them_from_a_varchar_
         written[column] = dict(query(conn, f"SELECT id, {into} FROM w3"))
         query(conn, "ALTER TABLE w3 DROP COLUMN plan")
     assert all(max(abs(truth[k] - got[k]) for k in truth) < 1e-12 for got in written.values()), (truth, written)
+
+
+def test_words_of_a_case_blind_column_are_coded_as_scikit_learn_compares_them(conn, db_url):
+    """A word is coded by its bytes whatever its column's collation (review r1, session 71): a column of a
+    nondeterministic, case-blind collation made 'East' the code of 'east' (array_position compares under the
+    column's collation), which scikit-learn, comparing strings, takes for an unknown word: predict_batch (in SQL and
+    by the chunks alike), score_table and rescoring scored it as 'east'. Now each is scikit-learn's, as a text
+    column of the default collation scores it."""
+    model, X, y = binary_model()
+    registry.deploy(db_url, "ci", model, X, y, feature_names=NAMES)
+    query(conn, "CREATE COLLATION IF NOT EXISTS blind (provider = icu, locale = 'und-u-ks-level2', "
+                "deterministic = false)")
+    query(conn, "CREATE TABLE ci (id int PRIMARY KEY, age float8, region text COLLATE blind, plan varchar(20) COLLATE "
+                "blind, s float8, scored_at timestamptz)")
+    rows = [(1, 30.0, "east", "pro"), (2, 30.0, "East", "PRO"), (3, 30.0, "EAST", "Basic")]
+    for r in rows:
+        query(conn, "INSERT INTO ci (id, age, region, plan) VALUES (%s, %s, %s, %s)", r)
+    want = dict(zip([1, 2, 3], original_scores(model, rows)))
+    assert abs(want[1] - want[2]) > 1e-3  # ('East' is no word of the model's)
+    q = "SELECT id, age, region, plan FROM ci"
+    got = {"sql": dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch('ci', %s, p_log => false)",
+                             (q,))),
+           "chunks": {int(k): s for k, s in query(conn, "SELECT u.k, u.s FROM pgscore.batch_chunks('ci', %s, NULL, "
+                                                         "100, false, 'public') AS c, unnest(c.keys, "
+                                                         "pgscore.float8_array(c.scores)) AS u(k, s)", (q,))}}
+    query(conn, "CALL pgscore.score_table('ci', 'ci', 'id', 's', 10)")
+    got["score_table"] = dict(query(conn, "SELECT id, s FROM ci"))
+    query(conn, "UPDATE ci SET s = NULL")
+    query(conn, "CREATE TABLE ci_events (customer_id int)")
+    query(conn, "SELECT pgscore.attach_rescoring('ci_events', 'ci', 'customer_id', 'ci', 's', p_profile_key => 'id')")
+    query(conn, "INSERT INTO ci_events VALUES (1), (2), (3)")
+    got["rescoring"] = dict(query(conn, "SELECT id, s FROM ci"))
+    assert {how: [round(s[k] - want[k], 12) for k in (1, 2, 3)] for how, s in got.items()} == {
+        how: [0.0] * 3 for how in got}

@@ -341,11 +341,14 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
             return f"{alias}.{q(f)}::pg_catalog.int4::pg_catalog.float8"
         if f in as_text and f in words:  # a word: its code, -1 for one the model does not know (0123)
             value = f"({exprs[f]})" if f in exprs else f"{alias}.{q(f)}"  # the column, or the counter's new word
-            col = f"{value}::pg_catalog.text"
+            # compared by its bytes, as scikit-learn compares strings: array_position compares under the column's
+            # collation, and a nondeterministic one took 'East' for 'east' (review r1, session 71)
+            col = f'{value}::pg_catalog.text COLLATE pg_catalog."C"'
             vocab = "ARRAY[" + ", ".join(lit(w) for w in words[f]) + "]::pg_catalog.text[]"
             # a char(n)'s word as PostgreSQL gives it (blank-padded: psycopg2, COPY, to_jsonb) where the model
             # knows it so, else as its cast to text cuts it
-            pad = f"pg_catalog.array_position({vocab}, pg_catalog.concat({value})), " if f in padded else ""
+            pad = (f'pg_catalog.array_position({vocab}, pg_catalog.concat({value}) COLLATE pg_catalog."C"), '
+                   if f in padded else "")
             return (f"CASE WHEN {col} IS NULL THEN NULL ELSE coalesce({pad}pg_catalog.array_position({vocab}, "
                     f"{col}), 0) OPERATOR(pg_catalog.-) 1 END::pg_catalog.float8")
         if f in as_text:
