@@ -866,8 +866,9 @@ class _Linear(Evaluator):
 
     def categories(self) -> dict:
         # (a key's row is NaN where a lookup refuses it; the row of an unknown value, where one does)
-        return {src: sorted(k for k, row in table.items() if not np.isnan(row).any())
-                for src, table, miss in self._cat_d if np.isnan(miss[0]).any()}
+        # (without numpy: predict_batch asks it of every linear model it scores in SQL, which imports none)
+        return {src: sorted(k for k, row in table.items() if all(v == v for v in row))
+                for src, table, miss in self._cat_d if any(v != v for v in miss[0])}
 
     def score_row(self, x) -> float:
         """score() of one row given as a list of floats (NaN for missing): the fast path."""
