@@ -3604,6 +3604,34 @@ def test_a_connection_through_a_transaction_pooler_is_warned_that_pg_catalog_fir
     assert "connect directly, or through a pool in session mode" in err, err
 
 
+def test_hear_warnings_lasts_for_the_commands_own_transactions_through_a_transaction_pooler(db_url, cluster):
+    """Review r2 of session 71: migrate.hear_warnings set client_min_messages = warning for the server session and
+    committed it; through PgBouncer in transaction mode that server session is the pool's next client's, which then
+    heard the WARNINGs its login's client_min_messages = 'error' hides, and pgscore rescore's chunks (a transaction
+    each) ran in whichever server session the pool gave them, where the setting was not. It lasts for the command's
+    own transaction now (retry, refresh-windows, backfill), or for each statement of an autocommit connection
+    (migrate.hearing: rescore's chunks)."""
+    dbname = db_url.split("/")[3].split("?")[0]
+    query(db_url, f'ALTER DATABASE "{dbname}" SET client_min_messages = error')
+    warn = "DO $$BEGIN RAISE WARNING 'heard'; END$$"
+    with _pgbouncer(cluster, "transaction", size=1) as pooled:
+        pooled = f"{pooled} dbname={dbname}"
+        with contextlib.closing(psycopg2.connect(pooled)) as conn, conn.cursor() as cur:
+            notices = migrate.hear_warnings(conn, [])
+            cur.execute(warn)
+            conn.commit()
+            assert [n.strip() for n in notices] == ["WARNING:  heard"]
+        setting = "SELECT pg_catalog.current_setting('client_min_messages')"
+        assert query(pooled, setting) == [("error",)]  # (the pool's next client, in the same server session)
+        with contextlib.closing(psycopg2.connect(pooled)) as conn, conn.cursor() as cur:
+            conn.autocommit = True
+            conn.notices = notices = []
+            cur.execute(migrate.hearing(warn))  # (a transaction of its own: rescore's chunks)
+            assert [n.strip() for n in notices] == ["WARNING:  heard"]
+        assert query(pooled, setting) == [("error",)]
+
+
+
 def test_a_catalog_only_connection_through_a_transaction_pooler_leaves_the_pools_next_client_its_path(db_url,
                                                                                                      cluster):
     """Session 70 (r3): pgscore drift (and deploy's and install's notes) set the server session's search_path to

@@ -2226,9 +2226,10 @@ def _rescore(args):
     require_installed(url)
     conn = migrate.connect_catalog_first(url)
     conn.autocommit = True  # a transaction a chunk: what is done stays done if the run is interrupted
-    migrate.hear_warnings(conn, _Notices())
-    sql = ("SELECT r.rescoring_id, r.profile_table::text, r.rescored, r.failed, r.last_key "
-           "FROM pgscore.rescore_profiles(%s::regclass, %s::regclass, %s, %s) AS r ORDER BY 1")
+    conn.notices = _Notices()
+    # (hearing: the server's WARNINGs where the login hides them, for each chunk's own transaction)
+    sql = migrate.hearing("SELECT r.rescoring_id, r.profile_table::text, r.rescored, r.failed, r.last_key "
+                          "FROM pgscore.rescore_profiles(%s::regclass, %s::regclass, %s, %s) AS r ORDER BY 1")
     totals = {}  # rescoring_id -> [profile table, rescored, failed]
     try:
         with conn.cursor() as cur:

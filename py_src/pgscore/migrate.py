@@ -292,22 +292,33 @@ def connect_catalog_only(dsn, **kwargs):
 # (session 71, trial T28) a login whose client_min_messages is 'error' (a DBA's ALTER ROLE or ALTER DATABASE ... SET,
 # PGOPTIONS) is sent no WARNING, and the CLI tells some outcomes by a WARNING alone: a profile backfill could not
 # recount (its exit 1), a wiring retry or refresh-windows skipped, a shadow version score could not score. Before,
-# such a backfill printed nothing of it and exited 0. The CLI's sessions lower it to warning where it is error (for
-# the session; NOTICEs stay dropped as the setting asks, and no other value is changed)
-_HEAR_WARNINGS = ("SELECT pg_catalog.set_config('client_min_messages', 'warning', false) "
+# such a backfill printed nothing of it and exited 0. The CLI's sessions lower it to warning where it is error
+# (NOTICEs stay dropped as the setting asks, and no other value is changed): for the transaction (review r2 of
+# session 71: set for the server session, it stayed there for a transaction pooler's next client, and rescore's
+# chunks, a transaction each, ran through such a pooler in server sessions where it was not set)
+_HEAR_WARNINGS = ("SELECT pg_catalog.set_config('client_min_messages', 'warning', {local}) "
                   "WHERE pg_catalog.current_setting('client_min_messages') OPERATOR(pg_catalog.=) 'error'")
 
 
-def hear_warnings(conn, notices):
-    """`conn.notices = notices`, with the session's client_min_messages lowered from error to warning (_HEAR_WARNINGS):
-    the server's WARNINGs reach `notices`; committed (a connection just opened: the setting holds for the session
-    whatever its first transaction does). Returns `notices`."""
+def hear_warnings(conn, notices, *, session: bool = False):
+    """`conn.notices = notices`, with client_min_messages lowered from error to warning (_HEAR_WARNINGS) for the
+    transaction this begins (retry, refresh-windows, backfill: one transaction each; not committed here), or with
+    `session` for the server session, committed (pgscore score's chunks, which a transaction pooler is refused);
+    an autocommit connection's statements take migrate.hearing(sql) instead. Returns `notices`."""
     conn.notices = notices
     with conn.cursor() as cur:
-        cur.execute(_HEAR_WARNINGS)
-    if not conn.autocommit:
+        cur.execute(_HEAR_WARNINGS.format(local="false" if session else "true"))
+    if session and not conn.autocommit:
         conn.commit()
     return notices
+
+
+def hearing(sql: str) -> str:
+    """`sql` after _HEAR_WARNINGS for its own transaction, in one query string: an autocommit connection's statement
+    (pgscore rescore's chunks) and the setting run as one implicit transaction, in one server session through a
+    pooler in transaction mode too. `sql`'s result is the cursor's. (Parameters are psycopg2's, interpolated in
+    the client: one simple query.)"""
+    return _HEAR_WARNINGS.format(local="true") + "; " + sql
 
 
 def create_engine(url: str):

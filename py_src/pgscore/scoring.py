@@ -59,7 +59,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     if notices is not None:  # (heard where the login's client_min_messages is error: migrate.hear_warnings)
         from pgscore.migrate import hear_warnings
 
-        hear_warnings(conn, notices)
+        hear_warnings(conn, notices, session=True)  # (its chunks commit; a transaction pooler is refused)
     waits = contextlib.ExitStack()  # (waiting(): _wait as the wait callback, the one before given back at the end)
     if stop is not None:  # (before, a SIGTERM while a statement before the chunks waited, on a lock say, waited too)
         stop.conn, stop.cancel = conn, cancel
