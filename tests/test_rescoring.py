@@ -7343,6 +7343,37 @@ def test_backfill_cancelled_by_a_statement_timeout_says_nothing_changed_and_how_
     assert "nothing was changed" in run.stderr and "PGOPTIONS='-c statement_timeout=0'" in run.stderr, run.stderr
 
 
+def test_backfill_retry_refresh_and_rescore_cancelled_by_a_lock_timeout_say_what_was_kept_and_how_to_go_on(db_url):
+    """Review r2 of session 71: the statement_timeout hints (trial T28's bank baseline) left out its lock_timeout =
+    '5s', which a backfill, retry, refresh-windows or rescore waiting on a profile row an application holds meets
+    first: `pgscore: error: canceling statement due to lock timeout (SQLSTATE 55P03)` alone, exit 3. Each says what
+    was kept and how to go on now (the error as the server raises it, through the CLI's error text)."""
+    from pgscore import cli
+
+    query(db_url, "CREATE TABLE held (id int PRIMARY KEY)")
+    query(db_url, "INSERT INTO held VALUES (1)")
+    holder, waiter = psycopg2.connect(db_url), psycopg2.connect(db_url)
+    try:
+        query(holder, "SELECT 1 FROM held WHERE id = 1 FOR UPDATE")
+        query(waiter, "SET lock_timeout = '50ms'")
+        with pytest.raises(psycopg2.errors.LockNotAvailable) as lock:
+            query(waiter, "SELECT 1 FROM held WHERE id = 1 FOR UPDATE")
+        waiter.rollback()
+        query(waiter, "SET statement_timeout = '50ms'")
+        with pytest.raises(psycopg2.errors.QueryCanceled) as timeout:
+            query(waiter, "SELECT pg_sleep(1)")
+    finally:
+        holder.close()
+        waiter.close()
+    for command in ("backfill", "retry", "refresh-windows", "rescore"):
+        text = cli.command_error_text(lock.value, command)
+        assert text.startswith("canceling statement due to lock timeout (SQLSTATE 55P03)\nHint: a lock_timeout "), text
+        assert "PGOPTIONS='-c lock_timeout=0'" in text and "pg_stat_activity" in text, text
+        assert ("the chunks said above stay rescored" if command == "rescore" else "nothing was changed") in text, text
+        assert "PGOPTIONS='-c statement_timeout=0'" in cli.command_error_text(timeout.value, command)
+    assert "\nHint:" not in cli.command_error_text(lock.value, "status")
+
+
 def test_a_loader_with_session_replication_role_replica_is_rescored_only_as_the_docs_say(shop):
     """Session 71, trial T28 (an ETL loader that sets session_replication_role = replica to skip FK checks): its
     events are kept and counted by nothing, which docs/sql.md now says ("Events a session of yours loads with

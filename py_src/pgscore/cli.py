@@ -4989,6 +4989,8 @@ def command_error_text(e, command_name, name=None) -> str:
                  "the chunks committed before it stay: where there were some, the --after printed above resumes)")
     if e.pgcode == "57014" and "statement timeout" in text and "\nHint:" not in text and command_name in _TIMED_OUT:
         text += f"\nHint: {_TIMED_OUT[command_name]}"
+    if e.pgcode == "55P03" and "lock timeout" in text and "\nHint:" not in text and command_name in _LOCK_TIMED_OUT:
+        text += f"\nHint: {_LOCK_TIMED_OUT[command_name]}"
     said = getattr(getattr(e, "diag", None), "message_hint", None)
     if e.pgcode == "25006" and said in _READ_ONLY_HINTS:  # pgscore's own refusal's, for a caller in SQL
         text = text.replace(f"\nHint: {said}", f"\nHint: {read_only_hint(command_name)}")
@@ -5017,6 +5019,24 @@ _TIMED_OUT = {
                        "again with fewer profiles (--limit N) or with " + _LIFTED,
     "rescore": "a statement_timeout cancelled a chunk of rescore_profiles (one statement each): the chunks said above "
                "stay rescored; run it again with a smaller --chunk-size or with " + _LIFTED,
+}
+
+
+# (review r2 of session 71) the same for the login's lock_timeout (the bank's '5s' beside its statement_timeout),
+# which such a command waiting on a profile row an application's open transaction holds meets first: it said
+# `canceling statement due to lock timeout (SQLSTATE 55P03)` alone
+def _lock_timed_out(what: str, kept: str) -> str:
+    return (f"a lock_timeout cancelled {what} while it waited for a lock another session holds (a row or table an "
+            f"open transaction has written: pg_stat_activity, pg_blocking_pids): {kept}; run it again once that "
+            "transaction has ended, or with the session's lock_timeout (SHOW lock_timeout) lifted for this run, to "
+            "wait for it: PGOPTIONS='-c lock_timeout=0' before the command")
+
+
+_LOCK_TIMED_OUT = {
+    "backfill": _lock_timed_out("backfill_rescoring", "nothing was changed (it rolled back whole)"),
+    "retry": _lock_timed_out("retry_failed", "nothing was changed"),
+    "refresh-windows": _lock_timed_out("refresh_windows", "nothing was changed"),
+    "rescore": _lock_timed_out("a chunk of rescore_profiles", "the chunks said above stay rescored"),
 }
 
 
