@@ -7415,6 +7415,30 @@ def test_pgscore_backfill_exits_1_on_its_warnings_whatever_client_min_messages(s
     # login_hides_warnings, where the CLI lowers the setting for its own session, trial T28, and so hears the WARNING)
 
 
+def test_status_says_a_statement_trigger_enabled_always_beside_the_replicated_triggers_counts_a_load_twice(shop,
+                                                                                                           capsys):
+    """Review r2 of session 71: docs/sql.md (trial T28) says of the statement trigger enabled ALWAYS "never beside the
+    replicated triggers: their rows would be counted twice (`pgscore status` says so)". A wiring attached with
+    p_replicated => true whose statement trigger was then enabled ALWAYS counted a load under session_replication_role
+    = replica twice (support_calls 1 -> 3 for one event), and status said nothing of it (it did only where a
+    subscription writes the table). It says so now, with the ALTER TABLE that ends it."""
+    from pgscore import cli
+
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "%s::jsonb, p_profile_key => 'id', p_replicated => true)", (json.dumps(sample.COUNTERS),))
+    (trigger,), = query(shop, "SELECT trigger_name FROM pgscore.rescoring")
+    query(shop, f'ALTER TABLE complaints ENABLE ALWAYS TRIGGER "{trigger}"')
+    (before,), = query(shop, "SELECT support_calls FROM customers WHERE id = 5")
+    query(shop, "BEGIN; SET LOCAL session_replication_role = replica; "
+                "INSERT INTO complaints (customer_id) VALUES (5); COMMIT")
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 5") == [(before + 2,)]  # (why it is said)
+    cli.main(["status", "--db", shop.dsn])
+    out = " ".join(capsys.readouterr().out.split())
+    assert (f"its statement trigger {trigger} on public.complaints is enabled ALWAYS beside its triggers "
+            "for replicated rows: the rows of a session with session_replication_role = replica (an ETL load) are "
+            f"counted twice; ALTER TABLE public.complaints ENABLE TRIGGER {trigger}") in out, out
+
+
 def test_backfill_removes_a_profile_it_created_whose_recount_fails(shop):
     """Review r2 of session 70: a queued missing profile backfill_rescoring created, whose recount then failed (a
     CHECK its counted value breaks: session 70's recount in parts), was left with every counter at its default, still

@@ -1749,6 +1749,14 @@ def _rescoring_status(cur):
                      + ("was dropped" if commit_enabled is None else "is disabled" if commit_enabled == "D"
                         else "is enabled for local sessions too")
                      + f": the rows its row trigger {replication_trigger} stages are not rescored; {fix}")
+        elif replication_trigger is not None and enabled == "A" and not subscriptions and trigger_on is not None \
+                and on_its_table:
+            # (review r2 of session 71) the statement trigger enabled ALWAYS (docs/sql.md's way for an ETL loader's
+            # session_replication_role = replica) beside the replicated triggers: each such row counted twice, and
+            # nothing said so where no subscription writes the table (the branch below says it where one does)
+            line += (f"\n     its statement trigger {trigger} on {events} is enabled ALWAYS beside its triggers for "
+                     "replicated rows: the rows of a session with session_replication_role = replica (an ETL load) "
+                     f"are counted twice; ALTER TABLE {events} ENABLE TRIGGER {trigger}")
         elif subscriptions and replication_trigger is not None and trigger_on is not None and on_its_table:
             line += (f"\n     the rows subscription {', '.join(subscriptions)} applies to {events} are rescored "
                      + (f"once per applied transaction, staged by its row trigger {replication_trigger} and rescored "
