@@ -214,6 +214,10 @@ def test_declarations(conn):
     assert jit_off >= {f"pgscore.record_outcome(text,{key},{outcome},timestamp with time zone)"
                        for key in ("text", "uuid", "bigint") for outcome in ("text", "double precision", "boolean")}, \
         sorted(s for s in jit_off if "record_outcome" in s)
+    # (0183, review r2 of session 71) and predict_batch, as score_chunk (the query it runs with it): under the trial's
+    # jit_above_cost = 0 its internal statements were compiled at each call, 1.25-1.53 s for 1,000 rows against
+    # 60-120 ms
+    assert "pgscore.predict_batch(text,text,integer,integer,boolean,text)" in jit_off, sorted(jit_off)
     # (0183) and the drift views' reader with the drift functions' work_mem: under a DBA's 64kB and temp_file_limit 1MB,
     # pgscore.feature_drift failed on the demo's log (53400)
     assert {s.replace(", ", ",") for s, *_, config in rows if config and "work_mem=64MB" in config} >= {

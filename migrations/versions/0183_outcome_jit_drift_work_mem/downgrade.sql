@@ -9,3 +9,4 @@ ALTER FUNCTION pgscore.record_outcome(text, bigint, text, timestamptz) RESET jit
 ALTER FUNCTION pgscore.record_outcome(text, bigint, float8, timestamptz) RESET jit;
 ALTER FUNCTION pgscore.record_outcome(text, bigint, boolean, timestamptz) RESET jit;
 ALTER FUNCTION pgscore.drift_rows_of(text[], text) RESET work_mem;
+ALTER FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text) RESET jit;
