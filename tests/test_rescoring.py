@@ -7421,7 +7421,8 @@ def test_status_says_a_statement_trigger_enabled_always_beside_the_replicated_tr
     replicated triggers: their rows would be counted twice (`pgscore status` says so)". A wiring attached with
     p_replicated => true whose statement trigger was then enabled ALWAYS counted a load under session_replication_role
     = replica twice (support_calls 1 -> 3 for one event), and status said nothing of it (it did only where a
-    subscription writes the table). It says so now, with the ALTER TABLE that ends it."""
+    subscription writes the table), and pgscore.health()'s rescoring check said ok. Both say so now, status with the
+    ALTER TABLE that ends it."""
     from pgscore import cli
 
     query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'churn_score', "
@@ -7432,6 +7433,10 @@ def test_status_says_a_statement_trigger_enabled_always_beside_the_replicated_tr
     query(shop, "BEGIN; SET LOCAL session_replication_role = replica; "
                 "INSERT INTO complaints (customer_id) VALUES (5); COMMIT")
     assert query(shop, "SELECT support_calls FROM customers WHERE id = 5") == [(before + 2,)]  # (why it is said)
+    (state, detail), = query(shop, "SELECT state, detail FROM pgscore.health() WHERE check_name = 'rescoring'")
+    assert state == "fail" and ("its statement trigger is enabled ALWAYS beside its triggers for replicated rows: "
+                                "the rows of a session with session_replication_role = replica are counted twice "
+                                f"(ALTER TABLE ... ENABLE TRIGGER {trigger})") in detail, (state, detail)
     cli.main(["status", "--db", shop.dsn])
     out = " ".join(capsys.readouterr().out.split())
     assert (f"its statement trigger {trigger} on public.complaints is enabled ALWAYS beside its triggers "
