@@ -218,6 +218,12 @@ def test_declarations(conn):
     # jit_above_cost = 0 its internal statements were compiled at each call, 1.25-1.53 s for 1,000 rows against
     # 60-120 ms
     assert "pgscore.predict_batch(text,text,integer,integer,boolean,text)" in jit_off, sorted(jit_off)
+    # (0183, review r2 of session 71) and the rescoring batches, run by a cron or an admin, as the drift functions:
+    # under the trial's work_mem = '64kB' and temp_file_limit = '1MB' retry_failed and a rescore_profiles chunk of
+    # 1,000 queued every profile (reading the profiles failed: 53400)
+    assert {s.replace(", ", ",") for s, *_, config in rows if config and "work_mem=64MB" in config} >= {
+        "pgscore.retry_failed(text,integer)", "pgscore.refresh_windows(regclass,integer)",
+        "pgscore.backfill_rescoring(regclass)", "pgscore.rescore_profiles(regclass,regclass,text,integer)"}
     # (0183) and the drift views' reader with the drift functions' work_mem: under a DBA's 64kB and temp_file_limit 1MB,
     # pgscore.feature_drift failed on the demo's log (53400)
     assert {s.replace(", ", ",") for s, *_, config in rows if config and "work_mem=64MB" in config} >= {

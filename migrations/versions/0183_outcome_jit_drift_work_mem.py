@@ -6,7 +6,9 @@ temp_file_limit = '1MB' its own sort spilled 1.2 MB and the views failed (53400)
 place before it landed:) and pgscore.predict_batch runs with jit = off, as score_chunk: under jit_above_cost = 0 its
 statements were compiled at each call, 1.25-1.53 s for 1,000 rows against 60-120 ms; and pgscore.health()'s rescoring
 check fails where a wiring's statement trigger is enabled ALWAYS beside its triggers for replicated rows (a load under
-session_replication_role = replica counted twice, and it said ok). The downgrade resets them, and health as 0180 left it.
+session_replication_role = replica counted twice, and it said ok); and retry_failed, refresh_windows,
+backfill_rescoring and rescore_profiles set work_mem 64MB (under work_mem = '64kB' and temp_file_limit = '1MB' a
+retry of 1,000 profiles queued them all). The downgrade resets them, and health as 0180 left it.
 
 Revision ID: 0183
 Revises: 0182

@@ -275,6 +275,9 @@ SET jit = off
 SET "DateStyle" = 'ISO'
 SET "IntervalStyle" = 'postgres'
 SET extra_float_digits = 1
+-- (0183, review r2 of session 71) as the drift functions: under a DBA's work_mem = '64kB' and temp_file_limit =
+-- '1MB' a retry (and a rescore_profiles chunk) of 1,000 profiles queued them all, reading the profiles failing (53400)
+SET work_mem = '64MB'
 AS $pl$
 @@plpython/retry_failed.py@@
 $pl$;
@@ -290,6 +293,8 @@ SET jit = off
 SET "DateStyle" = 'ISO'
 SET "IntervalStyle" = 'postgres'
 SET extra_float_digits = 1
+-- (0183) as retry_failed
+SET work_mem = '64MB'
 AS $pl$
 @@plpython/refresh_windows.py@@
 $pl$;
@@ -304,6 +309,8 @@ SET jit = off
 SET "DateStyle" = 'ISO'
 SET "IntervalStyle" = 'postgres'
 SET extra_float_digits = 1
+-- (0183) as retry_failed
+SET work_mem = '64MB'
 AS $pl$
 @@plpython/backfill_rescoring.py@@
 $pl$;
@@ -319,6 +326,8 @@ SET jit = off
 SET "DateStyle" = 'ISO'
 SET "IntervalStyle" = 'postgres'
 SET extra_float_digits = 1
+-- (0183) as retry_failed
+SET work_mem = '64MB'
 AS $pl$
 @@plpython/rescore_profiles.py@@
 $pl$;

@@ -11,6 +11,11 @@ ALTER FUNCTION pgscore.record_outcome(text, bigint, boolean, timestamptz) RESET 
 ALTER FUNCTION pgscore.drift_rows_of(text[], text) RESET work_mem;
 ALTER FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text) RESET jit;
 
+ALTER FUNCTION pgscore.retry_failed(text, integer) RESET work_mem;
+ALTER FUNCTION pgscore.refresh_windows(regclass, integer) RESET work_mem;
+ALTER FUNCTION pgscore.backfill_rescoring(regclass) RESET work_mem;
+ALTER FUNCTION pgscore.rescore_profiles(regclass, regclass, text, integer) RESET work_mem;
+
 -- pgscore.health() as 0180 left it
 
 CREATE OR REPLACE FUNCTION pgscore.health(p_models text[])

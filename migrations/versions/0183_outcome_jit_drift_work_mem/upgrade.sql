@@ -13,9 +13,18 @@ ALTER FUNCTION pgscore.record_outcome(text, bigint, boolean, timestamptz) SET ji
 -- and drift_rows_of (the feature_drift and score_drift views) with work_mem 64MB, as drift_stats has: under a DBA's
 -- work_mem = '64kB' and temp_file_limit = '1MB' its own sort spilled 1.2 MB and the views failed (53400)
 ALTER FUNCTION pgscore.drift_rows_of(text[], text) SET work_mem = '64MB';
+
 -- (review r2 of session 71, edited in place before it landed) and predict_batch, as score_chunk: under a DBA's
 -- jit_above_cost = 0 its statements were compiled at each call, 1.25-1.53 s for 1,000 rows against 60-120 ms
 ALTER FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text) SET jit = off;
+
+-- (review r2 of session 71, edited in place before it landed) and the rescoring batches (a cron's, an admin's) with
+-- work_mem 64MB, as the drift functions: under a DBA's work_mem = '64kB' and temp_file_limit = '1MB' a retry and a
+-- rescore_profiles chunk of 1,000 profiles queued them all (reading the profiles failed, 53400)
+ALTER FUNCTION pgscore.retry_failed(text, integer) SET work_mem = '64MB';
+ALTER FUNCTION pgscore.refresh_windows(regclass, integer) SET work_mem = '64MB';
+ALTER FUNCTION pgscore.backfill_rescoring(regclass) SET work_mem = '64MB';
+ALTER FUNCTION pgscore.rescore_profiles(regclass, regclass, text, integer) SET work_mem = '64MB';
 
 -- (review r2 of session 71, edited in place before it landed) pgscore.health()'s rescoring check fails where a
 -- wiring's statement trigger is enabled ALWAYS beside its triggers for replicated rows: the rows of a session with
