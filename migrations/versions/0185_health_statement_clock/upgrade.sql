@@ -259,6 +259,16 @@ BEGIN
                                AND t.tgenabled = 'R' AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure)
                         THEN 'its commit trigger for replicated rows is dropped, disabled or enabled for local '
                              'sessions (the rows staged are not rescored)' END,
+                   -- (0183, review r2 of session 71) the statement trigger enabled ALWAYS beside the triggers for
+                   -- replicated rows (a way docs/sql.md gives for an ETL loader's session_replication_role = replica,
+                   -- never with p_replicated): such a session's rows counted twice, and this check said ok
+                   CASE WHEN w.events IS NOT NULL AND w.replication_trigger IS NOT NULL AND EXISTS (
+                            SELECT 1 FROM pg_catalog.pg_trigger t
+                             WHERE t.tgrelid = w.events AND t.tgname = w.trigger_name AND t.tgenabled = 'A')
+                        THEN format('its statement trigger is enabled ALWAYS beside its triggers for replicated '
+                                    'rows: the rows of a session with session_replication_role = replica are '
+                                    'counted twice (ALTER TABLE ... ENABLE TRIGGER %s)', quote_ident(w.trigger_name))
+                        END,
                    CASE WHEN w.events IS NOT NULL AND w.replication_trigger IS NULL AND EXISTS (
                             SELECT 1 FROM pg_catalog.pg_subscription_rel sr WHERE sr.srrelid = w.events)
                         THEN 'a subscription writes its event table and it has no trigger for replicated rows (the '
