@@ -2212,8 +2212,7 @@ def _backfill(args):
     _say(f"{args.event_table}: every profile's counters recounted from the event table's events; {n} "
          f"profile{'' if n == 1 else 's'} changed, rescored where scored")
     if warned:
-        where = ("see the warning above" if notices.warned else
-                 "see its WARNING in the server log (this session's client_min_messages did not let it through)")
+        where = "see the warning above" if notices.warned else "see its WARNING above or in the server log"
         _say(f"{where}; the queued profiles: SELECT * FROM pgscore.error_queue, then {command('retry')}")
         return 1
     return 0
@@ -2286,12 +2285,14 @@ def _skipped_wirings(cur, notices) -> dict:
 
 
 def _see_warnings(notices, left_out) -> str:
-    """Where the WARNINGs of the wirings left out are: above, or (client_min_messages above warning: not sent to
-    this session) in the server log."""
+    """Where the WARNINGs of the wirings left out are: above, or where this session did not match one in English
+    (the server's lc_messages words 'WARNING:' in its language: printed above all the same; or an older server's
+    text) above or in the server log. (review r3 of session 71: it said the session's client_min_messages did not let
+    it through, which the CLI's sessions lower from error to warning since h1's migrate.hear_warnings: a WARNING
+    printed just above was said to be hidden)"""
     if all(k in notices.skipped for k in left_out):
         return "see the WARNING"
-    return ("see the WARNING in the server log (this session's client_min_messages did not let it through); "
-            f"{command('status')} lists the queue by wiring")
+    return f"see the WARNING above or in the server log; {command('status')} lists the queue by wiring"
 
 
 class _Notices(list):
