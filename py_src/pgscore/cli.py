@@ -4001,14 +4001,25 @@ def cmd_unsilence(args):
     url = resolve_db(args)
     require_installed(url)
     conn = migrate.connect_catalog_first(url)
-    conn.autocommit = True
     try:
-        with conn.cursor() as cur:
+        # (review r3 of session 71) what it did read from the row in the call's transaction, not from its NOTICE:
+        # a login's client_min_messages = warning or error drops the NOTICE, and a silence lifted already or ended
+        # was said "lifted: the conditions it muted count again". lift_silence sets lifted_at = now() and lifted_by
+        # = session_user, both the transaction's: lifted by this call where they are these
+        with conn, conn.cursor() as cur:
             cur.execute("SELECT pgscore.lift_silence(%s)", (args.id,))
-        notices = [n.split(":", 1)[-1].strip() for n in conn.notices]
+            cur.execute("SELECT s.lifted_at IS NOT DISTINCT FROM pg_catalog.now() AND s.lifted_by IS NOT DISTINCT "
+                        "FROM session_user, s.lifted_at::pg_catalog.text, s.lifted_by, "
+                        "s.ends_at::pg_catalog.text FROM pgscore.alert_silences s WHERE s.id = %s", (args.id,))
+            now_lifted, lifted_at, lifted_by, ends_at = cur.fetchone()
     finally:
         conn.close()
-    _say(notices[-1] if notices else f"silence #{args.id} lifted: the conditions it muted count again")
+    if now_lifted:
+        _say(f"silence #{args.id} lifted: the conditions it muted count again")
+    elif lifted_at is not None:  # (the words of lift_silence's NOTICE)
+        _say(f"silence {args.id} was lifted already (at {lifted_at}, by {lifted_by}): nothing was changed")
+    else:
+        _say(f"silence {args.id} ended already (at {ends_at}): nothing was changed")
     return 0
 
 
