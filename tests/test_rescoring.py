@@ -7157,6 +7157,43 @@ def test_pgscore_retry_under_repeatable_read_runs_again_once_where_a_wiring_was_
     assert query(shop, "SELECT rescoring_id, entity_key FROM pgscore.error_queue") == [(None, "5")]
 
 
+def test_a_call_run_again_on_40001_does_not_print_the_warnings_of_its_first_call_twice():
+    """Review r3 of session 71: pgscore retry and refresh-windows run the call once more on 40001 (a REPEATABLE READ
+    session, a wiring detached meanwhile); the WARNINGs the first call raised before it failed (another team's wiring
+    skipped, listed before the detached one) were printed, then printed again by the second call. No server: a
+    connection and cursor that fail the first call with 40001 after its WARNING, as the server does."""
+    import psycopg2.errors
+
+    from pgscore import cli
+
+    warning = ("WARNING:  pgscore: retry_failed skipped wiring 1 (t.ef to t.pf): permission denied for table pf; its 1 "
+               "queued profile(s) and their reasons are left as they were\n")
+    other = "WARNING:  pgscore: retry_failed skipped wiring 3 (u.ef to u.pf): permission denied for table pf\n"
+
+    class Conn:
+        notices = cli._Notices()
+
+        def rollback(self):
+            pass
+
+    class Cur:
+        calls = 0
+
+        def execute(self, sql, params):
+            Cur.calls += 1
+            conn.notices.append(warning)
+            if Cur.calls == 1:
+                raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
+            conn.notices.append(other)  # (a WARNING of the second call alone: printed)
+
+    conn = Conn()
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        cli._once_more_on_serialization_failure(conn, Cur(), "SELECT 1", (), "retry_failed")
+    out = printed.getvalue()
+    assert out.count("skipped wiring 1 ") == 1 and out.count("skipped wiring 3 ") == 1 and "run again once" in out, out
+    assert set(conn.notices.skipped) == {"1", "3"}  # (still counted where the server leaves no setting)
+
+
 def test_refresh_windows_skips_a_wiring_detached_while_it_runs_and_refreshes_the_others(shop):
     """As retry_failed: refresh_windows failed whole with a Python ValueError at the turn of a wiring another session
     detached after the call listed it. Now it is left out of the result, said in a WARNING, and the others are
