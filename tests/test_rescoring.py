@@ -7119,6 +7119,23 @@ def test_a_wiring_detached_and_attached_again_while_retry_runs_is_said_to_have_i
     assert query(shop, "SELECT rescoring_id FROM pgscore.error_queue WHERE entity_key = '5'") == [(new,)]
 
 
+def test_a_wiring_detached_while_retry_runs_beside_another_wiring_of_its_profile_table_is_said_to_leave_its_rows(shop):
+    """Review r3 of session 71: a wiring detached by another session while retry_failed ran, its profile table fed by
+    a second wiring attached before (another event table): the WARNING's hint said the profile table 'was wired again
+    since (wiring N, in the other session), which took over the profiles queued for it', of that older wiring, which
+    took over nothing (an attach takes over the rows without a wiring at the attach; the detach leaves them so after
+    it). It says they stay without a wiring, as they do."""
+    rid, pid = _two_wirings_queued(shop)
+    query(shop, "CREATE TABLE ef2 (cid bigint, created_at timestamptz NOT NULL DEFAULT now())")
+    (sid,), = query(shop, "SELECT pgscore.attach_rescoring('public.ef2', 'public.pf', 'cid', 'churn', 'churn_score', "
+                          "%s, p_profile_key => 'id')", (json.dumps(sample.COUNTERS),))
+    got, notices = _retry_while_detached(shop, "SELECT 1 FROM customers WHERE id = 70 FOR UPDATE",
+                                         "SELECT pgscore.detach_rescoring('ef')")
+    said = [n for n in notices if f"skipped wiring {pid}" in n]
+    assert said and "stay without a wiring" in said[0] and "wired again" not in said[0], notices
+    assert query(shop, "SELECT rescoring_id FROM pgscore.error_queue WHERE entity_key = '5'") == [(None,)]
+
+
 def test_pgscore_retry_under_repeatable_read_runs_again_once_where_a_wiring_was_detached_meanwhile(shop):
     """Session 70's review: retry_failed in a REPEATABLE READ (or SERIALIZABLE) transaction, with a detach_rescoring
     of a wiring it listed committed by another session meanwhile, fails with 40001 (its snapshot still shows the

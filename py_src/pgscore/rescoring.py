@@ -3749,10 +3749,14 @@ def _warn_no_name(plpy, by, gone, left) -> bool:
 
 
 # (session 71) the wiring of profile table $1 attached after wiring $2 (which another session detached), and how many
-# queued rows it holds: the attach took over those the detach left
+# queued rows it holds: the attach took over those the detach left. (review r3 of session 71) Only where no queued row
+# of that table is left without a wiring: a wiring of the table attached before the detach (another event table's)
+# took over nothing, and was said to have taken them
 _WIRED_AGAIN = ("SELECT r.rescoring_id, (SELECT pg_catalog.count(*) FROM pgscore.error_queue q WHERE q.rescoring_id "
                 "OPERATOR(pg_catalog.=) r.rescoring_id)::pg_catalog.int4 AS n FROM pgscore.rescoring r "
                 "WHERE r.profile_table OPERATOR(pg_catalog.=) $1 AND r.rescoring_id OPERATOR(pg_catalog.>) $2 "
+                "AND NOT EXISTS (SELECT FROM pgscore.error_queue o WHERE o.rescoring_id IS NULL "
+                "AND o.profile_table OPERATOR(pg_catalog.=) $1) "
                 "ORDER BY 1 DESC LIMIT 1")
 
 
