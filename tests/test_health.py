@@ -724,6 +724,28 @@ def test_health_reads_the_queue_s_age_at_its_statement_not_its_transaction_s_sta
         shop.close()
 
 
+def test_health_and_metrics_agree_on_a_silence_made_after_the_reader_s_transaction_began(shop_template, clone_of):
+    """Review r3 of session 71: 0185 read health()'s clock at its statement's start for its ages, and so for the
+    silences too, which metrics(), pgscore.alerts and the table's definition read at now() (starts_at <= now() <
+    ends_at): inside a transaction begun before another session silenced a firing condition, health()'s alerts check
+    said it silenced ('ok') while metrics() counted it at alert. Failed before: ('ok', 1)."""
+    url = clone_of(shop_template)
+    query(url, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level, shadow) "
+               "VALUES ('churn', 1, 'feature', 'age', '1 day', 'psi', 'alert', false)")
+    reader = psycopg2.connect(url)
+    try:
+        query(reader, "SELECT 1")  # (its transaction began: its now() stays)
+        query(url, "SELECT pgscore.silence_alerts('churn', interval '1 hour', 'INC-2')")
+        (state,), = query(reader, "SELECT state FROM pgscore.health() WHERE check_name = 'alerts'")
+        (n,), = query(reader, "SELECT value FROM pgscore.metrics() WHERE metric = 'alerts_at_alert' AND model = 'churn'")
+        assert (state, n) == ("fail", 1), (state, n)  # (the silence is in force from its start, after this now())
+        reader.rollback()
+        (state,), = query(reader, "SELECT state FROM pgscore.health() WHERE check_name = 'alerts'")
+        assert state == "ok", state  # (a new transaction: silenced)
+    finally:
+        reader.close()
+
+
 def test_cached_models_lists_the_calling_backend_s_loaded_versions_with_their_bytes(shop_template, clone_of,
                                                                                      trained):
     """Session 69's review: the models a backend keeps loaded (up to pgscore.model_cache bytes each) were seen from

@@ -568,9 +568,12 @@ BEGIN
           FROM pgscore.alert_state a
          WHERE a.shadow IS NOT TRUE AND (p_models IS NULL OR a.model = ANY (p_models))
          GROUP BY a.model, a.version, a.what, a.subject, a.metric, a.level
+        -- (review r3 of session 71) a silence in force at now(), as metrics(), pgscore.alerts and the table define
+        -- it (0185 read it at v_now, this statement's start: in a transaction begun before a silence, health said it
+        -- silenced where metrics counted it)
         HAVING NOT bool_and(EXISTS (
                    SELECT 1 FROM pgscore.alert_silences q
-                    WHERE q.model = a.model AND q.lifted_at IS NULL AND q.starts_at <= v_now AND q.ends_at > v_now
+                    WHERE q.model = a.model AND q.lifted_at IS NULL AND q.starts_at <= now() AND q.ends_at > now()
                       AND (q.what IS NULL OR q.what = a.what) AND (q.subject IS NULL OR q.subject = a.subject)
                       AND (q.metric IS NULL OR q.metric = a.metric)
                       AND (q.window_name IS NULL OR q.window_name = a.window_name)
