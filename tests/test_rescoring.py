@@ -7193,6 +7193,9 @@ def test_a_call_run_again_on_40001_does_not_print_the_warnings_of_its_first_call
         def rollback(self):
             pass
 
+        def cursor(self):  # (migrate.hear_warnings' SET LOCAL for the new transaction, since session 71's merge)
+            return contextlib.nullcontext(type("Quiet", (), {"execute": lambda *args: None})())
+
     class Cur:
         calls = 0
 
@@ -7209,6 +7212,32 @@ def test_a_call_run_again_on_40001_does_not_print_the_warnings_of_its_first_call
     out = printed.getvalue()
     assert out.count("skipped wiring 1 ") == 1 and out.count("skipped wiring 3 ") == 1 and "run again once" in out, out
     assert set(conn.notices.skipped) == {"1", "3"}  # (still counted where the server leaves no setting)
+
+
+def test_the_call_run_again_after_40001_hears_the_warnings_a_login_s_client_min_messages_hides(db_url):
+    """Session 71's merge: h3's run-again on 40001 and (review r2) migrate.hear_warnings, which lowers a login's
+    client_min_messages = error to warning for one transaction: the rollback before the second call ended it, and
+    the second call's WARNINGs (a wiring skipped, a profile queued) were hidden again. The second transaction
+    lowers it too now. (A function that fails with 40001 at its first call and warns at its second, a sequence
+    telling them apart: the rollback keeps nextval's.)"""
+    import psycopg2
+
+    from pgscore import cli, migrate
+
+    with psycopg2.connect(db_url) as setup:
+        query(setup, "CREATE SEQUENCE twice; CREATE FUNCTION fails_then_warns() RETURNS int LANGUAGE plpgsql AS $$ "
+                     "BEGIN IF nextval('twice') = 1 THEN RAISE EXCEPTION 'first' USING ERRCODE = '40001'; END IF; "
+                     "RAISE WARNING 'pgscore: the second call warns'; RETURN 2; END $$")
+    conn = psycopg2.connect(db_url, options="-c client_min_messages=error")
+    try:
+        migrate.hear_warnings(conn, cli._Notices())
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                conn.cursor() as cur:
+            cli._once_more_on_serialization_failure(conn, cur, "SELECT fails_then_warns()", (), "retry_failed")
+            assert cur.fetchall() == [(2,)]
+        assert any("the second call warns" in n for n in conn.notices.said), conn.notices.said
+    finally:
+        conn.close()
 
 
 def test_refresh_windows_skips_a_wiring_detached_while_it_runs_and_refreshes_the_others(shop):

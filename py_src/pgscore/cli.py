@@ -2127,6 +2127,9 @@ def _once_more_on_serialization_failure(conn, cur, sql, params, what):
         # printed again when the second raises them once more: each was printed twice
         if isinstance(conn.notices, _Notices):
             conn.notices.repeated = list(conn.notices.said)
+        # (session 71) the new transaction hears WARNINGs as the first did: migrate.hear_warnings lowers a login's
+        # client_min_messages = error for one transaction, which the rollback ended (the second call's WARNINGs lost)
+        migrate.hear_warnings(conn, conn.notices)
         cur.execute(sql, params)
 
 
