@@ -374,6 +374,15 @@ def test_drift_reads_no_silences_where_no_alert_is_silenced(firing, db_url):
         conn.close()
 
 
+def plant_counting_eq(db_url, *types):
+    """A database owner's look-alike `=` in public on each of `types`, counting its calls in public.s71_fired (the
+    tests of hints pasted into a superuser's psql session whose search_path puts public first)."""
+    query(db_url, "CREATE SEQUENCE public.s71_fired; " + "".join(
+        f"CREATE FUNCTION public.s71_eq(a {t}, b {t}) RETURNS boolean LANGUAGE plpgsql AS $$ "
+        "BEGIN PERFORM pg_catalog.nextval('public.s71_fired'); RETURN a OPERATOR(pg_catalog.=) b; END $$; "
+        f"CREATE OPERATOR public.= (LEFTARG = {t}, RIGHTARG = {t}, FUNCTION = public.s71_eq); " for t in types))
+
+
 def test_the_hints_that_list_a_models_subjects_run_no_look_alike_of_the_owners_pasted_into_psql(db_url, trained):
     """Session 71: the hint of silence_alerts, set_thresholds and drift_threshold_overrides' trigger for a subject the
     model has not (`list them with: SELECT DISTINCT feature FROM pgscore.baselines JOIN pgscore.models USING
@@ -383,10 +392,7 @@ def test_the_hints_that_list_a_models_subjects_run_no_look_alike_of_the_owners_p
     pg_catalog's now, and lists the subjects."""
     X, y, names, model = trained
     registry.deploy(db_url, "churn", model, X, y, feature_names=names)
-    query(db_url, "CREATE SEQUENCE public.s71_fired; " + "".join(
-        f"CREATE FUNCTION public.s71_eq(a {t}, b {t}) RETURNS boolean LANGUAGE plpgsql AS $$ "
-        "BEGIN PERFORM pg_catalog.nextval('public.s71_fired'); RETURN a OPERATOR(pg_catalog.=) b; END $$; "
-        f"CREATE OPERATOR public.= (LEFTARG = {t}, RIGHTARG = {t}, FUNCTION = public.s71_eq); " for t in ("int8", "text")))
+    plant_counting_eq(db_url, "int8", "text")
     hints = []
     for call in ("SELECT pgscore.silence_alerts('churn', '1 hour', 'x', p_subject => 'zzz')",
                  "SELECT pgscore.set_thresholds('churn', 'psi', 0.1, p_subject => 'zzz')",
@@ -415,10 +421,7 @@ def test_the_hints_that_list_a_models_versions_name_it_and_run_no_look_alike_of_
     search_path puts the database owner's public first. They name the model and pg_catalog's = now (0186)."""
     X, y, names, model = trained
     registry.deploy(db_url, "risk.churn-2", model, X, y, feature_names=names)
-    query(db_url, "CREATE SEQUENCE public.s71_fired; CREATE FUNCTION public.s71_eq(a text, b text) RETURNS boolean "
-                  "LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_catalog.nextval('public.s71_fired'); "
-                  "RETURN a OPERATOR(pg_catalog.=) b; END $$; "
-                  "CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.s71_eq)")
+    plant_counting_eq(db_url, "text")
     hints = []
     for call, pattern in (("SELECT pgscore.set_shadow('risk.churn-2', 1)", r"\((SELECT .*)\)$"),
                           ("SELECT * FROM pgscore.version_drift('risk.churn-2', 7)",
