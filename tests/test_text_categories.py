@@ -1711,18 +1711,23 @@ def test_histgradientboosting_after_a_column_transformer_is_refused_naming_its_o
     assert registry.deploy(db_url, "native_ct", model, frame, y)["text_categories"] == {"region": sorted(REGIONS)}
 
 
-def test_the_generated_column_offered_for_a_feature_of_padded_words_keeps_their_blanks(conn, db_url):
-    """Trial T27's leftover (session 71): a table whose char(5) column of words is named otherwise than the feature
-    (plan_ch for plan) was offered `ADD COLUMN plan text GENERATED ALWAYS AS (<its column>) STORED`: for a model
-    fitted on the words padded (read from a char(n) column), the text cast cuts their blanks, and every word but a
-    full one ('basic') scored as unknown. A feature of padded words is offered a bpchar column, which keeps them:
-    the hint's ALTER TABLE, run as written, scores as predict_batch over the column scores."""
+def deploy_padded_words(db_url, name):
+    """A linear model of one-hot words fitted on 'plan' words padded to 5 characters (read from a char(5) column)."""
     X, y = words_data()
     padded = X.copy()
     padded[:, 2] = [w.ljust(5) if isinstance(w, str) else w for w in X[:, 2]]
     ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [1, 2]), ("num", SimpleImputer(), [0])])
-    registry.deploy(db_url, "padded", Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(padded, y), padded, y,
+    registry.deploy(db_url, name, Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(padded, y), padded, y,
                     feature_names=NAMES)
+
+
+def test_the_generated_column_offered_for_a_feature_of_padded_words_keeps_their_blanks(conn, db_url):
+    """Trial T27's leftover (session 71): a table whose char(5) column of words is named otherwise than the feature
+    (plan_ch for plan) was offered `ADD COLUMN plan text GENERATED ALWAYS AS (<its column>) STORED`: for a model
+    fitted on the words padded (read from a char(n) column), the text cast cuts their blanks, and every word but a
+    full one ('basic') scored as unknown. A feature of padded words is offered them padded (rpad, review r4), kept:
+    the hint's ALTER TABLE, run as written, scores as predict_batch over the column scores."""
+    deploy_padded_words(db_url, "padded")
     query(conn, "CREATE TABLE w2 (id int PRIMARY KEY, age float8, region text, plan_ch char(5), s float8)")
     query(conn, "INSERT INTO w2 VALUES (1, 35, 'east', 'basic'), (2, 40, 'west', 'plus'), (3, 52, 'north', 'pro'), "
                 "(4, 41, 'south', NULL)")
@@ -1830,14 +1835,9 @@ def test_the_generated_column_offered_for_padded_words_pads_them_from_a_varchar_
     """Review r4 of session 71: for a model fitted on the words of a char(5) column (padded: 'plus '), the hint's
     generated column was a bpchar, which keeps a char(5) column's blanks but pads nothing: from a varchar column
     ('plus', a warehouse's copy of the data) or a char(8) one ('plus    '), every word but a full one ('basic') scored
-    as unknown. It is a char(5) now, the length of the words the model knows, which pads and cuts the blanks to it:
+    as unknown. It is a text column of the word padded to the length of the words the model knows (rpad, never cut):
     the hint's ALTER TABLE, run as written over each column, scores as predict_batch over a char(5) column."""
-    X, y = words_data()
-    padded = X.copy()
-    padded[:, 2] = [w.ljust(5) if isinstance(w, str) else w for w in X[:, 2]]
-    ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [1, 2]), ("num", SimpleImputer(), [0])])
-    registry.deploy(db_url, "padded5", Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(padded, y), padded, y,
-                    feature_names=NAMES)
+    deploy_padded_words(db_url, "padded5")
     query(conn, "CREATE TABLE w3 (id int PRIMARY KEY, age float8, region text, plan_ch char(5), plan_v varchar(10), "
                 "plan_c8 char(8), s float8, s8 float8); INSERT INTO w3 (id, age, region, plan_ch) VALUES "
                 "(1, 35, 'east', 'basic'), (2, 40, 'west', 'plus'), (3, 52, 'north', 'pro'), (4, 41, 'south', NULL); "
