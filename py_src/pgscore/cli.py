@@ -541,8 +541,11 @@ def _bounded_dsn(url: str, limit: float) -> str:
     # an options given replaces all libpq would take: the URL's, PGOPTIONS' and a service file's (pg_service.conf:
     # its options were dropped, review r2 of session 65); those a connection takes, kept (else, unreachable: the
     # URL's or PGOPTIONS', and the error is require_installed's to say)
+    # (session 71) a plain connection, which runs no statement: connect_catalog_first's SET ran under the options'
+    # own statement_timeout, and where it ran out (1ms in a service file, on a loaded machine) the fallback below
+    # dropped the service file's options, and status ran without them (test_status_timeout_keeps_the_options_...)
     try:
-        with contextlib.closing(migrate.connect_catalog_first(dsn, connect_timeout=timeout)) as conn:
+        with contextlib.closing(psycopg2.connect(dsn, connect_timeout=timeout)) as conn:
             own = conn.get_dsn_parameters().get("options")
     except psycopg2.Error:
         own = psycopg2.extensions.parse_dsn(dsn).get("options") or os.environ.get("PGOPTIONS")
