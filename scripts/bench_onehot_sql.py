@@ -4,14 +4,15 @@ numbers scaled, three word columns one-hot with handle_unknown='ignore', Logisti
 one-hot lookups are SQL too (compiled.score_sql); before, any one-hot model went through Python chunk by chunk.
 
     .venv/bin/python scripts/bench_onehot_sql.py [--rows 200000] [--events 20000] [--rounds 2] [--label L] \
-        [--data-dir DIR --port PORT] [--keep]
+        [--data-dir DIR --port PORT] [--keep] [--keep-running]
 
 Each round runs every measurement once, the models taking turns (the order reversed every other round), and prints
 the seconds and rows/s of each; a line per measurement at the end with every round's seconds. `--label` is printed
 on each line (to take turns between two trees of the code: copy the older py_src/pgscore files in, run a round with
 --label before, copy them out, run one with --label after; the backends import the package afresh). Runs in a
 database of its own (pgscore_bench_onehot), made at the first run and kept with --keep (for the next label's run),
-else dropped. Loopback only; at most 1,000,000 rows and 10 rounds.
+else dropped. A cluster it starts is stopped at its end (--keep-running leaves it running). Loopback only; at most
+1,000,000 rows and 10 rounds.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import time
 
 import numpy as np
 import psycopg2
+from psycopg2 import sql
 
 from pgscore import migrate, registry
 from pgscore.localdb import Cluster
@@ -65,16 +67,17 @@ def setup(url, rows):
     T, _ = data(rows, 1)
     with conn.cursor() as cur:
         for t in ("t_words", "t_numbers"):
-            cur.execute(f"CREATE TABLE {t} (id int PRIMARY KEY, a float8, b float8, c float8, region text, "
-                        "plan varchar(40), tier text, s float8, scored_at timestamptz)")
-            cur.execute(f"INSERT INTO {t} SELECT i, a, b, c, r, p, w FROM unnest(%s::int[], %s::float8[], %s::float8[], "
-                        "%s::float8[], %s::text[], %s::text[], %s::text[]) AS u(i, a, b, c, r, p, w)",
+            cur.execute(sql.SQL("CREATE TABLE {} (id int PRIMARY KEY, a float8, b float8, c float8, region text, "
+                                "plan varchar(40), tier text, s float8, scored_at timestamptz)").format(sql.Identifier(t)))
+            cur.execute(sql.SQL("INSERT INTO {} SELECT i, a, b, c, r, p, w FROM unnest(%s::int[], %s::float8[], "
+                                "%s::float8[], %s::float8[], %s::text[], %s::text[], %s::text[]) "
+                                "AS u(i, a, b, c, r, p, w)").format(sql.Identifier(t)),
                         (list(range(rows)), *[T[:, j].astype(float).tolist() for j in range(3)],
                          *[T[:, j].tolist() for j in range(3, 6)]))
-            cur.execute(f"CREATE TABLE e_{t} (customer_id int)")
+            cur.execute(sql.SQL("CREATE TABLE {} (customer_id int)").format(sql.Identifier(f"e_{t}")))
             cur.execute("SELECT pgscore.attach_rescoring(%s, %s, 'customer_id', %s, 's', p_profile_key => 'id')",
                         (f"e_{t}", t, t[2:]))
-            cur.execute(f"VACUUM ANALYZE {t}")
+            cur.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(t)))
     return conn
 
 
@@ -86,18 +89,23 @@ def main():
     ap.add_argument("--label", default="", help="printed on every line (which tree of the code runs)")
     Cluster.add_arguments(ap)
     ap.add_argument("--keep", action="store_true", help="keep the database for another run (else dropped)")
+    ap.add_argument("--keep-running", action="store_true", help="leave a cluster it started running")
     args = ap.parse_args()
     if not (0 < args.rows <= 1_000_000 and 0 < args.events <= args.rows and 0 < args.rounds <= 10):
         ap.error("--rows at most 1,000,000, --events at most --rows, --rounds at most 10")
     cluster = Cluster.from_args(ap, args)
-    cluster.start()
+    with cluster.started(args.keep_running):
+        run(cluster, args)
+
+
+def run(cluster, args):
     admin = psycopg2.connect(cluster.url("postgres"))
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB,))
         made = cur.fetchone() is None
         if made:
-            cur.execute(f"CREATE DATABASE {DB}")
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
     url = cluster.url(DB)
     if made:
         migrate.upgrade(url)
@@ -106,19 +114,25 @@ def main():
         conn = psycopg2.connect(url)
         conn.autocommit = True
     env = dict(os.environ, PGSCORE_DATABASE_URL=url)
-    cols = "id, a, b, c, region, plan, tier"
+
+    def query_of(cur, m):  # predict_batch's query text: the table's columns the model reads, and its key first
+        names = ["id", *NUMS, *(WORDS if m == "words" else [])]
+        return sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(map(sql.Identifier, names)),
+                                                   sql.Identifier(f"t_{m}")).as_string(cur)
+
     steps = {
         "predict_batch, log off": lambda cur, m: cur.execute(
             "SELECT count(*) FROM pgscore.predict_batch(%s, %s, p_log => false)",
-            (m, f"SELECT {cols if m == 'words' else 'id, a, b, c'} FROM t_{m}")),
+            (m, query_of(cur, m))),
         "predict_batch, logged": lambda cur, m: cur.execute(
             "SELECT count(*) FROM pgscore.predict_batch(%s, %s, p_log => true)",
-            (m, f"SELECT {cols if m == 'words' else 'id, a, b, c'} FROM t_{m}")),
+            (m, query_of(cur, m))),
         "pgscore score --no-log": lambda cur, m: subprocess.run(
             [sys.executable, "-m", "pgscore.cli", "score", "--model", m, "--table", f"t_{m}", "--key", "id", "--into",
              "s", "--no-log", "--quiet"], env=env, check=True, stdout=subprocess.DEVNULL),
         f"rescoring, INSERT of {args.events} events": lambda cur, m: cur.execute(
-            f"INSERT INTO e_t_{m} SELECT i FROM generate_series(0, %s) AS i", (args.events - 1,)),
+            sql.SQL("INSERT INTO {} SELECT i FROM generate_series(0, %s) AS i").format(sql.Identifier(f"e_t_{m}")),
+            (args.events - 1,)),
     }
     times = {}
     try:
@@ -140,7 +154,7 @@ def main():
         conn.close()
         if not args.keep:
             with admin.cursor() as cur:
-                cur.execute(f"DROP DATABASE {DB} WITH (FORCE)")
+                cur.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(DB)))
         admin.close()
 
 
