@@ -4152,6 +4152,7 @@ def test_score_by_a_wrapper_calling_main_leaves_its_signal_handlers_as_they_were
     SIGINT and SIGTERM ignored for the rest of its process after a pgscore score: main() took itself for the
     `pgscore` command, whose exit follows (review r6 of session 65). The command is pgscore.cli.console now (the
     console script's, python -m's), and main() gives the handlers back."""
+    import signal
     import sys
 
     _scored_table(db_url)
@@ -4162,7 +4163,10 @@ def test_score_by_a_wrapper_calling_main_leaves_its_signal_handlers_as_they_were
             "status = cli.main()\n"
             "print('after:', status, signal.getsignal(signal.SIGTERM) is mine, "
             "signal.getsignal(signal.SIGINT) is signal.default_int_handler)")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    # (SIGINT as a terminal gives it, whatever the suite's own: a suite started in the background by a non-interactive
+    # shell inherits it ignored, and Python then leaves it ignored: 'after: 0 True False')
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert "after: 0 True True" in r.stdout, r
     assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(30,)]
 

@@ -355,10 +355,13 @@ def test_scripts_run_score_stopped_by_a_sigterm_in_its_set_up_exits_75_as_pgscor
                                      "sleep 0.2\necho 'install ok installed'\n")
     (fake / "dpkg-query").chmod(0o755)
 
+    # (SIGINT as a terminal gives it, whatever the suite's own: a suite started in the background by a
+    # non-interactive shell inherits it ignored, and the Ctrl-C case below exited 1, not 130)
     def run(sig, *args):
         env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "SIG": sig}
         return subprocess.run([str(ROOT / "scripts" / "run"), *args], capture_output=True, text=True, env=env,
-                              stdin=subprocess.DEVNULL, timeout=120)
+                              stdin=subprocess.DEVNULL, timeout=120,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     score = ("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s")
     for args in (score, ("--db", "postgresql:///nowhere", *score)):
